@@ -1,0 +1,23 @@
+"""torch.nn.functional-style ops over the TensorRT network API, one module per op family.
+
+Every op adds its layers to the active network (``layers.net_guard``), names them after the
+current module path, and returns ``Tensor`` handles. Signatures follow torch.
+"""
+
+from .cast import *  # noqa: F401,F403
+from .cast import cast, promote_pair  # noqa: F401
+from .constant import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .unary import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from .join import *  # noqa: F401,F403
+from .pad import *  # noqa: F401,F403
+from .resize import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403

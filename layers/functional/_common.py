@@ -1,0 +1,59 @@
+"""Small helpers every op family uses: dims, axes bitmasks, rank alignment, layer outputs."""
+
+from ..network import current_network, name_layer
+from ..tensor import Tensor
+
+
+def network():
+    return current_network()
+
+
+def output(layer, op):
+    """Name ``layer`` after the current module path and wrap its first output."""
+    return Tensor(name_layer(layer, op).get_output(0))
+
+
+def normalize_dim(dim, ndim):
+    """Python-style negative dims → non-negative; range-checked with a readable error."""
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"dim {dim} is out of range for a tensor of rank {ndim}")
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(dims, ndim):
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, int):
+        dims = (dims,)
+    return tuple(sorted(normalize_dim(d, ndim) for d in dims))
+
+
+def axes_mask(dims, ndim):
+    """TensorRT's axes bitmask (bit i = dim i)."""
+    mask = 0
+    for d in normalize_dims(dims, ndim):
+        mask |= 1 << d
+    return mask
+
+
+def prepend_ones(x, rank):
+    """Reshape ``x`` to ``rank`` dims by adding leading 1s (works for dynamic shapes too)."""
+    missing = rank - x.ndim
+    if missing <= 0:
+        return x
+    layer = network().add_shuffle(x.trt)
+    layer.reshape_dims = (1,) * missing + (0,) * x.ndim  # 0 copies the input dim
+    return output(layer, "unsqueeze")
+
+
+def align_ranks(*tensors):
+    """Give every tensor the largest rank among them (TensorRT broadcasts equal ranks only)."""
+    rank = max(t.ndim for t in tensors)
+    return tuple(prepend_ones(t, rank) for t in tensors)
+
+
+def varargs_shape(shape):
+    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike, as torch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)

@@ -1,0 +1,19 @@
+"""Casts: the only way precision changes in a strongly typed network."""
+
+from .. import dtypes
+from ..network import current_network, name_layer
+from ..tensor import Tensor
+
+
+def cast(x, dtype):
+    dtype = dtypes.to_trt(dtype)
+    if x.dtype == dtype:
+        return x
+    layer = current_network().add_cast(x.trt, dtype)
+    return Tensor(name_layer(layer, "cast").get_output(0))
+
+
+def promote_pair(a, b):
+    """Cast two tensors to their common dtype (torch-like promotion)."""
+    dtype = dtypes.promote(a.dtype, b.dtype)
+    return cast(a, dtype), cast(b, dtype)

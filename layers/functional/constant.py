@@ -1,0 +1,91 @@
+"""Constants: numpy arrays and Python scalars as network tensors, arange-style ranges."""
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import trt
+from ..network import as_weights, current, current_network, name_layer
+from ..tensor import Tensor
+
+
+def constant(array, name=None, dtype=None):
+    """A CONSTANT layer holding ``array``; ``name`` (e.g. a state_dict key) names it verbatim."""
+    array = np.asarray(array)
+    if dtype is not None and dtypes.to_trt(dtype) == dtypes.bfloat16:
+        return _bf16_constant(array, name)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy(dtypes.to_trt(dtype)), copy=False)
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)
+    layer = current_network().add_constant(tuple(array.shape), as_weights(array))
+    return _named_constant(layer, name)
+
+
+def _bf16_constant(array, name):
+    # numpy has no bfloat16: store float32, cast in-network (TensorRT folds it at build time).
+    from .cast import cast
+
+    return cast(constant(array.astype(np.float32), name=name), dtypes.bfloat16)
+
+
+def _named_constant(layer, name):
+    if name is None:
+        name_layer(layer, "constant")
+    else:
+        context = current()
+        layer.name = context.unique(name)
+        layer.get_output(0).name = layer.name
+    return Tensor(layer.get_output(0))
+
+
+def scalar(value, dtype, ndim=0):
+    """``value`` as a tensor of ``dtype`` with ``ndim`` dims of size 1 (broadcasts anywhere)."""
+    dtype = dtypes.to_trt(dtype)
+    if dtype in (dtypes.bfloat16, dtypes.float8_e4m3fn):
+        from .cast import cast
+
+        return cast(scalar(value, dtypes.float32, ndim), dtype)
+    return constant(np.full((1,) * ndim, value, dtype=dtypes.to_numpy(dtype)))
+
+
+def as_tensor(value, like=None):
+    """Pass tensors through; wrap numbers / arrays as constants.
+
+    With ``like`` (a Tensor), a Python number takes ``like``'s dtype and rank, except that a
+    float next to an integer tensor becomes float32 (torch's scalar promotion).
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return constant(value)
+    if like is None:
+        default = np.bool_ if isinstance(value, bool) else np.int64 if isinstance(value, int) else np.float32
+        return constant(np.array(value, dtype=default))
+    dtype = like.dtype
+    if isinstance(value, float) and not dtypes.is_floating(dtype):
+        dtype = dtypes.float32
+    return scalar(value, dtype, like.ndim)
+
+
+def arange(start, end=None, step=1, dtype=None):
+    """torch.arange with static bounds, as a constant."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(v, int) for v in (start, end, step)) else dtypes.float32
+    return constant(values, dtype=dtype)
+
+
+def zeros(*shape, dtype=dtypes.float32):
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return constant(np.zeros(shape), dtype=dtype)
+
+
+def ones(*shape, dtype=dtypes.float32):
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return constant(np.ones(shape), dtype=dtype)
+
+
+def full(shape, fill_value, dtype=dtypes.float32):
+    return constant(np.full(tuple(shape), fill_value), dtype=dtype)

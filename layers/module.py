@@ -1,0 +1,266 @@
+"""``Module`` / ``Parameter`` / containers mirroring ``torch.nn``.
+
+Dotted parameter names equal the PyTorch ``state_dict`` keys, and every layer a module adds is
+named after its path (``layer1.0.conv1/conv``); the module's output tensor is named the path
+itself (``layer1.0.conv1``), so TensorRT logs, profiles and layerwise checks map back to PyTorch.
+"""
+
+import collections
+import os
+
+import numpy as np
+
+from . import dtypes
+from .network import current, name_scope
+from .tensor import Tensor
+
+
+class Parameter:
+    """A named weight: declared shape and dtype now, value from ``Module.load_weights``."""
+
+    def __init__(self, shape, dtype=dtypes.float32):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = dtypes.to_trt(dtype)
+        self.name = None  # state_dict key, set when the owning module tree is named
+        self.value = None
+        self._tensor = None  # (network context, Tensor): one CONSTANT layer per network
+
+    def set_value(self, array):
+        array = np.asarray(array)
+        if tuple(array.shape) != self.shape:
+            raise ValueError(
+                f"weight {self.name!r}: expected shape {list(self.shape)}, got {list(array.shape)}"
+            )
+        expected = dtypes.to_numpy(self.dtype) if self.dtype != dtypes.bfloat16 else None
+        if expected is not None and array.dtype != expected:
+            raise TypeError(
+                f"weight {self.name!r}: expected dtype {np.dtype(expected).name}, "
+                f"got {array.dtype.name}"
+            )
+        self.value = np.ascontiguousarray(array)
+        self._tensor = None
+
+    def numpy(self):
+        if self.value is None:
+            raise ValueError(
+                f"weight {self.name!r} has no value: call load_weights() on the model first"
+            )
+        return self.value
+
+    def tensor(self):
+        """This parameter as a network tensor (a CONSTANT layer named by its key)."""
+        from .functional.constant import constant
+
+        context = current()
+        if self._tensor is None or self._tensor[0] is not context:
+            self._tensor = (context, constant(self.numpy(), name=self.name, dtype=self.dtype))
+        return self._tensor[1]
+
+    def __repr__(self):
+        return f"Parameter({self.name!r}, shape={list(self.shape)}, dtype={dtypes.name_of(self.dtype)})"
+
+
+class Module:
+    """Base class: assign ``Parameter`` / ``Module`` attributes in ``__init__``, write ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", collections.OrderedDict())
+        object.__setattr__(self, "_modules", collections.OrderedDict())
+        object.__setattr__(self, "_path", "")
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name, param):
+        setattr(self, name, param)
+
+    def add_module(self, name, module):
+        self._modules[str(name)] = module
+        object.__setattr__(self, str(name), module)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self, prefix=""):
+        for path, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield (f"{path}.{name}" if path else name), param
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def children(self):
+        return [m for m in self._modules.values() if m is not None]
+
+    def _assign_names(self):
+        for path, module in self.named_modules():
+            object.__setattr__(module, "_path", path)
+        for key, param in self.named_parameters():
+            param.name = key
+
+    # ------------------------------------------------------------------ weights
+    def load_weights(self, weights, strict=True):
+        """Fill every parameter from ``weights``: a mapping key → array, or a safetensors path.
+
+        Errors name the key and the expected and actual shape or dtype. With ``strict``,
+        keys the model does not declare are an error too.
+        """
+        self._assign_names()
+        if isinstance(weights, (str, os.PathLike)):
+            from safetensors.numpy import load_file
+
+            weights = load_file(os.fspath(weights))
+        declared = dict(self.named_parameters())
+        missing = [key for key in declared if key not in weights]
+        if missing:
+            raise KeyError(f"weights are missing {len(missing)} key(s): {', '.join(missing)}")
+        unexpected = [key for key in weights if key not in declared]
+        if strict and unexpected:
+            raise KeyError(
+                f"weights have {len(unexpected)} key(s) the model does not declare: "
+                f"{', '.join(unexpected)} (pass strict=False to ignore them)"
+            )
+        for key, param in declared.items():
+            param.set_value(weights[key])
+        return self
+
+    def state_dict(self):
+        return {key: param.numpy() for key, param in self.named_parameters()}
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        if not self._path and self._is_root():
+            self._assign_names()
+        with name_scope(self._path):
+            inputs = {id(t) for t in _tensors(args) + _tensors(list(kwargs.values()))}
+            output = self.forward(*args, **kwargs)
+        _name_outputs(output, self._path, inputs)
+        return output
+
+    def _is_root(self):
+        return not current().scopes
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _tensors(values):
+    found = []
+    for value in values:
+        if isinstance(value, Tensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(_tensors(value))
+        elif isinstance(value, dict):
+            found.extend(_tensors(list(value.values())))
+    return found
+
+
+def _name_outputs(output, path, inputs):
+    """Name a module's new output tensor(s) after the module path (``layer1.0``, ``heads:1``)."""
+    if not path:
+        return
+    outputs = [t for t in _tensors([output]) if id(t) not in inputs]
+    context = current()
+    for index, tensor in enumerate(outputs):
+        wanted = path if len(outputs) == 1 else f"{path}:{index}"
+        if tensor.trt.is_network_input or tensor.trt.is_network_output:
+            continue
+        context.used_names.discard(tensor.trt.name)
+        tensor.trt.name = context.unique(wanted)
+
+
+class Sequential(Module):
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Module):
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    def __init__(self, modules=None):
+        super().__init__()
+        for name, module in (modules or {}).items():
+            self.add_module(name, module)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __len__(self):
+        return len(self._modules)

@@ -1,0 +1,174 @@
+"""Network context: the network being built, the module-path name scope, and build helpers.
+
+Ops never take a network argument: they add layers to the network of the innermost
+``net_guard`` (TensorRT-LLM style), named after the module path that is being called.
+"""
+
+import contextlib
+import contextvars
+
+import numpy as np
+
+from .backend import trt
+
+_ACTIVE = contextvars.ContextVar("layers_active_network", default=None)
+
+
+class NetworkContext:
+    """State shared by every op while one network is built."""
+
+    def __init__(self, network):
+        self.network = network
+        self.scopes = []  # module paths, innermost last
+        self.used_names = set()
+        self.keepalive = []  # numpy arrays backing trt.Weights must outlive the build
+
+    @property
+    def scope(self):
+        return self.scopes[-1] if self.scopes else ""
+
+    def unique(self, name):
+        """``name`` if unused, else ``name_1``, ``name_2``... (TensorRT wants unique names)."""
+        candidate, index = name, 0
+        while candidate in self.used_names:
+            index += 1
+            candidate = f"{name}_{index}"
+        self.used_names.add(candidate)
+        return candidate
+
+    def layer_name(self, op):
+        """``layer1.0.conv1/conv`` inside a module, ``add`` at top level."""
+        return self.unique(f"{self.scope}/{op}" if self.scope else op)
+
+
+@contextlib.contextmanager
+def net_guard(network):
+    """Make ``network`` the target of every op called inside the block."""
+    if isinstance(network, NetworkContext):
+        context = network
+    else:
+        context = NetworkContext(network)
+        for i in range(network.num_inputs):
+            context.used_names.add(network.get_input(i).name)
+        for i in range(network.num_layers):
+            layer = network.get_layer(i)
+            context.used_names.add(layer.name)
+            for j in range(layer.num_outputs):
+                context.used_names.add(layer.get_output(j).name)
+    token = _ACTIVE.set(context)
+    try:
+        yield context
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current():
+    context = _ACTIVE.get()
+    if context is None:
+        raise RuntimeError(
+            "No active network: build inside `with layers.net_guard(network):` "
+            "(create one with layers.create_network())."
+        )
+    return context
+
+
+def current_network():
+    return current().network
+
+
+@contextlib.contextmanager
+def name_scope(path):
+    """Name every layer added inside after the module ``path`` (e.g. ``layer1.0.conv1``)."""
+    context = current()
+    context.scopes.append(path)
+    try:
+        yield
+    finally:
+        context.scopes.pop()
+
+
+def keep_alive(array):
+    """Hold ``array`` until the network is built; TensorRT only borrows the memory."""
+    current().keepalive.append(array)
+    return array
+
+
+def name_layer(layer, op):
+    """Name ``layer`` and its first output after the current module path."""
+    name = current().layer_name(op)
+    layer.name = name
+    if layer.num_outputs:
+        layer.get_output(0).name = name
+    for i in range(1, layer.num_outputs):
+        layer.get_output(i).name = f"{name}:{i}"
+    return layer
+
+
+# --------------------------------------------------------------------------- network setup
+
+_LOGGER = None
+
+
+def logger():
+    global _LOGGER
+    if _LOGGER is None:
+        _LOGGER = trt.Logger(trt.Logger.WARNING)
+    return _LOGGER
+
+
+def create_network(builder=None):
+    """A fresh strongly typed network: precision comes from tensor dtypes, never builder flags."""
+    builder = builder or trt.Builder(logger())
+    flags = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    return builder, builder.create_network(flags)
+
+
+def add_input(name, dtype, shape):
+    from .tensor import Tensor
+    from .dtypes import to_trt
+
+    network = current_network()
+    tensor = network.add_input(name, to_trt(dtype), tuple(int(d) for d in shape))
+    current().used_names.add(name)
+    return Tensor(tensor)
+
+
+def mark_output(tensor, name=None):
+    """Mark ``tensor`` as a network output, optionally renaming it."""
+    context = current()
+    itensor = tensor.trt if hasattr(tensor, "trt") else tensor
+    if name is not None and itensor.name != name:
+        context.used_names.discard(itensor.name)
+        if name in context.used_names:
+            raise ValueError(f"output name {name!r} is already used by another tensor")
+        itensor.name = name
+        context.used_names.add(name)
+    context.network.mark_output(itensor)
+    return tensor
+
+
+def build_engine(builder, network, *, workspace=None, optimization_level=None, profiles=()):
+    """Serialize an engine for ``network``; raise with TensorRT's reason on failure.
+
+    ``profiles`` are ``{input_name: (min, opt, max)}`` dicts, one per optimization profile.
+    """
+    config = builder.create_builder_config()
+    if workspace is not None:
+        config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace))
+    if optimization_level is not None:
+        config.builder_optimization_level = int(optimization_level)
+    for shapes in profiles:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, lo, opt, hi)
+        config.add_optimization_profile(profile)
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        raise RuntimeError("TensorRT failed to build the engine; see the TensorRT log above.")
+    return bytes(serialized)
+
+
+def as_weights(array):
+    """``trt.Weights`` over a kept-alive contiguous copy of ``array``."""
+    array = keep_alive(np.ascontiguousarray(array))
+    return trt.Weights(array)

@@ -1,0 +1,184 @@
+"""``Tensor``: a torch-like handle on a TensorRT ``ITensor``.
+
+Methods only forward to ``layers.functional``; all TensorRT logic lives there.
+"""
+
+from . import dtypes
+
+
+def _F():
+    from . import functional  # late: functional imports this module
+
+    return functional
+
+
+class Tensor:
+    __slots__ = ("trt",)
+
+    def __init__(self, itensor):
+        self.trt = itensor
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def name(self):
+        return self.trt.name
+
+    @property
+    def shape(self):
+        """Static dims as ints, dynamic ones as -1 (use ``size(dim)`` for a shape tensor)."""
+        return tuple(self.trt.shape)
+
+    @property
+    def dtype(self):
+        return self.trt.dtype
+
+    @property
+    def ndim(self):
+        return len(self.trt.shape)
+
+    def dim(self):
+        return self.ndim
+
+    def size(self, dim=None):
+        return _F().size(self, dim)
+
+    def numel(self):
+        total = 1
+        for d in self.shape:
+            total *= d
+        return total
+
+    def is_floating_point(self):
+        return dtypes.is_floating(self.dtype)
+
+    def __repr__(self):
+        return f"Tensor(name={self.name!r}, shape={self.shape}, dtype={dtypes.name_of(self.dtype)})"
+
+    def __len__(self):
+        return self.shape[0]
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return _F().add(self, other)
+
+    def __radd__(self, other):
+        return _F().add(other, self)
+
+    def __sub__(self, other):
+        return _F().sub(self, other)
+
+    def __rsub__(self, other):
+        return _F().sub(other, self)
+
+    def __mul__(self, other):
+        return _F().mul(self, other)
+
+    def __rmul__(self, other):
+        return _F().mul(other, self)
+
+    def __truediv__(self, other):
+        return _F().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _F().div(other, self)
+
+    def __floordiv__(self, other):
+        return _F().floor_divide(self, other)
+
+    def __mod__(self, other):
+        return _F().remainder(self, other)
+
+    def __pow__(self, other):
+        return _F().pow(self, other)
+
+    def __rpow__(self, other):
+        return _F().pow(other, self)
+
+    def __matmul__(self, other):
+        return _F().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _F().matmul(other, self)
+
+    def __neg__(self):
+        return _F().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _F().abs(self)
+
+    def __invert__(self):
+        return _F().logical_not(self)
+
+    def __and__(self, other):
+        return _F().logical_and(self, other)
+
+    def __or__(self, other):
+        return _F().logical_or(self, other)
+
+    def __xor__(self, other):
+        return _F().logical_xor(self, other)
+
+    # comparisons build layers; identity of handles is `is`, so __hash__ stays id-based
+    def __eq__(self, other):
+        return _F().eq(self, other)
+
+    def __ne__(self, other):
+        return _F().ne(self, other)
+
+    def __lt__(self, other):
+        return _F().lt(self, other)
+
+    def __le__(self, other):
+        return _F().le(self, other)
+
+    def __gt__(self, other):
+        return _F().gt(self, other)
+
+    def __ge__(self, other):
+        return _F().ge(self, other)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return _F().getitem(self, index)
+
+    def __bool__(self):
+        raise TypeError(
+            "a network tensor has no Python truth value (its value exists only at run time); "
+            "use layers.functional.where for data-dependent choices"
+        )
+
+    # ------------------------------------------------------------------ torch-style methods
+    def __getattr__(self, name):
+        # x.relu(), x.view(...), x.sum(...): every functional op doubles as a method.
+        function = getattr(_F(), name, None)
+        if function is None or name.startswith("_"):
+            raise AttributeError(f"'Tensor' has no attribute {name!r}")
+        return lambda *args, **kwargs: function(self, *args, **kwargs)
+
+    def contiguous(self, *_, **__):
+        return self
+
+    def float(self):
+        return _F().cast(self, dtypes.float32)
+
+    def half(self):
+        return _F().cast(self, dtypes.float16)
+
+    def int(self):
+        return _F().cast(self, dtypes.int32)
+
+    def long(self):
+        return _F().cast(self, dtypes.int64)
+
+    def bool(self):
+        return _F().cast(self, dtypes.bool)
+
+    def to(self, dtype):
+        return _F().cast(self, dtype)
+
+    def type_as(self, other):
+        return _F().cast(self, other.dtype)
