@@ -15,8 +15,18 @@ from .network import current, name_scope
 from .tensor import Tensor
 
 
-class Parameter:
-    """A named weight: declared shape and dtype now, value from ``Module.load_weights``."""
+class Parameter(Tensor):
+    """A named weight: declared shape and dtype now, value from ``Module.load_weights``.
+
+    Usable wherever a Tensor is (``x + self.pos_embedding``): on first use in a network it
+    becomes one CONSTANT layer named by its state_dict key. Layers that take build-time
+    weights (convolution, batch norm) read ``numpy()`` instead.
+    """
+
+    # plain class attributes shadow Tensor's ITensor-backed properties
+    name = None
+    shape = None
+    dtype = None
 
     def __init__(self, shape, dtype=dtypes.float32):
         self.shape = tuple(int(d) for d in shape)
@@ -39,6 +49,14 @@ class Parameter:
             )
         self.value = np.ascontiguousarray(array)
         self._tensor = None
+
+    @property
+    def trt(self):
+        return self.tensor().trt
+
+    @property
+    def ndim(self):
+        return len(self.shape)
 
     def numpy(self):
         if self.value is None:
@@ -182,7 +200,7 @@ def _name_outputs(output, path, inputs):
         wanted = path if len(outputs) == 1 else f"{path}:{index}"
         if tensor.trt.is_network_input or tensor.trt.is_network_output:
             continue
-        context.used_names.discard(tensor.trt.name)
+        # the old name stays taken: the producing layer still carries it
         tensor.trt.name = context.unique(wanted)
 
 

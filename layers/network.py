@@ -6,12 +6,16 @@ Ops never take a network argument: they add layers to the network of the innermo
 
 import contextlib
 import contextvars
+import weakref
 
 import numpy as np
 
 from .backend import trt
 
 _ACTIVE = contextvars.ContextVar("layers_active_network", default=None)
+# numpy arrays behind trt.Weights, per network: TensorRT borrows that memory until the engine
+# is built, which may be long after the `net_guard` block (Polygraphy's load_network).
+_KEEPALIVE = weakref.WeakKeyDictionary()
 
 
 class NetworkContext:
@@ -21,7 +25,7 @@ class NetworkContext:
         self.network = network
         self.scopes = []  # module paths, innermost last
         self.used_names = set()
-        self.keepalive = []  # numpy arrays backing trt.Weights must outlive the build
+        self.keepalive = _KEEPALIVE.setdefault(network, [])
 
     @property
     def scope(self):
@@ -107,12 +111,31 @@ def name_layer(layer, op):
 # --------------------------------------------------------------------------- network setup
 
 _LOGGER = None
+# TensorRT-RTX on a machine without a CUDA driver reports this at every step; building
+# ahead-of-time still works, so say it once instead of repeating an error.
+_NO_DRIVER = "CUDA driver version is insufficient"
+
+
+class _Logger(trt.ILogger):
+    def __init__(self, min_severity):
+        trt.ILogger.__init__(self)
+        self.min_severity = min_severity
+        self.no_driver_seen = False
+
+    def log(self, severity, msg):
+        if _NO_DRIVER in msg:
+            if not self.no_driver_seen:
+                self.no_driver_seen = True
+                print("[TRT] note: no usable CUDA driver; building ahead-of-time without a GPU")
+            return
+        if int(severity) <= int(self.min_severity):
+            print(f"[TRT] [{severity.name[0]}] {msg}")
 
 
 def logger():
     global _LOGGER
     if _LOGGER is None:
-        _LOGGER = trt.Logger(trt.Logger.WARNING)
+        _LOGGER = _Logger(trt.ILogger.Severity.WARNING)
     return _LOGGER
 
 

@@ -1,0 +1,179 @@
+"""Capture the model as one torch.fx graph per composite module, child modules kept as calls.
+
+Tracing each module with its children as leaves keeps the model's hierarchy: every class the
+user wrote becomes one generated class, whose ``forward`` is the graph traced here.
+``symbolic_trace`` is tried first; a module it cannot trace (data-dependent Python, ...) is
+captured with ``torch.export`` on the inputs it really received, its subtree inlined.
+"""
+
+import dataclasses
+import inspect
+
+import torch
+import torch.fx
+
+from .errors import TrtgenError
+from .library import has_layers_class
+
+
+@dataclasses.dataclass
+class Capture:
+    path: str  # module path in the model ("" for the root)
+    module: torch.nn.Module
+    graph: torch.fx.Graph
+    mode: str  # "symbolic_trace" or "torch.export"
+    params: list = None  # forward parameters kept (those that receive tensors)
+    unflattened: object = None  # torch.export's module tree, for argument names of child calls
+    recorded: tuple = None  # (args, kwargs) the module received in the real run
+
+
+def is_leaf(module):
+    """A module ``layers`` provides as a class (Conv2d, Sequential...): emitted as a call."""
+    return has_layers_class(module)
+
+
+class _ChildrenAsLeaves(torch.fx.Tracer):
+    """Trace one module; every submodule call stays a ``call_module`` node."""
+
+    def __init__(self, root):
+        super().__init__()
+        self._root = root
+
+    def is_leaf_module(self, module, qualname):
+        return module is not self._root
+
+
+def _record_module_inputs(model, example_inputs):
+    """One real forward pass: the positional inputs every module received (for torch.export)."""
+    seen, handles = {}, []
+
+    def hook(module, args, kwargs):
+        seen.setdefault(id(module), (args, kwargs))
+
+    for module in model.modules():
+        handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
+    try:
+        with torch.no_grad():
+            model(*example_inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+def tensor_params(module, recorded):
+    """(names of the forward parameters that received tensors, {other parameter: value})."""
+    signature = inspect.signature(type(module).forward)
+    if recorded is None:
+        names = [p for p in list(signature.parameters)[1:]]
+        return names, {}
+    args, kwargs = recorded
+    bound = signature.bind(module, *args, **kwargs)
+    bound.apply_defaults()
+    tensors, constants = [], {}
+    for name, value in list(bound.arguments.items())[1:]:
+        kind = signature.parameters[name].kind
+        if isinstance(value, torch.Tensor):
+            tensors.append(name)
+        elif kind == inspect.Parameter.VAR_KEYWORD:
+            constants.update(value)
+        elif kind == inspect.Parameter.VAR_POSITIONAL:
+            if any(isinstance(v, torch.Tensor) for v in value):
+                raise TrtgenError(f"{type(module).__name__}.forward(*{name}) receives tensors; name them as parameters")
+            constants[name] = value
+        else:
+            constants[name] = value
+    return tensors, constants
+
+
+def _bound_forward(module, tensors, constants):
+    """A ``forward`` taking only the tensor parameters, the rest bound to the values seen at run time."""
+    original = type(module).forward
+    signature = inspect.signature(original)
+    positional = [n for n, p in signature.parameters.items() if p.kind == p.VAR_POSITIONAL]
+    call = ", ".join(f"{n}={n}" for n in tensors)
+    source = f"def forward(self, {', '.join(tensors)}):\n    return _call(self, {{{', '.join(repr(n) + ': ' + n for n in tensors)}}})\n"
+
+    def _call(self, given):
+        values = dict(constants)
+        values.update(given)
+        args = []
+        for name, param in list(signature.parameters.items())[1:]:
+            if param.kind == param.VAR_POSITIONAL:
+                args.extend(values.pop(name, ()))
+            elif param.kind in (param.POSITIONAL_ONLY,) or positional:
+                if name in values:
+                    args.append(values.pop(name))
+        return original(self, *args, **values)
+
+    namespace = {"_call": _call}
+    exec(source, namespace)
+    return namespace["forward"]
+
+
+def _symbolic(module, recorded):
+    tensors, constants = tensor_params(module, recorded)
+    cls = type(module)
+    if not constants:
+        return _ChildrenAsLeaves(module).trace(module), tensors
+    wrapper = type(cls.__name__, (cls,), {"forward": _bound_forward(module, tensors, constants)})
+    module.__class__ = wrapper
+    try:
+        graph = _ChildrenAsLeaves(module).trace(module)
+    finally:
+        module.__class__ = cls
+    return graph, tensors
+
+
+def _export(module, recorded, path):
+    """torch.export the module on the inputs it received, unflattened back into module calls."""
+    if recorded is None:
+        raise TrtgenError(f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs")
+    args, kwargs = recorded
+    try:
+        program = torch.export.export(module, tuple(args), dict(kwargs), strict=False)
+        return torch.export.unflatten(program)
+    except Exception as exc:
+        raise TrtgenError(
+            f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
+            f"symbolic tracing and torch.export both failed: {str(exc).splitlines()[0]}"
+        ) from exc
+
+
+def capture(model, example_inputs):
+    """Graphs for the root and every composite module reachable from it, in model order."""
+    captures = []
+    recorded = _record_module_inputs(model, example_inputs)
+    pending = [("", model)]
+    seen = set()
+    while pending:
+        path, module = pending.pop(0)
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        try:
+            graph, params = _symbolic(module, recorded.get(id(module)))
+            mode = "symbolic_trace"
+        except Exception:  # data-dependent Python: torch.export it, children stay calls
+            unflat = _export(module, recorded.get(id(module)), path)
+            graph, mode, params = unflat.graph, "torch.export", tensor_params(module, recorded.get(id(module)))[0]
+        else:
+            unflat = None
+        captures.append(Capture(path, module, graph, mode, params, unflat, recorded.get(id(module))))
+        for node in graph.nodes:
+            if node.op == "call_module":
+                child = module.get_submodule(node.target)
+                child_path = f"{path}.{node.target}" if path else node.target
+                for sub_path, sub in _composites(child, child_path):
+                    pending.append((sub_path, sub))
+    return captures
+
+
+def _composites(module, path):
+    """``module`` itself if composite, else the composites nested in a leaf container."""
+    if not is_leaf(module):
+        return [(path, module)]
+    found = []
+    for name, child in module.named_children():
+        found.extend(_composites(child, f"{path}.{name}"))
+    return found

@@ -1,0 +1,100 @@
+"""``trtgen check OUT``: rebuild OUT/network.py with TensorRT, run it, compare with PyTorch.
+
+Runs the reference executor (CPU); the PyTorch model is loaded again from the manifest, with
+OUT/weights.safetensors loaded into it so both sides use the same (possibly edited) weights.
+"""
+
+import os
+
+import torch
+from safetensors.torch import load_file
+
+from .compare import compare, table
+from .errors import TrtgenError
+from .iospec import flatten_outputs
+from .load import load_model
+from .netfile import build_from_output
+from .output import read_manifest
+from .reference import execute
+
+FP32_RTOL = 1e-4
+
+
+def load_reference_model(out_dir, manifest):
+    source = manifest["source"]
+    relative = manifest.get("source_from_output")
+    if relative and os.path.exists(os.path.join(out_dir, relative)):
+        source = os.path.normpath(os.path.join(out_dir, relative))
+    loaded = load_model(source, [tuple(s) for s in manifest.get("input_shapes", [])])
+    weights = load_file(os.path.join(out_dir, "weights.safetensors"))
+    missing, _ = [], None
+    state = loaded.model.state_dict()
+    for key, value in weights.items():
+        if key in state:
+            state[key] = value.to(state[key].dtype)
+    loaded.model.load_state_dict(state, strict=False)
+    for name, buffer in loaded.model.named_buffers():  # non-persistent buffers
+        if name in weights and name not in state:
+            buffer.copy_(weights[name])
+    return loaded
+
+
+def _module_outputs(model, inputs):
+    """Run PyTorch recording each module's output by module path (first call wins)."""
+    recorded, handles = {}, []
+    for path, module in model.named_modules():
+        if not path:
+            continue
+
+        def hook(mod, args, out, path=path):
+            if isinstance(out, torch.Tensor):
+                recorded.setdefault(path, out.detach().clone())  # in-place ops follow
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            result = model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return result, recorded
+
+
+def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print):
+    manifest = read_manifest(out_dir)
+    loaded = load_reference_model(out_dir, manifest)
+    _, network = build_from_output(out_dir)
+    inputs = {name: t for name, t in zip(manifest_input_names(manifest), loaded.example_inputs)}
+    result, per_module = _module_outputs(loaded.model, loaded.example_inputs)
+    values = execute(network, inputs, keep="all" if layerwise else None)
+    rows = []
+    for expr, name, want in flatten_outputs(result):
+        if name not in values:
+            raise TrtgenError(f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}")
+        rows.append(compare(name, values[name], want, rtol))
+    log(table(rows))
+    ok = all(r.ok for r in rows)
+    if layerwise:
+        ok = _report_layerwise(per_module, values, rtol, log) and ok
+    log("PASS" if ok else "FAIL")
+    return ok
+
+
+def manifest_input_names(manifest):
+    return [i["name"] for i in manifest["inputs"]]
+
+
+def _report_layerwise(per_module, values, rtol, log):
+    compared, first_bad = 0, None
+    for path, want in per_module.items():
+        if path not in values:
+            continue
+        row = compare(path, values[path], want, rtol)
+        compared += 1
+        if not row.ok and first_bad is None:
+            first_bad = row
+    log(f"layerwise: compared {compared} module outputs")
+    if first_bad is not None:
+        log(f"first diverging module: {first_bad.name} (rel err {first_bad.rel:.3e})")
+        return False
+    return True

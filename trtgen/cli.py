@@ -1,0 +1,91 @@
+"""Command line: ``trtgen MODEL`` generates; ``trtgen check|build OUT`` verify and build."""
+
+import argparse
+import os
+import sys
+
+from .errors import TrtgenError
+
+SUBCOMMANDS = ("check", "build")
+
+
+def _generate_parser():
+    p = argparse.ArgumentParser(
+        prog="trtgen",
+        description="Generate a readable TensorRT network (network.py + weights.safetensors) from a PyTorch model.",
+        epilog="Other commands: trtgen check OUT, trtgen build OUT.",
+    )
+    p.add_argument("model", help="MODEL.py defining get_model()/get_example_inputs(), or package.module:factory")
+    p.add_argument("-o", "--output", help="output directory (default: generated/<name>/)")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE",
+                   help="input shape for package.module:factory models, e.g. 1x3x224x224 (repeat per input)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it is a previous trtgen output")
+    p.add_argument("--templates", help="directory of templates overriding the built-in ones")
+    return p
+
+
+def _check_parser():
+    p = argparse.ArgumentParser(prog="trtgen check", description="Build OUT/network.py and compare it with PyTorch.")
+    p.add_argument("out")
+    p.add_argument("--layerwise", action="store_true", help="compare every module's output, name the first divergence")
+    p.add_argument("--rtol", type=float, default=None, help="relative max error allowed (fp32 default 1e-4)")
+    return p
+
+
+def _build_parser():
+    p = argparse.ArgumentParser(prog="trtgen build", description="Build a serialized TensorRT engine from OUT.")
+    p.add_argument("out")
+    p.add_argument("-o", "--engine", help="engine path (default: OUT/model.engine)")
+    return p
+
+
+def default_output(model):
+    base = os.path.splitext(os.path.basename(model))[0] if model.endswith(".py") else model.split(":")[-1]
+    return os.path.join("generated", base)
+
+
+def run_generate(argv):
+    from .generate import generate
+    from .load import parse_shape
+    from .output import check_target, write_output
+
+    args = _generate_parser().parse_args(argv)
+    out = args.output or default_output(args.model)
+    check_target(out, args.force)
+    generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out)
+    write_output(out, generated, force=args.force)
+    print(f"wrote {out}/ (network.py, weights.safetensors, trtgen.json, README.md); "
+          f"captured with {', '.join(generated.manifest['capture'])}")
+    return 0
+
+
+def run_check(argv):
+    from .check import FP32_RTOL, check
+
+    args = _check_parser().parse_args(argv)
+    return 0 if check(args.out, rtol=args.rtol or FP32_RTOL, layerwise=args.layerwise) else 1
+
+
+def run_build(argv):
+    from .build import build
+
+    args = _build_parser().parse_args(argv)
+    path = build(args.out, args.engine)
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = {"check": run_check, "build": run_build}.get(argv[0] if argv else None)
+    try:
+        if command is not None:
+            return command(argv[1:])
+        return run_generate(argv)
+    except TrtgenError as err:
+        print(f"trtgen: error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

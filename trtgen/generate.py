@@ -1,0 +1,69 @@
+"""``trtgen MODEL.py``: load → capture → plan → render → write, one step per module."""
+
+import dataclasses
+import os
+import platform
+
+import torch
+
+import layers
+
+from . import __version__
+from .capture import capture
+from .iospec import io_spec
+from .load import load_model
+from .plan import build_plan
+from .render import render_python, render_text
+from .weights import network_weights
+
+
+@dataclasses.dataclass
+class Generated:
+    files: dict  # file name → str | bytes
+    weights: dict  # key → numpy array
+    manifest: dict
+    plan: object
+
+
+def _declared_parameters(source, root_ctor):
+    """Run the generated source's class definitions; list the root's (key, shape) pairs."""
+    namespace = {"__name__": "trtgen_generated"}
+    exec(compile(source, "network.py", "exec"), namespace)
+    model = eval(root_ctor, namespace)
+    model._assign_names()
+    return [(key, param.shape) for key, param in model.named_parameters()]
+
+
+def _relative_source(source, out_dir):
+    """The model file as seen from OUT, so `trtgen check OUT` works from any directory."""
+    if out_dir is None or not source.endswith(".py"):
+        return None
+    return os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
+
+
+def generate(source, input_shapes=(), template_dir=None, out_dir=None):
+    loaded = load_model(source, input_shapes)
+    io, _ = io_spec(loaded)
+    captures = capture(loaded.model, loaded.example_inputs)
+    plan = build_plan(captures, loaded.init_args)
+    origin = f"{source}:{loaded.entry}"
+    network_py = render_python(plan, io, origin, template_dir)
+    weights = network_weights(loaded.model, _declared_parameters(network_py, plan.root_ctor))
+    manifest = {
+        "trtgen": __version__,
+        "source": source,
+        "source_from_output": _relative_source(source, out_dir),
+        "entry": loaded.entry,
+        "input_shapes": [list(s) for s in input_shapes],
+        "capture": plan.capture_modes,
+        "root_class": plan.root.name,
+        **io.manifest(),
+        "versions": {
+            "torch": torch.__version__,
+            "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
+            "python": platform.python_version(),
+        },
+    }
+    readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
+    files = {"network.py": network_py, "README.md": readme}
+    return Generated(files, weights, manifest, plan)

@@ -1,0 +1,70 @@
+"""Network inputs and outputs: names, dtypes, shapes, and how outputs are reached in the model's result."""
+
+import dataclasses
+
+import torch
+
+from .pysource import _DTYPE_NAMES
+from .errors import TrtgenError
+
+
+@dataclasses.dataclass
+class IOSpec:
+    input_names: list
+    input_shapes: list
+    input_dtypes: list  # torch dtypes
+    outputs: list  # [(expression on `outputs`, output name)]
+    output_shapes: list
+
+    def inputs_source(self):
+        items = [
+            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {tuple(shape)!r})"
+            for name, shape, dtype in zip(self.input_names, self.input_shapes, self.input_dtypes)
+        ]
+        return "{" + ", ".join(items) + "}"
+
+    def manifest(self):
+        return {
+            "inputs": [
+                {"name": n, "shape": list(s), "dtype": str(d).replace("torch.", "")}
+                for n, s, d in zip(self.input_names, self.input_shapes, self.input_dtypes)
+            ],
+            "outputs": [
+                {"name": name, "path": expr, "shape": list(shape)}
+                for (expr, name), shape in zip(self.outputs, self.output_shapes)
+            ],
+        }
+
+
+def flatten_outputs(result, expr="outputs", name="output"):
+    """[(expression, name, tensor)] for every tensor in a (nested) tuple / list / dict result."""
+    if isinstance(result, torch.Tensor):
+        return [(expr, name, result)]
+    if isinstance(result, dict) or hasattr(result, "items"):
+        found = []
+        for key, value in result.items():
+            found += flatten_outputs(value, f"{expr}[{key!r}]", str(key) if name == "output" else f"{name}.{key}")
+        return found
+    if isinstance(result, (tuple, list)):
+        found = []
+        for i, value in enumerate(result):
+            found += flatten_outputs(value, f"{expr}[{i}]", f"{name}{i}" if name == "output" else f"{name}.{i}")
+        return found
+    if result is None:
+        return []
+    raise TrtgenError(f"the model returns a {type(result).__name__}; outputs must be tensors, tuples, lists or dicts of them")
+
+
+def io_spec(loaded):
+    with torch.no_grad():
+        result = loaded.model(*loaded.example_inputs)
+    flat = flatten_outputs(result)
+    if not flat:
+        raise TrtgenError("the model returned no tensors")
+    return IOSpec(
+        input_names=list(loaded.input_names),
+        input_shapes=[tuple(t.shape) for t in loaded.example_inputs],
+        input_dtypes=[t.dtype for t in loaded.example_inputs],
+        outputs=[(e, n) for e, n, _ in flat],
+        output_shapes=[tuple(t.shape) for _, _, t in flat],
+    ), result

@@ -1,0 +1,162 @@
+"""Load the user's model: ``MODEL.py`` entry points or ``package.module:factory``.
+
+Also records the arguments every ``nn.Module`` was constructed with, so generated classes can
+take the same constructor parameters as the user's (``Bottleneck(inplanes, planes, stride)``).
+"""
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+
+import torch
+
+from .errors import TrtgenError
+
+
+@dataclasses.dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    example_inputs: tuple
+    source: str  # what the user passed: path or "pkg.mod:factory"
+    entry: str  # "get_model" / "model" / factory name
+    init_args: dict  # id(module) -> {param name: value} as passed to its __init__
+    input_names: list
+
+
+def _record_init_args():
+    """Profile hook capturing the bound arguments of each module's outermost ``__init__``."""
+    records = {}
+
+    def profile(frame, event, arg):
+        if event != "call" or frame.f_code.co_name != "__init__":
+            return
+        self = frame.f_locals.get("self")
+        if isinstance(self, torch.nn.Module) and id(self) not in records:
+            code = frame.f_code
+            names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            records[id(self)] = {n: frame.f_locals[n] for n in names[1:] if n in frame.f_locals}
+
+    return records, profile
+
+
+def _call_recording(factory, *args):
+    records, profile = _record_init_args()
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = factory(*args)
+    finally:
+        sys.setprofile(previous)
+    return result, records
+
+
+def _import_file(path):
+    if not os.path.isfile(path):
+        raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
+    name = "trtgen_user_model_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code failed: show where, briefly
+        raise TrtgenError(f"{path} raised while being imported:\n{_short_traceback(exc)}") from exc
+    finally:
+        sys.path.pop(0)
+    return module
+
+
+def _short_traceback(exc):
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    return "".join(lines[-6:]).rstrip()
+
+
+def _from_file(path):
+    module = _import_file(path)
+    if hasattr(module, "get_model"):
+        entry = "get_model"
+        model, records = _call_user(path, "get_model()", lambda: _call_recording(module.get_model))
+    elif isinstance(getattr(module, "model", None), torch.nn.Module):
+        entry, model = "model", module.model
+        records = {}
+    else:
+        raise TrtgenError(
+            f"{path} defines neither get_model() nor a module-level `model`. Add "
+            "`def get_model(): return MyNet()` and `def get_example_inputs(): return (torch.randn(1, 3, 224, 224),)`."
+        )
+    if hasattr(module, "get_example_inputs"):
+        inputs = _call_user(path, "get_example_inputs()", module.get_example_inputs)
+    elif hasattr(module, "example_inputs"):
+        inputs = module.example_inputs
+    else:
+        raise TrtgenError(
+            f"{path} defines neither get_example_inputs() nor `example_inputs`. Add "
+            "`def get_example_inputs(): return (torch.randn(1, 3, 224, 224),)`."
+        )
+    return model, inputs, entry, records, module
+
+
+def _call_user(path, what, function):
+    try:
+        return function()
+    except TrtgenError:
+        raise
+    except Exception as exc:
+        raise TrtgenError(f"{path}: {what} raised:\n{_short_traceback(exc)}") from exc
+
+
+def _from_factory(spec, input_shapes):
+    module_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise TrtgenError(f"cannot find {spec!r}: {exc}. Use package.module:factory, e.g. torchvision.models:resnet50.") from exc
+    if not input_shapes:
+        raise TrtgenError(f"{spec}: give the input shape(s), e.g. --input 1x3x224x224.")
+    model, records = _call_user(spec, f"{attr}()", lambda: _call_recording(factory))
+    torch.manual_seed(0)
+    inputs = tuple(torch.randn(*shape) for shape in input_shapes)
+    return model, inputs, attr, records, None
+
+
+def parse_shape(text):
+    try:
+        return tuple(int(d) for d in text.lower().split("x"))
+    except ValueError:
+        raise TrtgenError(f"bad --input shape {text!r}: write dims joined by x, e.g. 1x3x224x224") from None
+
+
+def load_model(source, input_shapes=()):
+    """Import and instantiate the model; check it and its example inputs."""
+    if source.endswith(".py") or os.path.sep in source:
+        model, inputs, entry, records, _ = _from_file(source)
+    else:
+        model, inputs, entry, records, _ = _from_factory(source, input_shapes)
+    if not isinstance(model, torch.nn.Module):
+        raise TrtgenError(f"{source}: {entry} returned {type(model).__name__}, not a torch.nn.Module.")
+    if isinstance(inputs, torch.Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, (tuple, list)) or not inputs:
+        raise TrtgenError(f"{source}: example inputs must be a non-empty tuple of tensors, got {type(inputs).__name__}.")
+    bad = [i for i, t in enumerate(inputs) if not isinstance(t, torch.Tensor)]
+    if bad:
+        kinds = ", ".join(f"#{i} is {type(inputs[i]).__name__}" for i in bad)
+        raise TrtgenError(f"{source}: every example input must be a torch.Tensor ({kinds}).")
+    model.eval()
+    return LoadedModel(model, tuple(inputs), source, entry, records, input_names(model, len(inputs)))
+
+
+def input_names(model, count):
+    """The model's own ``forward`` parameter names (``x`` for torchvision models)."""
+    params = [
+        p.name
+        for p in inspect.signature(model.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    names = params[:count]
+    return names + [f"input{i}" for i in range(len(names), count)]

@@ -1,0 +1,34 @@
+"""Import a generated ``network.py`` and build its network with the real TensorRT package."""
+
+import hashlib
+import importlib.util
+import os
+import sys
+
+import layers
+
+from .errors import TrtgenError
+
+
+def import_network_file(out_dir):
+    path = os.path.join(os.path.abspath(out_dir), "network.py")
+    if not os.path.isfile(path):
+        raise TrtgenError(f"{out_dir} has no network.py; run `trtgen MODEL.py -o {out_dir}` first.")
+    name = "trtgen_network_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise TrtgenError(f"{path} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def build_from_output(out_dir):
+    """``(builder, network)`` from OUT/network.py and OUT/weights.safetensors."""
+    module = import_network_file(out_dir)
+    builder, network = layers.create_network()
+    weights = os.path.join(os.path.abspath(out_dir), "weights.safetensors")
+    module.build_network(network, weights)
+    return builder, network

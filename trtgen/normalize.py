@@ -1,0 +1,77 @@
+"""One canonical spelling per op: ``torch.add`` = ``operator.add`` = ``x.add_`` = ``aten.add.Tensor``.
+
+Every call node becomes an ``Op(name, args, kwargs, method)``; lowering rules are keyed by name.
+"""
+
+import builtins
+import dataclasses
+import operator
+
+import torch
+
+OPERATORS = {
+    operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
+    operator.mul: "mul", operator.imul: "mul", operator.truediv: "div", operator.itruediv: "div",
+    operator.floordiv: "floordiv", operator.mod: "remainder", operator.pow: "pow",
+    operator.matmul: "matmul", operator.neg: "neg", operator.pos: "pos", operator.invert: "invert",
+    operator.eq: "eq", operator.ne: "ne", operator.lt: "lt", operator.le: "le",
+    operator.gt: "gt", operator.ge: "ge", operator.and_: "and", operator.or_: "or",
+    operator.xor: "xor", operator.getitem: "getitem", builtins.getattr: "getattr",
+    operator.abs: "abs",
+}
+
+# other spellings of the same op
+ALIASES = {
+    "true_divide": "div", "divide": "div", "multiply": "mul", "subtract": "sub",
+    "concat": "cat", "concatenate": "cat", "clip": "clamp", "absolute": "abs",
+    "negative": "neg", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+    "not_equal": "ne", "equal": "eq", "arctan": "atan", "swapaxes": "transpose",
+    "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
+    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
+    "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
+    "floor_divide": "floordiv",
+}
+
+# keyword arguments with no meaning in a TensorRT network
+DROPPED_KWARGS = {"inplace", "device", "layout", "pin_memory", "memory_format", "non_blocking", "requires_grad"}
+
+
+@dataclasses.dataclass
+class Op:
+    name: str
+    args: tuple
+    kwargs: dict
+    method: bool  # written as ``x.name(...)`` in the model
+
+
+def _strip_inplace(name):
+    if name.endswith("_") and not name.startswith("_") and not name.endswith("__"):
+        return name[:-1]
+    return name
+
+
+def _function_name(target):
+    if target in OPERATORS:
+        return OPERATORS[target]
+    if isinstance(target, torch._ops.OpOverload):
+        return target._overloadpacket.__name__
+    if isinstance(target, torch._ops.OpOverloadPacket):
+        return target.__name__
+    return getattr(target, "__name__", str(target))
+
+
+def canonical(name):
+    name = _strip_inplace(name)
+    if name.startswith("__") and name.endswith("__"):  # x.__add__ → add
+        name = _strip_inplace(name[2:-2].lstrip("i")) if name[2:-2] not in ("invert",) else "invert"
+    return ALIASES.get(name, name)
+
+
+def normalize(node):
+    """The ``Op`` of a ``call_function`` / ``call_method`` node."""
+    if node.op == "call_method":
+        name, method = canonical(node.target), True
+    else:
+        name, method = canonical(_function_name(node.target)), False
+    kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
+    return Op(name, tuple(node.args), kwargs, method)

@@ -1,0 +1,401 @@
+"""The emit plan: one class per module class, constructor parameters where instances differ.
+
+Each composite module instance is described by its constructor (children as constructor calls
+with literal arguments, its own parameters with literal shapes) and its forward code.
+Instances of one Python class with the same structure share a generated class; the literals
+that differ between them become constructor parameters, named after the user's own ``__init__``
+parameters when their recorded values line up (``Bottleneck(inplanes, planes, stride)``).
+"""
+
+import collections
+import dataclasses
+import inspect
+
+import torch
+
+from . import library, pysource
+from .errors import UnsupportedOpsError
+from .forward import forward_code
+
+
+@dataclasses.dataclass
+class Slot:
+    """A literal in a constructor template; becomes a parameter when instances disagree."""
+
+    value: object
+
+
+@dataclasses.dataclass
+class Ctor:
+    callee: str
+    args: list  # [(keyword or None, Slot | Ctor | list | OrderedDict)]
+
+
+@dataclasses.dataclass
+class Instance:
+    path: str
+    module: torch.nn.Module
+    init: list  # [(attribute, Ctor | Slot | ("param", shape Slot, dtype))]
+    forward: object  # ForwardCode or None for Sequential-like classes
+    sequential_like: bool
+    group: "ClassPlan" = None
+    template: tuple = None
+
+
+@dataclasses.dataclass
+class ClassPlan:
+    name: str
+    torch_class: str  # qualified name of the PyTorch class
+    base: str
+    params: list  # [(name, default source or None)]
+    init_lines: list
+    super_args: str
+    forward_params: list
+    forward_lines: list
+    instances: list
+    slot_names: dict  # slot index → parameter name
+
+
+@dataclasses.dataclass
+class NetworkPlan:
+    classes: list  # ClassPlan, dependencies first
+    root: ClassPlan
+    root_ctor: str
+    capture_modes: list
+
+
+# --------------------------------------------------------------------------- per instance
+
+
+def _leaf_ctor(module):
+    cls = library.layers_class(module)
+    args = []
+    for name, value, default, positional in library.constructor_args(module):
+        args.append((None if positional else name, Slot(value), default))
+    return Ctor(f"nn.{cls.__name__}", args)
+
+
+def _child_ctor(module, instances_by_id):
+    if module is None:
+        return Slot(None)
+    if id(module) in instances_by_id:
+        return ("instance", instances_by_id[id(module)])
+    if isinstance(module, (torch.nn.Sequential, torch.nn.ModuleList)) and type(module) in (
+        torch.nn.Sequential,
+        torch.nn.ModuleList,
+    ):
+        names = list(module._modules)
+        children = [_child_ctor(m, instances_by_id) for m in module._modules.values()]
+        if isinstance(module, torch.nn.Sequential) and names != [str(i) for i in range(len(names))]:
+            return Ctor("nn.Sequential", [(None, ("odict", list(zip(names, children))), None)])
+        if isinstance(module, torch.nn.ModuleList):
+            return Ctor("nn.ModuleList", [(None, ("list", children), None)])
+        return Ctor("nn.Sequential", [(None, c, None) for c in children])
+    if isinstance(module, torch.nn.ModuleDict):
+        items = [(k, _child_ctor(m, instances_by_id)) for k, m in module._modules.items()]
+        return Ctor("nn.ModuleDict", [(None, ("dict", items), None)])
+    return _leaf_ctor(module)
+
+
+_DTYPES = {torch.float32: "nn.float32", torch.float16: "nn.float16", torch.bfloat16: "nn.bfloat16",
+           torch.int64: "nn.int64", torch.int32: "nn.int32", torch.bool: "nn.bool", torch.int8: "nn.int8",
+           torch.uint8: "nn.uint8"}
+
+
+def _instance(capture, instances_by_id, params_by_module):
+    module = capture.module
+    init = []
+    for name, child in module._modules.items():
+        init.append((name, _child_ctor(child, instances_by_id)))
+    for name, tensor in list(module._parameters.items()) + list(module._buffers.items()):
+        if tensor is not None:
+            init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
+    sequential_like = isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
+    code = None if sequential_like else forward_code(capture, params_by_module)
+    return Instance(capture.path, module, init, code, sequential_like)
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _walk(item, slots, out):
+    """Append a structural key for ``item`` to ``out``, collect its Slots in order."""
+    if isinstance(item, Slot):
+        slots.append(item)
+        out.append("?")
+    elif isinstance(item, Ctor):
+        out.append(item.callee + "(")
+        for keyword, arg, _ in item.args:
+            out.append(f"{keyword}=" if keyword else "")
+            _walk(arg, slots, out)
+            out.append(",")
+        out.append(")")
+    elif isinstance(item, tuple) and item and item[0] == "instance":
+        key, child_slots = _template(item[1])
+        out.append("<" + key + ">(")
+        slots.extend(Slot(slot.value) for slot in child_slots)
+        out.append(")")
+    elif isinstance(item, tuple) and item and item[0] == "param":
+        out.append("param(")
+        _walk(item[1], slots, out)
+        out.append(item[2] + ")")
+    elif isinstance(item, tuple) and item and item[0] in ("list", "odict", "dict"):
+        out.append(item[0] + "[")
+        for entry in item[1]:
+            if item[0] == "list":
+                _walk(entry, slots, out)
+            else:
+                out.append(repr(entry[0]) + ":")
+                _walk(entry[1], slots, out)
+            out.append(",")
+        out.append("]")
+    else:
+        raise TypeError(f"unexpected template item {item!r}")
+
+
+def _template(instance):
+    """(structural key, literal slots) of an instance; nested instances contribute theirs."""
+    if instance.template is not None:
+        return instance.template
+    slots, out = [], [type(instance.module).__qualname__, "|"]
+    for name, item in instance.init:
+        out.append(name + "=")
+        _walk(item, slots, out)
+        out.append(";")
+    if instance.forward is not None:
+        out += ["|", repr(instance.forward.params), "\n".join(instance.forward.lines)]
+    instance.template = ("".join(out), slots)
+    return instance.template
+
+
+def _slot_values(instance):
+    return [slot.value for slot in _template(instance)[1]]
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _param_names(instances, varying, recorded):
+    """Name varying slots after the user's ``__init__`` parameters when values line up."""
+    cls = type(instances[0].module)
+    try:
+        signature = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        signature = {}
+    columns = {}
+    for index in varying:
+        columns[index] = tuple(_slot_values(i)[index] for i in instances)
+    names, by_column, defaults = {}, {}, {}
+    for index in varying:
+        column = columns[index]
+        if column in by_column:
+            names[index] = by_column[column]
+            continue
+        name = None
+        for pname in signature:
+            if pname == "self":
+                continue
+            values = tuple(recorded.get(id(i.module), {}).get(pname, object()) for i in instances)
+            if all(_same(a, b) for a, b in zip(values, column)) and pname not in by_column.values():
+                name = pname
+                default = signature[pname].default
+                if default is not inspect.Parameter.empty and pysource_literal(default):
+                    defaults[name] = default
+                break
+        if name is None:
+            name = _fallback_name(instances[0], index, set(by_column.values()))
+        names[index] = name
+        by_column[column] = name
+    return names, defaults
+
+
+def _same(a, b):
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+def pysource_literal(value):
+    return value is None or isinstance(value, (bool, int, float, str, tuple))
+
+
+def _fallback_name(instance, index, taken):
+    """``conv2_stride`` style: the child attribute and the constructor argument of the slot."""
+    position = 0
+    for attribute, item in instance.init:
+        slots, out = [], []
+        _walk(item, slots, out)
+        if index < position + len(slots):
+            keyword = _slot_keyword(item, index - position) or "arg"
+            base = pysource.legal_name(f"{attribute}_{keyword}")
+            name, n = base, 1
+            while name in taken:
+                n += 1
+                name = f"{base}{n}"
+            return name
+        position += len(slots)
+    return f"arg{index}"
+
+
+def _slot_keyword(item, offset):
+    if isinstance(item, Ctor):
+        for keyword, arg, _ in item.args:
+            slots, out = [], []
+            _walk(arg, slots, out)
+            if offset < len(slots):
+                return keyword or _positional_name(item, keyword, arg)
+            offset -= len(slots)
+    if isinstance(item, tuple) and item and item[0] == "param":
+        return "shape"
+    return None
+
+
+def _positional_name(ctor, keyword, arg):
+    index = [a for _, a, _ in ctor.args].index(arg)
+    import layers
+
+    cls = getattr(layers, ctor.callee.split(".")[-1], None)
+    if cls is not None:
+        params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        if index < len(params):
+            return params[index]
+    return "arg"
+
+
+def _class_name(cls, taken):
+    base = pysource.legal_name(cls.__name__)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render_item(item, values, names, position):
+    """Source for a template item; ``position`` is a one-element list counting slots."""
+    if isinstance(item, Slot):
+        index = position[0]
+        position[0] += 1
+        return names.get(index) or pysource.value(values[index], {})
+    if isinstance(item, Ctor):
+        parts = []
+        for keyword, arg, default in item.args:
+            index = position[0]
+            text = _render_item(arg, values, names, position)
+            is_default = (
+                isinstance(arg, Slot)
+                and index not in names
+                and default is not inspect.Parameter.empty
+                and default is not None
+                and _same(values[index], default)
+            ) or (isinstance(arg, Slot) and index not in names and default is None and values[index] is None)
+            if keyword and is_default:
+                continue
+            parts.append(f"{keyword}={text}" if keyword else text)
+        return f"{item.callee}({', '.join(parts)})"
+    kind = item[0]
+    if kind == "instance":
+        child = item[1]
+        group = child.group
+        start = position[0]
+        position[0] += len(_template(child)[1])
+        first_index = {}
+        for index, pname in sorted(group.slot_names.items()):
+            first_index.setdefault(pname, index)
+        parts = []
+        for pname, default in group.params:
+            index = start + first_index[pname]
+            text = names.get(index) or pysource.value(values[index], {})
+            if default is not None and index not in names and text == default:
+                continue
+            parts.append(f"{pname}={text}" if default is not None else text)
+        return f"{group.name}({', '.join(parts)})"
+    if kind == "param":
+        shape = _render_item(item[1], values, names, position)
+        return f"nn.Parameter({shape}, {item[2]})"
+    if kind == "list":
+        return "[" + ", ".join(_render_item(e, values, names, position) for e in item[1]) + "]"
+    if kind == "odict":
+        body = ", ".join(f"({k!r}, {_render_item(e, values, names, position)})" for k, e in item[1])
+        return f"collections.OrderedDict([{body}])"
+    if kind == "dict":
+        body = ", ".join(f"{k!r}: {_render_item(e, values, names, position)}" for k, e in item[1])
+        return "{" + body + "}"
+    raise TypeError(item)
+
+
+def _class_plan(name, instances, recorded):
+    first = instances[0]
+    _, slots = _template(first)
+    columns = [[_slot_values(i)[k] for i in instances] for k in range(len(slots))]
+    varying = [k for k, column in enumerate(columns) if not all(_same(column[0], v) for v in column)]
+    names, defaults = _param_names(instances, varying, recorded)
+    values = _slot_values(first)
+    ordered = []
+    for index in varying:
+        if names[index] not in [n for n, _ in ordered]:
+            default = defaults.get(names[index])
+            ordered.append((names[index], None if default is None else pysource.value(default, {})))
+    # parameters with defaults after those without, as Python requires
+    ordered = [p for p in ordered if p[1] is None] + [p for p in ordered if p[1] is not None]
+    position = [0]
+    init_lines, super_args = [], ""
+    rendered = [(attr, _render_item(item, values, names, position)) for attr, item in first.init]
+    if first.sequential_like:
+        super_args = ", ".join(text for _, text in rendered)
+    else:
+        init_lines = [f"self.{attr} = {text}" if attr.isidentifier() else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
+    cls = type(first.module)
+    plan = ClassPlan(
+        name=name,
+        torch_class=f"{cls.__module__}.{cls.__qualname__}",
+        base="nn.Sequential" if first.sequential_like else "nn.Module",
+        params=ordered,
+        init_lines=init_lines,
+        super_args=super_args,
+        forward_params=[] if first.forward is None else first.forward.params,
+        forward_lines=[] if first.forward is None else first.forward.lines,
+        instances=instances,
+        slot_names=names,
+    )
+    for instance in instances:
+        instance.group = plan
+    return plan
+
+
+def _collect_unsupported(instances):
+    found = collections.OrderedDict()
+    for instance in instances:
+        if instance.forward is None:
+            continue
+        for op, where in instance.forward.unsupported:
+            found.setdefault(op, []).append(where)
+    return [(op, len(where), where) for op, where in found.items()]
+
+
+def build_plan(captures, recorded_init_args):
+    """``NetworkPlan`` for the captured model; raises ``UnsupportedOpsError`` listing every gap."""
+    instances_by_id = {}
+    instances = []
+    params_by_module = {id(c.module): c.params for c in captures}
+    for capture in reversed(captures):  # children before parents
+        instance = _instance(capture, instances_by_id, params_by_module)
+        instances_by_id[id(capture.module)] = instance
+        instances.append(instance)
+    unsupported = _collect_unsupported(instances)
+    if unsupported:
+        raise UnsupportedOpsError(unsupported)
+    classes, taken = [], set()
+    groups = collections.OrderedDict()
+    for instance in instances:
+        groups.setdefault(_template(instance)[0], []).append(instance)
+    for key, members in groups.items():
+        plan = _class_plan(_class_name(type(members[0].module), taken), members, recorded_init_args)
+        taken.add(plan.name)
+        classes.append(plan)
+    root = instances[-1].group
+    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}))

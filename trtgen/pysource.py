@@ -1,0 +1,93 @@
+"""Python source for values and single statements of the generated network (black formats later)."""
+
+import keyword
+import math
+
+import torch
+
+_DTYPE_NAMES = {
+    torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16",
+    torch.int8: "int8", torch.int32: "int32", torch.int64: "int64", torch.bool: "bool",
+    torch.uint8: "uint8", torch.float8_e4m3fn: "float8_e4m3fn",
+}
+
+RESERVED = {"nn", "F", "self", "np", "os", "sys", "argparse", "collections", "layers", "trt", "math"}
+
+
+def legal_name(name, taken=()):
+    """A Python identifier that shadows no builtin, keyword or import of the generated file."""
+    import builtins
+
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "v"
+    if name[0].isdigit():
+        name = "_" + name
+    while keyword.iskeyword(name) or name in RESERVED or hasattr(builtins, name) or name in taken:
+        name += "_"
+    return name
+
+
+def value(v, names):
+    """Source for an fx argument: node → its variable, literals → Python literals."""
+    import torch.fx
+
+    if isinstance(v, torch.fx.Node):
+        return names[v]
+    if isinstance(v, bool) or v is None:
+        return repr(v)
+    if isinstance(v, float):
+        if math.isinf(v):
+            return 'float("inf")' if v > 0 else 'float("-inf")'
+        if math.isnan(v):
+            return 'float("nan")'
+        return repr(v)
+    if isinstance(v, (int, str)):
+        return repr(v)
+    if isinstance(v, torch.dtype):
+        return f"nn.{_DTYPE_NAMES[v]}"
+    if isinstance(v, torch.Size):
+        return value(tuple(v), names)
+    if isinstance(v, tuple):
+        inner = ", ".join(value(x, names) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(value(x, names) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{value(k, names)}: {value(x, names)}" for k, x in v.items()) + "}"
+    if isinstance(v, slice):
+        return f"slice({value(v.start, names)}, {value(v.stop, names)}, {value(v.step, names)})"
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, torch.device) or isinstance(v, torch.memory_format) or isinstance(v, torch.layout):
+        return "None"
+    raise TypeError(f"cannot write {type(v).__name__} value {v!r} into generated code")
+
+
+def index(v, names):
+    """Subscript source: ``x[:, 0]`` style, slices written with colons."""
+    if isinstance(v, tuple):
+        return ", ".join(index(x, names) for x in v) if v else "()"
+    if isinstance(v, slice):
+        parts = ["" if p is None else value(p, names) for p in (v.start, v.stop, v.step)]
+        text = f"{parts[0]}:{parts[1]}"
+        return text + (f":{parts[2]}" if parts[2] else "")
+    return value(v, names)
+
+
+def call_args(args, kwargs, names):
+    parts = [value(a, names) for a in args]
+    parts += [f"{k}={value(v, names)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def attribute_path(module, target):
+    """``layer1.0.conv1`` → ``self.layer1[0].conv1`` (index containers, dot attributes)."""
+    text, current = "self", module
+    for part in target.split("."):
+        if isinstance(current, (torch.nn.Sequential, torch.nn.ModuleList)) and part.isdigit():
+            text += f"[{part}]"
+        elif isinstance(current, torch.nn.ModuleDict) or not part.isidentifier():
+            text += f"[{part!r}]" if isinstance(current, torch.nn.ModuleDict) else f".get_submodule({part!r})"
+        else:
+            text += f".{part}"
+        current = getattr(current, part, None) if current is not None else None
+    return text

@@ -1,0 +1,198 @@
+"""Run a real ``trt.INetworkDefinition`` on the CPU, layer by layer, with PyTorch.
+
+Layers are visited in dependency order (creation order, except where a layer consumes a tensor
+made later, e.g. a kernel input attached with ``set_input``); each is downcast and dispatched to the handler registered for its type (see ``registry`` and ``ops/``). Tensors are
+keyed by name and stored in their declared TensorRT type; handlers see fp16/bf16/fp8 widened to
+fp32 (TensorRT kernels accumulate reduced floats in fp32 too) and their results are rounded back
+to the declared output type, so casts and reduced precision show up in the numbers.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import ops  # noqa: F401  (fills the handler registry)
+from .dtypes import storage_dtype, to_storage, widen
+from .errors import LayerExecutionError, NetworkInputError, ReferenceExecutionError, UnsupportedLayerError
+from .registry import HANDLERS, downcast, layer_type as _layer_type
+
+
+@dataclass
+class RunContext:
+    """State shared by handlers during one ``execute`` call."""
+
+    network: object
+    conditions: dict = field(default_factory=dict)  # IIfConditional name -> bool
+    generator: torch.Generator = field(default_factory=lambda: torch.Generator().manual_seed(0))
+
+
+def execute(network, inputs, keep=None):
+    """Execute ``network`` on ``inputs`` and return ``{tensor name: torch.Tensor}``.
+
+    The result holds every marked network output, plus the tensors named in ``keep``
+    (an iterable of names), or every tensor of the network when ``keep == "all"``.
+    """
+    keep_all = isinstance(keep, str) and keep == "all"
+    wanted = set() if keep is None or keep_all else set([keep] if isinstance(keep, str) else keep)
+    outputs = [network.get_output(i).name for i in range(network.num_outputs)]
+    values = _bind_inputs(network, inputs)
+    layers = _schedule([downcast(network.get_layer(i)) for i in range(network.num_layers)])
+    last_use = {} if keep_all else _last_uses(layers)
+    pinned = set(outputs) | wanted
+    ctx = RunContext(network)
+
+    for index, layer in enumerate(layers):
+        _run_layer(layer, values, ctx)
+        for name in last_use.get(index, ()):  # free intermediates nobody needs any more
+            if name not in pinned:
+                values.pop(name, None)
+
+    missing = [name for name in wanted if name not in values]
+    if missing:
+        raise ReferenceExecutionError(f"keep names tensors that are not in the network: {sorted(missing)}")
+    if keep_all:
+        return dict(values)
+    return {name: values[name] for name in list(outputs) + sorted(wanted)}
+
+
+def _run_layer(layer, values, ctx):
+    layer_type = _layer_type(layer)
+    handler = HANDLERS.get(layer_type)
+    if handler is None:
+        raise UnsupportedLayerError(layer.name, layer_type)
+    args = []
+    for i in range(layer.num_inputs):
+        tensor = layer.get_input(i)
+        if tensor is None:
+            args.append(None)
+            continue
+        if tensor.name not in values:
+            raise LayerExecutionError(
+                layer.name, layer_type, f"input {i} ({tensor.name!r}) has not been computed"
+            )
+        args.append(widen(values[tensor.name]))
+    try:
+        result = handler(layer, args, ctx)
+    except ReferenceExecutionError:
+        raise
+    except Exception as exc:  # give every failure the layer's name and type
+        raise LayerExecutionError(layer.name, layer_type, f"{type(exc).__name__}: {exc}") from exc
+    results = [] if result is None else [result] if isinstance(result, torch.Tensor) else list(result)
+    if len(results) != layer.num_outputs:
+        raise LayerExecutionError(
+            layer.name, layer_type, f"handler produced {len(results)} outputs, layer has {layer.num_outputs}"
+        )
+    for i, value in enumerate(results):
+        tensor = layer.get_output(i)
+        value = to_storage(value, tensor.dtype)
+        _check_shape(layer, tensor, value)
+        values[tensor.name] = value
+
+
+def _check_shape(layer, tensor, value):
+    """Catch handler bugs early: the result must agree with the statically known dims."""
+    declared = tuple(tensor.shape)
+    got = tuple(value.shape)
+    if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
+        raise LayerExecutionError(
+            layer.name, _layer_type(layer), f"output {tensor.name!r} has shape {got}, network declares {declared}"
+        )
+
+
+def _schedule(layers):
+    """Order layers so producers run first, otherwise keeping the network's own order.
+
+    A CONDITIONAL_OUTPUT also waits for the CONDITION of its if-conditional.
+    """
+    producer = {}
+    conditions = {}
+    for index, layer in enumerate(layers):
+        for i in range(layer.num_outputs):
+            producer[layer.get_output(i).name] = index
+        if _layer_type(layer).name == "CONDITION":
+            conditions[layer.conditional.name] = index
+    deps = []
+    for layer in layers:
+        needs = {producer[t.name] for t in (layer.get_input(i) for i in range(layer.num_inputs))
+                 if t is not None and t.name in producer}
+        if _layer_type(layer).name == "CONDITIONAL_OUTPUT" and layer.conditional.name in conditions:
+            needs.add(conditions[layer.conditional.name])
+        deps.append(needs)
+    order, state = [], [0] * len(layers)  # 0 new, 1 in progress, 2 done
+    for root in range(len(layers)):
+        stack = [(root, iter(sorted(deps[root])))]
+        if state[root]:
+            continue
+        state[root] = 1
+        while stack:
+            node, pending = stack[-1]
+            child = next((c for c in pending if state[c] != 2), None)
+            if child is None:
+                stack.pop()
+                state[node] = 2
+                order.append(layers[node])
+            elif state[child] == 1:
+                raise ReferenceExecutionError(f"the network has a cycle through layer {layers[child].name!r}")
+            else:
+                state[child] = 1
+                stack.append((child, iter(sorted(deps[child]))))
+    return order
+
+
+def _last_uses(layers):
+    """layer index -> names of tensors whose last consumer is that layer."""
+    last = {}
+    for index, layer in enumerate(layers):
+        for i in range(layer.num_inputs):
+            tensor = layer.get_input(i)
+            if tensor is not None:
+                last[tensor.name] = index
+    by_layer = {}
+    for name, index in last.items():
+        by_layer.setdefault(index, []).append(name)
+    return by_layer
+
+
+def _bind_inputs(network, inputs):
+    inputs = dict(inputs)
+    declared = [network.get_input(i) for i in range(network.num_inputs)]
+    unknown = sorted(set(inputs) - {t.name for t in declared})
+    if unknown:
+        raise NetworkInputError(
+            f"unknown network input(s) {unknown}; the network's inputs are {[t.name for t in declared]}"
+        )
+    values = {}
+    for tensor in declared:
+        if tensor.name not in inputs:
+            raise NetworkInputError(
+                f"missing network input {tensor.name!r} (shape {tuple(tensor.shape)}, {tensor.dtype})"
+            )
+        values[tensor.name] = _convert_input(tensor, inputs[tensor.name])
+    return values
+
+
+def _kind(dtype):
+    if dtype == torch.bool:
+        return "bool"
+    return "float" if dtype.is_floating_point else "integer"
+
+
+def _convert_input(tensor, value):
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(np.ascontiguousarray(value))
+    elif not isinstance(value, torch.Tensor):
+        value = torch.as_tensor(value)
+    value = value.detach().cpu()
+    target = storage_dtype(tensor.dtype)
+    if _kind(value.dtype) != _kind(target):
+        raise NetworkInputError(
+            f"network input {tensor.name!r} is {tensor.dtype}, but the value given is {value.dtype}"
+        )
+    declared = tuple(tensor.shape)
+    got = tuple(value.shape)
+    if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
+        raise NetworkInputError(
+            f"network input {tensor.name!r} expects shape {declared} (-1 = any), got {got}"
+        )
+    return to_storage(value, tensor.dtype)

@@ -1,0 +1,21 @@
+"""Op handlers, one module per layer family; importing this package registers them all."""
+
+from . import (  # noqa: F401
+    activation,
+    control,
+    conv,
+    elementwise,
+    fill,
+    gather,
+    matmul,
+    normalization,
+    pooling,
+    quant,
+    reduce,
+    resize,
+    sequence,
+    shuffle,
+    slice,
+    tensor,
+    unary,
+)

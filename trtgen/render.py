@@ -1,0 +1,61 @@
+"""Emit plan → source text through the jinja2 templates, then black."""
+
+import importlib.resources
+import os
+
+import black
+import jinja2
+
+from . import __version__
+
+TEMPLATE_PACKAGE = "trtgen.templates"
+
+
+def builtin_template_dir():
+    """``templates/`` of a source checkout, else the copy installed as package data."""
+    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+    if os.path.isdir(checkout):
+        return checkout
+    return str(importlib.resources.files(TEMPLATE_PACKAGE))
+
+
+def _environment(template_dir=None):
+    # a user directory overrides single templates; the rest come from the built-in set
+    search = ([template_dir] if template_dir else []) + [builtin_template_dir()]
+    loader = jinja2.FileSystemLoader(search)
+    return jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def format_python(source):
+    return black.format_str(source, mode=black.Mode(line_length=100))
+
+
+def render_python(plan, io, source, template_dir=None):
+    """``network.py`` text for ``plan``; ``io`` is the network's ``IOSpec``."""
+    classes = [
+        dict(
+            name=c.name, base=c.base, torch_class=c.torch_class, count=len(c.instances),
+            params=[n if d is None else f"{n}={d}" for n, d in c.params],
+            init_lines=c.init_lines or ["pass"] if c.base != "nn.Sequential" else [],
+            super_args=c.super_args, forward_params=c.forward_params,
+            forward_lines=c.forward_lines,
+        )
+        for c in plan.classes
+    ]
+    text = _environment(template_dir).get_template("network.py.j2").render(
+        title=plan.root.name,
+        version=__version__,
+        source=source,
+        classes=classes,
+        uses_collections=any("collections." in line for c in plan.classes for line in c.init_lines + [c.super_args]),
+        inputs=io.inputs_source(),
+        input_names=io.input_names,
+        root_ctor=plan.root_ctor,
+        outputs=io.outputs,
+    )
+    return format_python(text)
+
+
+def render_text(name, template_dir=None, **context):
+    return _environment(template_dir).get_template(name).render(**context)

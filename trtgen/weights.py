@@ -1,0 +1,35 @@
+"""weights.safetensors: exactly the state_dict tensors the generated network declares."""
+
+import numpy as np
+import torch
+
+from .errors import TrtgenError
+
+
+def network_weights(model, declared):
+    """{key: numpy array} for every ``(key, shape)`` the generated model declares.
+
+    Non-persistent buffers are not in ``state_dict`` but a network may read them, so they are
+    looked up among ``named_buffers`` too.
+    """
+    state = dict(model.state_dict())
+    for name, buffer in model.named_buffers():
+        state.setdefault(name, buffer)
+    found = {}
+    for key, shape in declared:
+        if key not in state:
+            raise TrtgenError(f"internal error: generated network declares {key!r}, which the model lacks")
+        array = _numpy(state[key])
+        if tuple(array.shape) != tuple(shape):
+            raise TrtgenError(
+                f"internal error: {key!r} is declared {list(shape)} but the model has {list(array.shape)}"
+            )
+        found[key] = array
+    return dict(sorted(found.items()))
+
+
+def _numpy(tensor):
+    tensor = tensor.detach().cpu().contiguous()
+    if tensor.dtype == torch.bfloat16:
+        tensor = tensor.float()
+    return np.ascontiguousarray(tensor.numpy())
