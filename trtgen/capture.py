@@ -73,7 +73,7 @@ def tensor_params(module, recorded):
     tensors, constants = [], {}
     for name, value in list(bound.arguments.items())[1:]:
         kind = signature.parameters[name].kind
-        if isinstance(value, torch.Tensor):
+        if _is_tensor_arg(value):
             tensors.append(name)
         elif kind == inspect.Parameter.VAR_KEYWORD:
             constants.update(value)
@@ -84,6 +84,13 @@ def tensor_params(module, recorded):
         else:
             constants[name] = value
     return tensors, constants
+
+
+def _is_tensor_arg(value):
+    """Tensors, and lists / tuples of tensors (DenseNet passes its feature list), are inputs."""
+    if isinstance(value, torch.Tensor):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
 
 
 def _bound_forward(module, tensors, constants):

@@ -45,11 +45,21 @@ def write_output(out_dir, generated, force=False):
         with open(os.path.join(staging, MANIFEST), "w") as f:
             json.dump(generated.manifest, f, indent=2, sort_keys=True)
             f.write("\n")
+        _apply_umask(staging)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _apply_umask(staging):
+    """mkdtemp makes a private folder; the output should get the user's usual permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    for name in os.listdir(staging):
+        os.chmod(os.path.join(staging, name), 0o666 & ~umask)
 
 
 def _swap_into_place(staging, out_dir):

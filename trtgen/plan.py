@@ -16,19 +16,8 @@ import torch
 from . import library, pysource
 from .errors import UnsupportedOpsError
 from .forward import forward_code
-
-
-@dataclasses.dataclass
-class Slot:
-    """A literal in a constructor template; becomes a parameter when instances disagree."""
-
-    value: object
-
-
-@dataclasses.dataclass
-class Ctor:
-    callee: str
-    args: list  # [(keyword or None, Slot | Ctor | list | OrderedDict)]
+from .merge import merge_optional_children
+from .plan_items import ANY, Ctor, Slot
 
 
 @dataclasses.dataclass
@@ -135,6 +124,11 @@ def _walk(item, slots, out):
         out.append("<" + key + ">(")
         slots.extend(Slot(slot.value) for slot in child_slots)
         out.append(")")
+    elif isinstance(item, tuple) and item and item[0] == "optional":
+        out.append("optional(")
+        _walk(item[1], slots, out)
+        _walk(item[2], slots, out)
+        out.append(")")
     elif isinstance(item, tuple) and item and item[0] == "param":
         out.append("param(")
         _walk(item[1], slots, out)
@@ -188,18 +182,22 @@ def _param_names(instances, varying, recorded):
     names, by_column, defaults = {}, {}, {}
     for index in varying:
         column = columns[index]
-        if column in by_column:
-            names[index] = by_column[column]
+        known = next((c for c in by_column if _agree(c, column)), None)
+        if known is not None:
+            names[index] = by_column[known]
             continue
         name = None
+        flag = all(isinstance(v, bool) for v in column)
         for pname in signature:
-            if pname == "self":
+            if pname == "self" or pname in by_column.values():
                 continue
             values = tuple(recorded.get(id(i.module), {}).get(pname, object()) for i in instances)
-            if all(_same(a, b) for a, b in zip(values, column)) and pname not in by_column.values():
+            if _agree(values, column) or (flag and _presence_matches(values, column)):
                 name = pname
                 default = signature[pname].default
-                if default is not inspect.Parameter.empty and pysource_literal(default):
+                if flag and default is None:
+                    defaults[name] = False
+                elif default is not inspect.Parameter.empty and pysource_literal(default):
                     defaults[name] = default
                 break
         if name is None:
@@ -207,6 +205,21 @@ def _param_names(instances, varying, recorded):
         names[index] = name
         by_column[column] = name
     return names, defaults
+
+
+def _constant(column):
+    known = [v for v in column if v is not ANY]
+    return all(_same(known[0], v) for v in known)
+
+
+def _agree(a, b):
+    """Columns agree where both are known (ANY: the slot does not exist in that instance)."""
+    return all(x is ANY or y is ANY or _same(x, y) for x, y in zip(a, b))
+
+
+def _presence_matches(recorded_values, column):
+    """A flag column (child present?) lines up with an init argument given a module or None."""
+    return all(isinstance(c, bool) and (r is not None and r is not False) == c for r, c in zip(recorded_values, column))
 
 
 def _same(a, b):
@@ -227,6 +240,8 @@ def _fallback_name(instance, index, taken):
         slots, out = [], []
         _walk(item, slots, out)
         if index < position + len(slots):
+            if isinstance(item, tuple) and item and item[0] == "optional" and index == position + len(slots) - 1:
+                return pysource.legal_name(attribute, taken)
             keyword = _slot_keyword(item, index - position) or "arg"
             base = pysource.legal_name(f"{attribute}_{keyword}")
             name, n = base, 1
@@ -314,6 +329,10 @@ def _render_item(item, values, names, position):
                 continue
             parts.append(f"{pname}={text}" if default is not None else text)
         return f"{group.name}({', '.join(parts)})"
+    if kind == "optional":
+        ctor = _render_item(item[1], values, names, position)
+        flag = _render_item(item[2], values, names, position)
+        return f"{ctor} if {flag} else None"
     if kind == "param":
         shape = _render_item(item[1], values, names, position)
         return f"nn.Parameter({shape}, {item[2]})"
@@ -332,9 +351,9 @@ def _class_plan(name, instances, recorded):
     first = instances[0]
     _, slots = _template(first)
     columns = [[_slot_values(i)[k] for i in instances] for k in range(len(slots))]
-    varying = [k for k, column in enumerate(columns) if not all(_same(column[0], v) for v in column)]
+    varying = [k for k, column in enumerate(columns) if not _constant(column)]
     names, defaults = _param_names(instances, varying, recorded)
-    values = _slot_values(first)
+    values = [next((v for v in column if v is not ANY), None) for column in columns]
     ordered = []
     for index in varying:
         if names[index] not in [n for n, _ in ordered]:
@@ -345,8 +364,10 @@ def _class_plan(name, instances, recorded):
     position = [0]
     init_lines, super_args = [], ""
     rendered = [(attr, _render_item(item, values, names, position)) for attr, item in first.init]
-    if first.sequential_like:
+    if first.sequential_like and [a for a, _ in rendered] == [str(i) for i in range(len(rendered))]:
         super_args = ", ".join(text for _, text in rendered)
+    elif first.sequential_like:  # named children keep their names (state_dict keys)
+        super_args = "collections.OrderedDict([" + ", ".join(f"({a!r}, {t})" for a, t in rendered) + "])"
     else:
         init_lines = [f"self.{attr} = {text}" if attr.isidentifier() else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
     cls = type(first.module)
@@ -386,6 +407,7 @@ def build_plan(captures, recorded_init_args):
         instance = _instance(capture, instances_by_id, params_by_module)
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
+    merge_optional_children(instances)
     unsupported = _collect_unsupported(instances)
     if unsupported:
         raise UnsupportedOpsError(unsupported)

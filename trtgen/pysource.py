@@ -79,15 +79,24 @@ def call_args(args, kwargs, names):
     return ", ".join(parts)
 
 
+def _indexable(module):
+    """Generated counterparts of Sequential (and its forward-less subclasses) and ModuleList index."""
+    if type(module) in (torch.nn.Sequential, torch.nn.ModuleList):
+        return True
+    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
+
+
 def attribute_path(module, target):
     """``layer1.0.conv1`` → ``self.layer1[0].conv1`` (index containers, dot attributes)."""
     text, current = "self", module
     for part in target.split("."):
-        if isinstance(current, (torch.nn.Sequential, torch.nn.ModuleList)) and part.isdigit():
+        if _indexable(current) and part.isdigit():
             text += f"[{part}]"
-        elif isinstance(current, torch.nn.ModuleDict) or not part.isidentifier():
-            text += f"[{part!r}]" if isinstance(current, torch.nn.ModuleDict) else f".get_submodule({part!r})"
-        else:
+        elif type(current) is torch.nn.ModuleDict:
+            text += f"[{part!r}]"
+        elif part.isidentifier():
             text += f".{part}"
+        else:
+            text = f"getattr({text}, {part!r})"
         current = getattr(current, part, None) if current is not None else None
     return text

@@ -92,7 +92,12 @@ def _run_layer(layer, values, ctx):
 
 def _check_shape(layer, tensor, value):
     """Catch handler bugs early: the result must agree with the statically known dims."""
-    declared = tuple(tensor.shape)
+    try:
+        declared = tuple(tensor.shape)
+    except RuntimeError as exc:  # TensorRT itself rejects the layer (its log says why)
+        raise LayerExecutionError(
+            layer.name, _layer_type(layer), f"TensorRT cannot compute the shape of {tensor.name!r}: {exc}"
+        ) from exc
     got = tuple(value.shape)
     if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
         raise LayerExecutionError(
@@ -180,7 +185,7 @@ def _kind(dtype):
 
 def _convert_input(tensor, value):
     if isinstance(value, np.ndarray):
-        value = torch.from_numpy(np.ascontiguousarray(value))
+        value = torch.from_numpy(np.array(value, order="C"))  # (ascontiguousarray makes 0-d 1-d)
     elif not isinstance(value, torch.Tensor):
         value = torch.as_tensor(value)
     value = value.detach().cpu()
@@ -189,7 +194,12 @@ def _convert_input(tensor, value):
         raise NetworkInputError(
             f"network input {tensor.name!r} is {tensor.dtype}, but the value given is {value.dtype}"
         )
-    declared = tuple(tensor.shape)
+    try:
+        declared = tuple(tensor.shape)
+    except RuntimeError as exc:  # TensorRT itself rejects the layer (its log says why)
+        raise LayerExecutionError(
+            layer.name, _layer_type(layer), f"TensorRT cannot compute the shape of {tensor.name!r}: {exc}"
+        ) from exc
     got = tuple(value.shape)
     if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
         raise NetworkInputError(

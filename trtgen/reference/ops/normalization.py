@@ -52,12 +52,13 @@ def softmax(layer, inputs, ctx):
 
 @handles("RAGGED_SOFTMAX")
 def ragged_softmax(layer, inputs, ctx):
-    """Softmax over the first bounds[z] entries of each row z of a ZxS input; the rest is 0."""
+    """Softmax over the first bounds[z] entries of each sequence z; entries past it are 0.
+
+    TensorRT wants a [1, Z, S] input and [1, Z, 1] bounds.
+    """
     x, bounds = inputs
     x = x.float()
-    lengths = bounds.reshape(-1).long()
-    valid = torch.arange(x.shape[-1]).unsqueeze(0) < lengths.unsqueeze(1)
-    valid = valid.reshape(x.shape)
+    valid = torch.arange(x.shape[-1]) < bounds.long()
     y = torch.softmax(x.masked_fill(~valid, float("-inf")), dim=-1)
     return torch.nan_to_num(y.masked_fill(~valid, 0.0))
 
