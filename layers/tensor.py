@@ -159,6 +159,10 @@ class Tensor:
             raise AttributeError(f"'Tensor' has no attribute {name!r}")
         return lambda *args, **kwargs: function(self, *args, **kwargs)
 
+    def where(self, condition, other):
+        # torch: x.where(cond, y) == torch.where(cond, x, y)
+        return _F().where(condition, self, other)
+
     def contiguous(self, *_, **__):
         return self
 

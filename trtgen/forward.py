@@ -43,25 +43,39 @@ def _literal(v):
 
 
 def _call(op, rule, names):
+    """Python source of one op; operands that are expressions get parentheses where needed."""
     args = [pysource.value(a, names) for a in op.args]
     kwargs = {k: pysource.value(v, names) for k, v in op.kwargs.items()}
+    operand = [names.operand(a) for a in op.args]
     if rule.kind == "infix":
         if op.name == "add" and "alpha" in kwargs:
-            return f"{args[0]} + {kwargs['alpha']} * {args[1]}"
-        return f"{args[0]} {rule.symbol} {args[1]}"
+            return f"{operand[0]} + {kwargs['alpha']} * {operand[1]}"
+        return f"{operand[0]} {rule.symbol} {operand[1]}"
     if rule.kind == "prefix":
-        return f"{rule.symbol}{args[0]}"
+        return f"{rule.symbol}{operand[0]}"
     if rule.kind == "getitem":
-        return f"{args[0]}[{pysource.index(op.args[1], names)}]"
+        return f"{operand[0]}[{pysource.index(op.args[1], names)}]"
     if rule.kind == "getattr":
-        return f"{args[0]}.{op.args[1]}"
+        return f"{operand[0]}.{op.args[1]}"
     if rule.kind == "custom":
         return rule.render(args, kwargs)
     rendered = ", ".join(args[1:] if op.method else args)
     rendered = ", ".join([p for p in [rendered] + [f"{k}={v}" for k, v in kwargs.items()] if p])
     if op.method:
-        return f"{args[0]}.{op.name}({rendered})"
+        return f"{operand[0]}.{op.name}({rendered})"
     return f"F.{op.name}({rendered})"
+
+
+class _Names(dict):
+    """node → source: a variable name, or the whole expression of a node inlined at its one use."""
+
+    def __init__(self):
+        super().__init__()
+        self.compound = set()  # nodes whose source is an operator expression
+
+    def operand(self, value):
+        text = pysource.value(value, self)
+        return f"({text})" if isinstance(value, torch.fx.Node) and value in self.compound else text
 
 
 def _recorded_constants(capture):
@@ -92,30 +106,64 @@ def _module_call_args(capture, node, params_by_module, names):
     return ", ".join(pysource.value(by_name[n], names) for n in kept)
 
 
-def forward_code(capture, params_by_module):
-    """``ForwardCode`` for one ``Capture``; unsupported ops are collected, not raised."""
+_MAX_INLINE_DEPTH = 2
+
+
+def _live_nodes(graph, dropped):
+    """Nodes the output depends on; ops whose only purpose was a dropped assert disappear."""
+    live = set()
+    for node in reversed(graph.nodes):
+        if node.op == "output" or (node in live and node not in dropped):
+            live.add(node)
+            live.update(node.all_input_nodes)
+    return live
+
+
+def _kind(node):
+    """(rule, op) for call nodes; rules decide aliasing, dropping and syntax."""
+    op = normalize(node)
+    return lowering_rule(op.name), op
+
+
+def forward_code(capture, params_by_module, inline=True, optional=()):
+    """``ForwardCode`` for one ``Capture``; unsupported ops are collected, not raised.
+
+    A value used once, by the next statement, is written inline (``F.relu(self.bn1(x))``), at
+    most two levels deep, so the body reads like the PyTorch ``forward``. Calls of the child
+    modules in ``optional`` are written ``y = x if self.m is None else self.m(x)``.
+    """
     module, graph = capture.module, capture.graph
     constants = _recorded_constants(capture)
-    names, params, lines, unsupported = {}, [], [], []
+    names, params, unsupported = _Names(), [], []
+    statements = []  # [node, text]
     taken = set()
+    kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
+    dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
+    live = _live_nodes(graph, dropped)
+    depth = {}
 
-    def assign(node, expression):
-        name = pysource.legal_name(node.name, taken)
-        taken.add(name)
-        names[node] = name
-        lines.append(f"{name} = {expression}")
+    def emit(node, expression, compound=False):
+        statements.append([node, expression, compound])
 
     for node in graph.nodes:
+        if node not in live:
+            continue
         if node.op == "placeholder":
             _placeholder(capture, node, names, params, constants, taken)
         elif node.op == "get_attr":
             names[node] = pysource.attribute_path(module, node.target)
         elif node.op == "call_module":
+            _inline_previous(statements, node, names, depth, inline)
             call = _module_call_args(capture, node, params_by_module, names)
-            assign(node, f"{pysource.attribute_path(module, node.target)}({call})")
+            target = pysource.attribute_path(module, node.target)
+            if node.target in optional:
+                first = pysource.value(node.args[0], names)
+                emit(node, f"{first} if {target} is None else {target}({call})")
+                depth[node] = _MAX_INLINE_DEPTH  # keep it a statement of its own
+            else:
+                emit(node, f"{target}({call})")
         elif node.op in ("call_function", "call_method"):
-            op = normalize(node)
-            rule = lowering_rule(op.name)
+            rule, op = kinds[node]
             if rule is None:
                 unsupported.append((op.name, _unsupported_where(capture, node)))
                 names[node] = node.name
@@ -124,7 +172,60 @@ def forward_code(capture, params_by_module):
             elif rule.kind == "drop":
                 names[node] = "None"
             else:
-                assign(node, _call(op, rule, names))
+                _inline_previous(statements, node, names, depth, inline)
+                emit(node, _call(op, rule, names), rule.kind in ("infix", "prefix"))
         elif node.op == "output":
-            lines.append(f"return {pysource.value(node.args[0], names)}")
-    return ForwardCode(params, lines, unsupported)
+            _inline_previous(statements, node, names, depth, inline)
+            statements.append([None, f"return {pysource.value(node.args[0], names)}", False])
+    lines = []
+    for node, text, _ in statements:
+        if node is None:
+            lines.append(text)
+            continue
+        name = pysource.legal_name(node.name, taken)
+        taken.add(name)
+        names[node] = name
+        lines.append(f"{name} = {text}")
+    return ForwardCode(params, _rename(lines, statements, names), unsupported)
+
+
+def _inline_previous(statements, user, names, depth, inline=True):
+    """Fold the previous statement into ``user`` when ``user`` is its only consumer."""
+    if not statements or statements[-1][0] is None:
+        return
+    node, text, compound = statements[-1]
+    if not inline or _uses(node, user) != 1 or len(node.users) != 1 or depth.get(node, 0) >= _MAX_INLINE_DEPTH:
+        names[node] = _placeholder_name(node)
+        return
+    statements.pop()
+    names[node] = text
+    if compound:
+        names.compound.add(node)
+    depth[user] = depth.get(node, 0) + 1
+
+
+def _uses(node, user):
+    """How often ``user`` reads ``node`` (``attn(q, q, q)`` reads it three times)."""
+    count = [0]
+
+    def visit(arg):
+        if arg is node:
+            count[0] += 1
+        return arg
+
+    torch.fx.node.map_arg((user.args, user.kwargs), visit)
+    return count[0]
+
+
+def _placeholder_name(node):
+    return f"\0{node.name}\0"  # resolved to the final variable name after all statements
+
+
+def _rename(lines, statements, names):
+    import re
+
+    final = {}
+    for node, _, _ in statements:
+        if node is not None:
+            final[node.name] = names[node]
+    return [re.sub("\0([^\0]*)\0", lambda m: final.get(m.group(1), m.group(1)), line) for line in lines]

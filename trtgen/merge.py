@@ -9,6 +9,7 @@ input. Both get ``self.downsample = nn.Sequential(...) if downsample else None``
 import copy
 import re
 
+from .forward import forward_code
 from .plan_items import ANY, Ctor, Slot
 
 
@@ -29,12 +30,6 @@ def _without_call(lines, attr):
     index, var, arg = found
     word = re.compile(rf"\b{re.escape(var)}\b")
     return lines[:index] + [word.sub(arg, line) for line in lines[index + 1:]]
-
-
-def _with_optional_call(lines, attr):
-    index, var, arg = _call_line(lines, attr)
-    merged = f"{var} = {arg} if self.{attr} is None else self.{attr}({arg})"
-    return lines[:index] + [merged] + lines[index + 1:]
 
 
 def _wildcard(item):
@@ -65,7 +60,7 @@ def _is_plain_ctor(item):
     return False
 
 
-def merge_optional_children(instances):
+def merge_optional_children(instances, params_by_module):
     by_class = {}
     for instance in instances:
         if instance.forward is not None:
@@ -73,10 +68,10 @@ def merge_optional_children(instances):
     for members in by_class.values():
         attrs = {attr for m in members for attr, item in m.init if isinstance(item, Ctor)}
         for attr in sorted(attrs):
-            _merge_attr(members, attr)
+            _merge_attr(members, attr, params_by_module)
 
 
-def _merge_attr(members, attr):
+def _merge_attr(members, attr, params_by_module):
     present = [m for m in members if isinstance(dict(m.init).get(attr), Ctor)]
     absent = [m for m in members if attr not in dict(m.init) or dict(m.init)[attr] == Slot(None)]
     if not present or not absent or len(present) + len(absent) != len(members):
@@ -85,12 +80,13 @@ def _merge_attr(members, attr):
     ctor = dict(reference.init)[attr]
     if not _is_plain_ctor(ctor):
         return
-    identity = _without_call(reference.forward.lines, attr)
-    if identity is None or any(m.forward.lines != identity for m in absent):
+    plain = {id(m): forward_code(m.capture, params_by_module, inline=False).lines for m in members}
+    identity = _without_call(plain[id(reference)], attr)
+    if identity is None or any(plain[id(m)] != identity for m in absent):
         return
-    if any(m.forward.lines != reference.forward.lines for m in present):
+    if any(plain[id(m)] != plain[id(reference)] for m in present):
         return
-    merged = _with_optional_call(reference.forward.lines, attr)
+    merged = forward_code(reference.capture, params_by_module, optional={attr}).lines
     for m in present:
         m.init = [(a, ("optional", i, Slot(True)) if a == attr else i) for a, i in m.init]
         m.forward.lines = list(merged)

@@ -27,6 +27,7 @@ class Instance:
     init: list  # [(attribute, Ctor | Slot | ("param", shape Slot, dtype))]
     forward: object  # ForwardCode or None for Sequential-like classes
     sequential_like: bool
+    capture: object = None
     group: "ClassPlan" = None
     template: tuple = None
 
@@ -101,7 +102,7 @@ def _instance(capture, instances_by_id, params_by_module):
             init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
     sequential_like = isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
     code = None if sequential_like else forward_code(capture, params_by_module)
-    return Instance(capture.path, module, init, code, sequential_like)
+    return Instance(capture.path, module, init, code, sequential_like, capture)
 
 
 # --------------------------------------------------------------------------- templates
@@ -407,7 +408,7 @@ def build_plan(captures, recorded_init_args):
         instance = _instance(capture, instances_by_id, params_by_module)
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
-    merge_optional_children(instances)
+    merge_optional_children(instances, params_by_module)
     unsupported = _collect_unsupported(instances)
     if unsupported:
         raise UnsupportedOpsError(unsupported)

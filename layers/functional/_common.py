@@ -1,5 +1,7 @@
 """Small helpers every op family uses: dims, axes bitmasks, rank alignment, layer outputs."""
 
+import numpy as np
+
 from ..network import current_network, name_layer
 from ..tensor import Tensor
 
@@ -37,12 +39,22 @@ def axes_mask(dims, ndim):
 
 
 def prepend_ones(x, rank):
-    """Reshape ``x`` to ``rank`` dims by adding leading 1s (works for dynamic shapes too)."""
+    """Reshape ``x`` to ``rank`` dims by adding leading 1s.
+
+    Static shapes (and one dynamic dim, as -1) need one SHUFFLE; more dynamic dims an
+    UNSQUEEZE. (Reshape 0s would be wrong: a 0 copies the input dim at the *same* index.)
+    """
     missing = rank - x.ndim
     if missing <= 0:
         return x
-    layer = network().add_shuffle(x.trt)
-    layer.reshape_dims = (1,) * missing + (0,) * x.ndim  # 0 copies the input dim
+    if sum(d < 0 for d in x.shape) <= 1:
+        layer = network().add_shuffle(x.trt)
+        layer.reshape_dims = (1,) * missing + tuple(x.shape)
+    else:
+        from .constant import constant
+
+        axes = constant(np.arange(missing, dtype=np.int64))
+        layer = network().add_unsqueeze(x.trt, axes.trt)
     return output(layer, "unsqueeze")
 
 

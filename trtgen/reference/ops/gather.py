@@ -16,7 +16,7 @@ def _gather_default(data, indices, axis):
     index, valid = wrap_indices(indices, data.shape[axis])
     moved = data.movedim(axis, 0)[index]  # indices dims, then data dims without axis
     q = indices.dim()
-    valid = valid.reshape(*valid.shape, *[1] * (moved.dim() - q))
+    valid = valid.reshape(tuple(valid.shape) + (1,) * (moved.dim() - q))  # () for 0-d indices on 1-D data
     moved = torch.where(valid, moved, torch.zeros((), dtype=moved.dtype))
     order = list(range(q, q + axis)) + list(range(q)) + list(range(q + axis, moved.dim()))
     return moved.permute(order)
