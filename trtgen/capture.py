@@ -8,11 +8,13 @@ captured with ``torch.export`` on the inputs it really received, its subtree inl
 
 import dataclasses
 import inspect
+import warnings
 
 import torch
 import torch.fx
 
 from .errors import TrtgenError
+from . import library
 from .library import has_layers_class
 
 
@@ -25,6 +27,7 @@ class Capture:
     params: list = None  # forward parameters kept (those that receive tensors)
     unflattened: object = None  # torch.export's module tree, for argument names of child calls
     recorded: tuple = None  # (args, kwargs) the module received in the real run
+    output_type: type = None  # what it returned then (a transformers ModelOutput, a dict...)
 
 
 def is_leaf(module):
@@ -44,21 +47,25 @@ class _ChildrenAsLeaves(torch.fx.Tracer):
 
 
 def _record_module_inputs(model, example_inputs):
-    """One real forward pass: the positional inputs every module received (for torch.export)."""
-    seen, handles = {}, []
+    """One real forward pass: what every module received, and the type of what it returned."""
+    seen, returned, handles = {}, {}, []
 
     def hook(module, args, kwargs):
         seen.setdefault(id(module), (args, kwargs))
 
+    def output_hook(module, args, result):
+        returned.setdefault(id(module), type(result))
+
     for module in model.modules():
         handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
+        handles.append(module.register_forward_hook(output_hook))
     try:
         with torch.no_grad():
             model(*example_inputs)
     finally:
         for handle in handles:
             handle.remove()
-    return seen
+    return seen, returned
 
 
 def tensor_params(module, recorded):
@@ -132,14 +139,29 @@ def _symbolic(module, recorded):
     return graph, tensors
 
 
+def _called_children(module):
+    """Paths whose calls keep their signature in the export: children, and items of containers."""
+    paths = []
+    for name, child in module.named_children():
+        paths.append(name)
+        if library.is_container(child):
+            paths += [f"{name}.{sub}" for sub, _ in child.named_children()]
+    return tuple(paths)
+
+
 def _export(module, recorded, path):
     """torch.export the module on the inputs it received, unflattened back into module calls."""
     if recorded is None:
         raise TrtgenError(f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs")
     args, kwargs = recorded
     try:
-        program = torch.export.export(module, tuple(args), dict(kwargs), strict=False)
-        return torch.export.unflatten(program)
+        with warnings.catch_warnings():  # unflatten warns about its own spec attributes
+            warnings.simplefilter("ignore")
+            program = torch.export.export(
+            module, tuple(args), dict(kwargs), strict=False,
+                preserve_module_call_signature=_called_children(module),
+            )
+            return torch.export.unflatten(program)
     except Exception as exc:
         raise TrtgenError(
             f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
@@ -150,7 +172,7 @@ def _export(module, recorded, path):
 def capture(model, example_inputs):
     """Graphs for the root and every composite module reachable from it, in model order."""
     captures = []
-    recorded = _record_module_inputs(model, example_inputs)
+    recorded, returned = _record_module_inputs(model, example_inputs)
     pending = [("", model)]
     seen = set()
     while pending:
@@ -166,7 +188,8 @@ def capture(model, example_inputs):
             graph, mode, params = unflat.graph, "torch.export", tensor_params(module, recorded.get(id(module)))[0]
         else:
             unflat = None
-        captures.append(Capture(path, module, graph, mode, params, unflat, recorded.get(id(module))))
+        captures.append(Capture(path, module, graph, mode, params, unflat, recorded.get(id(module)),
+                                returned.get(id(module))))
         for node in graph.nodes:
             if node.op == "call_module":
                 child = module.get_submodule(node.target)

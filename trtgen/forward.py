@@ -9,7 +9,7 @@ import inspect
 
 import torch
 
-from . import pysource
+from . import pysource, pytree
 from .normalize import normalize
 from .rules import lowering_rule
 
@@ -78,6 +78,17 @@ class _Names(dict):
         return f"({text})" if isinstance(value, torch.fx.Node) and value in self.compound else text
 
 
+def _returned(capture, value, names):
+    """``return`` source; a transformers ModelOutput stays one (``nn.ModelOutput(...)``)."""
+    if capture.unflattened is not None:  # export returns flat leaves: rebuild the structure
+        value = pytree.restructure(capture.unflattened, value)
+    text = pysource.value(value, names)
+    output_type = capture.output_type
+    if isinstance(value, dict) and output_type is not None and output_type is not dict and issubclass(output_type, dict):
+        return f"nn.ModelOutput({text})"
+    return text
+
+
 def _recorded_constants(capture):
     from .capture import tensor_params
 
@@ -92,14 +103,17 @@ def _module_call_args(capture, node, params_by_module, names):
     kept = params_by_module.get(id(child))
     if kept is None:
         return pysource.call_args(node.args, node.kwargs, names)
-    if capture.unflattened is not None:  # export flattens arguments: names from the child's graph
+    try:  # symbolic traces, and exports with preserved call signatures, keep the call as written
+        bound = inspect.signature(type(child).forward).bind(child, *node.args, **node.kwargs)
+        by_name = dict(list(bound.arguments.items())[1:])
+    except TypeError:
+        by_name = {}
+    if capture.unflattened is not None and any(n not in by_name for n in kept):
+        # a call export flattened: the child's own graph names its inputs
         graph = capture.unflattened.get_submodule(node.target).graph
         placeholders = [n.target for n in graph.nodes if n.op == "placeholder"]
         by_name = dict(zip(placeholders, node.args))
         by_name.update(node.kwargs)
-    else:
-        bound = inspect.signature(type(child).forward).bind(child, *node.args, **node.kwargs)
-        by_name = dict(list(bound.arguments.items())[1:])
     missing = [n for n in kept if n not in by_name]
     if missing:
         raise RuntimeError(f"call of {node.target} does not pass {missing}")
@@ -150,6 +164,9 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
             continue
         if node.op == "placeholder":
             _placeholder(capture, node, names, params, constants, taken)
+        elif pytree.handles(node, capture):
+            _inline_previous(statements, node, names, depth, inline=False)
+            pytree.resolve(node, capture, names)
         elif node.op == "get_attr":
             names[node] = pysource.attribute_path(module, node.target)
         elif node.op == "call_module":
@@ -168,6 +185,7 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
                 unsupported.append((op.name, _unsupported_where(capture, node)))
                 names[node] = node.name
             elif rule.kind == "alias":
+                _inline_previous(statements, node, names, depth, inline=False)
                 names[node] = names[op.args[0]] if isinstance(op.args[0], torch.fx.Node) else pysource.value(op.args[0], names)
             elif rule.kind == "drop":
                 names[node] = "None"
@@ -176,7 +194,7 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
                 emit(node, _call(op, rule, names), rule.kind in ("infix", "prefix"))
         elif node.op == "output":
             _inline_previous(statements, node, names, depth, inline)
-            statements.append([None, f"return {pysource.value(node.args[0], names)}", False])
+            statements.append([None, f"return {_returned(capture, node.args[0], names)}", False])
     lines = []
     for node, text, _ in statements:
         if node is None:

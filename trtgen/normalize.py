@@ -29,7 +29,7 @@ ALIASES = {
     "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
     "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
-    "floor_divide": "floordiv",
+    "floor_divide": "floordiv", "slice": "slice_tensor",
 }
 
 # keyword arguments with no meaning in a TensorRT network
@@ -74,4 +74,20 @@ def normalize(node):
     else:
         name, method = canonical(_function_name(node.target)), False
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
-    return Op(name, tuple(node.args), kwargs, method)
+    op = Op(name, tuple(node.args), kwargs, method)
+    return _REWRITES.get(name, lambda op: op)(op)
+
+
+def _to(op):
+    """``x.to(device, dtype)`` / ``aten.to.dtype_layout``: only the dtype matters in a network."""
+    values = list(op.args[1:]) + list(op.kwargs.values())
+    dtype = next((v for v in values if isinstance(v, torch.dtype)), None)
+    if dtype is None:
+        return Op("alias", op.args[:1], {}, False)
+    return Op("to", (op.args[0], dtype), {}, True)
+
+
+_REWRITES = {
+    "to": _to,
+    "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
+}

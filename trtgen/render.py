@@ -37,7 +37,7 @@ def render_python(plan, io, source, template_dir=None):
         dict(
             name=c.name, base=c.base, torch_class=c.torch_class, count=len(c.instances),
             params=[n if d is None else f"{n}={d}" for n, d in c.params],
-            init_lines=c.init_lines or ["pass"] if c.base != "nn.Sequential" else [],
+            init_lines=c.init_lines,
             super_args=c.super_args, forward_params=c.forward_params,
             forward_lines=c.forward_lines,
         )

@@ -89,3 +89,36 @@ def ones(*shape, dtype=dtypes.float32):
 
 def full(shape, fill_value, dtype=dtypes.float32):
     return constant(np.full(tuple(shape), fill_value), dtype=dtype)
+
+
+def new_full(x, size, fill_value, dtype=None):
+    """``x.new_full``: a constant of ``size`` (static), ``x``'s dtype unless ``dtype`` is given."""
+    return full(tuple(size), fill_value, dtype=x.dtype if dtype is None else dtype)
+
+
+def new_ones(x, size, dtype=None):
+    return new_full(x, size, 1, dtype)
+
+
+def new_zeros(x, size, dtype=None):
+    return new_full(x, size, 0, dtype)
+
+
+def full_like(x, fill_value, dtype=None):
+    if any(d < 0 for d in x.shape):
+        raise NotImplementedError("full_like of a tensor with dynamic dims")
+    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype)
+
+
+def ones_like(x, dtype=None):
+    return full_like(x, 1, dtype)
+
+
+def zeros_like(x, dtype=None):
+    return full_like(x, 0, dtype)
+
+
+__all__ = [
+    "constant", "scalar", "as_tensor", "arange", "zeros", "ones", "full",
+    "new_full", "new_ones", "new_zeros", "full_like", "ones_like", "zeros_like",
+]

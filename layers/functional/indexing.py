@@ -1,1 +1,305 @@
-__all__ = []
+"""Indexing: ``x[...]``, select/narrow/slice, gather, index_select, embedding, masked_fill.
+
+``x[...]`` with ints, slices, None and Ellipsis is one SLICE for all axes plus, when dims are
+dropped or added, one SHUFFLE; a single integer-tensor (or list) index adds one GATHER.
+"""
+
+import builtins
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import trt
+from ..tensor import Tensor
+from ._common import network, normalize_dim, output
+from .cast import cast
+from .constant import constant, scalar
+from .shape import Dim, expand, prepend_ones, reshape_to, resolve, slice_layer
+
+__all__ = [
+    "getitem",
+    "select",
+    "narrow",
+    "slice_tensor",
+    "gather",
+    "index_select",
+    "take_along_dim",
+    "embedding",
+    "masked_fill",
+    "index",
+]
+
+_FULL = builtins.slice(None)
+
+
+# --------------------------------------------------------------------------- x[index]
+
+
+def _expand_ellipsis(index, ndim):
+    """``index`` as a list without Ellipsis (``...`` or the end become as many ``:`` as needed)."""
+    index = index if isinstance(index, tuple) else (index,)
+    ellipses = sum(1 for i in index if i is Ellipsis)
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for a tensor of rank {ndim}")
+    fill = [_FULL] * (ndim - consumed)
+    if not ellipses:
+        return list(index) + fill
+    out = []
+    for i in index:
+        out.extend(fill if i is Ellipsis else [i])
+    return out
+
+
+def _static_slice(s, n):
+    """(start, size, stride) of Python slice ``s`` over a static dim of size ``n``."""
+    start, stop, step = s.indices(n)
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    return start, len(range(start, stop, step)), step
+
+
+def _dynamic_slice(s, x, dim):
+    """(start, size, stride) over a dynamic dim; a negative start relies on WRAP sampling."""
+    if (s.step or 1) != 1:
+        raise NotImplementedError("a step other than 1 on a dynamic dim is not supported")
+    start, stop = s.start or 0, s.stop
+    if stop is None:
+        return start, (-start if start < 0 else Dim(x, dim, -start)), 1
+    if start >= 0 > stop:
+        return start, Dim(x, dim, stop - start), 1
+    if (start < 0) == (stop < 0):
+        return start, max(stop - start, 0), 1
+    raise NotImplementedError(f"{s} mixes a negative start with a positive stop on a dynamic dim")
+
+
+def _whole(x, starts, sizes, strides):
+    """True when the slice reads all of ``x`` (no layer needed)."""
+    for i, (start, size, stride) in enumerate(zip(starts, sizes, strides)):
+        full = (
+            size == x.shape[i]
+            if isinstance(size, int)
+            else (
+                isinstance(size, Dim) and size.tensor is x and size.index == i and not size.offset
+            )
+        )
+        if start != 0 or stride != 1 or not full:
+            return False
+    return True
+
+
+def _is_index_tensor(item):
+    return isinstance(item, (Tensor, list, np.ndarray))
+
+
+def getitem(x, index):
+    """torch's ``x[index]``: ints (negative too), slices, None, Ellipsis, one integer tensor."""
+    items = _expand_ellipsis(index, x.ndim)
+    starts, sizes, strides = [], [], []
+    kept = []  # per output dim: ("in", input dim) or ("new",)
+    advanced = None  # (input dim, index)
+    wrap = False
+    dim = 0
+    for item in items:
+        if item is None:
+            kept.append(("new",))
+            continue
+        n = x.shape[dim]
+        if isinstance(item, (bool, np.bool_)):
+            raise NotImplementedError("boolean indices are not supported")
+        if isinstance(item, (int, np.integer)):
+            item = int(item)
+            if n >= 0:
+                if not -n <= item < n:
+                    raise IndexError(f"index {item} is out of bounds for dim {dim} with size {n}")
+                item %= n
+            wrap |= item < 0
+            starts.append(item), sizes.append(1), strides.append(1)
+        elif isinstance(item, builtins.slice):
+            start, size, stride = _static_slice(item, n) if n >= 0 else _dynamic_slice(item, x, dim)
+            wrap |= start < 0
+            starts.append(start), sizes.append(size), strides.append(stride)
+            kept.append(("in", dim))
+        elif _is_index_tensor(item):
+            if advanced is not None:
+                raise NotImplementedError("only one tensor/list index per subscript is supported")
+            advanced = (dim, item)
+            starts.append(0), sizes.append(Dim(x, dim)), strides.append(1)
+            kept.append(("in", dim))
+        else:
+            raise TypeError(f"unsupported index {item!r}")
+        dim += 1
+
+    sizes = resolve(sizes)
+    y = x
+    if not _whole(x, starts, sizes, strides):
+        y = slice_layer(x, starts, sizes, strides, mode=trt.SampleMode.WRAP if wrap else None)
+    if kept != [("in", i) for i in range(x.ndim)]:  # ints drop dims, None adds them
+        y = reshape_to(y, [1 if k[0] == "new" else Dim(y, k[1]) for k in kept], "reshape")
+    if advanced is not None:
+        in_dim, idx = advanced
+        out_dim = kept.index(("in", in_dim))
+        y = _gather_default(y, out_dim, idx, x.shape[in_dim])
+    return y
+
+
+def _index_tensor(index, n):
+    """An integer index (tensor, list or array) as a tensor; constant negatives wrap by ``n``."""
+    if isinstance(index, Tensor):
+        if index.dtype == dtypes.bool:
+            raise NotImplementedError("boolean mask indexing has a data-dependent shape")
+        if index.dtype not in (dtypes.int32, dtypes.int64):
+            index = cast(index, dtypes.int64)
+        return index
+    array = np.asarray(index)
+    if array.dtype == np.bool_:
+        raise NotImplementedError("boolean mask indexing has a data-dependent shape")
+    array = array.astype(np.int64)
+    if n >= 0:
+        array = np.where(array < 0, array + n, array)
+    return constant(array)
+
+
+def _gather_default(x, dim, index, n=None):
+    n = x.shape[dim] if n is None else n
+    index = _index_tensor(index, n)
+    layer = network().add_gather(x.trt, index.trt, dim)
+    return output(layer, "gather")
+
+
+# --------------------------------------------------------------------------- named forms
+
+
+def select(x, dim, index):
+    """torch.select: drop ``dim`` at ``index`` (SLICE + SHUFFLE, or GATHER for a tensor index)."""
+    d = normalize_dim(dim, x.ndim)
+    if isinstance(index, Tensor):
+        return _gather_default(x, d, index)
+    return getitem(x, (_FULL,) * d + (index,))
+
+
+def slice_tensor(x, dim=0, start=None, end=None, step=1):
+    """aten ``slice.Tensor`` (what ``x[a:b:c]`` on one dim lowers to); out-of-range bounds clamp."""
+    d = normalize_dim(dim, x.ndim)
+    return getitem(x, (_FULL,) * d + (builtins.slice(start, end, step),))
+
+
+def narrow(x, dim, start, length):
+    d = normalize_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n >= 0:
+        start = start + n if start < 0 else start
+        if not 0 <= start <= n or start + length > n:
+            raise IndexError(f"narrow: start {start} + length {length} exceeds dim size {n}")
+    return getitem(x, (_FULL,) * d + (builtins.slice(start, start + length),))
+
+
+def index_select(x, dim, index):
+    """torch.index_select: GATHER (DEFAULT mode) along ``dim`` with a 1-D index."""
+    return _gather_default(x, normalize_dim(dim, x.ndim), index)
+
+
+def gather(x, dim, index, sparse_grad=False):
+    """torch.gather: GATHER in ELEMENT mode (output shape = index shape)."""
+    d = normalize_dim(dim, x.ndim)
+    index = _index_tensor(index, x.shape[d])
+    if index.ndim != x.ndim:
+        raise ValueError("gather: index must have the same number of dims as input")
+    # torch lets index be smaller than x on the other dims: cut x to match.
+    cut = [n if i == d else m for i, (n, m) in enumerate(zip(x.shape, index.shape))]
+    if cut != list(x.shape) and min(cut) >= 0 and min(x.shape) >= 0:
+        x = slice_layer(x, [0] * x.ndim, cut, [1] * x.ndim)
+    layer = network().add_gather_v2(x.trt, index.trt, trt.GatherMode.ELEMENT)
+    layer.axis = d
+    return output(layer, "gather")
+
+
+def take_along_dim(x, indices, dim):
+    """torch.take_along_dim with a ``dim``: x and indices broadcast off ``dim``, then ELEMENT gather."""
+    d = normalize_dim(dim, x.ndim)
+    indices = _index_tensor(indices, x.shape[d])
+    if x.ndim != indices.ndim:
+        raise ValueError(
+            "take_along_dim: input and indices should have the same number of dimensions"
+        )
+    shape = [max(a, b) for a, b in zip(x.shape, indices.shape)]
+    x = expand(x, [-1 if i == d else n for i, n in enumerate(shape)])
+    indices = expand(indices, [-1 if i == d else n for i, n in enumerate(shape)])
+    return gather(x, d, indices)
+
+
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
+    """F.embedding: rows of ``weight`` picked by ``input`` (one GATHER on axis 0).
+
+    ``padding_idx`` only matters for training; ``max_norm`` renormalizes weights in place in
+    torch, which a static network cannot do.
+    """
+    if max_norm is not None:
+        raise NotImplementedError("embedding(max_norm=...) is not supported")
+    if hasattr(weight, "tensor") and not isinstance(weight, Tensor):
+        weight = weight.tensor()  # a Parameter
+    return _gather_default(weight, 0, input)
+
+
+def masked_fill(x, mask, value):
+    """torch.masked_fill: SELECT(mask, value, x), broadcasting ``mask`` to ``x``."""
+    if isinstance(value, Tensor):
+        value = cast(value, x.dtype)
+    else:
+        value = scalar(value, x.dtype, x.ndim)
+    mask = cast(mask, dtypes.bool)
+    rank = max(mask.ndim, x.ndim, value.ndim)
+    mask, x, value = (prepend_ones(t, rank) for t in (mask, x, value))
+    return output(network().add_select(mask.trt, value.trt, x.trt), "masked_fill")
+
+
+# --------------------------------------------------------------------------- advanced indexing
+
+
+def index(x, indices):
+    """``aten.index``: ``x[i0, i1, ...]`` with integer tensors (None keeps a dim), as one GATHER ND.
+
+    The index tensors broadcast together to a shape S; S takes the place of the indexed dims,
+    which must be consecutive (torch moves S to the front otherwise: not supported).
+    """
+    from .elementwise import add, lt, mul
+    from .join import cat
+    from .shape import permute, unsqueeze
+
+    positions = [i for i, t in enumerate(indices) if t is not None]
+    if not positions:
+        return x
+    if positions != list(range(positions[0], positions[-1] + 1)):
+        raise NotImplementedError("index tensors separated by a full slice are not supported")
+    first, count = positions[0], len(positions)
+    tensors = [_index_tensor(indices[i], x.shape[i]) for i in positions]
+    rank = max(t.ndim for t in tensors)
+    tensors = [prepend_ones(cast(t, dtypes.int64), rank) for t in tensors]
+    shape = tuple(max(t.shape[d] for t in tensors) for d in range(rank))
+    coords = []
+    for dim, t in zip(positions, tensors):
+        if t.shape != shape:
+            t = expand(t, shape)
+        if x.shape[dim] >= 0 and isinstance(indices[dim], Tensor):  # run-time negatives wrap
+            t = add(t, mul(cast(lt(t, 0), dtypes.int64), x.shape[dim]))
+        coords.append(unsqueeze(t, -1))
+    coordinates = coords[0] if count == 1 else cat(coords, dim=-1)
+    rest = [d for d in range(x.ndim) if d not in positions]
+    moved = permute(x, positions + rest)
+    layer = network().add_gather_v2(moved.trt, coordinates.trt, trt.GatherMode.ND)
+    layer.num_elementwise_dims = 0
+    gathered = output(layer, "index")
+    # (S, before, after) -> (before, S, after)
+    before = list(range(rank, rank + first))
+    order = before + list(range(rank)) + list(range(rank + first, gathered.ndim))
+    return permute(gathered, order)

@@ -6,6 +6,9 @@ Interpolation is separable, so each resized axis is resampled in turn. Output co
 to input coordinate (NvInfer.h ResizeCoordinateTransformation; L = lengths):
   ALIGN_CORNERS x * (L_in - 1) / (L_out - 1)   ASYMMETRIC x * L_in / L_out
   HALF_PIXEL    (x + 0.5) * L_in / L_out - 0.5
+When the layer has explicit ``scales``, L_out in these formulas is L_in * scale, unfloored (ONNX
+Resize semantics, which the ONNX parser relies on when it forwards ONNX scales; the same as the
+lengths for integral output sizes).
 With selector UPPER an output of length 1 reads input coordinate 0. Linear/cubic neighbours past
 the edge repeat the edge value, unless exclude_outside drops them and renormalizes the weights.
 """
@@ -25,25 +28,33 @@ I = trt.InterpolationMode  # noqa: E741
 R = trt.ResizeRoundMode
 
 
-def _output_shape(layer, inputs, in_shape):
+def _scales(layer, inputs):
+    """The layer's static scales, or None when the output shape is given instead."""
+    if len(inputs) > 1 and inputs[1] is not None:
+        return None
+    return list(layer.scales or []) or None
+
+
+def _output_shape(layer, inputs, in_shape, scales):
     if len(inputs) > 1 and inputs[1] is not None:
         return as_ints(inputs[1])
-    scales = list(layer.scales or [])
     if scales:
         return [int(math.floor(d * s)) for d, s in zip(in_shape, scales)]
     return list(dims(layer.shape))
 
 
-def _source_coords(layer, n_out, n_in):
+def _source_coords(layer, n_out, n_in, scale):
     x = torch.arange(n_out, dtype=torch.float32)
     if n_out == 1 and layer.selector_for_single_pixel == trt.ResizeSelector.UPPER:
         return torch.zeros(1)
+    # With explicit scales the resized length is n_in * scale, not floored (ONNX Resize).
+    resized = torch.tensor(n_in * scale if scale else n_out, dtype=torch.float32)
     mode = layer.coordinate_transformation
     if mode == C.ALIGN_CORNERS:
         if n_out == 1:
             return torch.zeros(1)
-        return x * (torch.tensor(n_in - 1, dtype=torch.float32) / (n_out - 1))
-    ratio = torch.tensor(n_in, dtype=torch.float32) / n_out
+        return x * ((n_in - 1) / (resized - 1))
+    ratio = n_in / resized
     if mode == C.HALF_PIXEL:
         return (x + 0.5) * ratio - 0.5
     return x * ratio
@@ -70,9 +81,9 @@ def _cubic_weights(t, a):
     return torch.stack([far(1 + t), near(t), near(1 - t), far(2 - t)], dim=-1)
 
 
-def _resample_axis(x, axis, n_out, layer):
+def _resample_axis(x, axis, n_out, layer, scale):
     n_in = x.shape[axis]
-    coords = _source_coords(layer, n_out, n_in)
+    coords = _source_coords(layer, n_out, n_in, scale)
     mode = layer.resize_mode
     if mode == I.NEAREST:
         index = _round(coords, layer.nearest_rounding).long().clamp(0, n_in - 1)
@@ -99,11 +110,13 @@ def _resample_axis(x, axis, n_out, layer):
 @handles("RESIZE")
 def resize(layer, inputs, ctx):
     x = inputs[0]
-    target = _output_shape(layer, inputs, x.shape)
+    scales = _scales(layer, inputs)
+    target = _output_shape(layer, inputs, x.shape, scales)
     out = x if layer.resize_mode == I.NEAREST else x.float()
     for axis, (n_in, n_out) in enumerate(zip(x.shape, target)):
-        if n_in != n_out:
-            out = _resample_axis(out, axis, n_out, layer)
+        scale = scales[axis] if scales else None
+        if n_in != n_out or (scale and scale != 1):
+            out = _resample_axis(out, axis, n_out, layer, scale)
     return out
 
 
