@@ -18,6 +18,6 @@ from .pad import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
-from .norm import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403

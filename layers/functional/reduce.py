@@ -1,1 +1,304 @@
-__all__ = []
+"""Reductions (torch names and signatures): sum, mean, amax, amin, prod, max / min, argmax /
+argmin, var / std, all / any, norm, logsumexp, and cumsum.
+
+``dim`` may be an int, a tuple / list, or None (every dim); negative dims count from the end.
+Integer and bool sums / products / cumsums accumulate in int64, as torch does.
+"""
+
+import builtins
+import collections
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import trt
+from ..tensor import Tensor
+from ._common import network, normalize_dim, normalize_dims, output
+from .cast import cast
+from .constant import constant
+from .elementwise import add, div, maximum, minimum, mul, pow, sub  # noqa: A004 - torch names
+from .unary import abs, exp, log, sqrt  # noqa: A004
+
+_R = trt.ReduceOperation
+
+# torch.max(x, dim) / torch.min(x, dim) return this pair (torch.return_types.max / min).
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _dims(dim, ndim):
+    """Reduced dims, sorted; ``None`` and ``()`` mean all of them (torch's convention)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    return normalize_dims(dim, ndim)
+
+
+def reduce(input, operation, dim=None, keepdim=False, op_name="reduce"):
+    """One REDUCE layer over ``dim``."""
+    dims = _dims(dim, input.ndim)
+    if not dims:  # a 0-d tensor reduces to itself
+        return input
+    mask = builtins.sum(1 << d for d in dims)
+    return output(network().add_reduce(input.trt, operation, mask, bool(keepdim)), op_name)
+
+
+def _accumulating(input, dtype):
+    """torch accumulates integer and bool sums / products in int64; ``dtype=`` casts first."""
+    if dtype is not None:
+        return cast(input, dtype)
+    return input if dtypes.is_floating(input.dtype) else cast(input, dtypes.int64)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    return reduce(_accumulating(input, dtype), _R.SUM, dim, keepdim, "sum")
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    return reduce(_accumulating(input, dtype), _R.PROD, dim, keepdim, "prod")
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = cast(input, dtype)
+    return reduce(input, _R.AVG, dim, keepdim, "mean")
+
+
+def _extreme(input, operation, dim, keepdim, op_name):
+    if input.dtype == dtypes.bool:  # REDUCE has no bool: go through int32
+        return cast(
+            _extreme(cast(input, dtypes.int32), operation, dim, keepdim, op_name), dtypes.bool
+        )
+    return reduce(input, operation, dim, keepdim, op_name)
+
+
+def amax(input, dim=(), keepdim=False):
+    return _extreme(input, _R.MAX, dim, keepdim, "amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    return _extreme(input, _R.MIN, dim, keepdim, "amin")
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """True where every element is nonzero: MIN over the values read as 0 / 1."""
+    return cast(amin(cast(cast(input, dtypes.bool), dtypes.int32), dim, keepdim), dtypes.bool)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """True where some element is nonzero: MAX over the values read as 0 / 1."""
+    return cast(amax(cast(cast(input, dtypes.bool), dtypes.int32), dim, keepdim), dtypes.bool)
+
+
+# --------------------------------------------------------------------------- max / min / arg*
+
+
+def _shuffle(x, op_name, reshape=None, transpose=None):
+    layer = network().add_shuffle(x.trt)
+    if transpose is not None:
+        layer.first_transpose = tuple(transpose)
+    if reshape is not None:
+        layer.reshape_dims = tuple(reshape)
+    return output(layer, op_name)
+
+
+def _squeeze(x, dims):
+    """Drop the size-1 ``dims``: one SHUFFLE (dims before the first dropped one are copied, so
+    they may be dynamic), or a SQUEEZE when several later dims are dynamic."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    first = builtins.min(dims)
+    later = [x.shape[d] for d in range(first, x.ndim) if d not in dims]
+    if builtins.sum(d < 0 for d in later) > 1:
+        axes = constant(np.array(dims, dtype=np.int64))
+        return output(network().add_squeeze(x.trt, axes.trt), "squeeze")
+    return _shuffle(x, "squeeze", reshape=(0,) * first + tuple(later))
+
+
+def _topk1(input, operation, dim):
+    """TOPK with k=1 along ``dim``: (values, int64 indices), ``dim`` kept with size 1.
+
+    TensorRT's TopK wants at least 2 dims and reduces one of the last four: a 1-d input is
+    viewed as (1, n), earlier dims go through a transpose.
+    """
+    ndim = input.ndim
+    if ndim == 1:
+        pair = _topk1(_shuffle(input, "unsqueeze", reshape=(1, -1)), operation, 1)
+        return tuple(_shuffle(t, "squeeze", reshape=(1,)) for t in pair)
+    perm = None
+    if ndim - dim > 4:
+        perm = [d for d in range(ndim) if d != dim] + [dim]
+        input = _shuffle(input, "transpose", transpose=perm)
+        dim = ndim - 1
+    index_type = {"indices_type": dtypes.int64} if hasattr(trt.ITopKLayer, "indices_type") else {}
+    layer = network().add_topk(input.trt, operation, 1, 1 << dim, **index_type)
+    values = output(layer, "topk")
+    indices = cast(Tensor(layer.get_output(1)), dtypes.int64)
+    if perm is not None:
+        inverse = [perm.index(d) for d in range(ndim)]
+        values = _shuffle(values, "transpose", transpose=inverse)
+        indices = _shuffle(indices, "transpose", transpose=inverse)
+    return values, indices
+
+
+def _max_min(input, dim, keepdim, operation, reduce_op, elementwise_op):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum(a, b)
+        return elementwise_op(input, dim)
+    if dim is None:
+        return _extreme(input, reduce_op, None, False, "amax" if reduce_op == _R.MAX else "amin")
+    dim = normalize_dim(dim, input.ndim)
+    values, indices = _topk1(input, operation, dim)
+    if not keepdim:
+        values, indices = _squeeze(values, dim), _squeeze(indices, dim)
+    return ValuesIndices(values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    """torch.max: the maximum (no dim), (values, indices) along ``dim``, or maximum(a, b)."""
+    return _max_min(input, dim, keepdim, trt.TopKOperation.MAX, _R.MAX, maximum)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    """torch.min: the minimum (no dim), (values, indices) along ``dim``, or minimum(a, b)."""
+    return _max_min(input, dim, keepdim, trt.TopKOperation.MIN, _R.MIN, minimum)
+
+
+def _arg(input, dim, keepdim, operation):
+    if dim is None:  # index into the flattened tensor
+        ndim = input.ndim
+        _, index = _topk1(_shuffle(input, "flatten", reshape=(1, -1)), operation, 1)
+        return _shuffle(index, "reshape", reshape=(1,) * ndim if keepdim else ())
+    dim = normalize_dim(dim, input.ndim)
+    _, index = _topk1(input, operation, dim)
+    return index if keepdim else _squeeze(index, dim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, trt.TopKOperation.MAX)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, trt.TopKOperation.MIN)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _count(input, dims):
+    """How many elements each reduction covers: an int, or a 0-d float tensor if dims are dynamic."""
+    sizes = [input.shape[d] for d in dims]
+    if builtins.all(s >= 0 for s in sizes):
+        return int(np.prod(sizes, dtype=np.int64))
+    shape = output(network().add_shape(input.trt), "shape")
+    picked = output(
+        network().add_gather(shape.trt, constant(np.array(dims, dtype=np.int64)).trt, 0), "gather"
+    )
+    return cast(reduce(picked, _R.PROD, 0, False, "numel"), input.dtype)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.var: sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0.
+
+    ``var(x, False)`` (the old ``unbiased`` positional form) is accepted too.
+    """
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    dims = _dims(dim, input.ndim)
+    centered = sub(input, mean(input, dims, keepdim=True))
+    squares = sum(mul(centered, centered), dims, keepdim)
+    count = _count(input, dims)
+    correction = _correction(unbiased, correction)
+    if isinstance(count, int):
+        return div(squares, float(builtins.max(count - correction, 0)))
+    return div(squares, maximum(sub(count, float(correction)), 0.0))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.std: sqrt(var)."""
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(
+        input, _dims(dim, input.ndim), keepdim
+    )
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(
+        input, _dims(dim, input.ndim), keepdim
+    )
+
+
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch name
+    """torch.linalg.vector_norm: (sum |x|^ord)^(1/ord); inf / -inf are max / min |x|."""
+    if dtype is not None:
+        input = cast(input, dtype)
+    if ord == 2:
+        return sqrt(sum(mul(input, input), dim, keepdim))
+    magnitude = abs(input)
+    if ord == float("inf"):
+        return amax(magnitude, _dims(dim, input.ndim), keepdim)
+    if ord == float("-inf"):
+        return amin(magnitude, _dims(dim, input.ndim), keepdim)
+    if ord == 1:
+        return sum(magnitude, dim, keepdim)
+    if ord <= 0:
+        raise NotImplementedError(
+            f"vector_norm: ord={ord!r} is not supported (use inf, -inf or ord > 0)"
+        )
+    return pow(sum(pow(magnitude, float(ord)), dim, keepdim), 1.0 / ord)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm for vector norms ('fro' over any dims is the 2-norm of those elements)."""
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} is not supported")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """max + log(sum(exp(x - max))): finite where exp(x) alone overflows."""
+    dims = _dims(dim, input.ndim)
+    peak = amax(input, dims, keepdim=True)
+    total = log(sum(exp(sub(input, peak)), dims, keepdim))
+    if not keepdim and dims:
+        peak = _squeeze(peak, dims)
+    return add(total, peak)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """One CUMULATIVE SUM layer along ``dim``."""
+    input = _accumulating(input, dtype)
+    axis = constant(np.array(normalize_dim(dim, input.ndim), dtype=np.int32))
+    layer = network().add_cumulative(input.trt, axis.trt, trt.CumulativeOperation.SUM, False, False)
+    return output(layer, "cumsum")
+
+
+__all__ = [
+    "sum",
+    "prod",
+    "mean",
+    "amax",
+    "amin",
+    "all",
+    "any",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "norm",
+    "vector_norm",
+    "logsumexp",
+    "cumsum",
+    "ValuesIndices",
+]

@@ -1,1 +1,452 @@
-__all__ = []
+"""Shape ops: view/reshape, flatten, permute, squeeze/unsqueeze, expand, repeat.
+
+One SHUFFLE (or SLICE) per op, none for a no-op. Static shapes go into the layer as literal
+dims, so static networks get no SHAPE layers; a dynamic (-1) dim is read at run time from a
+SHAPE layer only when the op cannot express it with TensorRT's 0 (copy) / -1 (infer) dims.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import trt
+from ..tensor import Tensor
+from ._common import network, normalize_dim, output, varargs_shape
+from .constant import constant
+
+__all__ = [
+    "size",
+    "numel",
+    "reshape",
+    "view",
+    "view_as",
+    "reshape_as",
+    "flatten",
+    "unflatten",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "movedim",
+    "unsqueeze",
+    "squeeze",
+    "expand",
+    "expand_as",
+    "broadcast_to",
+    "repeat",
+    "tile",
+    "contiguous",
+]
+
+
+# --------------------------------------------------------------------------- dims known late
+
+
+class Dim:
+    """``tensor.shape[index] + offset``: an int when static, read at run time when dynamic."""
+
+    __slots__ = ("tensor", "index", "offset")
+
+    def __init__(self, tensor, index, offset=0):
+        self.tensor, self.index, self.offset = tensor, index, offset
+
+    def static(self):
+        d = self.tensor.shape[self.index]
+        return None if d < 0 else d + self.offset
+
+
+class DimTensor(Tensor):
+    """The 0-d int64 tensor ``size(x, i)`` returns for a dynamic dim; remembers where it came
+    from, so ``x.view(x.size(0), -1)`` still becomes one static SHUFFLE (0 = copy dim 0)."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, itensor, source):
+        super().__init__(itensor)
+        self.source = source
+
+
+def _entry(d):
+    """A user-given dim (int, Dim, size() tensor, int tensor) as a shape-spec entry."""
+    if isinstance(d, DimTensor):
+        return d.source
+    if isinstance(d, (Dim, Tensor)):
+        return d
+    return int(d)
+
+
+def resolve(spec):
+    """Static ``Dim``s become ints; the rest stay as they are."""
+    out = []
+    for d in spec:
+        if isinstance(d, Dim) and d.static() is not None:
+            d = d.static()
+        out.append(d)
+    return out
+
+
+def is_static(spec):
+    return all(isinstance(d, int) for d in spec)
+
+
+def shape_of(x):
+    """The run-time shape of ``x``: one SHAPE layer, a 1-D int64 tensor."""
+    return output(network().add_shape(x.trt), "shape")
+
+
+def _int64(values):
+    return constant(np.asarray(values, dtype=np.int64).reshape(-1))
+
+
+def _as_1d_int64(t):
+    from .cast import cast
+
+    t = cast(t, dtypes.int64)
+    if t.ndim == 1:
+        return t
+    layer = network().add_shuffle(t.trt)
+    layer.reshape_dims = (1,)
+    return output(layer, "reshape")
+
+
+def shape_tensor(spec):
+    """A 1-D int64 tensor for ``spec`` (ints, ``Dim``s, scalar int tensors), built from as few
+    pieces as possible: runs of ints → one constant, runs of one tensor's dims → one slice."""
+    spec = resolve(spec)
+    shapes, pieces, i = {}, [], 0
+    while i < len(spec):
+        d = spec[i]
+        if isinstance(d, int):
+            j = i
+            while j < len(spec) and isinstance(spec[j], int):
+                j += 1
+            pieces.append(_int64(spec[i:j]))
+        elif isinstance(d, Dim):
+            j = i + 1
+            while (
+                j < len(spec)
+                and isinstance(spec[j], Dim)
+                and spec[j].tensor is d.tensor
+                and spec[j].index == d.index + j - i
+                and not spec[j].offset
+                and not d.offset
+            ):
+                j += 1
+            key = id(d.tensor)
+            if key not in shapes:
+                shapes[key] = shape_of(d.tensor)
+            piece = shapes[key]
+            if d.index != 0 or j - i != d.tensor.ndim:
+                piece = output(network().add_slice(piece.trt, (d.index,), (j - i,), (1,)), "slice")
+            if d.offset:
+                piece = output(
+                    network().add_elementwise(
+                        piece.trt, _int64([d.offset]).trt, trt.ElementWiseOperation.SUM
+                    ),
+                    "add",
+                )
+            pieces.append(piece)
+        else:
+            j = i + 1
+            pieces.append(_as_1d_int64(d))
+        i = j
+    if len(pieces) == 1:
+        return pieces[0]
+    layer = network().add_concatenation([p.trt for p in pieces])
+    layer.axis = 0
+    return output(layer, "concat")
+
+
+# --------------------------------------------------------------------------- reshape core
+
+
+def _infer(x, dims):
+    """Replace one -1 by its value when ``x`` is fully static (explicit dims read better)."""
+    if -1 not in dims or any(d < 0 for d in x.shape):
+        return dims
+    known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+    total = int(np.prod(x.shape, dtype=np.int64))
+    if known == 0 or total % known:
+        raise ValueError(f"shape {list(dims)} is invalid for input of shape {list(x.shape)}")
+    return [total // known if d == -1 else d for d in dims]
+
+
+def _same_shape(x, dims):
+    """``dims`` certainly equal ``x``'s shape (one -1 matching x's only dynamic dim counts)."""
+    if len(dims) != x.ndim or tuple(dims).count(-1) > 1:
+        return False
+    return all(d == n for d, n in zip(dims, x.shape))
+
+
+def reshape_to(x, spec, op="reshape", then_permute=None):
+    """Reshape ``x`` to ``spec`` (then permute, in the same SHUFFLE); no layer for a no-op."""
+    spec = resolve(spec)
+    if is_static(spec):
+        dims = _infer(x, spec)
+        if sum(d == -1 for d in dims) > 1:
+            raise ValueError(f"only one dimension can be inferred (-1), got {list(dims)}")
+        if _same_shape(x, dims) and then_permute is None:
+            return x
+        return _shuffle(x, dims, op, then_permute)
+    # Dynamic: a dim copied to its own position is TensorRT's 0, one unknown left is -1.
+    dims = list(spec)
+    if 0 not in spec:
+        dims = [
+            0 if isinstance(d, Dim) and d.tensor is x and d.index == i and not d.offset else d
+            for i, d in enumerate(spec)
+        ]
+    unknown = [i for i, d in enumerate(dims) if not isinstance(d, int)]
+    if len(unknown) == 1 and -1 not in dims:
+        dims[unknown[0]] = -1
+    if is_static(dims):
+        return _shuffle(x, dims, op, then_permute, zero_is_placeholder=0 not in spec)
+    return _shuffle(x, shape_tensor(spec), op, then_permute)
+
+
+def _shuffle(x, dims, op, then_permute=None, zero_is_placeholder=False):
+    """One SHUFFLE: reshape to ``dims`` (a list, or a shape tensor), optionally then permute."""
+    layer = network().add_shuffle(x.trt)
+    if isinstance(dims, Tensor):
+        layer.set_input(1, dims.trt)
+        layer.zero_is_placeholder = False
+    else:
+        layer.reshape_dims = tuple(dims)
+        if 0 in dims and not zero_is_placeholder:
+            layer.zero_is_placeholder = False  # torch's 0 is an empty dim, not "copy"
+    if then_permute is not None:
+        layer.second_transpose = trt.Permutation(tuple(then_permute))
+    return output(layer, op)
+
+
+def reshape(x, *shape):
+    """torch.reshape / Tensor.view: one SHUFFLE (none if the shape is unchanged)."""
+    return reshape_to(x, [_entry(d) for d in varargs_shape(shape)])
+
+
+view = reshape
+
+
+def view_as(x, other):
+    return reshape_to(x, [Dim(other, i) for i in range(other.ndim)])
+
+
+reshape_as = view_as
+
+
+def _dims(x):
+    return [Dim(x, i) for i in range(x.ndim)]
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape_to(x, [1], "flatten")
+    start, end = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    if start > end:
+        raise ValueError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return x
+    inner = x.shape[start : end + 1]
+    merged = int(np.prod(inner, dtype=np.int64)) if min(inner) >= 0 else -1
+    dims = _dims(x)
+    return reshape_to(x, dims[:start] + [merged] + dims[end + 1 :], "flatten")
+
+
+def unflatten(x, dim, sizes):
+    d = normalize_dim(dim, x.ndim)
+    dims = _dims(x)
+    return reshape_to(x, dims[:d] + [_entry(s) for s in sizes] + dims[d + 1 :], "unflatten")
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 dims (all static ones, or those in ``dim``); a named non-1 dim stays, as in
+    torch. A named dynamic dim is assumed to be 1."""
+    if dim is None:
+        drop = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {normalize_dim(d, x.ndim) for d in dims}
+        drop = {i for i in drop if x.shape[i] in (1, -1)}
+    if not drop:
+        return x
+    return reshape_to(x, [d for i, d in enumerate(_dims(x)) if i not in drop], "squeeze")
+
+
+def prepend_ones(x, rank):
+    """``x`` with leading 1s up to ``rank`` dims.
+
+    (``_common.prepend_ones`` uses reshape dims ``(1, 0, 0)``, but TensorRT's 0 copies the input
+    dim at the *same index*, so that shifts dims; this builds the right spec instead.)
+    """
+    if rank <= x.ndim:
+        return x
+    return reshape_to(x, [1] * (rank - x.ndim) + _dims(x), "unsqueeze")
+
+
+def unsqueeze(x, dim):
+    d = normalize_dim(dim, x.ndim + 1)
+    dims = _dims(x)
+    return reshape_to(x, dims[:d] + [1] + dims[d:], "unsqueeze")
+
+
+# --------------------------------------------------------------------------- transposes
+
+
+def permute(x, *dims):
+    """torch.permute: one SHUFFLE (first_transpose), none for the identity."""
+    return _permute(x, varargs_shape(dims), "permute")
+
+
+def _permute(x, dims, op):
+    perm = tuple(normalize_dim(d, x.ndim) for d in dims)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"{op}: {list(perm)} is not a permutation of {x.ndim} dims")
+    if perm == tuple(range(x.ndim)):
+        return x
+    layer = network().add_shuffle(x.trt)
+    layer.first_transpose = trt.Permutation(perm)
+    return output(layer, op)
+
+
+def transpose(x, dim0, dim1):
+    perm = list(range(x.ndim))
+    a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    perm[a], perm[b] = perm[b], perm[a]
+    return _permute(x, perm, "transpose")
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x):
+    return x if x.ndim < 2 else transpose(x, 0, 1)
+
+
+def movedim(x, source, destination):
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    source = [normalize_dim(d, x.ndim) for d in source]
+    destination = [normalize_dim(d, x.ndim) for d in destination]
+    rest = iter(d for d in range(x.ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return _permute(x, [placed[i] if i in placed else next(rest) for i in range(x.ndim)], "movedim")
+
+
+def contiguous(x, memory_format=None):
+    """Layout is TensorRT's business: no layer."""
+    return x
+
+
+# --------------------------------------------------------------------------- size queries
+
+
+def size(x, dim=None):
+    """Static dims as ints; a dynamic dim as a 0-d int64 tensor (SHAPE + GATHER)."""
+    if dim is None:
+        return tuple(size(x, i) for i in range(x.ndim))
+    d = normalize_dim(dim, x.ndim)
+    if x.shape[d] >= 0:
+        return x.shape[d]
+    index = constant(np.array(d, dtype=np.int64))
+    layer = network().add_gather(shape_of(x).trt, index.trt, 0)
+    return DimTensor(output(layer, "size").trt, Dim(x, d))
+
+
+def numel(x):
+    if all(d >= 0 for d in x.shape):
+        return int(np.prod(x.shape, dtype=np.int64))
+    layer = network().add_reduce(shape_of(x).trt, trt.ReduceOperation.PROD, 1, False)
+    return output(layer, "numel")
+
+
+# --------------------------------------------------------------------------- slices
+
+
+def slice_layer(x, start, spec, stride, mode=None, fill=None, op="slice"):
+    """One SLICE layer. ``spec`` (the output shape) is a list that may hold ``Dim``s, or a
+    1-D int64 tensor. Dynamic dims read whole are left out through the slice's ``axes``, so a
+    shape tensor is only built for dynamic dims that really change."""
+    axes = None
+    if isinstance(spec, Tensor):
+        static, sizes = (0,) * x.ndim, spec
+    else:
+        spec = resolve(spec)
+        whole = [
+            i
+            for i, d in enumerate(spec)
+            if start[i] == 0
+            and stride[i] == 1
+            and (
+                d == x.shape[i]
+                if isinstance(d, int)
+                else isinstance(d, Dim) and d.tensor is x and d.index == i and not d.offset
+            )
+        ]
+        if not is_static(spec):
+            axes = [i for i in range(x.ndim) if i not in whole]
+            start, spec, stride = ([v[i] for i in axes] for v in (start, spec, stride))
+        static = tuple(d if isinstance(d, int) else 0 for d in spec)
+        sizes = None if is_static(spec) else shape_tensor(spec)
+    layer = network().add_slice(x.trt, tuple(start), static, tuple(stride))
+    if axes is not None:
+        layer.axes = tuple(axes)
+    if sizes is not None:
+        layer.set_input(2, sizes.trt)
+    if mode is not None:
+        layer.mode = mode
+    if fill is not None:
+        layer.set_input(4, fill.trt)
+    return output(layer, op)
+
+
+def expand(x, *sizes):
+    """torch.expand: SLICE with stride 0 on the broadcast dims (-1 keeps a dim)."""
+    sizes = [_entry(s) for s in varargs_shape(sizes)]
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes for a tensor of rank {x.ndim}")
+    x = prepend_ones(x, len(sizes))
+    target = resolve(
+        [Dim(x, i) if isinstance(s, int) and s == -1 else s for i, s in enumerate(sizes)]
+    )
+    # Only size-1 dims can grow; every other target dim equals the input's (torch checks).
+    stride = [
+        0 if n == 1 and not (isinstance(s, int) and s == 1) else 1 for n, s in zip(x.shape, target)
+    ]
+    if 0 not in stride:
+        return x
+    spec = [s if st == 0 else Dim(x, i) for i, (s, st) in enumerate(zip(target, stride))]
+    return slice_layer(x, [0] * x.ndim, spec, stride, op="expand")
+
+
+broadcast_to = expand
+
+
+def expand_as(x, other):
+    return expand(x, [Dim(other, i) for i in range(other.ndim)])
+
+
+def repeat(x, *sizes):
+    """torch.repeat: one SLICE in WRAP mode reading the input ``sizes`` times per dim."""
+    reps = [int(r) for r in varargs_shape(sizes)]
+    if len(reps) < x.ndim:
+        raise ValueError(
+            "repeat: number of repeat dims can not be smaller than number of tensor dims"
+        )
+    x = prepend_ones(x, len(reps))
+    if all(r == 1 for r in reps):
+        return x
+    if all(n >= 0 for n, r in zip(x.shape, reps) if r != 1):
+        spec = [Dim(x, i) if r == 1 else n * r for i, (n, r) in enumerate(zip(x.shape, reps))]
+    else:  # a repeated dynamic dim: sizes = shape(x) * reps at run time
+        spec = output(
+            network().add_elementwise(
+                shape_of(x).trt, _int64(reps).trt, trt.ElementWiseOperation.PROD
+            ),
+            "mul",
+        )
+    return slice_layer(x, [0] * x.ndim, spec, [1] * x.ndim, mode=trt.SampleMode.WRAP, op="repeat")
+
+
+def tile(x, *dims):
+    dims = list(varargs_shape(dims))
+    return repeat(x, [1] * (x.ndim - len(dims)) + dims)

@@ -1,1 +1,160 @@
-__all__ = []
+"""Unary elementwise ops: a table of torch name → TensorRT UnaryOperation, plus the few torch
+ops that take two or more layers (rsqrt, square, log2, trunc, ...).
+
+Dtypes follow torch: float-only math on an integer tensor computes in float32 (``torch.exp``
+of an int tensor is float32); abs / neg / sign keep integer dtypes; floor / ceil / round /
+trunc return an integer tensor unchanged; logical_not and isnan / isinf return bool.
+"""
+
+import math
+
+from .. import dtypes
+from ..backend import trt
+from ._common import network, output
+from .cast import cast
+from .elementwise import add, div, mul, pow, sub  # noqa: A004 - torch names
+
+_U = trt.UnaryOperation
+
+# how a row treats its input dtype
+_FLOAT = "float"  # integers and bools compute in float32
+_KEEP = "keep"  # any numeric dtype, result keeps it
+_ROUND = "round"  # integers are already whole: returned unchanged
+_LOGICAL = "logical"  # input read as bool, result bool
+
+# torch name → (TensorRT op, dtype rule); every row is exactly one UNARY layer.
+_UNARY = {
+    "abs": (_U.ABS, _KEEP),
+    "neg": (_U.NEG, _KEEP),
+    "sign": (_U.SIGN, _KEEP),
+    "exp": (_U.EXP, _FLOAT),
+    "log": (_U.LOG, _FLOAT),
+    "sqrt": (_U.SQRT, _FLOAT),
+    "reciprocal": (_U.RECIP, _FLOAT),
+    "sin": (_U.SIN, _FLOAT),
+    "cos": (_U.COS, _FLOAT),
+    "tan": (_U.TAN, _FLOAT),
+    "asin": (_U.ASIN, _FLOAT),
+    "acos": (_U.ACOS, _FLOAT),
+    "atan": (_U.ATAN, _FLOAT),
+    "sinh": (_U.SINH, _FLOAT),
+    "cosh": (_U.COSH, _FLOAT),
+    "asinh": (_U.ASINH, _FLOAT),
+    "acosh": (_U.ACOSH, _FLOAT),
+    "atanh": (_U.ATANH, _FLOAT),
+    "erf": (_U.ERF, _FLOAT),
+    "floor": (_U.FLOOR, _ROUND),
+    "ceil": (_U.CEIL, _ROUND),
+    "round": (_U.ROUND, _ROUND),  # TensorRT rounds half to even, as torch.round does
+    "logical_not": (_U.NOT, _LOGICAL),
+    "isnan": (_U.ISNAN, _FLOAT),
+    "isinf": (_U.ISINF, _FLOAT),
+}
+
+
+def unary(x, operation, op_name):
+    """One UNARY layer."""
+    return output(network().add_unary(x.trt, operation), op_name)
+
+
+def _make(name, operation, rule):
+    def op(input):
+        if rule == _ROUND and not dtypes.is_floating(input.dtype):
+            return input
+        if rule == _FLOAT and not dtypes.is_floating(input.dtype):
+            input = cast(input, dtypes.float32)
+        elif rule == _LOGICAL:
+            input = cast(input, dtypes.bool)
+        return unary(input, operation, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name} as one UNARY {operation.name} layer."
+    return op
+
+
+for _name, (_operation, _rule) in _UNARY.items():
+    globals()[_name] = _make(_name, _operation, _rule)
+
+negative, absolute, arcsin, arccos, arctan = neg, abs, asin, acos, atan  # noqa: F821
+
+
+# --------------------------------------------------------------------------- composites
+
+
+def _as_float(x):
+    return x if dtypes.is_floating(x.dtype) else cast(x, dtypes.float32)
+
+
+def rsqrt(input):
+    """torch.rsqrt: RECIP(SQRT(x)) (more accurate than POW(x, -0.5))."""
+    return reciprocal(sqrt(input))  # noqa: F821
+
+
+def square(input):
+    """torch.square: x * x (keeps integer dtypes)."""
+    return mul(input, input)
+
+
+def log2(input):
+    return mul(log(input), 1.0 / math.log(2.0))  # noqa: F821
+
+
+def log10(input):
+    return mul(log(input), 1.0 / math.log(10.0))  # noqa: F821
+
+
+def log1p(input):
+    return log(add(_as_float(input), 1.0))  # noqa: F821
+
+
+def exp2(input):
+    return pow(2.0, _as_float(input))
+
+
+def expm1(input):
+    return sub(exp(input), 1.0)  # noqa: F821
+
+
+def trunc(input):
+    """torch.trunc (round toward zero): sign(x) * floor(|x|); TensorRT has no TRUNC."""
+    if not dtypes.is_floating(input.dtype):
+        return input
+    return mul(sign(input), floor(abs(input)))  # noqa: F821
+
+
+_round_to_integer = round  # noqa: F821 - the table's one-layer ROUND
+
+
+def round(input, *, decimals=0):  # noqa: A001 - torch name
+    """torch.round: half to even; ``decimals`` scales by 10**decimals around the ROUND layer."""
+    if decimals == 0 or not dtypes.is_floating(input.dtype):
+        return _round_to_integer(input)
+    if decimals > 0:
+        return div(_round_to_integer(mul(input, 10.0**decimals)), 10.0**decimals)
+    return mul(_round_to_integer(div(input, 10.0**-decimals)), 10.0**-decimals)
+
+
+def frac(input):
+    """torch.frac: x - trunc(x)."""
+    return sub(input, trunc(input))
+
+
+fix = trunc
+
+__all__ = list(_UNARY) + [
+    "negative",
+    "absolute",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "rsqrt",
+    "square",
+    "log2",
+    "log10",
+    "log1p",
+    "exp2",
+    "expm1",
+    "trunc",
+    "frac",
+    "fix",
+]

@@ -1,0 +1,129 @@
+"""Linear algebra: linear, matmul (torch broadcasting incl. 1-D operands), bmm, addmm, einsum."""
+
+from .. import dtypes
+from ..backend import trt
+from ..module import Parameter
+from ..tensor import Tensor
+from ._common import network, output, prepend_ones
+from .cast import cast, promote_pair
+from .constant import constant
+from .elementwise import add, mul
+
+__all__ = ["linear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum"]
+
+_OP = trt.MatrixOperation
+
+
+def param_constant(param, rank):
+    """``param`` as a constant of ``rank`` dims (leading 1s), named by its state_dict key.
+
+    Building the broadcastable shape into the constant saves a SHUFFLE per use.
+    """
+    if len(param.shape) >= rank:
+        return param.tensor()
+    shape = (1,) * (rank - len(param.shape)) + param.shape
+    return constant(param.numpy().reshape(shape), name=param.name, dtype=param.dtype)
+
+
+def _operand(value, rank):
+    """A Parameter or Tensor as a Tensor of at least ``rank`` dims."""
+    if isinstance(value, Parameter):
+        return param_constant(value, rank)
+    return prepend_ones(value, rank)
+
+
+def _matrix_multiply(a, op_a, b, op_b, op="matmul"):
+    return output(network().add_matrix_multiply(a.trt, op_a, b.trt, op_b), op)
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: one MATRIX_MULTIPLY (weight transposed in place), one add."""
+    if input.ndim == 1:  # (in,) → (out,): weight times a vector
+        w = _operand(weight, 2)
+        y = _matrix_multiply(w, _OP.NONE, input, _OP.VECTOR, "linear")
+    else:
+        w = _operand(weight, input.ndim)
+        y = _matrix_multiply(input, _OP.NONE, w, _OP.TRANSPOSE, "linear")
+    if bias is not None:
+        y = add(y, _operand(bias, y.ndim))
+    return y
+
+
+def matmul(input, other):
+    """torch.matmul: 1-D operands are vectors (MatrixOperation.VECTOR), batch dims broadcast."""
+    a = input.tensor() if isinstance(input, Parameter) else input
+    b = other.tensor() if isinstance(other, Parameter) else other
+    a, b = promote_pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: both arguments need at least 1 dimension (as in torch)")
+    if a.ndim == 1 and b.ndim == 1:
+        return _matrix_multiply(a, _OP.VECTOR, b, _OP.VECTOR)
+    if a.ndim == 1:  # a vector has one dim less than the matrix it meets
+        return _matrix_multiply(prepend_ones(a, b.ndim - 1), _OP.VECTOR, b, _OP.NONE)
+    if b.ndim == 1:
+        return _matrix_multiply(a, _OP.NONE, prepend_ones(b, a.ndim - 1), _OP.VECTOR)
+    rank = max(a.ndim, b.ndim)
+    return _matrix_multiply(prepend_ones(a, rank), _OP.NONE, prepend_ones(b, rank), _OP.NONE)
+
+
+def _expect_rank(name, tensors, rank):
+    for t in tensors:
+        if len(t.shape) != rank:
+            raise ValueError(f"{name} expects {rank}-D tensors, got shape {t.shape}")
+
+
+def mm(input, mat2):
+    _expect_rank("mm", (input, mat2), 2)
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    _expect_rank("mv", (input,), 2)
+    _expect_rank("mv", (vec,), 1)
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    _expect_rank("dot", (input, other), 1)
+    return matmul(input, other)
+
+
+def bmm(input, mat2):
+    _expect_rank("bmm", (input, mat2), 3)
+    return matmul(input, mat2)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    """``beta * input + alpha * product``, skipping multiplications by 1."""
+    if alpha != 1:
+        product = mul(product, alpha)
+    if beta == 0:  # torch ignores input (even NaN/inf) when beta is 0
+        return product
+    if beta != 1:
+        input = mul(input, beta)
+    return add(input, product)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def einsum(equation, *operands):
+    """torch.einsum as one EINSUM layer (TensorRT: no '...' and no broadcasting)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if "..." in equation:
+        raise NotImplementedError(f"einsum {equation!r}: TensorRT's Einsum has no ellipsis ('...')")
+    operands = [o.tensor() if isinstance(o, Parameter) else o for o in operands]
+    if not all(isinstance(o, Tensor) for o in operands):
+        raise TypeError("einsum operands must be network Tensors or Parameters")
+    dtype = operands[0].dtype
+    for o in operands[1:]:
+        dtype = dtypes.promote(dtype, o.dtype)
+    operands = [cast(o, dtype) for o in operands]
+    layer = network().add_einsum([o.trt for o in operands], equation.replace(" ", ""))
+    return output(layer, "einsum")

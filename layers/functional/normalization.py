@@ -1,0 +1,305 @@
+"""Normalizations: batch_norm, layer_norm, group_norm, instance_norm, rms_norm, local_response_norm.
+
+Inference batch norm with Parameter statistics folds into one SCALE layer (per-channel
+``x * scale + shift``), the form TensorRT fuses into a preceding convolution. The others map
+onto TensorRT's NORMALIZATION layer; rms_norm is an elementwise composition.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import trt
+from ..module import Parameter
+from ..network import as_weights
+from ._common import network, output, prepend_ones
+from .constant import constant, scalar
+from .conv import reshape
+from .elementwise import add, div, mul, sub
+from .linear import param_constant
+
+__all__ = [
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "rms_norm",
+    "local_response_norm",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _has_value(*values):
+    """All Parameters (or None) with numpy-representable values: foldable at build time."""
+    return all(
+        v is None
+        or (isinstance(v, Parameter) and v.value is not None and v.dtype != dtypes.bfloat16)
+        for v in values
+    )
+
+
+def _per_channel(value, ndim, dtype):
+    """(C,) Parameter / Tensor → tensor (1, C, 1, ...) of ``ndim`` dims."""
+    shape = (1, value.shape[0]) + (1,) * (ndim - 2)
+    if isinstance(value, Parameter):
+        return constant(value.numpy().reshape(shape), name=value.name, dtype=value.dtype)
+    return reshape(value, shape, "unsqueeze")
+
+
+def _channel_affine(weight, bias, x):
+    """Per-channel scale and shift (1, C, 1, ...) for a NORMALIZATION layer: 1 and 0 if absent."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    scale = (
+        _per_channel(weight, x.ndim, x.dtype)
+        if weight is not None
+        else _filled(shape, 1.0, x.dtype)
+    )
+    shift = (
+        _per_channel(bias, x.ndim, x.dtype) if bias is not None else _filled(shape, 0.0, x.dtype)
+    )
+    return scale, shift
+
+
+def _trailing(value, ndim):
+    """Parameter / Tensor of the normalized shape → tensor with leading 1s to ``ndim`` dims."""
+    if isinstance(value, Parameter):
+        return param_constant(value, ndim)
+    return prepend_ones(value, ndim)
+
+
+def _numpy_dtype(dtype):
+    try:
+        return dtypes.to_numpy(dtype)
+    except TypeError:  # bfloat16: no numpy type, so no Weights either
+        return None
+
+
+def _filled(shape, fill, dtype):
+    return constant(np.full(shape, fill, dtype=np.float32), dtype=dtype)
+
+
+def _unary(x, operation, op):
+    return output(network().add_unary(x.trt, operation), op)
+
+
+def _reduce_mean(x, dims):
+    mask = 0
+    for d in dims:
+        mask |= 1 << d
+    return output(network().add_reduce(x.trt, trt.ReduceOperation.AVG, mask, True), "mean")
+
+
+def _normalization(x, scale, bias, axes, eps, op, num_groups=1, per_group_affine=False):
+    """One NORMALIZATION layer, via ``add_normalization_v2`` when TensorRT has it (10.15+, RTX).
+
+    They differ only for groups: v2 takes per-channel scale/bias, the older form per-group
+    ones (``per_group_affine``).
+    """
+    mask = 0
+    for d in axes:
+        mask |= 1 << d
+    net = network()
+    if _has_normalization_v2() and not per_group_affine:
+        layer = net.add_normalization_v2(x.trt, scale.trt, bias.trt, mask)
+    else:
+        layer = net.add_normalization(x.trt, scale.trt, bias.trt, mask)
+    layer.epsilon = float(eps)
+    if num_groups != 1:
+        layer.num_groups = int(num_groups)
+    return output(layer, op)
+
+
+def _has_normalization_v2():
+    return hasattr(network(), "add_normalization_v2")
+
+
+def _lift_rank(x, rank):
+    """(N, C, ...) → trailing unit dims up to ``rank`` (0s copy dims: dynamic-safe)."""
+    if x.ndim >= rank:
+        return x
+    layer = network().add_shuffle(x.trt)
+    layer.reshape_dims = (0,) * x.ndim + (1,) * (rank - x.ndim)
+    return output(layer, "unsqueeze")
+
+
+def _restore_rank(y, ndim):
+    if y.ndim == ndim:
+        return y
+    layer = network().add_shuffle(y.trt)
+    layer.reshape_dims = (0,) * ndim
+    return output(layer, "squeeze")
+
+
+# --------------------------------------------------------------------------- batch norm
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):
+    """torch.nn.functional.batch_norm for inference.
+
+    With ``training`` (or no running statistics) the batch statistics are used, as torch does
+    for ``track_running_stats=False``; running statistics are never updated.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects (N, C, ...) input, got shape {input.shape}")
+    if training or running_mean is None or running_var is None:
+        return _batch_stats_norm(input, weight, bias, eps)
+    numpy_dtype = _numpy_dtype(input.dtype)
+    if numpy_dtype is not None and _has_value(running_mean, running_var, weight, bias):
+        return _folded_batch_norm(input, running_mean, running_var, weight, bias, eps, numpy_dtype)
+    return _elementwise_batch_norm(input, running_mean, running_var, weight, bias, eps)
+
+
+def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
+    """One SCALE layer: scale = w / sqrt(var + eps), shift = b - mean * scale (in float64)."""
+    var = var.numpy().astype(np.float64)
+    scale = 1.0 / np.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight.numpy()
+    shift = -mean.numpy().astype(np.float64) * scale
+    if bias is not None:
+        shift = shift + bias.numpy()
+    ndim = x.ndim
+    x = _lift_rank(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
+    layer = network().add_scale_nd(
+        x.trt,
+        trt.ScaleMode.CHANNEL,
+        as_weights(shift.astype(numpy_dtype)),
+        as_weights(scale.astype(numpy_dtype)),
+        trt.Weights(x.dtype),
+        1,
+    )
+    return _restore_rank(output(layer, "batch_norm"), ndim)
+
+
+def _elementwise_batch_norm(x, mean, var, weight, bias, eps):
+    """(x - mean) / sqrt(var + eps) * weight + bias with (1, C, 1, ...) operands."""
+    n = x.ndim
+    denominator = _unary(
+        add(_per_channel(var, n, x.dtype), scalar(eps, x.dtype, n)), trt.UnaryOperation.SQRT, "sqrt"
+    )
+    y = div(sub(x, _per_channel(mean, n, x.dtype)), denominator)
+    if weight is not None:
+        y = mul(y, _per_channel(weight, n, x.dtype))
+    if bias is not None:
+        y = add(y, _per_channel(bias, n, x.dtype))
+    return y
+
+
+def _batch_stats_norm(x, weight, bias, eps):
+    """Normalize over N and the spatial dims (batch statistics, biased variance)."""
+    ndim = x.ndim
+    x = _lift_rank(x, 3)
+    scale, shift = _channel_affine(weight, bias, x)
+    y = _normalization(x, scale, shift, (0,) + tuple(range(2, x.ndim)), eps, "batch_norm")
+    return _restore_rank(y, ndim)
+
+
+# --------------------------------------------------------------------------- layer norm
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last ``len(normalized_shape)`` dims: one NORMALIZATION layer."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(d) for d in normalized_shape)
+    k, n = len(normalized_shape), input.ndim
+    if tuple(input.shape[n - k :]) != normalized_shape and -1 not in input.shape[n - k :]:
+        raise ValueError(
+            f"layer_norm: input {input.shape} does not end in {list(normalized_shape)}"
+        )
+    shape = (1,) * (n - k) + normalized_shape
+    scale = _trailing(weight, n) if weight is not None else _filled(shape, 1.0, input.dtype)
+    shift = _trailing(bias, n) if bias is not None else _filled(shape, 0.0, input.dtype)
+    return _normalization(input, scale, shift, range(n - k, n), eps, "layer_norm")
+
+
+# --------------------------------------------------------------------------- group / instance norm
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Statistics per (sample, group of channels): one NORMALIZATION layer with ``num_groups``.
+
+    Without ``add_normalization_v2`` (TensorRT < 10.15) the layer takes per-group scale/bias,
+    so the per-channel affine follows as elementwise mul / add.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"group_norm expects (N, C, ...) input, got shape {input.shape}")
+    channels = input.shape[1]
+    if channels % num_groups:
+        raise ValueError(
+            f"group_norm: {channels} channels are not divisible by num_groups={num_groups}"
+        )
+    ndim = input.ndim
+    x = _lift_rank(input, 3)  # (N, C) → (N, C, 1): the groups still split C
+    # groups split C inside the layer; one group is plain normalization over C and the rest
+    axes = range(2, x.ndim) if num_groups != 1 else range(1, x.ndim)
+    if _has_normalization_v2():
+        scale, shift = _channel_affine(weight, bias, x)
+        return _restore_rank(
+            _normalization(x, scale, shift, axes, eps, "group_norm", num_groups), ndim
+        )
+    shape = (1, num_groups) + (1,) * (x.ndim - 2)
+    y = _normalization(
+        x,
+        _filled(shape, 1.0, x.dtype),
+        _filled(shape, 0.0, x.dtype),
+        axes,
+        eps,
+        "group_norm",
+        num_groups,
+        per_group_affine=True,
+    )
+    if weight is not None:
+        y = mul(y, _per_channel(weight, y.ndim, y.dtype))
+    if bias is not None:
+        y = add(y, _per_channel(bias, y.ndim, y.dtype))
+    return _restore_rank(y, ndim)
+
+
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Statistics per (sample, channel) over the spatial dims: one NORMALIZATION layer."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm expects (N, C, *spatial) input, got shape {input.shape}")
+    scale, shift = _channel_affine(weight, bias, input)
+    return _normalization(input, scale, shift, range(2, input.ndim), eps, "instance_norm")
+
+
+# --------------------------------------------------------------------------- rms norm
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x², last dims) + eps) * weight; eps defaults to the dtype's epsilon."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    n, k = input.ndim, len(normalized_shape)
+    if eps is None:
+        eps = (
+            float(np.finfo(dtypes.to_numpy(input.dtype)).eps)
+            if input.dtype != dtypes.bfloat16
+            else 2.0**-7
+        )
+    mean_square = _reduce_mean(mul(input, input), range(n - k, n))
+    rms = _unary(add(mean_square, scalar(eps, input.dtype, n)), trt.UnaryOperation.SQRT, "sqrt")
+    y = div(input, rms)
+    if weight is not None:
+        y = mul(y, _trailing(weight, n))
+    return y
+
+
+# --------------------------------------------------------------------------- LRN
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Across-channel LRN as one LRN layer (TensorRT: odd window 1..15, NCHW-like input)."""
+    if size % 2 == 0 or not 1 <= size <= 15:
+        raise NotImplementedError(
+            f"local_response_norm: TensorRT's LRN needs an odd size in 1..15, got {size}"
+        )
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm expects (N, C, *) input, got shape {input.shape}")
+    ndim = input.ndim
+    x = _lift_rank(input, 4)
+    layer = network().add_lrn(x.trt, int(size), float(alpha), float(beta), float(k))
+    return _restore_rank(output(layer, "lrn"), ndim)

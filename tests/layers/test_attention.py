@@ -1,0 +1,234 @@
+"""scaled_dot_product_attention (masks, causal, scale, GQA) and multi_head_attention_forward."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import layers
+from layers import functional as F
+
+from helpers import assert_close, rand, run_layers
+
+
+def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
+    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
+    want = torch_fn(*inputs)
+    want = list(want) if isinstance(want, (tuple, list)) else [want]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert_close(g, w, rtol)
+    layers.build_engine(builder, network)
+
+
+def qkv(batch=(2, 3), length=4, source=5, dim=8, vdim=6):
+    return (
+        rand(*batch, length, dim, seed=1),
+        rand(*batch, source, dim, seed=2),
+        rand(*batch, source, vdim, seed=3),
+    )
+
+
+def test_sdpa_plain_and_scale():
+    q, k, v = qkv()
+    check_op(F.scaled_dot_product_attention, TF.scaled_dot_product_attention, q, k, v)
+    check_op(
+        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, scale=0.3),
+        lambda a, b, c: TF.scaled_dot_product_attention(a, b, c, scale=0.3),
+        q,
+        k,
+        v,
+    )
+
+
+@pytest.mark.parametrize("length,source", [(4, 4), (3, 5), (5, 3)])
+def test_sdpa_causal(length, source):
+    q, k, v = qkv(length=length, source=source)
+    check_op(
+        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True),
+        lambda a, b, c: TF.scaled_dot_product_attention(a, b, c, is_causal=True),
+        q,
+        k,
+        v,
+    )
+
+
+@pytest.mark.parametrize("mask_shape", [(4, 5), (2, 1, 4, 5), (2, 3, 4, 5), (1, 5)])
+def test_sdpa_bool_mask(mask_shape):
+    q, k, v = qkv()
+    mask = torch.rand(*mask_shape, generator=torch.Generator().manual_seed(7)) > 0.3
+    mask[..., 0] = True  # keep every row attending somewhere (torch gives NaN rows otherwise)
+    check_op(
+        lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, m),
+        lambda a, b, c, m: TF.scaled_dot_product_attention(a, b, c, m),
+        q,
+        k,
+        v,
+        mask,
+    )
+
+
+@pytest.mark.parametrize("mask_shape", [(4, 5), (2, 3, 4, 5)])
+def test_sdpa_float_mask(mask_shape):
+    q, k, v = qkv()
+    check_op(
+        lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, m),
+        lambda a, b, c, m: TF.scaled_dot_product_attention(a, b, c, m),
+        q,
+        k,
+        v,
+        rand(*mask_shape, seed=9),
+    )
+
+
+@pytest.mark.parametrize("mask", [None, "bool", "float", "causal"])
+def test_sdpa_gqa(mask):
+    q = rand(2, 6, 4, 8, seed=1)
+    k, v = rand(2, 2, 4, 8, seed=2), rand(2, 2, 4, 8, seed=3)
+    inputs = [q, k, v]
+    kw = {"is_causal": True} if mask == "causal" else {}
+    if mask == "bool":
+        m = torch.rand(2, 6, 4, 4, generator=torch.Generator().manual_seed(5)) > 0.3
+        m[..., 0] = True
+        inputs.append(m)
+    elif mask == "float":
+        inputs.append(rand(1, 4, 4, seed=6))
+    check_op(
+        lambda *h: F.scaled_dot_product_attention(*h, enable_gqa=True, **kw),
+        lambda *t: TF.scaled_dot_product_attention(*t, enable_gqa=True, **kw),
+        *inputs,
+    )
+
+
+def test_sdpa_3d_inputs():
+    q, k, v = qkv(batch=(3,))
+    check_op(F.scaled_dot_product_attention, TF.scaled_dot_product_attention, q, k, v)
+
+
+# --------------------------------------------------------------------------- multi-head attention
+E, H = 8, 2
+
+
+def _param(name, tensor):
+    p = layers.Parameter(tuple(tensor.shape), tensor.dtype)
+    p.name = name
+    p.set_value(tensor.numpy())
+    return p
+
+
+def _weights(seed=0, add_bias_kv=False):
+    w = {
+        "in_proj_weight": rand(3 * E, E, seed=seed),
+        "in_proj_bias": rand(3 * E, seed=seed + 1),
+        "out_proj.weight": rand(E, E, seed=seed + 2),
+        "out_proj.bias": rand(E, seed=seed + 3),
+    }
+    if add_bias_kv:
+        w["bias_k"], w["bias_v"] = rand(1, 1, E, seed=seed + 4), rand(1, 1, E, seed=seed + 5)
+    return w
+
+
+def _mha(w, add_zero_attn=False, **kw):
+    """(layers fn, torch fn) of multi_head_attention_forward with weights ``w``."""
+
+    def layers_fn(q, k, v, *masks, self_attention=False):
+        p = {name: _param(name, t) for name, t in w.items()}
+        if self_attention:
+            k = v = q
+        return F.multi_head_attention_forward(
+            q,
+            k,
+            v,
+            E,
+            H,
+            p["in_proj_weight"],
+            p["in_proj_bias"],
+            p.get("bias_k"),
+            p.get("bias_v"),
+            add_zero_attn,
+            0.0,
+            p["out_proj.weight"],
+            p["out_proj.bias"],
+            **kw,
+            **dict(zip(_MASKS, masks)),
+        )
+
+    def torch_fn(q, k, v, *masks, self_attention=False):
+        if self_attention:
+            k = v = q
+        out, weights = TF.multi_head_attention_forward(
+            q,
+            k,
+            v,
+            E,
+            H,
+            w["in_proj_weight"],
+            w["in_proj_bias"],
+            w.get("bias_k"),
+            w.get("bias_v"),
+            add_zero_attn,
+            0.0,
+            w["out_proj.weight"],
+            w["out_proj.bias"],
+            training=False,
+            **kw,
+            **dict(zip(_MASKS, masks)),
+        )
+        return (out, weights) if weights is not None else out
+
+    return layers_fn, torch_fn
+
+
+_MASKS = ("attn_mask", "key_padding_mask")
+
+
+def _run_mha(w, inputs, self_attention=False, add_zero_attn=False, **kw):
+    layers_fn, torch_fn = _mha(w, add_zero_attn, **kw)
+
+    def lf(*h):
+        out, weights = layers_fn(*h, self_attention=self_attention)
+        return (out, weights) if weights is not None else out
+
+    check_op(lf, lambda *t: torch_fn(*t, self_attention=self_attention), *inputs)
+
+
+@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("self_attention", [True, False])
+def test_mha_forward(need_weights, average, self_attention):
+    q, k, v = rand(4, 2, E, seed=1), rand(5, 2, E, seed=2), rand(5, 2, E, seed=3)
+    _run_mha(
+        _weights(),
+        [q, k, v],
+        self_attention,
+        need_weights=need_weights,
+        average_attn_weights=average,
+    )
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_mha_masks(kind):
+    q = rand(4, 2, E, seed=1)
+    gen = torch.Generator().manual_seed(3)
+    if kind == "bool":
+        attn_mask = torch.rand(4, 4, generator=gen) > 0.7
+        padding = torch.tensor([[False, False, False, True], [False, True, False, False]])
+    else:
+        attn_mask, padding = rand(2 * H, 4, 4, seed=4), rand(2, 4, seed=5)
+    _run_mha(_weights(), [q, q, q, attn_mask, padding], self_attention=True)
+
+
+def test_mha_causal_hint_and_bias_kv_zero_attn():
+    q = rand(4, 2, E, seed=1)
+    causal = torch.triu(torch.full((4, 4), float("-inf")), 1)
+    _run_mha(_weights(), [q, q, q, causal], self_attention=True, is_causal=True, need_weights=False)
+    padding = torch.tensor([[False, False, True, False], [False, False, False, False]])
+    _run_mha(
+        _weights(add_bias_kv=True),
+        [q, q, q, causal, padding],
+        self_attention=True,
+        add_zero_attn=True,
+    )
+
+
+def test_mha_unbatched():
+    q, k = rand(4, E, seed=1), rand(5, E, seed=2)
+    _run_mha(_weights(), [q, k, k])

@@ -1,0 +1,187 @@
+"""Indexing against torch: x[...] combos, select/narrow/slice, gather, index_select, embedding,
+masked_fill; one SLICE (+ one SHUFFLE) per subscript; dynamic batch."""
+
+import pytest
+import torch
+
+import layers
+from layers import functional as F
+
+from helpers import assert_close, rand, run_layers
+from test_shape import check, layer_types, run_dynamic
+
+LT = layers.trt.LayerType
+X = rand(2, 3, 4, 5)
+
+SUBSCRIPTS = [
+    ("int", lambda x: x[1]),
+    ("neg_int", lambda x: x[-1]),
+    ("col", lambda x: x[:, 0]),
+    ("col_neg", lambda x: x[:, -1]),
+    ("ellipsis_slice", lambda x: x[..., 1:3]),
+    ("none_step", lambda x: x[None, :, ::2]),
+    ("neg_start_stop", lambda x: x[:, -2:, 1:-1]),
+    ("neg_stop_step", lambda x: x[..., -4:-1:2]),
+    ("clamped", lambda x: x[-10:10, :100]),
+    ("empty", lambda x: x[:, 2:1]),
+    ("ints", lambda x: x[1, 2, -1]),
+    ("all_ints", lambda x: x[1, 2, 3, 4]),
+    ("ellipsis_mid", lambda x: x[0, ..., 1]),
+    ("none_mid", lambda x: x[:, None, 1, None]),
+    ("none_end", lambda x: x[..., None]),
+    ("step3", lambda x: x[:, :, ::3, 1::2]),
+    ("list", lambda x: x[:, [2, 0, -1]]),
+    ("list_with_int", lambda x: x[0, :, [3, 1]]),
+    ("list_with_none", lambda x: x[None, :, [1, 1], 1:]),
+    ("list_2d", lambda x: x[:, :, [[0, 1], [3, 2]]]),
+    ("list_last", lambda x: x[..., [4, 0]]),
+]
+
+
+@pytest.mark.parametrize("name,fn", SUBSCRIPTS, ids=[s[0] for s in SUBSCRIPTS])
+def test_getitem(name, fn):
+    check(fn, fn, X)
+
+
+def test_getitem_is_one_slice_and_one_shuffle():
+    network = check(lambda x: x[None, 1, ::2, ..., -1], lambda x: x[None, 1, ::2, ..., -1], X)
+    assert layer_types(network) == [LT.SLICE, LT.SHUFFLE]
+    network = check(lambda x: x[:, 1:, ..., :-1], lambda x: x[:, 1:, ..., :-1], X)
+    assert layer_types(network) == [LT.SLICE]
+
+
+def test_getitem_whole_is_no_layer():
+    builder, network = layers.create_network()
+    with layers.net_guard(network):
+        x = layers.add_input("x", layers.float32, (2, 3))
+        assert x[:] is x and x[...] is x and x[:, 0:3] is x
+    assert network.num_layers == 0
+
+
+@pytest.mark.parametrize("index_dtype", [torch.int32, torch.int64])
+def test_getitem_tensor_index(index_dtype):
+    index = torch.tensor([[2, 0], [1, 1]], dtype=index_dtype)
+    check(lambda x, i: x[:, i], lambda x, i: x[:, i], X, index)
+    check(lambda x, i: x[1, ..., i], lambda x, i: x[1, ..., i], X, index)
+
+
+def test_getitem_rejects_bool_mask():
+    builder, network = layers.create_network()
+    with layers.net_guard(network):
+        x = layers.add_input("x", layers.float32, (2, 3))
+        with pytest.raises(NotImplementedError):
+            x[x > 0]
+
+
+NAMED = [
+    ("select", lambda x: F.select(x, 1, 2), lambda t: t.select(1, 2)),
+    ("select_neg", lambda x: x.select(-1, -2), lambda t: t.select(-1, -2)),
+    ("narrow", lambda x: x.narrow(2, 1, 2), lambda t: t.narrow(2, 1, 2)),
+    ("narrow_neg", lambda x: F.narrow(x, -1, -3, 2), lambda t: t.narrow(-1, -3, 2)),
+    ("slice_tensor", lambda x: F.slice_tensor(x, 1, 1, None, 2), lambda t: t[:, 1::2]),
+    ("slice_tensor_big", lambda x: F.slice_tensor(x, -1, -3, 2**62), lambda t: t[..., -3:]),
+    (
+        "index_select",
+        lambda x: F.index_select(x, 2, [3, 0, 3]),
+        lambda t: t.index_select(2, torch.tensor([3, 0, 3])),
+    ),
+    (
+        "index_select_neg_dim",
+        lambda x: x.index_select(-1, [4, 1]),
+        lambda t: t.index_select(-1, torch.tensor([4, 1])),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", NAMED, ids=[n[0] for n in NAMED])
+def test_named_indexing(name, fn, ref):
+    check(fn, ref, X)
+
+
+def test_index_select_tensor():
+    index = torch.tensor([1, 0, 1], dtype=torch.int32)
+    check(lambda x, i: F.index_select(x, 1, i), lambda x, i: x.index_select(1, i.long()), X, index)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather(dim):
+    generator = torch.Generator().manual_seed(1)
+    n = X.shape[dim]
+    index = torch.randint(0, n, (2, 3, 4, 5), generator=generator)
+    check(lambda x, i: F.gather(x, dim, i), lambda x, i: torch.gather(x, dim, i), X, index)
+
+
+def test_gather_smaller_index():
+    index = torch.tensor([[[[0, 3], [1, 1]]]])  # (1, 1, 2, 2): smaller than x off the gather dim
+    check(lambda x, i: x.gather(-2, i), lambda x, i: x.gather(-2, i), X, index)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 2, 1), (1, 1, 3, 5)])
+def test_take_along_dim_broadcasts(shape):
+    index = torch.randint(0, 4, shape, generator=torch.Generator().manual_seed(4))
+    dim = -2
+    check(
+        lambda x, i: F.take_along_dim(x, i, dim),
+        lambda x, i: torch.take_along_dim(x, i, dim),
+        X,
+        index,
+    )
+
+
+def test_embedding():
+    weight = rand(10, 4, seed=3)
+    ids = torch.tensor([[1, 9, 0], [4, 4, 2]], dtype=torch.int32)
+    check(
+        lambda i, w: F.embedding(i, w),
+        lambda i, w: torch.nn.functional.embedding(i.long(), w),
+        ids,
+        weight,
+    )
+
+
+@pytest.mark.parametrize("value", [0.0, -1e4, 3])
+def test_masked_fill(value):
+    mask = rand(3, 1, 5, seed=2) > 0  # broadcasts against x
+    check(lambda x, m: x.masked_fill(m, value), lambda x, m: x.masked_fill(m, value), X, mask)
+
+
+def test_masked_fill_inf():
+    mask = rand(4, 1, seed=2) > 0
+    got = run_layers(lambda x, m: x.masked_fill(m, float("-inf")), X, mask)
+    want = X.masked_fill(mask, float("-inf"))
+    assert torch.equal(torch.isinf(got), torch.isinf(want))
+    assert_close(got.nan_to_num(neginf=0.0), want.nan_to_num(neginf=0.0))
+
+
+def test_masked_fill_tensor_value():
+    mask = rand(5, seed=2) > 0
+    value = torch.tensor(2.5)
+    check(
+        lambda x, m, v: F.masked_fill(x, m, v), lambda x, m, v: x.masked_fill(m, v), X, mask, value
+    )
+
+
+def test_masked_fill_int():
+    x = torch.arange(12, dtype=torch.int32).reshape(3, 4)
+    mask = torch.tensor([True, False, True, False])
+    check(lambda a, m: a.masked_fill(m, -7), lambda a, m: a.masked_fill(m, -7), x, mask)
+
+
+DYNAMIC = [
+    ("col", lambda x: x[:, 0]),
+    ("neg_int", lambda x: x[-1]),
+    ("from_1", lambda x: x[1:]),
+    ("to_neg", lambda x: x[:-1]),
+    ("last_two", lambda x: x[-2:]),
+    ("none_step", lambda x: x[None, :, ::2]),
+    ("list", lambda x: x[:, [2, 0]]),
+]
+
+
+@pytest.mark.parametrize("name,fn", DYNAMIC, ids=[d[0] for d in DYNAMIC])
+def test_dynamic_batch(name, fn):
+    x = rand(3, 3, 4, 5)
+    got, network = run_dynamic(fn, x)
+    assert_close(got, fn(x))
+    if name in ("col", "neg_int", "none_step", "list"):
+        assert LT.SHAPE not in layer_types(network)
