@@ -31,7 +31,7 @@ class ParsedNetwork:
         return {self.network.get_layer(i).type.name for i in range(self.network.num_layers)}
 
 
-def export_onnx(model, args, input_names, opset=17):
+def export_onnx(model, args, input_names, opset=17, dynamic_axes=None):
     """TorchScript exporter first (dynamo=False); the dynamo exporter if that fails."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -45,6 +45,7 @@ def export_onnx(model, args, input_names, opset=17):
                 opset_version=opset,
                 input_names=input_names,
                 output_names=["output"],
+                dynamic_axes=dynamic_axes,
             )
         except Exception:  # noqa: BLE001 - fall back to the other exporter
             buffer = io.BytesIO()

@@ -145,3 +145,34 @@ def test_constant_weights_of_non_numpy_types(net, kind):
     layer = net.network.add_constant((count,), trt.Weights(dtype, raw.ctypes.data, count))
     out = execute(net.network, {}, keep=[layer.get_output(0).name])[layer.get_output(0).name]
     assert torch.equal(out.float(), ref.float())
+
+
+def test_bf16_arithmetic_rounds_each_layer(net):
+    value = np.array([1.0, 3.14159, -2.71828, 100.3], np.float32)
+    x = net.input("x", value)
+    bf = net.network.add_cast(x, trt.bfloat16).get_output(0)
+    doubled = net.network.add_elementwise(bf, bf, trt.ElementWiseOperation.SUM).get_output(0)
+    root = net.network.add_unary(doubled, trt.UnaryOperation.SQRT).get_output(0)
+    out = net.run(net.network.add_cast(root, trt.float32).get_output(0))
+    step = torch.from_numpy(value).bfloat16()
+    step = (step.float() * 2).bfloat16()
+    expected = torch.sqrt(step.float()).bfloat16().float()
+    assert_close(out, expected, tol=0)  # (sqrt of the negative entry is NaN on both sides)
+
+
+def test_layers_out_of_creation_order(net):
+    # The kernel constant is created after the convolution that consumes it.
+    x = np.ones((1, 1, 3, 3), np.float32)
+    conv = net.network.add_convolution_nd(
+        net.input("x", x), 1, (3, 3), trt.Weights(), trt.Weights()
+    )
+    conv.set_input(1, net.const(np.full((1, 1, 3, 3), 2.0, np.float32)))
+    assert_close(net.run(conv.get_output(0)), np.full((1, 1, 1, 1), 18.0, np.float32))
+
+
+def test_layer_classes_restored(net):
+    x = net.input("x", np.ones((1, 1, 4, 4), np.float32))
+    net.network.add_pooling_nd(x, trt.PoolingType.MAX, (2, 2))
+    held = net.network.get_layer(0)  # the same wrapper the executor will see
+    net.run(held.get_output(0))
+    assert held.type == trt.LayerType.POOLING

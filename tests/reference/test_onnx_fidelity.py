@@ -9,7 +9,8 @@ import pytest
 import torch
 import torchvision
 
-from onnx_helpers import assert_relative, run_parsed
+from onnx_helpers import ParsedNetwork, assert_relative, export_onnx, run_parsed
+from trtgen.reference import execute
 
 
 def _randomize(model, seed=0):
@@ -50,6 +51,15 @@ def test_resnet18():
     )
 
 
+def test_resnet18_fp16():
+    """A half-precision ONNX model gives an fp16 strongly typed network: values stay fp16."""
+    torch.manual_seed(0)
+    model = _randomize(torchvision.models.resnet18()).half()
+    got, expected, _ = run_parsed(model, (torch.randn(1, 3, 64, 64).half(),), ["x"])
+    assert got.dtype == torch.float16
+    assert_relative(got.float(), expected.float(), tol=5e-3)  # both sides round to fp16
+
+
 def test_mobilenet_v3_small():
     torch.manual_seed(1)
     model = _randomize(torchvision.models.mobilenet_v3_small())
@@ -84,10 +94,8 @@ class _Bert(torch.nn.Module):
         return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
-@pytest.mark.parametrize("padded", [False, True])
-def test_bert(padded):
+def _small_bert():
     transformers = pytest.importorskip("transformers")
-    torch.manual_seed(3)
     config = transformers.BertConfig(
         vocab_size=1000,
         hidden_size=64,
@@ -96,7 +104,13 @@ def test_bert(padded):
         intermediate_size=128,
         max_position_embeddings=64,
     )
-    model = _Bert(transformers.BertModel(config)).eval()
+    return _Bert(transformers.BertModel(config)).eval()
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_bert(padded):
+    torch.manual_seed(3)
+    model = _small_bert()
     ids = torch.randint(0, 1000, (2, 16))
     mask = torch.ones(2, 16, dtype=torch.int64)
     if padded:
@@ -107,3 +121,22 @@ def test_bert(padded):
         ["input_ids", "attention_mask"],
         {"GATHER", "NORMALIZATION", "SOFTMAX", "SELECT"},
     )
+
+
+def test_bert_dynamic_batch_and_sequence():
+    """Dynamic axes: the parser builds shape arithmetic (SHAPE, FILL, ...) evaluated per run."""
+    torch.manual_seed(4)
+    model = _small_bert()
+    names = ["input_ids", "attention_mask"]
+    example = (torch.randint(0, 1000, (2, 16)), torch.ones(2, 16, dtype=torch.int64))
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    parsed = ParsedNetwork(export_onnx(model, example, names, dynamic_axes=axes))
+    assert tuple(parsed.network.get_input(0).shape) == (-1, -1)
+    for batch, length in [(2, 16), (3, 7)]:
+        ids = torch.randint(0, 1000, (batch, length))
+        mask = torch.ones(batch, length, dtype=torch.int64)
+        mask[0, -2:] = 0
+        got = execute(parsed.network, {"input_ids": ids, "attention_mask": mask})
+        with torch.no_grad():
+            expected = model(ids, mask)
+        assert_relative(got[parsed.network.get_output(0).name], expected)

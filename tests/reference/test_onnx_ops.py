@@ -217,6 +217,17 @@ SNIPPETS = {
         ).float(),
         (torch.arange(-10, 10).reshape(4, 5),),
     ),
+    # Recurrent layers become TensorRT loops (TRIP_LIMIT / ITERATOR / RECURRENCE / LOOP_OUTPUT).
+    "lstm_bidirectional": (
+        lambda s, x: torch.cat([t.flatten() for t in (s.mods[0](x)[0], *s.mods[0](x)[1])]),
+        (_x(2, 5, 3),),
+        nn.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True),
+    ),
+    "gru": (
+        lambda s, x: torch.cat([t.flatten() for t in s.mods[0](x)]),
+        (_x(5, 2, 3),),
+        nn.GRU(3, 4),
+    ),
     "float_to_int_casts": (lambda s, x: (x * 10).long().float() + (x * 10).int().float(), (X4,)),
 }
 

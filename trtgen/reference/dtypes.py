@@ -7,8 +7,6 @@ INT4 -> int8 holding values in [-8, 7]; FP4 (E2M1) -> float32 holding values on 
 
 import torch
 
-from layers.backend import trt
-
 _STORAGE = {
     "FLOAT": torch.float32,
     "HALF": torch.float16,
@@ -58,11 +56,3 @@ def to_storage(t, trt_dtype):
         # float -> float8_e4m3fn has no inf; TensorRT saturates, so clamp first.
         return t.float().clamp(-448.0, 448.0).to(torch.float8_e4m3fn)
     return t.to(storage_dtype(trt_dtype))
-
-
-def trt_type_of(tensor):
-    """Declared ``trt.DataType`` of a network tensor."""
-    return tensor.dtype
-
-
-DataType = trt.DataType

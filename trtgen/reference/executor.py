@@ -1,8 +1,8 @@
 """Run a real ``trt.INetworkDefinition`` on the CPU, layer by layer, with PyTorch.
 
-Layers are visited in dependency order (creation order, except where a layer consumes a tensor
-made later, e.g. a kernel input attached with ``set_input``); each is downcast and dispatched to the handler registered for its type (see ``registry`` and ``ops/``). Tensors are
-keyed by name and stored in their declared TensorRT type; handlers see fp16/bf16/fp8 widened to
+Layers are visited in dependency order (see ``schedule``; loops run through ``loops``); each is
+downcast and dispatched to the handler registered for its type (see ``registry`` and ``ops/``).
+Tensors are keyed by name and stored in their declared TensorRT type; handlers see fp16/bf16/fp8 widened to
 fp32 (TensorRT kernels accumulate reduced floats in fp32 too) and their results are rounded back
 to the declared output type, so casts and reduced precision show up in the numbers.
 """
@@ -14,8 +14,15 @@ import torch
 
 from . import ops  # noqa: F401  (fills the handler registry)
 from .dtypes import storage_dtype, to_storage, widen
-from .errors import LayerExecutionError, NetworkInputError, ReferenceExecutionError, UnsupportedLayerError
+from .errors import (
+    LayerExecutionError,
+    NetworkInputError,
+    ReferenceExecutionError,
+    UnsupportedLayerError,
+)
+from .loops import group_loops, loop_step, run_loop
 from .registry import HANDLERS, downcast, layer_type as _layer_type
+from .schedule import layer_step, order_steps
 
 
 @dataclass
@@ -37,23 +44,48 @@ def execute(network, inputs, keep=None):
     wanted = set() if keep is None or keep_all else set([keep] if isinstance(keep, str) else keep)
     outputs = [network.get_output(i).name for i in range(network.num_outputs)]
     values = _bind_inputs(network, inputs)
-    layers = _schedule([downcast(network.get_layer(i)) for i in range(network.num_layers)])
-    last_use = {} if keep_all else _last_uses(layers)
-    pinned = set(outputs) | wanted
-    ctx = RunContext(network)
-
-    for index, layer in enumerate(layers):
-        _run_layer(layer, values, ctx)
-        for name in last_use.get(index, ()):  # free intermediates nobody needs any more
-            if name not in pinned:
-                values.pop(name, None)
+    wrappers = [network.get_layer(i) for i in range(network.num_layers)]
+    # pybind hands out the same wrapper a caller may hold: undo our downcasts afterwards.
+    original_classes = [layer.__class__ for layer in wrappers]
+    try:
+        steps = _steps([downcast(layer) for layer in wrappers])
+        last_use = {} if keep_all else _last_uses(steps)
+        pinned = set(outputs) | wanted
+        ctx = RunContext(network)
+        for position, step in enumerate(steps):
+            if step.loop is not None:
+                run_loop(step.loop, values, ctx, _run_layer, _store)
+            else:
+                _run_layer(step.layer, values, ctx)
+            for name in last_use.get(position, ()):  # free intermediates nobody needs any more
+                if name not in pinned:
+                    values.pop(name, None)
+    finally:
+        for layer, cls in zip(wrappers, original_classes):
+            layer.__class__ = cls
 
     missing = [name for name in wanted if name not in values]
     if missing:
-        raise ReferenceExecutionError(f"keep names tensors that are not in the network: {sorted(missing)}")
+        raise ReferenceExecutionError(
+            f"keep names tensors that are not in the network: {sorted(missing)}"
+        )
     if keep_all:
         return dict(values)
     return {name: values[name] for name in list(outputs) + sorted(wanted)}
+
+
+def _steps(layers):
+    """Layers outside loops as single steps, each loop as one step, in execution order."""
+    loops, member_of = group_loops(layers)
+    steps, placed = [], set()
+    for index, layer in enumerate(layers):
+        name = member_of.get(id(layer))
+        if name is None:
+            steps.append(layer_step(index, layer))
+        elif name not in placed:
+            placed.add(name)
+            steps.append(loop_step(index, loops[name]))
+    return order_steps(steps)
 
 
 def _run_layer(layer, values, ctx):
@@ -78,10 +110,19 @@ def _run_layer(layer, values, ctx):
         raise
     except Exception as exc:  # give every failure the layer's name and type
         raise LayerExecutionError(layer.name, layer_type, f"{type(exc).__name__}: {exc}") from exc
-    results = [] if result is None else [result] if isinstance(result, torch.Tensor) else list(result)
+    results = (
+        [] if result is None else [result] if isinstance(result, torch.Tensor) else list(result)
+    )
+    _store(layer, results, values)
+
+
+def _store(layer, results, values):
+    """Cast results to the declared output types, check their shapes, and record them."""
     if len(results) != layer.num_outputs:
         raise LayerExecutionError(
-            layer.name, layer_type, f"handler produced {len(results)} outputs, layer has {layer.num_outputs}"
+            layer.name,
+            _layer_type(layer),
+            f"handler produced {len(results)} outputs, layer has {layer.num_outputs}",
         )
     for i, value in enumerate(results):
         tensor = layer.get_output(i)
@@ -96,67 +137,29 @@ def _check_shape(layer, tensor, value):
         declared = tuple(tensor.shape)
     except RuntimeError as exc:  # TensorRT itself rejects the layer (its log says why)
         raise LayerExecutionError(
-            layer.name, _layer_type(layer), f"TensorRT cannot compute the shape of {tensor.name!r}: {exc}"
+            layer.name,
+            _layer_type(layer),
+            f"TensorRT cannot compute the shape of {tensor.name!r}: {exc}",
         ) from exc
     got = tuple(value.shape)
     if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
         raise LayerExecutionError(
-            layer.name, _layer_type(layer), f"output {tensor.name!r} has shape {got}, network declares {declared}"
+            layer.name,
+            _layer_type(layer),
+            f"output {tensor.name!r} has shape {got}, network declares {declared}",
         )
 
 
-def _schedule(layers):
-    """Order layers so producers run first, otherwise keeping the network's own order.
-
-    A CONDITIONAL_OUTPUT also waits for the CONDITION of its if-conditional.
-    """
-    producer = {}
-    conditions = {}
-    for index, layer in enumerate(layers):
-        for i in range(layer.num_outputs):
-            producer[layer.get_output(i).name] = index
-        if _layer_type(layer).name == "CONDITION":
-            conditions[layer.conditional.name] = index
-    deps = []
-    for layer in layers:
-        needs = {producer[t.name] for t in (layer.get_input(i) for i in range(layer.num_inputs))
-                 if t is not None and t.name in producer}
-        if _layer_type(layer).name == "CONDITIONAL_OUTPUT" and layer.conditional.name in conditions:
-            needs.add(conditions[layer.conditional.name])
-        deps.append(needs)
-    order, state = [], [0] * len(layers)  # 0 new, 1 in progress, 2 done
-    for root in range(len(layers)):
-        stack = [(root, iter(sorted(deps[root])))]
-        if state[root]:
-            continue
-        state[root] = 1
-        while stack:
-            node, pending = stack[-1]
-            child = next((c for c in pending if state[c] != 2), None)
-            if child is None:
-                stack.pop()
-                state[node] = 2
-                order.append(layers[node])
-            elif state[child] == 1:
-                raise ReferenceExecutionError(f"the network has a cycle through layer {layers[child].name!r}")
-            else:
-                state[child] = 1
-                stack.append((child, iter(sorted(deps[child]))))
-    return order
-
-
-def _last_uses(layers):
-    """layer index -> names of tensors whose last consumer is that layer."""
+def _last_uses(steps):
+    """step position -> names of tensors whose last reader is that step."""
     last = {}
-    for index, layer in enumerate(layers):
-        for i in range(layer.num_inputs):
-            tensor = layer.get_input(i)
-            if tensor is not None:
-                last[tensor.name] = index
-    by_layer = {}
-    for name, index in last.items():
-        by_layer.setdefault(index, []).append(name)
-    return by_layer
+    for position, step in enumerate(steps):
+        for name in step.reads:
+            last[name] = position
+    by_step = {}
+    for name, position in last.items():
+        by_step.setdefault(position, []).append(name)
+    return by_step
 
 
 def _bind_inputs(network, inputs):
@@ -194,12 +197,7 @@ def _convert_input(tensor, value):
         raise NetworkInputError(
             f"network input {tensor.name!r} is {tensor.dtype}, but the value given is {value.dtype}"
         )
-    try:
-        declared = tuple(tensor.shape)
-    except RuntimeError as exc:  # TensorRT itself rejects the layer (its log says why)
-        raise LayerExecutionError(
-            layer.name, _layer_type(layer), f"TensorRT cannot compute the shape of {tensor.name!r}: {exc}"
-        ) from exc
+    declared = tuple(tensor.shape)
     got = tuple(value.shape)
     if len(declared) != len(got) or any(d >= 0 and d != g for d, g in zip(declared, got)):
         raise NetworkInputError(

@@ -2,12 +2,14 @@
 
 from . import (  # noqa: F401
     activation,
+    attention,
     control,
     conv,
     elementwise,
     fill,
     gather,
     matmul,
+    nms,
     normalization,
     pooling,
     quant,

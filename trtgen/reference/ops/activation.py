@@ -28,7 +28,9 @@ _ACTIVATIONS = {
     A.SCALED_TANH: lambda x, a, b: a * torch.tanh(b * x),
     A.THRESHOLDED_RELU: lambda x, a, b: torch.where(x > a, x, torch.zeros_like(x)),
     A.GELU_ERF: lambda x, a, b: 0.5 * x * (1 + torch.erf(x * math.sqrt(0.5))),
-    A.GELU_TANH: lambda x, a, b: 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (0.044715 * x**3 + x))),
+    A.GELU_TANH: lambda x, a, b: 0.5
+    * x
+    * (1 + torch.tanh(math.sqrt(2 / math.pi) * (0.044715 * x**3 + x))),
 }
 
 

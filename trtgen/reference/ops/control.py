@@ -13,7 +13,9 @@ from ..registry import handles, layer_type
 def condition(layer, inputs, ctx):
     value = inputs[0]
     if value.numel() != 1:
-        raise ValueError(f"if-conditional condition must be a scalar, got shape {tuple(value.shape)}")
+        raise ValueError(
+            f"if-conditional condition must be a scalar, got shape {tuple(value.shape)}"
+        )
     ctx.conditions[layer.conditional.name] = bool(value.reshape(()).item())
     return None
 
@@ -35,6 +37,8 @@ def conditional_output(layer, inputs, ctx):
 def assertion(layer, inputs, ctx):
     if not bool(inputs[0].bool().all()):
         raise AssertionLayerError(
-            layer.name, layer_type(layer), f"assertion failed: {layer.message} (condition {inputs[0].tolist()})"
+            layer.name,
+            layer_type(layer),
+            f"assertion failed: {layer.message} (condition {inputs[0].tolist()})",
         )
     return None

@@ -1,6 +1,5 @@
 """CONVOLUTION and DECONVOLUTION (1-D/2-D/3-D, groups, dilation, every PaddingMode)."""
 
-import torch
 import torch.nn.functional as F
 
 from ..registry import handles
@@ -52,10 +51,18 @@ def convolution(layer, inputs, ctx):
     spatial = x.shape[2:]
     dilated = [1 + d * (f - 1) for d, f in zip(dilation, window)]
     pre, post, outs = forward_padding(
-        layer.padding_mode, spatial, dilated, stride, dims(layer.pre_padding), dims(layer.post_padding)
+        layer.padding_mode,
+        spatial,
+        dilated,
+        stride,
+        dims(layer.pre_padding),
+        dims(layer.post_padding),
     )
     # EXPLICIT_ROUND_UP may place the last window partly past the padded input: extend with zeros.
-    post = [max(a, (o - 1) * s + dk - (i + b)) for a, o, s, dk, i, b in zip(post, outs, stride, dilated, spatial, pre)]
+    post = [
+        max(a, (o - 1) * s + dk - (i + b))
+        for a, o, s, dk, i, b in zip(post, outs, stride, dilated, spatial, pre)
+    ]
     x = F.pad(x, _torch_pad(pre, post))
     y = _CONV[nd](x, kernel, bias, stride=stride, dilation=dilation, groups=groups)
     y = y[(Ellipsis, *[slice(0, o) for o in outs])]
@@ -74,7 +81,9 @@ def deconvolution(layer, inputs, ctx):
     # Deconvolution kernels are CKRS: (in channels, out channels per group, *window), like torch.
     kernel, bias = _kernel_and_bias(layer, inputs, (channels, k_out // groups, *window))
     dilated = [1 + d * (f - 1) for d, f in zip(dilation, window)]
-    pre, post = deconv_padding(layer.padding_mode, dilated, stride, dims(layer.pre_padding), dims(layer.post_padding))
+    pre, post = deconv_padding(
+        layer.padding_mode, dilated, stride, dims(layer.pre_padding), dims(layer.post_padding)
+    )
     y = _DECONV[nd](x, kernel, None, stride=stride, dilation=dilation, groups=groups)
     y = F.pad(y, _torch_pad([-b for b in pre], [-a for a in post]))  # padding crops the full result
     if bias is not None:

@@ -45,7 +45,9 @@ _OPS = {
 
 def _check_broadcast(a, b):
     if a.dim() != b.dim():
-        raise ValueError(f"inputs must have equal rank, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"inputs must have equal rank, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     for x, y in zip(a.shape, b.shape):
         if x != y and 1 not in (x, y):
             raise ValueError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast")

@@ -34,7 +34,9 @@ def fill(layer, inputs, ctx):
     if op == Fill.LINSPACE:
         out = torch.zeros(shape, dtype=work) + alpha
         for axis, step in enumerate(beta.tolist()):
-            index = torch.arange(shape[axis], dtype=work).reshape([-1 if d == axis else 1 for d in range(len(shape))])
+            index = torch.arange(shape[axis], dtype=work).reshape(
+                [-1 if d == axis else 1 for d in range(len(shape))]
+            )
             out = out + step * index
         return out
     if op == Fill.RANDOM_UNIFORM:

@@ -16,7 +16,9 @@ def _gather_default(data, indices, axis):
     index, valid = wrap_indices(indices, data.shape[axis])
     moved = data.movedim(axis, 0)[index]  # indices dims, then data dims without axis
     q = indices.dim()
-    valid = valid.reshape(tuple(valid.shape) + (1,) * (moved.dim() - q))  # () for 0-d indices on 1-D data
+    valid = valid.reshape(
+        tuple(valid.shape) + (1,) * (moved.dim() - q)
+    )  # () for 0-d indices on 1-D data
     moved = torch.where(valid, moved, torch.zeros((), dtype=moved.dtype))
     order = list(range(q, q + axis)) + list(range(q)) + list(range(q + axis, moved.dim()))
     return moved.permute(order)
@@ -60,7 +62,9 @@ def gather(layer, inputs, ctx):
     # One elementwise leading dim, broadcast between data and indices: gather item by item.
     n = max(data.shape[0], indices.shape[0])
     items = [
-        _gather_default(data[i if data.shape[0] > 1 else 0], indices[i if indices.shape[0] > 1 else 0], axis - 1)
+        _gather_default(
+            data[i if data.shape[0] > 1 else 0], indices[i if indices.shape[0] > 1 else 0], axis - 1
+        )
         for i in range(n)
     ]
     return torch.stack(items)

@@ -36,7 +36,8 @@ def normalization(layer, inputs, ctx):
     if layer.is_v2:
         return y.reshape(x.shape) * scale + bias
     per_group = y.reshape(n, groups, c // groups, *x.shape[2:])
-    group_shape = (scale.shape[0], groups, *[1] * (x.dim() - 1))  # [1, G, 1, ...] + channel-in-group dim
+    # Per-group scale/bias [1, G, 1, ...] against [N, G, C/G, ...].
+    group_shape = (scale.shape[0], groups, *[1] * (x.dim() - 1))
     out = per_group * scale.reshape(group_shape) + bias.reshape(group_shape)
     return out.reshape(x.shape)
 

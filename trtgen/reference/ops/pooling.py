@@ -40,25 +40,32 @@ def pooling(layer, inputs, ctx):
     spatial = x.shape[x.dim() - nd :]
     x = x.reshape(-1, 1, *spatial)  # pooling is per channel: fold everything else into batch
     pre, post, outs = forward_padding(
-        layer.padding_mode, spatial, window, stride, dims(layer.pre_padding), dims(layer.post_padding)
+        layer.padding_mode,
+        spatial,
+        window,
+        stride,
+        dims(layer.pre_padding),
+        dims(layer.post_padding),
     )
-    # Extra room for windows that run past the padded input (ceil mode).
-    extra = [max(0, (o - 1) * s + f - (i + b + a)) for o, s, f, i, b, a in zip(outs, stride, window, spatial, pre, post)]
+    # Windows that run past the padded input (ceil mode) need extra room, which counts for nothing.
+    extra = [
+        max(0, (o - 1) * s + f - (i + b + a))
+        for o, s, f, i, b, a in zip(outs, stride, window, spatial, pre, post)
+    ]
+    post_extra = [a + e for a, e in zip(post, extra)]
     crop = (Ellipsis, *[slice(0, o) for o in outs])
 
     def max_pool():
-        padded = _pad(x, pre, [a + e for a, e in zip(post, extra)], float("-inf"))
-        return _MAX[nd](padded, window, stride)[crop]
+        return _MAX[nd](_pad(x, pre, post_extra, float("-inf")), window, stride)[crop]
 
     def avg_pool():
-        padded = _pad(x, pre, [a + e for a, e in zip(post, extra)], 0.0)
-        total = _window_sum(padded, window, stride)[crop]
-        if layer.average_count_excludes_padding:
-            ones = _pad(torch.ones_like(x), pre, [a + e for a, e in zip(post, extra)], 0.0)
-        else:
-            ones = _pad(torch.ones(1, 1, *[i + b + a for i, b, a in zip(spatial, pre, post)]), [0] * nd, extra, 0.0)
-        count = _window_sum(ones, window, stride)[crop]
-        return total / count
+        total = _window_sum(_pad(x, pre, post_extra, 0.0), window, stride)[crop]
+        if layer.average_count_excludes_padding:  # count real input elements only
+            ones = _pad(torch.ones_like(x), pre, post_extra, 0.0)
+        else:  # count the padded input, not the extra room
+            padded_size = [i + b + a for i, b, a in zip(spatial, pre, post)]
+            ones = _pad(torch.ones(1, 1, *padded_size), [0] * nd, extra, 0.0)
+        return total / _window_sum(ones, window, stride)[crop]
 
     kind = layer.type  # on the downcast IPoolingLayer, ``type`` is the PoolingType
     if kind == trt.PoolingType.MAX:
@@ -69,4 +76,3 @@ def pooling(layer, inputs, ctx):
         blend = layer.blend_factor
         y = (1 - blend) * max_pool() + blend * avg_pool()
     return y.reshape(*lead, *y.shape[2:])
-

@@ -18,7 +18,9 @@ def _prod(x, axes, keep):
 
 def _avg(x, axes, keep):
     if not x.is_floating_point():  # integer mean: TensorRT keeps the integer type
-        return torch.div(torch.sum(x, dim=axes, keepdim=keep), _count(x, axes), rounding_mode="trunc")
+        return torch.div(
+            torch.sum(x, dim=axes, keepdim=keep), _count(x, axes), rounding_mode="trunc"
+        )
     return torch.mean(x, dim=axes, keepdim=keep)
 
 
@@ -52,7 +54,9 @@ def topk(layer, inputs, ctx):
     x = inputs[0]
     (axis,) = axes_from_mask(layer.axes, x.dim())
     k = as_scalar(inputs[1]) if len(inputs) > 1 and inputs[1] is not None else layer.k
-    values, indices = torch.topk(x, int(k), dim=axis, largest=layer.op == trt.TopKOperation.MAX, sorted=True)
+    values, indices = torch.topk(
+        x, int(k), dim=axis, largest=layer.op == trt.TopKOperation.MAX, sorted=True
+    )
     return values, indices
 
 

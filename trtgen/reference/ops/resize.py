@@ -72,6 +72,7 @@ def _round(coords, mode):
 
 def _cubic_weights(t, a):
     """Keys cubic kernel for the 4 taps at distances 1+t, t, 1-t, 2-t."""
+
     def near(d):
         return ((a + 2) * d - (a + 3)) * d * d + 1
 
@@ -121,7 +122,11 @@ def resize(layer, inputs, ctx):
 
 
 _GRID_MODES = {I.NEAREST: "nearest", I.LINEAR: "bilinear", I.CUBIC: "bicubic"}
-_GRID_PADDING = {trt.SampleMode.FILL: "zeros", trt.SampleMode.CLAMP: "border", trt.SampleMode.REFLECT: "reflection"}
+_GRID_PADDING = {
+    trt.SampleMode.FILL: "zeros",
+    trt.SampleMode.CLAMP: "border",
+    trt.SampleMode.REFLECT: "reflection",
+}
 
 
 @handles("GRID_SAMPLE")

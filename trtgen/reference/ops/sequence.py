@@ -1,7 +1,5 @@
 """REVERSE_SEQUENCE: per batch item, reverse the first seq_len elements along the sequence axis."""
 
-import torch
-
 from ..registry import handles
 from ._util import normalize_axis
 

@@ -39,7 +39,9 @@ def _source_index(coords, size, mode):
     if mode == S.FILL:
         return coords.clamp(0, max(size - 1, 0)), inside
     if not bool(inside.all()):
-        raise IndexError(f"slice reads indices {coords.tolist()} outside [0, {size}) in STRICT_BOUNDS mode")
+        raise IndexError(
+            f"slice reads indices {coords.tolist()} outside [0, {size}) in STRICT_BOUNDS mode"
+        )
     return coords, inside
 
 
@@ -75,6 +77,8 @@ def slice_(layer, inputs, ctx):
         shaped = inside.reshape([-1 if d == axis else 1 for d in range(rank)])
         mask = shaped if mask is None else mask & shaped
     if mode == S.FILL and mask is not None:
-        fill = inputs[4].reshape(()) if len(inputs) > 4 and inputs[4] is not None else torch.zeros(())
+        fill = (
+            inputs[4].reshape(()) if len(inputs) > 4 and inputs[4] is not None else torch.zeros(())
+        )
         out = torch.where(mask, out, fill.to(out.dtype))
     return out
