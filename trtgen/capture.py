@@ -41,6 +41,7 @@ class _ChildrenAsLeaves(torch.fx.Tracer):
     def __init__(self, root):
         super().__init__()
         self._root = root
+        self.record_stack_traces = True  # lets errors point at the line in the user's model
 
     def is_leaf_module(self, module, qualname):
         return module is not self._root

@@ -9,6 +9,9 @@ import os
 import torch
 from safetensors.torch import load_file
 
+import layers
+from layers.runtime import Engine, gpu_unavailable_reason
+
 from .compare import compare, table
 from .errors import TrtgenError
 from .iospec import flatten_outputs
@@ -63,10 +66,10 @@ def _module_outputs(model, inputs):
 def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print):
     manifest = read_manifest(out_dir)
     loaded = load_reference_model(out_dir, manifest)
-    _, network = build_from_output(out_dir)
+    builder, network = build_from_output(out_dir)
     inputs = {name: t for name, t in zip(manifest_input_names(manifest), loaded.example_inputs)}
     result, per_module = _module_outputs(loaded.model, loaded.example_inputs)
-    values = execute(network, inputs, keep="all" if layerwise else None)
+    values = _run(builder, network, inputs, layerwise, log)
     rows = []
     for expr, name, want in flatten_outputs(result):
         if name not in values:
@@ -78,6 +81,17 @@ def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print):
         ok = _report_layerwise(per_module, values, rtol, log) and ok
     log("PASS" if ok else "FAIL")
     return ok
+
+
+def _run(builder, network, inputs, layerwise, log):
+    """A built engine where one can run (outputs only), else the reference executor."""
+    reason = gpu_unavailable_reason()
+    if reason is None and not layerwise:
+        log("running: TensorRT engine on the GPU")
+        engine = Engine(layers.build_engine(builder, network))
+        return {name: value.cpu() for name, value in engine(inputs).items()}
+    log(f"running: reference executor on the CPU ({reason or 'layerwise needs every tensor'})")
+    return execute(network, inputs, keep="all" if layerwise else None)
 
 
 def manifest_input_names(manifest):

@@ -6,6 +6,8 @@ module attributes and ops), child modules called as ``self.<path>(...)``.
 
 import dataclasses
 import inspect
+import os
+import re
 
 import torch
 
@@ -23,7 +25,17 @@ class ForwardCode:
 
 def _unsupported_where(capture, node):
     where = capture.path or "<model>"
-    return f"{where} ({type(capture.module).__name__}.forward, `{node.name}`)"
+    return f"{where} ({type(capture.module).__name__}.forward{_source_line(node)})"
+
+
+def _source_line(node):
+    """`` at model.py:12`` from the node's recorded stack trace, innermost user frame."""
+    trace = node.meta.get("stack_trace") or getattr(node, "stack_trace", None) or ""
+    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+)', trace) if f"{os.sep}torch{os.sep}" not in f[0]]
+    if not frames:
+        return ""
+    path, line = frames[-1]
+    return f" at {os.path.basename(path)}:{line}"
 
 
 def _placeholder(capture, node, names, params, constants, taken):

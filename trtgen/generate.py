@@ -2,7 +2,6 @@
 
 import dataclasses
 import os
-import platform
 
 import torch
 
@@ -61,7 +60,6 @@ def generate(source, input_shapes=(), template_dir=None, out_dir=None):
         "versions": {
             "torch": torch.__version__,
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
-            "python": platform.python_version(),
         },
     }
     readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)

@@ -92,11 +92,27 @@ _DTYPES = {torch.float32: "nn.float32", torch.float16: "nn.float16", torch.bfloa
            torch.uint8: "nn.uint8"}
 
 
-def _instance(capture, instances_by_id, params_by_module):
+def used_modules(captures):
+    """ids of every module the network calls, and of the containers on the way to them."""
+    used = set()
+    for capture in captures:
+        used.add(id(capture.module))
+        for node in capture.graph.nodes:
+            if node.op == "call_module":
+                current = capture.module
+                for part in node.target.split("."):
+                    current = current.get_submodule(part)
+                    used.add(id(current))
+    return used
+
+
+def _instance(capture, instances_by_id, params_by_module, used):
     module = capture.module
     init = []
     for name, child in module._modules.items():
-        init.append((name, _child_ctor(child, instances_by_id)))
+        # children the forward never calls (an eval-mode aux head) add nothing to the network
+        if child is None or id(child) in used:
+            init.append((name, _child_ctor(child, instances_by_id)))
     for name, tensor in list(module._parameters.items()) + list(module._buffers.items()):
         if tensor is not None:
             init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
@@ -404,8 +420,9 @@ def build_plan(captures, recorded_init_args):
     instances_by_id = {}
     instances = []
     params_by_module = {id(c.module): c.params for c in captures}
+    used = used_modules(captures)
     for capture in reversed(captures):  # children before parents
-        instance = _instance(capture, instances_by_id, params_by_module)
+        instance = _instance(capture, instances_by_id, params_by_module, used)
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
     merge_optional_children(instances, params_by_module)

@@ -30,7 +30,7 @@ _PREFIX = {"neg": "-", "pos": "+", "invert": "~"}
 # ops that are the identity in an inference network
 _ALIAS = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
           "detach", "clone", "contiguous", "cpu", "cuda", "requires_grad", "lift_fresh_copy",
-          "alias"}
+          "alias", "stochastic_depth"}
 _DROP = {"assert", "_assert_async", "sym_constrain_range_for_size", "_assert_scalar",
          "_assert_tensor_metadata"}
 

@@ -5,7 +5,7 @@ current module path, and returns ``Tensor`` handles. Signatures follow torch.
 """
 
 from .cast import *  # noqa: F401,F403
-from .cast import cast, promote_pair  # noqa: F401
+
 from .constant import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403

@@ -1,7 +1,11 @@
-"""Small helpers every op family uses: dims, axes bitmasks, rank alignment, layer outputs."""
+"""Small helpers every op family uses: dims, axes bitmasks, rank alignment, per-dim tuples,
+layer outputs."""
+
+import functools
 
 import numpy as np
 
+from .. import dtypes
 from ..network import current_network, name_layer
 from ..tensor import Tensor
 
@@ -50,6 +54,8 @@ def prepend_ones(x, rank):
     if sum(d < 0 for d in x.shape) <= 1:
         layer = network().add_shuffle(x.trt)
         layer.reshape_dims = (1,) * missing + tuple(x.shape)
+        if 0 in x.shape:
+            layer.zero_is_placeholder = False  # an empty dim, not "copy"
     else:
         from .constant import constant
 
@@ -62,6 +68,23 @@ def align_ranks(*tensors):
     """Give every tensor the largest rank among them (TensorRT broadcasts equal ranks only)."""
     rank = max(t.ndim for t in tensors)
     return tuple(prepend_ones(t, rank) for t in tensors)
+
+
+def ntuple(value, n, what):
+    """``3`` → ``(3, 3)``; a 1-tuple repeats, other tuples pass through after a length check."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise ValueError(f"{what} needs {n} values, got {list(value)}")
+    return value
+
+
+def common_dtype(tensors):
+    """The dtype ``tensors`` promote to together (torch-like promotion)."""
+    return functools.reduce(dtypes.promote, [t.dtype for t in tensors])
 
 
 def varargs_shape(shape):

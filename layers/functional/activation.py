@@ -13,6 +13,7 @@ from ._common import network, normalize_dim, output
 from .cast import cast
 from .elementwise import add, gt, maximum, mul, sub, where
 from .reduce import amax, sum  # noqa: A004 - torch names
+from .shape import reshape_to
 from .unary import erf, exp, log
 
 _A = trt.ActivationType
@@ -146,11 +147,7 @@ def prelu(input, weight):
     dims = [1] * input.ndim
     if input.ndim >= 2:
         dims[1] = channels
-    weight = cast(weight, input.dtype)
-    if tuple(weight.shape) != tuple(dims):
-        layer = network().add_shuffle(weight.trt)
-        layer.reshape_dims = tuple(dims)
-        weight = output(layer, "prelu_weight")
+    weight = reshape_to(cast(weight, input.dtype), dims, "prelu_weight")
     return output(network().add_parametric_relu(input.trt, weight.trt), "prelu")
 
 

@@ -12,12 +12,16 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
-from ..module import Parameter
-from ._common import network, output, prepend_ones
+from ._params import tensor_of
+from .activation import softmax
 from .cast import cast
 from .constant import constant, scalar
-from .elementwise import add, mul
-from .linear import linear
+from .elementwise import add, mul, select_layer
+from .indexing import gather_layer
+from .join import concat_layer
+from .linear import linear, matrix_multiply
+from .reduce import reduce
+from .shape import Dim, permute_to, reshape_to, slice_layer, squeeze, unsqueeze
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -25,49 +29,19 @@ _MM = trt.MatrixOperation
 
 
 # --------------------------------------------------------------------------- small layers
-def _shuffle(x, reshape=None, first=None, second=None, op="reshape"):
-    layer = network().add_shuffle(x.trt)
-    if first is not None:
-        layer.first_transpose = tuple(first)
-    if reshape is not None:
-        layer.reshape_dims = tuple(reshape)
-    if second is not None:
-        layer.second_transpose = tuple(second)
-    return output(layer, op)
-
-
 def _static(x, what):
     if -1 in x.shape:
         raise NotImplementedError(f"{what} needs static dims, got {x.shape}")
     return x.shape
 
 
-def _concat(tensors, dim, op="concat"):
-    layer = network().add_concatenation([t.trt for t in tensors])
-    layer.axis = dim
-    return output(layer, op)
-
-
-def _softmax(x):
-    layer = network().add_softmax(x.trt)
-    layer.axes = 1 << (x.ndim - 1)
-    return output(layer, "softmax")
-
-
-def _matmul(a, op_a, b, op_b, op):
-    rank = max(a.ndim, b.ndim)
-    a, b = prepend_ones(a, rank), prepend_ones(b, rank)
-    return output(network().add_matrix_multiply(a.trt, op_a, b.trt, op_b), op)
-
-
 def _apply_mask(scores, mask, ignore_where_true):
     """Add a float mask; for a bool mask, one SELECT puts -inf where positions are ignored."""
     if mask.dtype != dtypes.bool:
-        return add(scores, prepend_ones(cast(mask, scores.dtype), scores.ndim))
-    mask = prepend_ones(mask, scores.ndim)
+        return add(scores, cast(mask, scores.dtype))
     neg_inf = scalar(float("-inf"), scores.dtype, scores.ndim)
     then, otherwise = (neg_inf, scores) if ignore_where_true else (scores, neg_inf)
-    return output(network().add_select(mask.trt, then.trt, otherwise.trt), "masked_fill")
+    return select_layer(mask, then, otherwise, "masked_fill")
 
 
 def _causal_bias(length, source, dtype):
@@ -83,12 +57,12 @@ def _attend(q, k, v, masks, scale):
 
     ``masks`` are (tensor, ignore_where_true) pairs already broadcastable to the scores.
     """
-    scores = _matmul(q, _MM.NONE, k, _MM.TRANSPOSE, "scores")
+    scores = matrix_multiply(q, _MM.NONE, k, _MM.TRANSPOSE, "scores")
     scores = mul(scores, float(scale))
     for mask, ignore_where_true in masks:
         scores = _apply_mask(scores, mask, ignore_where_true)
-    probs = _softmax(scores)
-    return _matmul(probs, _MM.NONE, v, _MM.NONE, "attention"), probs
+    probs = softmax(scores, -1)
+    return matrix_multiply(probs, _MM.NONE, v, _MM.NONE, "attention"), probs
 
 
 # --------------------------------------------------------------------------- sdpa
@@ -128,13 +102,8 @@ def _grouped_attention(query, key, value, masks, scale, q_heads, kv_heads):
         )
     group = q_heads // kv_heads
     q_shape = _static(query, "enable_gqa")
-    q = _shuffle(query, q_shape[:-3] + (kv_heads, group) + q_shape[-2:], op="group_heads")
-    k = _shuffle(
-        key, tuple(_static(key, "enable_gqa")[:-2]) + (1,) + key.shape[-2:], op="unsqueeze"
-    )
-    v = _shuffle(
-        value, tuple(_static(value, "enable_gqa")[:-2]) + (1,) + value.shape[-2:], op="unsqueeze"
-    )
+    q = reshape_to(query, q_shape[:-3] + (kv_heads, group) + q_shape[-2:], "group_heads")
+    k, v = unsqueeze(key, -3), unsqueeze(value, -3)  # one group axis to broadcast over
     grouped = []
     for mask, flag in masks:
         m_shape = _static(mask, "an attention mask")
@@ -142,31 +111,31 @@ def _grouped_attention(query, key, value, masks, scale, q_heads, kv_heads):
             m_shape = m_shape[:-3] + (kv_heads, group) + m_shape[-2:]
         else:
             m_shape = m_shape[:-2] + (1,) + m_shape[-2:]
-        grouped.append((_shuffle(mask, m_shape, op="group_heads"), flag))
+        grouped.append((reshape_to(mask, m_shape, "group_heads"), flag))
     out, _ = _attend(q, k, v, grouped, scale)
     out_shape = out.shape
-    return _shuffle(out, out_shape[:-4] + (q_heads,) + out_shape[-2:], op="merge_groups")
+    return reshape_to(out, out_shape[:-4] + (q_heads,) + out_shape[-2:], "merge_groups")
 
 
 # --------------------------------------------------------------------------- multi-head attention
 def _weight_rows(weight, start, rows, op):
     """Rows [start, start + rows) of an in-projection weight / bias (Parameter or Tensor)."""
-    tensor = weight.tensor() if isinstance(weight, Parameter) else weight
-    if tensor.ndim == 1:
-        return output(network().add_slice(tensor.trt, (start,), (rows,), (1,)), op)
-    cols = tensor.shape[1]
-    return output(network().add_slice(tensor.trt, (start, 0), (rows, cols), (1, 1)), op)
+    tensor = tensor_of(weight)
+    rest = [Dim(tensor, i) for i in range(1, tensor.ndim)]
+    starts, strides = [start] + [0] * len(rest), [1] * tensor.ndim
+    return slice_layer(tensor, starts, [rows, *rest], strides, op=op)
 
 
 def _split_heads(x, heads):
-    """(N, L, E) → (N, H, L, E / H) in one SHUFFLE (0s copy N and L: dynamic-safe)."""
-    return _shuffle(x, (0, 0, heads, x.shape[-1] // heads), second=(0, 2, 1, 3), op="split_heads")
+    """(N, L, E) → (N, H, L, E / H) in one SHUFFLE (dynamic N and L are copied)."""
+    spec = [Dim(x, 0), Dim(x, 1), heads, x.shape[-1] // heads]
+    return reshape_to(x, spec, "split_heads", then_permute=(0, 2, 1, 3))
 
 
 def _merge_heads(x):
-    """(N, H, L, D) → (N, L, H * D)."""
-    heads, dim = x.shape[1], x.shape[3]
-    return _shuffle(x, (0, 0, heads * dim), first=(0, 2, 1, 3), op="merge_heads")
+    """(N, H, L, D) → (N, L, H * D) in one SHUFFLE."""
+    spec = [Dim(x, 0), Dim(x, 2), x.shape[1] * x.shape[3]]
+    return reshape_to(x, spec, "merge_heads", first_permute=(0, 2, 1, 3))
 
 
 def _append_rows(x, extra, dim, op):
@@ -175,8 +144,8 @@ def _append_rows(x, extra, dim, op):
     shape[dim] = 1
     row = constant(np.zeros(shape, dtype=np.float32), dtype=x.dtype)
     if extra is not None:  # zeros + extra: broadcast (1, 1, E) to (N, 1, E)
-        row = add(row, prepend_ones(extra, x.ndim))
-    return _concat([x, row], dim, op)
+        row = add(row, extra)
+    return concat_layer([x, row], dim, op)
 
 
 def _pad_mask(mask, op):
@@ -186,7 +155,7 @@ def _pad_mask(mask, op):
     shape = list(_static(mask, op))
     shape[-1] = 1
     fill = np.zeros(shape, dtype=np.bool_ if mask.dtype == dtypes.bool else np.float32)
-    return _concat([mask, constant(fill, dtype=mask.dtype)], mask.ndim - 1, op)
+    return concat_layer([mask, constant(fill, dtype=mask.dtype)], mask.ndim - 1, op)
 
 
 def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w):
@@ -199,8 +168,9 @@ def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q
     head_dim = embed_dim // heads
     if not separate and query is key and key is value:
         qkv = linear(query, in_proj_weight, in_proj_bias)
-        qkv = _shuffle(qkv, (0, 0, 3, heads, head_dim), second=(2, 0, 3, 1, 4), op="split_heads")
-        return tuple(_take(qkv, i, name) for i, name in enumerate("qkv"))
+        spec = [Dim(qkv, 0), Dim(qkv, 1), 3, heads, head_dim]
+        qkv = reshape_to(qkv, spec, "split_heads", then_permute=(2, 0, 3, 1, 4))
+        return tuple(gather_layer(qkv, 0, i, name) for i, name in enumerate("qkv"))
     if separate:
         weights = (q_w, k_w, v_w)
     else:
@@ -220,19 +190,11 @@ def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q
     )
 
 
-def _take(x, index, op):
-    """``x[index]`` along dim 0 (a GATHER with a 0-d index drops the dim)."""
-    indices = constant(np.array(index, dtype=np.int32))
-    layer = network().add_gather(x.trt, indices.trt, 0)
-    return output(layer, op)
-
-
 def _bias_heads(bias, heads):
     """bias_k / bias_v (1, 1, E) → (1, H, 1, D), to append as one more key row per head."""
-    bias = _as_tensor(bias)
-    return _shuffle(
-        bias, (1, 1, heads, bias.shape[-1] // heads), second=(0, 2, 1, 3), op="split_heads"
-    )
+    bias = tensor_of(bias)
+    spec = [1, 1, heads, bias.shape[-1] // heads]
+    return reshape_to(bias, spec, "split_heads", then_permute=(0, 2, 1, 3))
 
 
 def mha_batch_first(
@@ -297,10 +259,11 @@ def mha_batch_first(
     masks = []
     if attn_mask is not None:
         if attn_mask.ndim == 3:  # (N * H, L, S) → (N, H, L, S)
-            attn_mask = _shuffle(attn_mask, (-1, heads) + attn_mask.shape[1:], op="split_heads")
+            attn_mask = reshape_to(attn_mask, [-1, heads, *attn_mask.shape[1:]], "split_heads")
         masks.append((attn_mask, True))
     if key_padding_mask is not None:  # (N, S) → (N, 1, 1, S)
-        masks.append((_shuffle(key_padding_mask, (0, 1, 1, source), op="unsqueeze"), True))
+        spec = [Dim(key_padding_mask, 0), 1, 1, Dim(key_padding_mask, 1)]
+        masks.append((reshape_to(key_padding_mask, spec, "unsqueeze"), True))
     if causal:
         masks.append((_causal_bias(length, source, q.dtype), True))
 
@@ -309,17 +272,12 @@ def mha_batch_first(
     if not need_weights:
         return out, None
     if average_attn_weights:
-        layer = network().add_reduce(probs.trt, trt.ReduceOperation.AVG, 1 << 1, False)
-        probs = output(layer, "average_heads")
+        probs = reduce(probs, trt.ReduceOperation.AVG, 1, False, "average_heads")
     return out, probs
 
 
-def _as_tensor(value):
-    return value.tensor() if isinstance(value, Parameter) else value
-
-
 def _to_batch_first(x):
-    return _shuffle(x, first=(1, 0, 2), op="transpose")
+    return permute_to(x, (1, 0, 2), "transpose")
 
 
 def multi_head_attention_forward(
@@ -365,13 +323,9 @@ def multi_head_attention_forward(
     unbatched = query.ndim == 2
     same = query is key and key is value
     if unbatched:
-        query, key, value = (
-            _shuffle(t, (1,) + tuple(t.shape), op="unsqueeze") for t in (query, key, value)
-        )
+        query, key, value = (unsqueeze(t, 0) for t in (query, key, value))
         if key_padding_mask is not None:
-            key_padding_mask = _shuffle(
-                key_padding_mask, (1,) + tuple(key_padding_mask.shape), op="unsqueeze"
-            )
+            key_padding_mask = unsqueeze(key_padding_mask, 0)
     elif not batch_first:
         query, key, value = (_to_batch_first(t) for t in (query, key, value))
     if same:  # keep self-attention recognizable after the layout change
@@ -399,9 +353,9 @@ def multi_head_attention_forward(
         is_causal,
     )
     if unbatched:
-        out = _shuffle(out, out.shape[1:], op="squeeze")
+        out = squeeze(out, 0)
         if weights is not None:
-            weights = _shuffle(weights, weights.shape[1:], op="squeeze")
+            weights = squeeze(weights, 0)
     elif not batch_first:
         out = _to_batch_first(out)
     return out, weights

@@ -17,3 +17,5 @@ def promote_pair(a, b):
     """Cast two tensors to their common dtype (torch-like promotion)."""
     dtype = dtypes.promote(a.dtype, b.dtype)
     return cast(a, dtype), cast(b, dtype)
+
+__all__ = ["cast", "promote_pair"]

@@ -3,9 +3,9 @@
 import numpy as np
 
 from .. import dtypes
-from ..backend import trt
 from ..network import as_weights, current, current_network, name_layer
 from ..tensor import Tensor
+from ._common import varargs_shape
 
 
 def constant(array, name=None, dtype=None):
@@ -78,13 +78,11 @@ def arange(start, end=None, step=1, dtype=None):
 
 
 def zeros(*shape, dtype=dtypes.float32):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return constant(np.zeros(shape), dtype=dtype)
+    return constant(np.zeros(varargs_shape(shape)), dtype=dtype)
 
 
 def ones(*shape, dtype=dtypes.float32):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return constant(np.ones(shape), dtype=dtype)
+    return constant(np.ones(varargs_shape(shape)), dtype=dtype)
 
 
 def full(shape, fill_value, dtype=dtypes.float32):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import align_ranks, network, output
+from ._common import align_ranks, common_dtype, network, output
 from .cast import cast
 from .constant import constant, scalar
 
@@ -72,14 +72,9 @@ def _operands(*values):
     tensors = [v for v in values if isinstance(v, Tensor)]
     if not tensors:
         raise TypeError("at least one operand must be a network Tensor")
-    like = tensors[0].dtype
-    for t in tensors[1:]:
-        like = dtypes.promote(like, t.dtype)
     ndim = max(t.ndim for t in tensors)
-    wrapped = [_wrap(v, like, ndim) for v in values]
-    dtype = wrapped[0].dtype
-    for t in wrapped[1:]:
-        dtype = dtypes.promote(dtype, t.dtype)
+    wrapped = [_wrap(v, common_dtype(tensors), ndim) for v in values]
+    dtype = common_dtype(wrapped)
     return align_ranks(*(cast(t, dtype) for t in wrapped))
 
 
@@ -89,10 +84,6 @@ def elementwise(a, b, operation, op_name):
     if operation in _LOGICAL:
         a, b = cast(a, dtypes.bool), cast(b, dtypes.bool)
     return output(network().add_elementwise(a.trt, b.trt, operation), op_name)
-
-
-def _unary(x, operation, op_name):
-    return output(network().add_unary(x.trt, operation), op_name)
 
 
 def _make(name, operation):
@@ -132,16 +123,6 @@ def rsub(input, other, *, alpha=1):
     return elementwise(other, _scaled(input, alpha), _OP.SUB, "rsub")
 
 
-def add_scaled(input, other, alpha):
-    """``input + alpha * other`` (torch.add with ``alpha``)."""
-    return add(input, other, alpha=alpha)
-
-
-def sub_scaled(input, other, alpha):
-    """``input - alpha * other`` (torch.sub with ``alpha``)."""
-    return sub(input, other, alpha=alpha)
-
-
 def div(input, other, *, rounding_mode=None):
     """torch.div: true division (integers divide as float32), or ``"trunc"`` / ``"floor"``."""
     if rounding_mode == "floor":
@@ -150,12 +131,12 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         if not dtypes.is_floating(a.dtype):  # torch: int / int is a float tensor
             a, b = cast(a, dtypes.float32), cast(b, dtypes.float32)
-        return output(network().add_elementwise(a.trt, b.trt, _OP.DIV), "div")
+        return elementwise(a, b, _OP.DIV, "div")
     if rounding_mode != "trunc":
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor', got {rounding_mode!r}"
         )
-    quotient = output(network().add_elementwise(a.trt, b.trt, _OP.DIV), "div")
+    quotient = elementwise(a, b, _OP.DIV, "div")
     if not dtypes.is_floating(quotient.dtype):
         return quotient  # integer DIV already truncates toward zero
     from .unary import trunc  # late: unary builds on this module
@@ -185,7 +166,9 @@ def fmod(input, other):
 
 def ne(input, other):
     """torch.ne: NOT(EQUAL); NaN != x is True, as in torch."""
-    return _unary(eq(input, other), trt.UnaryOperation.NOT, "ne")  # noqa: F821
+    from .unary import unary  # late: unary builds on this module
+
+    return unary(eq(input, other), trt.UnaryOperation.NOT, "ne")  # noqa: F821
 
 
 def ge(input, other):
@@ -216,8 +199,13 @@ def where(condition, input, other):
         kind = max(_kind_of_value(_python_number(input)), _kind_of_value(_python_number(other)))
         input, other = (scalar(_python_number(v), _DEFAULT[kind], ndim) for v in (input, other))
     a, b = _operands(input, other)
-    condition, a, b = align_ranks(cast(condition, dtypes.bool), a, b)
-    return output(network().add_select(condition.trt, a.trt, b.trt), "where")
+    return select_layer(cast(condition, dtypes.bool), a, b, "where")
+
+
+def select_layer(condition, then, otherwise, op):
+    """One SELECT named ``op`` (bool condition, equal dtypes); ranks are aligned first."""
+    condition, then, otherwise = align_ranks(condition, then, otherwise)
+    return output(network().add_select(condition.trt, then.trt, otherwise.trt), op)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002 - torch names
@@ -228,9 +216,9 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch names
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (min, max))
     # CLIP is max(alpha, min(beta, x)): torch's min(max(x, min), max) only while min <= max
     if numbers and min <= max and dtypes.is_floating(input.dtype):
-        layer = network().add_activation(input.trt, trt.ActivationType.CLIP)
-        layer.alpha, layer.beta = float(min), float(max)
-        return output(layer, "clamp")
+        from .activation import activation  # late: activation builds on this module
+
+        return activation(input, trt.ActivationType.CLIP, "clamp", min, max)
     result = input
     if min is not None:
         result = elementwise(result, min, _OP.MAX, "clamp_min")
@@ -253,8 +241,6 @@ __all__ = list(_BINARY) + [
     "add",
     "sub",
     "rsub",
-    "add_scaled",
-    "sub_scaled",
     "div",
     "true_divide",
     "remainder",

@@ -11,10 +11,12 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output
+from ._common import network, normalize_dim, output, prepend_ones
+from ._params import tensor_of
 from .cast import cast
 from .constant import constant, scalar
-from .shape import Dim, expand, prepend_ones, reshape_to, resolve, slice_layer
+from .elementwise import add, lt, mul, select_layer
+from .shape import Dim, expand, permute, reshape_to, resolve, slice_layer, unsqueeze
 
 __all__ = [
     "getitem",
@@ -141,7 +143,7 @@ def getitem(x, index):
     if advanced is not None:
         in_dim, idx = advanced
         out_dim = kept.index(("in", in_dim))
-        y = _gather_default(y, out_dim, idx, x.shape[in_dim])
+        y = gather_layer(y, out_dim, idx)  # in_dim was read whole: its size is x's
     return y
 
 
@@ -162,11 +164,11 @@ def _index_tensor(index, n):
     return constant(array)
 
 
-def _gather_default(x, dim, index, n=None):
-    n = x.shape[dim] if n is None else n
-    index = _index_tensor(index, n)
+def gather_layer(x, dim, index, op="gather"):
+    """One GATHER (DEFAULT mode) named ``op``: ``index`` picks entries of ``dim``."""
+    index = _index_tensor(index, x.shape[dim])
     layer = network().add_gather(x.trt, index.trt, dim)
-    return output(layer, "gather")
+    return output(layer, op)
 
 
 # --------------------------------------------------------------------------- named forms
@@ -176,7 +178,7 @@ def select(x, dim, index):
     """torch.select: drop ``dim`` at ``index`` (SLICE + SHUFFLE, or GATHER for a tensor index)."""
     d = normalize_dim(dim, x.ndim)
     if isinstance(index, Tensor):
-        return _gather_default(x, d, index)
+        return gather_layer(x, d, index)
     return getitem(x, (_FULL,) * d + (index,))
 
 
@@ -198,7 +200,7 @@ def narrow(x, dim, start, length):
 
 def index_select(x, dim, index):
     """torch.index_select: GATHER (DEFAULT mode) along ``dim`` with a 1-D index."""
-    return _gather_default(x, normalize_dim(dim, x.ndim), index)
+    return gather_layer(x, normalize_dim(dim, x.ndim), index)
 
 
 def gather(x, dim, index, sparse_grad=False):
@@ -246,9 +248,7 @@ def embedding(
     """
     if max_norm is not None:
         raise NotImplementedError("embedding(max_norm=...) is not supported")
-    if hasattr(weight, "tensor") and not isinstance(weight, Tensor):
-        weight = weight.tensor()  # a Parameter
-    return _gather_default(weight, 0, input)
+    return gather_layer(tensor_of(weight), 0, input)
 
 
 def masked_fill(x, mask, value):
@@ -257,10 +257,7 @@ def masked_fill(x, mask, value):
         value = cast(value, x.dtype)
     else:
         value = scalar(value, x.dtype, x.ndim)
-    mask = cast(mask, dtypes.bool)
-    rank = max(mask.ndim, x.ndim, value.ndim)
-    mask, x, value = (prepend_ones(t, rank) for t in (mask, x, value))
-    return output(network().add_select(mask.trt, value.trt, x.trt), "masked_fill")
+    return select_layer(cast(mask, dtypes.bool), value, x, "masked_fill")
 
 
 # --------------------------------------------------------------------------- advanced indexing
@@ -272,9 +269,7 @@ def index(x, indices):
     The index tensors broadcast together to a shape S; S takes the place of the indexed dims,
     which must be consecutive (torch moves S to the front otherwise: not supported).
     """
-    from .elementwise import add, lt, mul
-    from .join import cat
-    from .shape import permute, unsqueeze
+    from .join import cat  # late: join builds on this module
 
     positions = [i for i, t in enumerate(indices) if t is not None]
     if not positions:

@@ -1,9 +1,6 @@
 """Joining and splitting: cat/stack (CONCATENATION), split/chunk/unbind (one SLICE per piece)."""
 
-from functools import reduce
-
-from .. import dtypes
-from ._common import network, normalize_dim, output
+from ._common import common_dtype, network, normalize_dim, output
 from .cast import cast
 from .indexing import select
 from .shape import Dim, reshape_to, slice_layer, unsqueeze
@@ -21,15 +18,20 @@ def cat(tensors, dim=0):
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0 and rank > 1)] or tensors[
         :1
     ]
-    dtype = reduce(dtypes.promote, [t.dtype for t in tensors])
+    dtype = common_dtype(tensors)
     tensors = [cast(t, dtype) for t in tensors]
     if len(tensors) == 1:
         return tensors[0]
     if len({t.ndim for t in tensors}) != 1:
         raise ValueError(f"cat: tensors must have the same rank, got {[t.shape for t in tensors]}")
+    return concat_layer(tensors, dim)
+
+
+def concat_layer(tensors, dim, op="cat"):
+    """One CONCATENATION named ``op``, its axis always set (TensorRT's default is not torch's)."""
     layer = network().add_concatenation([t.trt for t in tensors])
     layer.axis = normalize_dim(dim, tensors[0].ndim)
-    return output(layer, "cat")
+    return output(layer, op)
 
 
 concat = concatenate = cat

@@ -1,12 +1,10 @@
 """Linear algebra: linear, matmul (torch broadcasting incl. 1-D operands), bmm, addmm, einsum."""
 
-from .. import dtypes
 from ..backend import trt
-from ..module import Parameter
 from ..tensor import Tensor
-from ._common import network, output, prepend_ones
+from ._common import align_ranks, common_dtype, network, output, prepend_ones
+from ._params import tensor_of, with_leading_ones
 from .cast import cast, promote_pair
-from .constant import constant
 from .elementwise import add, mul
 
 __all__ = ["linear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum"]
@@ -14,56 +12,39 @@ __all__ = ["linear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "ei
 _OP = trt.MatrixOperation
 
 
-def param_constant(param, rank):
-    """``param`` as a constant of ``rank`` dims (leading 1s), named by its state_dict key.
-
-    Building the broadcastable shape into the constant saves a SHUFFLE per use.
-    """
-    if len(param.shape) >= rank:
-        return param.tensor()
-    shape = (1,) * (rank - len(param.shape)) + param.shape
-    return constant(param.numpy().reshape(shape), name=param.name, dtype=param.dtype)
-
-
-def _operand(value, rank):
-    """A Parameter or Tensor as a Tensor of at least ``rank`` dims."""
-    if isinstance(value, Parameter):
-        return param_constant(value, rank)
-    return prepend_ones(value, rank)
-
-
-def _matrix_multiply(a, op_a, b, op_b, op="matmul"):
+def matrix_multiply(a, op_a, b, op_b, op="matmul"):
+    """One MATRIX_MULTIPLY named ``op``; two matrix operands get equal ranks first (leading 1s
+    broadcast as batch dims). A VECTOR operand has one dim less: the caller shapes it."""
+    if _OP.VECTOR not in (op_a, op_b):
+        a, b = align_ranks(a, b)
     return output(network().add_matrix_multiply(a.trt, op_a, b.trt, op_b), op)
 
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: one MATRIX_MULTIPLY (weight transposed in place), one add."""
     if input.ndim == 1:  # (in,) → (out,): weight times a vector
-        w = _operand(weight, 2)
-        y = _matrix_multiply(w, _OP.NONE, input, _OP.VECTOR, "linear")
+        w = with_leading_ones(weight, 2)
+        y = matrix_multiply(w, _OP.NONE, input, _OP.VECTOR, "linear")
     else:
-        w = _operand(weight, input.ndim)
-        y = _matrix_multiply(input, _OP.NONE, w, _OP.TRANSPOSE, "linear")
+        w = with_leading_ones(weight, input.ndim)
+        y = matrix_multiply(input, _OP.NONE, w, _OP.TRANSPOSE, "linear")
     if bias is not None:
-        y = add(y, _operand(bias, y.ndim))
+        y = add(y, with_leading_ones(bias, y.ndim))
     return y
 
 
 def matmul(input, other):
     """torch.matmul: 1-D operands are vectors (MatrixOperation.VECTOR), batch dims broadcast."""
-    a = input.tensor() if isinstance(input, Parameter) else input
-    b = other.tensor() if isinstance(other, Parameter) else other
-    a, b = promote_pair(a, b)
+    a, b = promote_pair(tensor_of(input), tensor_of(other))
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: both arguments need at least 1 dimension (as in torch)")
     if a.ndim == 1 and b.ndim == 1:
-        return _matrix_multiply(a, _OP.VECTOR, b, _OP.VECTOR)
+        return matrix_multiply(a, _OP.VECTOR, b, _OP.VECTOR)
     if a.ndim == 1:  # a vector has one dim less than the matrix it meets
-        return _matrix_multiply(prepend_ones(a, b.ndim - 1), _OP.VECTOR, b, _OP.NONE)
+        return matrix_multiply(prepend_ones(a, b.ndim - 1), _OP.VECTOR, b, _OP.NONE)
     if b.ndim == 1:
-        return _matrix_multiply(a, _OP.NONE, prepend_ones(b, a.ndim - 1), _OP.VECTOR)
-    rank = max(a.ndim, b.ndim)
-    return _matrix_multiply(prepend_ones(a, rank), _OP.NONE, prepend_ones(b, rank), _OP.NONE)
+        return matrix_multiply(a, _OP.NONE, prepend_ones(b, a.ndim - 1), _OP.VECTOR)
+    return matrix_multiply(a, _OP.NONE, b, _OP.NONE)
 
 
 def _expect_rank(name, tensors, rank):
@@ -118,12 +99,10 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     if "..." in equation:
         raise NotImplementedError(f"einsum {equation!r}: TensorRT's Einsum has no ellipsis ('...')")
-    operands = [o.tensor() if isinstance(o, Parameter) else o for o in operands]
+    operands = [tensor_of(o) for o in operands]
     if not all(isinstance(o, Tensor) for o in operands):
         raise TypeError("einsum operands must be network Tensors or Parameters")
-    dtype = operands[0].dtype
-    for o in operands[1:]:
-        dtype = dtypes.promote(dtype, o.dtype)
+    dtype = common_dtype(operands)
     operands = [cast(o, dtype) for o in operands]
     layer = network().add_einsum([o.trt for o in operands], equation.replace(" ", ""))
     return output(layer, "einsum")

@@ -11,11 +11,13 @@ from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
 from ..network import as_weights
-from ._common import network, output, prepend_ones
-from .constant import constant, scalar
-from .conv import reshape
+from ._common import axes_mask, network, output
+from ._params import per_channel, with_leading_ones
+from .constant import full, scalar
 from .elementwise import add, div, mul, sub
-from .linear import param_constant
+from . import reduce
+from .shape import append_ones, squeeze
+from .unary import sqrt
 
 __all__ = [
     "batch_norm",
@@ -37,33 +39,12 @@ def _has_value(*values):
     )
 
 
-def _per_channel(value, ndim, dtype):
-    """(C,) Parameter / Tensor → tensor (1, C, 1, ...) of ``ndim`` dims."""
-    shape = (1, value.shape[0]) + (1,) * (ndim - 2)
-    if isinstance(value, Parameter):
-        return constant(value.numpy().reshape(shape), name=value.name, dtype=value.dtype)
-    return reshape(value, shape, "unsqueeze")
-
-
 def _channel_affine(weight, bias, x):
     """Per-channel scale and shift (1, C, 1, ...) for a NORMALIZATION layer: 1 and 0 if absent."""
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    scale = (
-        _per_channel(weight, x.ndim, x.dtype)
-        if weight is not None
-        else _filled(shape, 1.0, x.dtype)
-    )
-    shift = (
-        _per_channel(bias, x.ndim, x.dtype) if bias is not None else _filled(shape, 0.0, x.dtype)
-    )
+    scale = per_channel(weight, x.ndim) if weight is not None else full(shape, 1.0, x.dtype)
+    shift = per_channel(bias, x.ndim) if bias is not None else full(shape, 0.0, x.dtype)
     return scale, shift
-
-
-def _trailing(value, ndim):
-    """Parameter / Tensor of the normalized shape → tensor with leading 1s to ``ndim`` dims."""
-    if isinstance(value, Parameter):
-        return param_constant(value, ndim)
-    return prepend_ones(value, ndim)
 
 
 def _numpy_dtype(dtype):
@@ -73,30 +54,13 @@ def _numpy_dtype(dtype):
         return None
 
 
-def _filled(shape, fill, dtype):
-    return constant(np.full(shape, fill, dtype=np.float32), dtype=dtype)
-
-
-def _unary(x, operation, op):
-    return output(network().add_unary(x.trt, operation), op)
-
-
-def _reduce_mean(x, dims):
-    mask = 0
-    for d in dims:
-        mask |= 1 << d
-    return output(network().add_reduce(x.trt, trt.ReduceOperation.AVG, mask, True), "mean")
-
-
 def _normalization(x, scale, bias, axes, eps, op, num_groups=1, per_group_affine=False):
     """One NORMALIZATION layer, via ``add_normalization_v2`` when TensorRT has it (10.15+, RTX).
 
     They differ only for groups: v2 takes per-channel scale/bias, the older form per-group
     ones (``per_group_affine``).
     """
-    mask = 0
-    for d in axes:
-        mask |= 1 << d
+    mask = axes_mask(tuple(axes), x.ndim)
     net = network()
     if _has_normalization_v2() and not per_group_affine:
         layer = net.add_normalization_v2(x.trt, scale.trt, bias.trt, mask)
@@ -112,21 +76,9 @@ def _has_normalization_v2():
     return hasattr(network(), "add_normalization_v2")
 
 
-def _lift_rank(x, rank):
-    """(N, C, ...) → trailing unit dims up to ``rank`` (0s copy dims: dynamic-safe)."""
-    if x.ndim >= rank:
-        return x
-    layer = network().add_shuffle(x.trt)
-    layer.reshape_dims = (0,) * x.ndim + (1,) * (rank - x.ndim)
-    return output(layer, "unsqueeze")
-
-
 def _restore_rank(y, ndim):
-    if y.ndim == ndim:
-        return y
-    layer = network().add_shuffle(y.trt)
-    layer.reshape_dims = (0,) * ndim
-    return output(layer, "squeeze")
+    """Drop the trailing unit dims ``append_ones`` added."""
+    return squeeze(y, tuple(range(ndim, y.ndim)))
 
 
 # --------------------------------------------------------------------------- batch norm
@@ -158,7 +110,7 @@ def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
     if bias is not None:
         shift = shift + bias.numpy()
     ndim = x.ndim
-    x = _lift_rank(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
+    x = append_ones(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
     layer = network().add_scale_nd(
         x.trt,
         trt.ScaleMode.CHANNEL,
@@ -173,21 +125,19 @@ def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
 def _elementwise_batch_norm(x, mean, var, weight, bias, eps):
     """(x - mean) / sqrt(var + eps) * weight + bias with (1, C, 1, ...) operands."""
     n = x.ndim
-    denominator = _unary(
-        add(_per_channel(var, n, x.dtype), scalar(eps, x.dtype, n)), trt.UnaryOperation.SQRT, "sqrt"
-    )
-    y = div(sub(x, _per_channel(mean, n, x.dtype)), denominator)
+    denominator = sqrt(add(per_channel(var, n), scalar(eps, x.dtype, n)))
+    y = div(sub(x, per_channel(mean, n)), denominator)
     if weight is not None:
-        y = mul(y, _per_channel(weight, n, x.dtype))
+        y = mul(y, per_channel(weight, n))
     if bias is not None:
-        y = add(y, _per_channel(bias, n, x.dtype))
+        y = add(y, per_channel(bias, n))
     return y
 
 
 def _batch_stats_norm(x, weight, bias, eps):
     """Normalize over N and the spatial dims (batch statistics, biased variance)."""
     ndim = x.ndim
-    x = _lift_rank(x, 3)
+    x = append_ones(x, 3)
     scale, shift = _channel_affine(weight, bias, x)
     y = _normalization(x, scale, shift, (0,) + tuple(range(2, x.ndim)), eps, "batch_norm")
     return _restore_rank(y, ndim)
@@ -205,8 +155,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"layer_norm: input {input.shape} does not end in {list(normalized_shape)}"
         )
     shape = (1,) * (n - k) + normalized_shape
-    scale = _trailing(weight, n) if weight is not None else _filled(shape, 1.0, input.dtype)
-    shift = _trailing(bias, n) if bias is not None else _filled(shape, 0.0, input.dtype)
+    scale = with_leading_ones(weight, n) if weight is not None else full(shape, 1.0, input.dtype)
+    shift = with_leading_ones(bias, n) if bias is not None else full(shape, 0.0, input.dtype)
     return _normalization(input, scale, shift, range(n - k, n), eps, "layer_norm")
 
 
@@ -225,7 +175,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             f"group_norm: {channels} channels are not divisible by num_groups={num_groups}"
         )
     ndim = input.ndim
-    x = _lift_rank(input, 3)  # (N, C) → (N, C, 1): the groups still split C
+    x = append_ones(input, 3)  # (N, C) → (N, C, 1): the groups still split C
     # groups split C inside the layer; one group is plain normalization over C and the rest
     axes = range(2, x.ndim) if num_groups != 1 else range(1, x.ndim)
     if _has_normalization_v2():
@@ -236,8 +186,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     shape = (1, num_groups) + (1,) * (x.ndim - 2)
     y = _normalization(
         x,
-        _filled(shape, 1.0, x.dtype),
-        _filled(shape, 0.0, x.dtype),
+        full(shape, 1.0, x.dtype),
+        full(shape, 0.0, x.dtype),
         axes,
         eps,
         "group_norm",
@@ -245,9 +195,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         per_group_affine=True,
     )
     if weight is not None:
-        y = mul(y, _per_channel(weight, y.ndim, y.dtype))
+        y = mul(y, per_channel(weight, y.ndim))
     if bias is not None:
-        y = add(y, _per_channel(bias, y.ndim, y.dtype))
+        y = add(y, per_channel(bias, y.ndim))
     return _restore_rank(y, ndim)
 
 
@@ -282,11 +232,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
             if input.dtype != dtypes.bfloat16
             else 2.0**-7
         )
-    mean_square = _reduce_mean(mul(input, input), range(n - k, n))
-    rms = _unary(add(mean_square, scalar(eps, input.dtype, n)), trt.UnaryOperation.SQRT, "sqrt")
+    mean_square = reduce.mean(mul(input, input), tuple(range(n - k, n)), keepdim=True)
+    rms = sqrt(add(mean_square, scalar(eps, input.dtype, n)))
     y = div(input, rms)
     if weight is not None:
-        y = mul(y, _trailing(weight, n))
+        y = mul(y, with_leading_ones(weight, n))
     return y
 
 
@@ -300,6 +250,6 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError(f"local_response_norm expects (N, C, *) input, got shape {input.shape}")
     ndim = input.ndim
-    x = _lift_rank(input, 4)
+    x = append_ones(input, 4)
     layer = network().add_lrn(x.trt, int(size), float(alpha), float(beta), float(k))
     return _restore_rank(output(layer, "lrn"), ndim)

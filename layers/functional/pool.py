@@ -10,10 +10,16 @@ import numpy as np
 
 from ..backend import trt
 from ..dtypes import to_numpy
-from ._common import network, output
+from ._common import network, ntuple, output
+from ._spatial import check_rank, spatial_layout, widen_1d
 from .constant import constant
-from .conv import add_batch, drop_batch, lift_1d, lower_1d, ntuple
 from .elementwise import mul
+from .indexing import narrow
+from .join import concat_layer
+from .linear import matrix_multiply
+from .pad import pad
+from .reduce import reduce
+from .shape import permute_to
 
 __all__ = [
     "max_pool1d",
@@ -55,14 +61,8 @@ def _ceil_extra(sizes, kernel, stride, padding, ceil_mode):
 
 
 def _zero_pad(x, padding):
-    """Zero-pad the trailing spatial dims on both sides: one FILL-mode SLICE."""
-    nd = len(padding)
-    lead = x.ndim - nd
-    start = (0,) * lead + tuple(-p for p in padding)
-    shape = tuple(x.shape[:lead]) + tuple(d + 2 * p for d, p in zip(x.shape[lead:], padding))
-    layer = network().add_slice(x.trt, start, shape, (1,) * x.ndim)
-    layer.mode = trt.SampleMode.FILL  # reads outside the input give 0
-    return output(layer, "pad")
+    """Zero-pad the trailing spatial dims on both sides (F.pad: one FILL-mode SLICE)."""
+    return pad(x, [p for p in reversed(padding) for _ in range(2)])
 
 
 # --------------------------------------------------------------------------- one pooling layer
@@ -78,47 +78,30 @@ def _pooling(x, kind, kernel, stride, pre, post, exclude_padding=True, round_up=
     return output(layer, op)
 
 
-def _with_layout(input, nd, name, body):
-    """Run ``body`` on a batched 2d/3d view of ``input`` (adds batch and unit width as needed)."""
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{name} expects a {nd + 1}D or {nd + 2}D input, got shape {input.shape}")
-    unbatched = input.ndim == nd + 1
-    x = add_batch(input) if unbatched else input
-    if nd == 1:
-        x = lift_1d(x)
-    y = body(x)
-    if nd == 1:
-        y = lower_1d(y)
-    return drop_batch(y) if unbatched else y
-
-
-def _check_padding(kernel, padding):
+def _window(kernel_size, stride, padding, nd):
+    """(kernel, stride, padding) per spatial dim; stride defaults to the kernel, as in torch."""
+    kernel = ntuple(kernel_size, nd, "kernel_size")
+    stride = ntuple(stride if stride not in (None, ()) else kernel, nd, "stride")
+    padding = ntuple(padding, nd, "padding")
     for k, p in zip(kernel, padding):
         if p > k // 2:
             raise ValueError(
                 f"pad should be at most half of effective kernel size, got pad={p} and kernel={k}"
             )
+    return kernel, stride, padding
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
     name = f"max_pool{nd}d"
-    if return_indices:
-        raise NotImplementedError(
-            f"{name}(return_indices=True): TensorRT pooling has no indices output"
-        )
-    kernel = ntuple(kernel_size, nd, "kernel_size")
-    stride = ntuple(stride if stride not in (None, ()) else kernel, nd, "stride")
-    padding = ntuple(padding, nd, "padding")
+    _no_indices(name, return_indices)
     if any(d != 1 for d in ntuple(dilation, nd, "dilation")):
         raise NotImplementedError(
             f"{name}: TensorRT pooling has no dilation (got dilation={dilation})"
         )
-    _check_padding(kernel, padding)
+    kernel, stride, padding = _window(kernel_size, stride, padding, nd)
 
     def body(x):
-        k, s, p = kernel, stride, padding
-        if nd == 1:
-            k, s, p = k + (1,), s + (1,), p + (0,)
+        k, s, p = widen_1d(nd, (kernel, stride), (padding,))
         sizes = x.shape[2:]
         if -1 in sizes:  # run-time sizes: round up (torch's last-window rule cannot be checked)
             return _pooling(x, _POOL.MAX, k, s, p, p, round_up=ceil_mode, op="max_pool")
@@ -126,22 +109,17 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         post = tuple(a + e for a, e in zip(p, extra))
         return _pooling(x, _POOL.MAX, k, s, p, post, op="max_pool")
 
-    return _with_layout(input, nd, name, body)
+    return spatial_layout(input, nd, name, body)
 
 
 def _avg_pool(
     input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd
 ):
     name = f"avg_pool{nd}d"
-    kernel = ntuple(kernel_size, nd, "kernel_size")
-    stride = ntuple(stride if stride not in (None, ()) else kernel, nd, "stride")
-    padding = ntuple(padding, nd, "padding")
-    _check_padding(kernel, padding)
+    kernel, stride, padding = _window(kernel_size, stride, padding, nd)
 
     def body(x):
-        k, s, p = kernel, stride, padding
-        if nd == 1:
-            k, s, p = k + (1,), s + (1,), p + (0,)
+        k, s, p = widen_1d(nd, (kernel, stride), (padding,))
         sizes = x.shape[2:]
         if -1 in sizes:
             if divisor_override:
@@ -170,7 +148,7 @@ def _avg_pool(
         exclude = not count_include_pad or not padded
         return _pooling(x, _POOL.AVERAGE, k, s, p, post, exclude, op="avg_pool")
 
-    return _with_layout(input, nd, name, body)
+    return spatial_layout(input, nd, name, body)
 
 
 def max_pool1d(
@@ -225,8 +203,7 @@ def avg_pool3d(
 
 # --------------------------------------------------------------------------- adaptive pooling
 def _adaptive_sizes(input, output_size, nd, name):
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{name} expects a {nd + 1}D or {nd + 2}D input, got shape {input.shape}")
+    check_rank(input, nd, name)
     sizes = tuple(input.shape[-nd:])
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * nd
@@ -243,13 +220,6 @@ def _windows(size, out):
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def _reduce(x, operation, dims, op):
-    mask = 0
-    for d in dims:
-        mask |= 1 << d
-    return output(network().add_reduce(x.trt, operation, mask, True), op)
-
-
 def _average_matrix(size, out):
     matrix = np.zeros((size, out), dtype=np.float64)
     for j, (start, end) in enumerate(_windows(size, out)):
@@ -264,7 +234,7 @@ def _adaptive_avg_by_matmul(x, sizes, outs):
     (M.T @ x); a third (depth) dim is swapped to the end and back.
     """
     nd = len(sizes)
-    mm = trt.MatrixOperation.NONE
+    none = trt.MatrixOperation.NONE
     for axis in reversed(range(nd)):
         size, out = sizes[axis], outs[axis]
         if size == out:
@@ -274,13 +244,13 @@ def _adaptive_avg_by_matmul(x, sizes, outs):
         lead = (1,) * (x.ndim - 2)
         if dim == x.ndim - 2:
             m = constant(matrix.T.reshape(lead + matrix.T.shape))
-            x = output(network().add_matrix_multiply(m.trt, mm, x.trt, mm), "adaptive_avg_pool")
+            x = matrix_multiply(m, none, x, none, "adaptive_avg_pool")
             continue
         swap = dim != x.ndim - 1
         if swap:
             x = _swap_last(x, dim)
         m = constant(matrix.reshape(lead + matrix.shape))
-        x = output(network().add_matrix_multiply(x.trt, mm, m.trt, mm), "adaptive_avg_pool")
+        x = matrix_multiply(x, none, m, none, "adaptive_avg_pool")
         if swap:
             x = _swap_last(x, dim)
     return x
@@ -289,9 +259,7 @@ def _adaptive_avg_by_matmul(x, sizes, outs):
 def _swap_last(x, dim):
     perm = list(range(x.ndim))
     perm[dim], perm[-1] = perm[-1], perm[dim]
-    layer = network().add_shuffle(x.trt)
-    layer.first_transpose = tuple(perm)
-    return output(layer, "transpose")
+    return permute_to(x, perm, "transpose")
 
 
 def _adaptive_max_by_windows(x, sizes, outs):
@@ -302,19 +270,11 @@ def _adaptive_max_by_windows(x, sizes, outs):
         if size == out:
             continue
         dim = x.ndim - nd + axis
-        pieces = []
-        for start, end in _windows(size, out):
-            begin = [0] * x.ndim
-            begin[dim] = start
-            shape = list(x.shape)
-            shape[dim] = end - start
-            piece = output(
-                network().add_slice(x.trt, tuple(begin), tuple(shape), (1,) * x.ndim), "slice"
-            )
-            pieces.append(_reduce(piece, trt.ReduceOperation.MAX, (dim,), "max"))
-        layer = network().add_concatenation([p.trt for p in pieces])
-        layer.axis = dim
-        x = output(layer, "adaptive_max_pool")
+        pieces = [
+            reduce(narrow(x, dim, start, end - start), trt.ReduceOperation.MAX, dim, True, "max")
+            for start, end in _windows(size, out)
+        ]
+        x = concat_layer(pieces, dim, "adaptive_max_pool")
     return x
 
 
@@ -326,7 +286,7 @@ def _adaptive(input, output_size, nd, kind):
         return input
     if all(o == 1 for o in outs):  # global pooling: one REDUCE, dynamic sizes welcome
         spatial = range(input.ndim - nd, input.ndim)
-        return _reduce(input, reduce_op, spatial, name)
+        return reduce(input, reduce_op, tuple(spatial), True, name)
     if -1 in sizes or (input.ndim == nd + 2 and input.shape[1] == -1):
         raise NotImplementedError(
             f"{name} to {list(outs)} needs static spatial dims, got {input.shape}"
@@ -336,11 +296,10 @@ def _adaptive(input, output_size, nd, kind):
         zeros = (0,) * nd
 
         def body(x):
-            k = kernel + (1,) if nd == 1 else kernel
-            z = zeros + (0,) if nd == 1 else zeros
+            k, z = widen_1d(nd, (kernel,), (zeros,))
             return _pooling(x, kind, k, k, z, z, op=name)
 
-        return _with_layout(input, nd, name, body)
+        return spatial_layout(input, nd, name, body)
     if kind == _POOL.AVERAGE:
         return _adaptive_avg_by_matmul(input, sizes, outs)
     return _adaptive_max_by_windows(input, sizes, outs)

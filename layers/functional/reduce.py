@@ -13,10 +13,12 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, normalize_dims, output
+from ._common import axes_mask, network, normalize_dim, normalize_dims, output
 from .cast import cast
 from .constant import constant
 from .elementwise import add, div, maximum, minimum, mul, pow, sub  # noqa: A004 - torch names
+from .indexing import gather_layer
+from .shape import permute_to, reshape_to, shape_of, squeeze, unsqueeze
 from .unary import abs, exp, log, sqrt  # noqa: A004
 
 _R = trt.ReduceOperation
@@ -37,8 +39,8 @@ def reduce(input, operation, dim=None, keepdim=False, op_name="reduce"):
     dims = _dims(dim, input.ndim)
     if not dims:  # a 0-d tensor reduces to itself
         return input
-    mask = builtins.sum(1 << d for d in dims)
-    return output(network().add_reduce(input.trt, operation, mask, bool(keepdim)), op_name)
+    layer = network().add_reduce(input.trt, operation, axes_mask(dims, input.ndim), bool(keepdim))
+    return output(layer, op_name)
 
 
 def _accumulating(input, dtype):
@@ -91,27 +93,6 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 # --------------------------------------------------------------------------- max / min / arg*
 
 
-def _shuffle(x, op_name, reshape=None, transpose=None):
-    layer = network().add_shuffle(x.trt)
-    if transpose is not None:
-        layer.first_transpose = tuple(transpose)
-    if reshape is not None:
-        layer.reshape_dims = tuple(reshape)
-    return output(layer, op_name)
-
-
-def _squeeze(x, dims):
-    """Drop the size-1 ``dims``: one SHUFFLE (dims before the first dropped one are copied, so
-    they may be dynamic), or a SQUEEZE when several later dims are dynamic."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    first = builtins.min(dims)
-    later = [x.shape[d] for d in range(first, x.ndim) if d not in dims]
-    if builtins.sum(d < 0 for d in later) > 1:
-        axes = constant(np.array(dims, dtype=np.int64))
-        return output(network().add_squeeze(x.trt, axes.trt), "squeeze")
-    return _shuffle(x, "squeeze", reshape=(0,) * first + tuple(later))
-
-
 def _topk1(input, operation, dim):
     """TOPK with k=1 along ``dim``: (values, int64 indices), ``dim`` kept with size 1.
 
@@ -120,12 +101,12 @@ def _topk1(input, operation, dim):
     """
     ndim = input.ndim
     if ndim == 1:
-        pair = _topk1(_shuffle(input, "unsqueeze", reshape=(1, -1)), operation, 1)
-        return tuple(_shuffle(t, "squeeze", reshape=(1,)) for t in pair)
+        pair = _topk1(unsqueeze(input, 0), operation, 1)
+        return tuple(squeeze(t, 0) for t in pair)
     perm = None
     if ndim - dim > 4:
         perm = [d for d in range(ndim) if d != dim] + [dim]
-        input = _shuffle(input, "transpose", transpose=perm)
+        input = permute_to(input, perm, "transpose")
         dim = ndim - 1
     index_type = {"indices_type": dtypes.int64} if hasattr(trt.ITopKLayer, "indices_type") else {}
     layer = network().add_topk(input.trt, operation, 1, 1 << dim, **index_type)
@@ -133,8 +114,8 @@ def _topk1(input, operation, dim):
     indices = cast(Tensor(layer.get_output(1)), dtypes.int64)
     if perm is not None:
         inverse = [perm.index(d) for d in range(ndim)]
-        values = _shuffle(values, "transpose", transpose=inverse)
-        indices = _shuffle(indices, "transpose", transpose=inverse)
+        values = permute_to(values, inverse, "transpose")
+        indices = permute_to(indices, inverse, "transpose")
     return values, indices
 
 
@@ -146,7 +127,7 @@ def _max_min(input, dim, keepdim, operation, reduce_op, elementwise_op):
     dim = normalize_dim(dim, input.ndim)
     values, indices = _topk1(input, operation, dim)
     if not keepdim:
-        values, indices = _squeeze(values, dim), _squeeze(indices, dim)
+        values, indices = squeeze(values, dim), squeeze(indices, dim)
     return ValuesIndices(values, indices)
 
 
@@ -163,11 +144,11 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 def _arg(input, dim, keepdim, operation):
     if dim is None:  # index into the flattened tensor
         ndim = input.ndim
-        _, index = _topk1(_shuffle(input, "flatten", reshape=(1, -1)), operation, 1)
-        return _shuffle(index, "reshape", reshape=(1,) * ndim if keepdim else ())
+        _, index = _topk1(reshape_to(input, [1, -1], "flatten"), operation, 1)
+        return reshape_to(index, [1] * ndim if keepdim else [], "reshape")
     dim = normalize_dim(dim, input.ndim)
     _, index = _topk1(input, operation, dim)
-    return index if keepdim else _squeeze(index, dim)
+    return index if keepdim else squeeze(index, dim)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -186,10 +167,7 @@ def _count(input, dims):
     sizes = [input.shape[d] for d in dims]
     if builtins.all(s >= 0 for s in sizes):
         return int(np.prod(sizes, dtype=np.int64))
-    shape = output(network().add_shape(input.trt), "shape")
-    picked = output(
-        network().add_gather(shape.trt, constant(np.array(dims, dtype=np.int64)).trt, 0), "gather"
-    )
+    picked = gather_layer(shape_of(input), 0, np.array(dims, dtype=np.int64))
     return cast(reduce(picked, _R.PROD, 0, False, "numel"), input.dtype)
 
 
@@ -268,7 +246,7 @@ def logsumexp(input, dim, keepdim=False):
     peak = amax(input, dims, keepdim=True)
     total = log(sum(exp(sub(input, peak)), dims, keepdim))
     if not keepdim and dims:
-        peak = _squeeze(peak, dims)
+        peak = squeeze(peak, dims)
     return add(total, peak)
 
 

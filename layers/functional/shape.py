@@ -10,8 +10,9 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output, varargs_shape
+from ._common import network, normalize_dim, output, prepend_ones, varargs_shape
 from .constant import constant
+from .elementwise import add, mul
 
 __all__ = [
     "size",
@@ -102,11 +103,7 @@ def _as_1d_int64(t):
     from .cast import cast
 
     t = cast(t, dtypes.int64)
-    if t.ndim == 1:
-        return t
-    layer = network().add_shuffle(t.trt)
-    layer.reshape_dims = (1,)
-    return output(layer, "reshape")
+    return t if t.ndim == 1 else _shuffle(t, (1,), "reshape")
 
 
 def shape_tensor(spec):
@@ -137,14 +134,9 @@ def shape_tensor(spec):
                 shapes[key] = shape_of(d.tensor)
             piece = shapes[key]
             if d.index != 0 or j - i != d.tensor.ndim:
-                piece = output(network().add_slice(piece.trt, (d.index,), (j - i,), (1,)), "slice")
+                piece = slice_layer(piece, [d.index], [j - i], [1])
             if d.offset:
-                piece = output(
-                    network().add_elementwise(
-                        piece.trt, _int64([d.offset]).trt, trt.ElementWiseOperation.SUM
-                    ),
-                    "add",
-                )
+                piece = add(piece, _int64([d.offset]))
             pieces.append(piece)
         else:
             j = i + 1
@@ -152,9 +144,9 @@ def shape_tensor(spec):
         i = j
     if len(pieces) == 1:
         return pieces[0]
-    layer = network().add_concatenation([p.trt for p in pieces])
-    layer.axis = 0
-    return output(layer, "concat")
+    from .join import concat_layer  # late: join builds on this module
+
+    return concat_layer(pieces, 0, "concat")
 
 
 # --------------------------------------------------------------------------- reshape core
@@ -178,34 +170,49 @@ def _same_shape(x, dims):
     return all(d == n for d, n in zip(dims, x.shape))
 
 
-def reshape_to(x, spec, op="reshape", then_permute=None):
-    """Reshape ``x`` to ``spec`` (then permute, in the same SHUFFLE); no layer for a no-op."""
+def reshape_to(x, spec, op="reshape", then_permute=None, first_permute=None):
+    """Reshape ``x`` to ``spec`` in one SHUFFLE, optionally permuting ``x`` first and / or the
+    result; no layer for a no-op. ``Dim``s in ``spec`` name dims of ``x`` itself."""
     spec = resolve(spec)
+    permutes = {"first_permute": first_permute, "then_permute": then_permute}
     if is_static(spec):
         dims = _infer(x, spec)
         if sum(d == -1 for d in dims) > 1:
             raise ValueError(f"only one dimension can be inferred (-1), got {list(dims)}")
-        if _same_shape(x, dims) and then_permute is None:
+        if _same_shape(x, dims) and then_permute is None and first_permute is None:
             return x
-        return _shuffle(x, dims, op, then_permute)
-    # Dynamic: a dim copied to its own position is TensorRT's 0, one unknown left is -1.
+        return _shuffle(x, dims, op, **permutes)
+    # Dynamic: a dim copied to its own position (after first_permute) is TensorRT's 0, one
+    # unknown left is -1.
+    source = list(range(x.ndim)) if first_permute is None else list(first_permute)
     dims = list(spec)
     if 0 not in spec:
         dims = [
-            0 if isinstance(d, Dim) and d.tensor is x and d.index == i and not d.offset else d
+            (
+                0
+                if isinstance(d, Dim)
+                and d.tensor is x
+                and i < len(source)
+                and d.index == source[i]
+                and not d.offset
+                else d
+            )
             for i, d in enumerate(spec)
         ]
     unknown = [i for i, d in enumerate(dims) if not isinstance(d, int)]
     if len(unknown) == 1 and -1 not in dims:
         dims[unknown[0]] = -1
     if is_static(dims):
-        return _shuffle(x, dims, op, then_permute, zero_is_placeholder=0 not in spec)
-    return _shuffle(x, shape_tensor(spec), op, then_permute)
+        return _shuffle(x, dims, op, zero_is_placeholder=0 not in spec, **permutes)
+    return _shuffle(x, shape_tensor(spec), op, **permutes)
 
 
-def _shuffle(x, dims, op, then_permute=None, zero_is_placeholder=False):
-    """One SHUFFLE: reshape to ``dims`` (a list, or a shape tensor), optionally then permute."""
+def _shuffle(x, dims, op, first_permute=None, then_permute=None, zero_is_placeholder=False):
+    """One SHUFFLE: optionally permute, reshape to ``dims`` (a list, or a shape tensor),
+    optionally permute again."""
     layer = network().add_shuffle(x.trt)
+    if first_permute is not None:
+        layer.first_transpose = trt.Permutation(tuple(first_permute))
     if isinstance(dims, Tensor):
         layer.set_input(1, dims.trt)
         layer.zero_is_placeholder = False
@@ -271,21 +278,17 @@ def squeeze(x, dim=None):
     return reshape_to(x, [d for i, d in enumerate(_dims(x)) if i not in drop], "squeeze")
 
 
-def prepend_ones(x, rank):
-    """``x`` with leading 1s up to ``rank`` dims.
-
-    (``_common.prepend_ones`` uses reshape dims ``(1, 0, 0)``, but TensorRT's 0 copies the input
-    dim at the *same index*, so that shifts dims; this builds the right spec instead.)
-    """
-    if rank <= x.ndim:
-        return x
-    return reshape_to(x, [1] * (rank - x.ndim) + _dims(x), "unsqueeze")
-
-
 def unsqueeze(x, dim):
     d = normalize_dim(dim, x.ndim + 1)
     dims = _dims(x)
     return reshape_to(x, dims[:d] + [1] + dims[d:], "unsqueeze")
+
+
+def append_ones(x, rank):
+    """``x`` with trailing 1s up to ``rank`` dims (the mirror of ``_common.prepend_ones``)."""
+    if rank <= x.ndim:
+        return x
+    return reshape_to(x, _dims(x) + [1] * (rank - x.ndim), "unsqueeze")
 
 
 # --------------------------------------------------------------------------- transposes
@@ -293,10 +296,11 @@ def unsqueeze(x, dim):
 
 def permute(x, *dims):
     """torch.permute: one SHUFFLE (first_transpose), none for the identity."""
-    return _permute(x, varargs_shape(dims), "permute")
+    return permute_to(x, varargs_shape(dims), "permute")
 
 
-def _permute(x, dims, op):
+def permute_to(x, dims, op):
+    """One SHUFFLE (first_transpose) named ``op``; none for the identity."""
     perm = tuple(normalize_dim(d, x.ndim) for d in dims)
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"{op}: {list(perm)} is not a permutation of {x.ndim} dims")
@@ -311,7 +315,7 @@ def transpose(x, dim0, dim1):
     perm = list(range(x.ndim))
     a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
     perm[a], perm[b] = perm[b], perm[a]
-    return _permute(x, perm, "transpose")
+    return permute_to(x, perm, "transpose")
 
 
 swapaxes = swapdims = transpose
@@ -328,7 +332,8 @@ def movedim(x, source, destination):
     destination = [normalize_dim(d, x.ndim) for d in destination]
     rest = iter(d for d in range(x.ndim) if d not in source)
     placed = dict(zip(destination, source))
-    return _permute(x, [placed[i] if i in placed else next(rest) for i in range(x.ndim)], "movedim")
+    order = [placed[i] if i in placed else next(rest) for i in range(x.ndim)]
+    return permute_to(x, order, "movedim")
 
 
 def contiguous(x, memory_format=None):
@@ -346,16 +351,17 @@ def size(x, dim=None):
     d = normalize_dim(dim, x.ndim)
     if x.shape[d] >= 0:
         return x.shape[d]
-    index = constant(np.array(d, dtype=np.int64))
-    layer = network().add_gather(shape_of(x).trt, index.trt, 0)
-    return DimTensor(output(layer, "size").trt, Dim(x, d))
+    from .indexing import gather_layer  # late: indexing builds on this module
+
+    return DimTensor(gather_layer(shape_of(x), 0, d, "size").trt, Dim(x, d))
 
 
 def numel(x):
     if all(d >= 0 for d in x.shape):
         return int(np.prod(x.shape, dtype=np.int64))
-    layer = network().add_reduce(shape_of(x).trt, trt.ReduceOperation.PROD, 1, False)
-    return output(layer, "numel")
+    from .reduce import reduce  # late: reduce builds on this module
+
+    return reduce(shape_of(x), trt.ReduceOperation.PROD, 0, False, "numel")
 
 
 # --------------------------------------------------------------------------- slices
@@ -438,12 +444,7 @@ def repeat(x, *sizes):
     if all(n >= 0 for n, r in zip(x.shape, reps) if r != 1):
         spec = [Dim(x, i) if r == 1 else n * r for i, (n, r) in enumerate(zip(x.shape, reps))]
     else:  # a repeated dynamic dim: sizes = shape(x) * reps at run time
-        spec = output(
-            network().add_elementwise(
-                shape_of(x).trt, _int64(reps).trt, trt.ElementWiseOperation.PROD
-            ),
-            "mul",
-        )
+        spec = mul(shape_of(x), _int64(reps))
     return slice_layer(x, [0] * x.ndim, spec, [1] * x.ndim, mode=trt.SampleMode.WRAP, op="repeat")
 
 

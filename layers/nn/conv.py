@@ -7,6 +7,7 @@ transposed ones; with ``bias=True`` a (out,) ``bias``. Non-zero ``padding_mode``
 
 from .. import dtypes
 from ..functional import conv as F
+from ..functional._common import ntuple
 from ..functional.pad import pad
 from ..module import Module, Parameter
 
@@ -45,11 +46,11 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = F.ntuple(kernel_size, nd, "kernel_size")
-        self.stride = F.ntuple(stride, nd, "stride")
-        self.padding = padding if isinstance(padding, str) else F.ntuple(padding, nd, "padding")
-        self.dilation = F.ntuple(dilation, nd, "dilation")
-        self.output_padding = F.ntuple(output_padding, nd, "output_padding")
+        self.kernel_size = ntuple(kernel_size, nd, "kernel_size")
+        self.stride = ntuple(stride, nd, "stride")
+        self.padding = padding if isinstance(padding, str) else ntuple(padding, nd, "padding")
+        self.dilation = ntuple(dilation, nd, "dilation")
+        self.output_padding = ntuple(output_padding, nd, "output_padding")
         self.groups = groups
         self.padding_mode = padding_mode
         dtype = dtypes.float32 if dtype is None else dtype
@@ -63,10 +64,7 @@ class _ConvNd(Module):
     def _explicit_padding(self):
         """torch's ``_reversed_padding_repeated_twice``: F.pad pairs, last dim first."""
         if self.padding == "same":
-            pairs = []
-            for k, d in zip(self.kernel_size, self.dilation):
-                total = d * (k - 1)
-                pairs.append((total // 2, total - total // 2))
+            pairs = list(zip(*F.same_padding(self.kernel_size, self.dilation)))
         elif self.padding == "valid":
             pairs = [(0, 0)] * self._nd
         else:

@@ -7,7 +7,7 @@ bookkeeping and has no counterpart (drop it from the weights, or load with stric
 
 from .. import dtypes
 from ..functional import normalization as F
-from ..functional.conv import add_batch, drop_batch
+from ..functional._spatial import batched
 from ..module import Module, Parameter
 
 __all__ = [
@@ -92,7 +92,7 @@ class BatchNorm3d(_BatchNorm):
 
 
 class _InstanceNorm(_NormBase):
-    _batched_rank = 3
+    _nd = 1  # spatial dims
 
     def __init__(
         self,
@@ -107,14 +107,10 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
-        unbatched = input.ndim == self._batched_rank - 1
-        if input.ndim not in (self._batched_rank - 1, self._batched_rank):
-            raise ValueError(
-                f"{type(self).__name__} expects a {self._batched_rank - 1}D or "
-                f"{self._batched_rank}D input, got shape {input.shape}"
-            )
-        x = add_batch(input) if unbatched else input
-        y = F.instance_norm(
+        return batched(input, self._nd, type(self).__name__, self._batched_forward)
+
+    def _batched_forward(self, x):
+        return F.instance_norm(
             x,
             self.running_mean,
             self.running_var,
@@ -124,19 +120,18 @@ class _InstanceNorm(_NormBase):
             self.momentum,
             self.eps,
         )
-        return drop_batch(y) if unbatched else y
 
 
 class InstanceNorm1d(_InstanceNorm):
-    _batched_rank = 3
+    _nd = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
-    _batched_rank = 4
+    _nd = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    _batched_rank = 5
+    _nd = 3
 
 
 def _shape(normalized_shape):

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_trtgen
+from cli_helpers import run_trtgen
 
 TINY = """
 import torch

@@ -7,7 +7,7 @@ import re
 import torch
 
 import layers
-from conftest import EXAMPLES
+from cli_helpers import EXAMPLES
 from trtgen.cli import main
 from trtgen.compare import compare
 from trtgen.reference import execute

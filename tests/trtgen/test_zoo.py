@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES
+from cli_helpers import EXAMPLES
 from trtgen.check import check
 from trtgen.cli import main
 from zoo_models import model_file

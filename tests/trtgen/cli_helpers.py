@@ -2,7 +2,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(REPO, "examples")
@@ -17,8 +16,3 @@ def run_trtgen(*args, cwd=None):
         text=True,
         timeout=1800,
     )
-
-
-@pytest.fixture
-def trtgen_cli():
-    return run_trtgen
