@@ -47,7 +47,7 @@ class Parameter(Tensor):
                 f"weight {self.name!r}: expected dtype {np.dtype(expected).name}, "
                 f"got {array.dtype.name}"
             )
-        self.value = np.ascontiguousarray(array)
+        self.value = np.array(array, order="C", copy=False) if array.flags.c_contiguous else np.array(array, order="C")
         self._tensor = None
 
     @property

@@ -99,6 +99,8 @@ def keep_alive(array):
 
 def name_layer(layer, op):
     """Name ``layer`` and its first output after the current module path."""
+    if layer is None:  # TensorRT refused the layer and logged why
+        raise ValueError(f"TensorRT rejected the {op!r} layer; see the TensorRT error above")
     name = current().layer_name(op)
     layer.name = name
     if layer.num_outputs:

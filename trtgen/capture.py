@@ -15,6 +15,7 @@ import torch.fx
 
 from .errors import TrtgenError
 from . import library
+from .inplace import functionalize
 from .library import has_layers_class
 
 
@@ -98,6 +99,8 @@ def _is_tensor_arg(value):
     """Tensors, and lists / tuples of tensors (DenseNet passes its feature list), are inputs."""
     if isinstance(value, torch.Tensor):
         return True
+    if isinstance(value, dict):  # torchvision's segmentation heads take {"out": ..., "aux": ...}
+        value = list(value.values())
     return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
 
 
@@ -126,7 +129,32 @@ def _bound_forward(module, tensors, constants):
     return namespace["forward"]
 
 
+def _opaque_calls(graph):
+    """Calls of plain Python functions fx kept whole (``torch.fx.wrap``) that no rule lowers."""
+    from .normalize import normalize
+    from .rules import lowering_rule
+
+    found = []
+    for node in graph.nodes:
+        if node.op == "call_function" and inspect.isfunction(node.target):
+            package = (node.target.__module__ or "").split(".")[0]
+            if package not in ("torch", "_operator", "operator", "math", "builtins"):
+                if lowering_rule(normalize(node).name) is None:
+                    found.append(node.target.__name__)
+    return found
+
+
 def _symbolic(module, recorded):
+    """fx graph of ``module`` with children as calls; raises when export would do better."""
+    graph, tensors = _symbolic_graph(module, recorded)
+    functionalize(graph)
+    opaque = _opaque_calls(graph)
+    if opaque:  # torch.export traces into them
+        raise NotImplementedError(f"fx kept {opaque} as opaque calls")
+    return graph, tensors
+
+
+def _symbolic_graph(module, recorded):
     tensors, constants = tensor_params(module, recorded)
     cls = type(module)
     if not constants:
@@ -144,30 +172,53 @@ def _called_children(module):
     """Paths whose calls keep their signature in the export: children, and items of containers."""
     paths = []
     for name, child in module.named_children():
-        paths.append(name)
+        # composites only: a leaf's call is plain, and an eval-mode Dropout vanishes from the
+        # export, which makes preserving its signature fail
+        if not is_leaf(child):
+            paths.append(name)
         if library.is_container(child):
-            paths += [f"{name}.{sub}" for sub, _ in child.named_children()]
+            paths += [f"{name}.{sub}" for sub, item in child.named_children() if not is_leaf(item)]
     return tuple(paths)
 
 
+def _mutates(program):
+    """Does the exported graph write into tensors (``mask[a:b] = v``, ``x.add_(y)``)?"""
+    for node in program.graph.nodes:
+        schema = getattr(node.target, "_schema", None)
+        if node.op == "call_function" and schema is not None and schema.is_mutable:
+            return True
+    return False
+
+
+def _export_once(module, args, kwargs, preserve):
+    with warnings.catch_warnings():  # unflatten warns about its own spec attributes
+        warnings.simplefilter("ignore")
+        program = torch.export.export(module, tuple(args), dict(kwargs), strict=False,
+                                      preserve_module_call_signature=preserve)
+        if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
+            program = program.run_decompositions({})
+        return torch.export.unflatten(program)
+
+
 def _export(module, recorded, path):
-    """torch.export the module on the inputs it received, unflattened back into module calls."""
+    """torch.export the module on the inputs it received, unflattened back into module calls.
+
+    Child calls keep their signatures where export allows it; otherwise their arguments are
+    flattened, and the child's own graph names them.
+    """
     if recorded is None:
         raise TrtgenError(f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs")
     args, kwargs = recorded
-    try:
-        with warnings.catch_warnings():  # unflatten warns about its own spec attributes
-            warnings.simplefilter("ignore")
-            program = torch.export.export(
-            module, tuple(args), dict(kwargs), strict=False,
-                preserve_module_call_signature=_called_children(module),
-            )
-            return torch.export.unflatten(program)
-    except Exception as exc:
-        raise TrtgenError(
-            f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
-            f"symbolic tracing and torch.export both failed: {str(exc).splitlines()[0]}"
-        ) from exc
+    errors = []
+    for preserve in (_called_children(module), ()):
+        try:
+            return _export_once(module, args, kwargs, preserve)
+        except Exception as exc:
+            errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    raise TrtgenError(
+        f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
+        f"symbolic tracing and torch.export both failed: {errors[-1]}"
+    )
 
 
 def capture(model, example_inputs):

@@ -85,6 +85,12 @@ def main(argv=None):
     except TrtgenError as err:
         print(f"trtgen: error: {err}", file=sys.stderr)
         return err.exit_code
+    except Exception as err:  # a bug or a model trtgen does not understand: no traceback wall
+        if os.environ.get("TRTGEN_DEBUG"):
+            raise
+        print(f"trtgen: internal error: {type(err).__name__}: {err}\n"
+              "Nothing was written. Rerun with TRTGEN_DEBUG=1 for the traceback and report it.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

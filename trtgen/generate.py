@@ -47,7 +47,7 @@ def generate(source, input_shapes=(), template_dir=None, out_dir=None):
     plan = build_plan(captures, loaded.init_args)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir)
-    weights = network_weights(loaded.model, _declared_parameters(network_py, plan.root_ctor))
+    weights = network_weights(loaded.model, _declared_parameters(network_py, plan.root_ctor), plan.constants)
     manifest = {
         "trtgen": __version__,
         "source": source,

@@ -56,8 +56,14 @@ def flatten_outputs(result, expr="outputs", name="output"):
 
 
 def io_spec(loaded):
-    with torch.no_grad():
-        result = loaded.model(*loaded.example_inputs)
+    try:
+        with torch.no_grad():
+            result = loaded.model(*loaded.example_inputs)
+    except Exception as exc:
+        raise TrtgenError(
+            f"the model raised when called on its example inputs ({type(exc).__name__}: {exc}); "
+            "check that get_example_inputs() matches forward()'s positional parameters"
+        ) from exc
     flat = flatten_outputs(result)
     if not flat:
         raise TrtgenError("the model returned no tensors")

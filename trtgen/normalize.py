@@ -29,7 +29,8 @@ ALIASES = {
     "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
     "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
-    "floor_divide": "floordiv", "slice": "slice_tensor",
+    "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
+    "_unsafe_view": "view", "zero": "zeros_like",
 }
 
 # keyword arguments with no meaning in a TensorRT network
@@ -87,7 +88,18 @@ def _to(op):
     return Op("to", (op.args[0], dtype), {}, True)
 
 
+# tensor attributes that mean nothing inside a network (placement, autograd)
+_NO_MEANING = {"device", "is_cuda", "requires_grad", "layout", "is_sparse", "grad"}
+
+
+def _getattr(op):
+    if len(op.args) > 1 and op.args[1] in _NO_MEANING:
+        return Op("drop", op.args[:1], {}, False)
+    return op
+
+
 _REWRITES = {
+    "getattr": _getattr,
     "to": _to,
     "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
 }

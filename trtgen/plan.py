@@ -30,6 +30,7 @@ class Instance:
     capture: object = None
     group: "ClassPlan" = None
     template: tuple = None
+    constants: dict = None  # state_dict-style key -> tensor for capture-made constants
 
 
 @dataclasses.dataclass
@@ -52,6 +53,7 @@ class NetworkPlan:
     root: ClassPlan
     root_ctor: str
     capture_modes: list
+    constants: dict  # weights that are not in the model's state_dict
 
 
 # --------------------------------------------------------------------------- per instance
@@ -98,12 +100,19 @@ def used_modules(captures):
     for capture in captures:
         used.add(id(capture.module))
         for node in capture.graph.nodes:
-            if node.op == "call_module":
+            # a module is used when called, or when the forward reads its weights (swin's qkv)
+            if node.op in ("call_module", "get_attr"):
                 current = capture.module
                 for part in node.target.split("."):
-                    current = current.get_submodule(part)
+                    current = getattr(current, part, None)
+                    if not isinstance(current, torch.nn.Module):
+                        break
                     used.add(id(current))
     return used
+
+
+def first_is_sequential(module):
+    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
 
 
 def _instance(capture, instances_by_id, params_by_module, used):
@@ -113,12 +122,22 @@ def _instance(capture, instances_by_id, params_by_module, used):
         # children the forward never calls (an eval-mode aux head) add nothing to the network
         if child is None or id(child) in used:
             init.append((name, _child_ctor(child, instances_by_id)))
+    read = {node.target.split(".")[0] for node in capture.graph.nodes if node.op == "get_attr"}
     for name, tensor in list(module._parameters.items()) + list(module._buffers.items()):
-        if tensor is not None:
+        # only what the forward reads: a training-only buffer (num_batches_tracked) is not a weight
+        if tensor is not None and (name in read or first_is_sequential(module)):
             init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
-    sequential_like = isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
+    # tensors the capture created (fx/export constants such as a relative-position index)
+    owner = capture.unflattened if capture.unflattened is not None else module
+    constants = {}
+    for target in sorted(read - set(module._parameters) - set(module._buffers) - set(module._modules)):
+        value = getattr(owner, target, None)
+        if isinstance(value, torch.Tensor):
+            init.append((target, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
+            constants[f"{capture.path}.{target}" if capture.path else target] = value
+    sequential_like = first_is_sequential(module)
     code = None if sequential_like else forward_code(capture, params_by_module)
-    return Instance(capture.path, module, init, code, sequential_like, capture)
+    return Instance(capture.path, module, init, code, sequential_like, capture, constants=constants)
 
 
 # --------------------------------------------------------------------------- templates
@@ -438,4 +457,5 @@ def build_plan(captures, recorded_init_args):
         taken.add(plan.name)
         classes.append(plan)
     root = instances[-1].group
-    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}))
+    constants = {k: v for i in instances for k, v in (i.constants or {}).items()}
+    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}), constants)

@@ -31,7 +31,7 @@ _PREFIX = {"neg": "-", "pos": "+", "invert": "~"}
 _ALIAS = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
           "detach", "clone", "contiguous", "cpu", "cuda", "requires_grad", "lift_fresh_copy",
           "alias", "stochastic_depth"}
-_DROP = {"assert", "_assert_async", "sym_constrain_range_for_size", "_assert_scalar",
+_DROP = {"drop", "assert", "_assert_async", "sym_constrain_range_for_size", "_assert_scalar",
          "_assert_tensor_metadata"}
 
 RULES = {}

@@ -6,7 +6,7 @@ import torch
 from .errors import TrtgenError
 
 
-def network_weights(model, declared):
+def network_weights(model, declared, constants=None):
     """{key: numpy array} for every ``(key, shape)`` the generated model declares.
 
     Non-persistent buffers are not in ``state_dict`` but a network may read them, so they are
@@ -15,6 +15,7 @@ def network_weights(model, declared):
     state = dict(model.state_dict())
     for name, buffer in model.named_buffers():
         state.setdefault(name, buffer)
+    state.update(constants or {})
     found = {}
     for key, shape in declared:
         if key not in state:
@@ -32,4 +33,4 @@ def _numpy(tensor):
     tensor = tensor.detach().cpu().contiguous()
     if tensor.dtype == torch.bfloat16:
         tensor = tensor.float()
-    return np.ascontiguousarray(tensor.numpy())
+    return np.array(tensor.numpy(), order="C")  # keeps 0-d arrays 0-d

@@ -108,6 +108,15 @@ def full_like(x, fill_value, dtype=None):
     return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype)
 
 
+def fill(x, value):
+    """aten ``fill``: a tensor shaped like ``x`` holding ``value`` (a number or 0-d tensor)."""
+    if not isinstance(value, Tensor):
+        return full_like(x, value)
+    from .elementwise import add
+
+    return add(zeros_like(x), value)
+
+
 def ones_like(x, dtype=None):
     return full_like(x, 1, dtype)
 
@@ -118,5 +127,5 @@ def zeros_like(x, dtype=None):
 
 __all__ = [
     "constant", "scalar", "as_tensor", "arange", "zeros", "ones", "full",
-    "new_full", "new_ones", "new_zeros", "full_like", "ones_like", "zeros_like",
+    "new_full", "new_ones", "new_zeros", "full_like", "ones_like", "zeros_like", "fill",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "embedding",
     "masked_fill",
     "index",
+    "slice_scatter",
 ]
 
 _FULL = builtins.slice(None)
@@ -186,6 +187,24 @@ def slice_tensor(x, dim=0, start=None, end=None, step=1):
     """aten ``slice.Tensor`` (what ``x[a:b:c]`` on one dim lowers to); out-of-range bounds clamp."""
     d = normalize_dim(dim, x.ndim)
     return getitem(x, (_FULL,) * d + (builtins.slice(start, end, step),))
+
+
+def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
+    """aten ``slice_scatter``: ``x`` with ``x[start:end]`` along ``dim`` replaced by ``src``.
+
+    What functionalized in-place slice writes (``mask[a:b] = v``) become; step 1, static dim.
+    """
+    from .join import cat
+
+    d = normalize_dim(dim, x.ndim)
+    n = x.shape[d]
+    if step != 1 or n < 0:
+        raise NotImplementedError("slice_scatter with a step or along a dynamic dim")
+    lo, hi, _ = builtins.slice(start, end).indices(n)
+    hi = max(hi, lo)
+    parts = [p for p, size in ((slice_tensor(x, d, 0, lo), lo), (cast(src, x.dtype), hi - lo),
+                               (slice_tensor(x, d, hi, n), n - hi)) if size > 0]
+    return parts[0] if len(parts) == 1 else cat(parts, d)
 
 
 def narrow(x, dim, start, length):

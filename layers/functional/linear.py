@@ -104,5 +104,13 @@ def einsum(equation, *operands):
         raise TypeError("einsum operands must be network Tensors or Parameters")
     dtype = common_dtype(operands)
     operands = [cast(o, dtype) for o in operands]
-    layer = network().add_einsum([o.trt for o in operands], equation.replace(" ", ""))
+    layer = network().add_einsum([o.trt for o in operands], _lowercase_equation(equation))
     return output(layer, "einsum")
+
+
+def _lowercase_equation(equation):
+    """TensorRT takes lowercase subscripts only; torch allows uppercase too (``"BGHID,..."``)."""
+    equation = equation.replace(" ", "")
+    free = iter(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in equation)
+    mapping = {c: next(free) for c in dict.fromkeys(equation) if c.isupper()}
+    return "".join(mapping.get(c, c) for c in equation)

@@ -15,6 +15,7 @@ from .constant import constant
 from .elementwise import add, mul
 
 __all__ = [
+    "roll",
     "size",
     "numel",
     "reshape",
@@ -429,6 +430,23 @@ broadcast_to = expand
 
 def expand_as(x, other):
     return expand(x, [Dim(other, i) for i in range(other.ndim)])
+
+
+def roll(x, shifts, dims=None):
+    """torch.roll as one SLICE in WRAP mode: output[i] = x[(i - shift) mod n] (static dims)."""
+    if dims is None:
+        return reshape(roll(flatten(x), shifts, 0), *x.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    start = [0] * x.ndim
+    for shift, dim in zip(shifts, dims):
+        dim = normalize_dim(dim, x.ndim)
+        if x.shape[dim] < 0:
+            raise NotImplementedError("roll along a dynamic dim")
+        start[dim] = (start[dim] - shift) % x.shape[dim]
+    if not any(start):
+        return x
+    return slice_layer(x, start, list(x.shape), [1] * x.ndim, mode=trt.SampleMode.WRAP, op="roll")
 
 
 def repeat(x, *sizes):

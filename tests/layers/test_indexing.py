@@ -7,7 +7,7 @@ import torch
 import layers
 from layers import functional as F
 
-from helpers import assert_close, rand, run_layers
+from helpers import assert_close, check_op, rand, run_layers
 from test_shape import check, layer_types, run_dynamic
 
 LT = layers.trt.LayerType
@@ -185,3 +185,20 @@ def test_dynamic_batch(name, fn):
     assert_close(got, fn(x))
     if name in ("col", "neg_int", "none_step", "list"):
         assert LT.SHAPE not in layer_types(network)
+
+
+@pytest.mark.parametrize("dim, start, end", [(1, 1, 3), (0, None, 2), (-1, 2, None), (1, 0, 4)])
+def test_slice_scatter(dim, start, end):
+    x = rand(4, 5, 6)
+    size = list(x.shape)
+    size[dim] = len(range(*slice(start, end).indices(x.shape[dim])))
+    s = rand(*size, seed=3)
+    check_op(lambda a, b: F.slice_scatter(a, b, dim, start, end),
+             lambda a, b: torch.slice_scatter(a, b, dim, start, end), x, s)
+
+
+def test_fill_and_advanced_index():
+    x = rand(3, 4)
+    check_op(lambda a: F.fill(a, 2.5), lambda a: torch.fill(a, 2.5), x)
+    i0, i1 = torch.tensor([[2], [0]]), torch.tensor([[1, 3, 0]])
+    check_op(lambda a: F.index(a, [i0.numpy(), i1.numpy()]), lambda a: a[i0, i1], x)

@@ -127,3 +127,9 @@ def test_einsum_list_form_and_ellipsis_error():
     )
     with pytest.raises(NotImplementedError, match="ellipsis"):
         run_layers(lambda x: F.einsum("...ij->...ji", x), a)
+
+
+def test_einsum_with_uppercase_subscripts_and_spaces():
+    a, b = rand(2, 3, 4, 5), rand(2, 3, 6, 5, seed=1)
+    check_op(lambda x, y: F.einsum("B G I D, B G J D -> B G I J", x, y),
+             lambda x, y: torch.einsum("B G I D, B G J D -> B G I J", x, y), a, b)

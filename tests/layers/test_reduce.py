@@ -7,7 +7,7 @@ import layers
 from layers import functional as F
 from layers.functional import reduce as R  # F.norm is the norm-layers module; torch.norm is R.norm
 
-from helpers import assert_close, rand, run_layers
+from helpers import assert_close, check_op, rand, run_layers
 from trtgen.reference import execute
 
 
@@ -281,3 +281,8 @@ def test_static_shapes_need_no_shape_layers():
     )
     kinds = {network.get_layer(i).type for i in range(network.num_layers)}
     assert layers.trt.LayerType.SHAPE not in kinds
+
+
+def test_argmax_ties_pick_the_first_index():
+    x = torch.tensor([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0]])
+    check_op(lambda t: F.argmax(t, dim=-1), lambda t: torch.argmax(t, dim=-1), x)

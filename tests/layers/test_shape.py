@@ -10,7 +10,7 @@ import layers
 from layers import functional as F
 from trtgen.reference import execute
 
-from helpers import assert_close, rand, run_layers
+from helpers import assert_close, check_op, rand, run_layers
 
 
 def materialized(fn):
@@ -233,3 +233,11 @@ def test_dynamic_batch(name, fn, ref):
 def test_dynamic_flatten_needs_no_shape_layer():
     _, network = run_dynamic(lambda a: a.flatten(1).unsqueeze(1), X)
     assert layer_types(network) == [layers.trt.LayerType.SHUFFLE] * 2
+
+
+@pytest.mark.parametrize(
+    "shifts, dims", [((-3, 2), (1, 2)), (4, 1), (7, None), ((1, 1), (-1, -2))]
+)
+def test_roll(shifts, dims):
+    x = rand(2, 5, 6, 3)
+    check_op(lambda t: F.roll(t, shifts, dims), lambda t: torch.roll(t, shifts, dims), x)

@@ -54,10 +54,10 @@ def topk(layer, inputs, ctx):
     x = inputs[0]
     (axis,) = axes_from_mask(layer.axes, x.dim())
     k = as_scalar(inputs[1]) if len(inputs) > 1 and inputs[1] is not None else layer.k
-    values, indices = torch.topk(
-        x, int(k), dim=axis, largest=layer.op == trt.TopKOperation.MAX, sorted=True
-    )
-    return values, indices
+    # ties go to the lower index (ONNX TopK's rule, and torch.argmax's), not torch.topk's whim
+    largest = layer.op == trt.TopKOperation.MAX
+    indices = torch.argsort(x, dim=axis, descending=largest, stable=True).narrow(axis, 0, int(k))
+    return torch.gather(x, axis, indices), indices
 
 
 @handles("CUMULATIVE")
