@@ -29,6 +29,7 @@ class Capture:
     unflattened: object = None  # torch.export's module tree, for argument names of child calls
     recorded: tuple = None  # (args, kwargs) the module received in the real run
     output_type: type = None  # what it returned then (a transformers ModelOutput, a dict...)
+    plugins: bool = False  # unsupported ops become plugin placeholders instead of errors
 
 
 def is_leaf(module):

@@ -6,14 +6,14 @@ import sys
 
 from .errors import TrtgenError
 
-SUBCOMMANDS = ("check", "build")
+SUBCOMMANDS = ("check", "build", "support")
 
 
 def _generate_parser():
     p = argparse.ArgumentParser(
         prog="trtgen",
         description="Generate a readable TensorRT network (network.py + weights.safetensors) from a PyTorch model.",
-        epilog="Other commands: trtgen check OUT, trtgen build OUT.",
+        epilog="Other commands: trtgen check OUT, trtgen build OUT, trtgen support MODEL.py.",
     )
     p.add_argument("model", help="MODEL.py defining get_model()/get_example_inputs(), or package.module:factory")
     p.add_argument("-o", "--output", help="output directory (default: generated/<name>/)")
@@ -21,6 +21,10 @@ def _generate_parser():
                    help="input shape for package.module:factory models, e.g. 1x3x224x224 (repeat per input)")
     p.add_argument("--force", action="store_true", help="replace OUT if it is a previous trtgen output")
     p.add_argument("--templates", help="directory of templates overriding the built-in ones")
+    p.add_argument("--rules", action="append", default=[], metavar="FILE",
+                   help="Python file registering lowerings with @trtgen.rules.lowering (repeatable)")
+    p.add_argument("--plugin-placeholders", action="store_true",
+                   help="write ops with no TensorRT layer as F.plugin(...) placeholders instead of failing")
     return p
 
 
@@ -48,14 +52,21 @@ def run_generate(argv):
     from .generate import generate
     from .load import parse_shape
     from .output import check_target, write_output
+    from .rules import load_rules
 
     args = _generate_parser().parse_args(argv)
     out = args.output or default_output(args.model)
     check_target(out, args.force)
-    generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out)
+    for path in args.rules:
+        load_rules(path)
+    generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out,
+                         plugins=args.plugin_placeholders)
     write_output(out, generated, force=args.force)
     print(f"wrote {out}/ (network.py, weights.safetensors, trtgen.json, README.md); "
           f"captured with {', '.join(generated.manifest['capture'])}")
+    for entry in generated.manifest["plugin_placeholders"]:
+        print(f"plugin placeholder: {entry['op']} (x{entry['count']}) — supply a TensorRT IPluginV3 named "
+              f"{entry['op']!r} before building (TensorRT-RTX has no plugins)")
     return 0
 
 
@@ -64,6 +75,26 @@ def run_check(argv):
 
     args = _check_parser().parse_args(argv)
     return 0 if check(args.out, rtol=args.rtol or FP32_RTOL, layerwise=args.layerwise) else 1
+
+
+def _support_parser():
+    p = argparse.ArgumentParser(prog="trtgen support",
+                                description="List every op and module of the model with its lowering; writes nothing.")
+    p.add_argument("model")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE")
+    p.add_argument("--rules", action="append", default=[], metavar="FILE")
+    return p
+
+
+def run_support(argv):
+    from .load import parse_shape
+    from .rules import load_rules
+    from .support import report
+
+    args = _support_parser().parse_args(argv)
+    for path in args.rules:
+        load_rules(path)
+    return 0 if report(args.model, [parse_shape(s) for s in args.input]) else 1
 
 
 def run_build(argv):
@@ -77,7 +108,7 @@ def run_build(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = {"check": run_check, "build": run_build}.get(argv[0] if argv else None)
+    command = {"check": run_check, "build": run_build, "support": run_support}.get(argv[0] if argv else None)
     try:
         if command is not None:
             return command(argv[1:])

@@ -13,7 +13,7 @@ import torch
 
 from . import pysource, pytree
 from .normalize import normalize
-from .rules import lowering_rule
+from .rules import PLUGIN_RULE, lowering_rule
 
 
 @dataclasses.dataclass
@@ -21,6 +21,7 @@ class ForwardCode:
     params: list  # "x", "mask=None"
     lines: list
     unsupported: list  # (op name, where)
+    placeholders: list = dataclasses.field(default_factory=list)  # (op name, where) as plugins
 
 
 def _unsupported_where(capture, node):
@@ -69,13 +70,27 @@ def _call(op, rule, names):
         return f"{operand[0]}[{pysource.index(op.args[1], names)}]"
     if rule.kind == "getattr":
         return f"{operand[0]}.{op.args[1]}"
-    if rule.kind == "custom":
-        return rule.render(args, kwargs)
+    if rule.kind == "helper":
+        return f"{rule.render.__name__}({', '.join(args + [f'{k}={v}' for k, v in kwargs.items()])})"
+    if rule.kind == "plugin":
+        return _plugin_call(op, names)
     rendered = ", ".join(args[1:] if op.method else args)
     rendered = ", ".join([p for p in [rendered] + [f"{k}={v}" for k, v in kwargs.items()] if p])
     if op.method:
         return f"{operand[0]}.{op.name}({rendered})"
     return f"F.{op.name}({rendered})"
+
+
+def _plugin_call(op, names):
+    """``F.plugin("linalg_inv", [x], fields={...})``: the op's tensors in, its other arguments as fields."""
+    import torch.fx as fx
+
+    inputs = [a for a in op.args if isinstance(a, fx.Node)]
+    fields = {f"arg{i}": a for i, a in enumerate(op.args) if not isinstance(a, fx.Node) and _literal(a)}
+    fields.update({k: v for k, v in op.kwargs.items() if not isinstance(v, fx.Node) and _literal(v)})
+    inputs += [v for v in op.kwargs.values() if isinstance(v, fx.Node)]
+    rendered = "[" + ", ".join(pysource.value(i, names) for i in inputs) + "]"
+    return f"F.plugin({op.name!r}, {rendered}, fields={pysource.value(fields, names)})"
 
 
 class _Names(dict):
@@ -160,7 +175,7 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
     """
     module, graph = capture.module, capture.graph
     constants = _recorded_constants(capture)
-    names, params, unsupported = _Names(), [], []
+    names, params, unsupported, placeholders = _Names(), [], [], []
     statements = []  # [node, text]
     taken = set()
     kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
@@ -193,6 +208,9 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
                 emit(node, f"{target}({call})")
         elif node.op in ("call_function", "call_method"):
             rule, op = kinds[node]
+            if rule is None and capture.plugins:  # the user asked for placeholders
+                rule = PLUGIN_RULE
+                placeholders.append((op.name, _unsupported_where(capture, node)))
             if rule is None:
                 unsupported.append((op.name, _unsupported_where(capture, node)))
                 names[node] = node.name
@@ -216,7 +234,7 @@ def forward_code(capture, params_by_module, inline=True, optional=()):
         taken.add(name)
         names[node] = name
         lines.append(f"{name} = {text}")
-    return ForwardCode(params, _rename(lines, statements, names), unsupported)
+    return ForwardCode(params, _rename(lines, statements, names), unsupported, placeholders)
 
 
 def _inline_previous(statements, user, names, depth, inline=True):

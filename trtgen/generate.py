@@ -40,11 +40,11 @@ def _relative_source(source, out_dir):
     return os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
 
 
-def generate(source, input_shapes=(), template_dir=None, out_dir=None):
+def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=False):
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
     captures = capture(loaded.model, loaded.example_inputs)
-    plan = build_plan(captures, loaded.init_args)
+    plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir)
     weights = network_weights(loaded.model, _declared_parameters(network_py, plan.root_ctor), plan.constants)
@@ -56,6 +56,7 @@ def generate(source, input_shapes=(), template_dir=None, out_dir=None):
         "input_shapes": [list(s) for s in input_shapes],
         "capture": plan.capture_modes,
         "root_class": plan.root.name,
+        "plugin_placeholders": [{"op": op, "count": count, "where": where} for op, count, where in plan.placeholders],
         **io.manifest(),
         "versions": {
             "torch": torch.__version__,

@@ -17,6 +17,9 @@ import torch
 from .errors import TrtgenError
 
 
+USER_MODULE_PREFIX = "trtgen_user_model_"  # MODEL.py is imported under this prefix + its stem
+
+
 @dataclasses.dataclass
 class LoadedModel:
     model: torch.nn.Module
@@ -57,7 +60,7 @@ def _call_recording(factory, *args):
 def _import_file(path):
     if not os.path.isfile(path):
         raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
-    name = "trtgen_user_model_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    name = USER_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

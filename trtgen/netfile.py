@@ -30,5 +30,8 @@ def build_from_output(out_dir):
     module = import_network_file(out_dir)
     builder, network = layers.create_network()
     weights = os.path.join(os.path.abspath(out_dir), "weights.safetensors")
-    module.build_network(network, weights)
+    try:
+        module.build_network(network, weights)
+    except Exception as exc:  # the (possibly hand-edited) network does not build: say where
+        raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
     return builder, network

@@ -54,6 +54,7 @@ class NetworkPlan:
     root_ctor: str
     capture_modes: list
     constants: dict  # weights that are not in the model's state_dict
+    placeholders: list = dataclasses.field(default_factory=list)  # (op, count, where) plugin placeholders
 
 
 # --------------------------------------------------------------------------- per instance
@@ -409,7 +410,7 @@ def _class_plan(name, instances, recorded):
     cls = type(first.module)
     plan = ClassPlan(
         name=name,
-        torch_class=f"{cls.__module__}.{cls.__qualname__}",
+        torch_class=f"{display_module(cls.__module__)}.{cls.__qualname__}",
         base="nn.Sequential" if first.sequential_like else "nn.Module",
         params=ordered,
         init_lines=init_lines,
@@ -424,30 +425,41 @@ def _class_plan(name, instances, recorded):
     return plan
 
 
-def _collect_unsupported(instances):
+def display_module(name):
+    """The user's module as they know it: ``resnet18``, not the loader's private import name."""
+    from .load import USER_MODULE_PREFIX
+
+    return name[len(USER_MODULE_PREFIX):] if name.startswith(USER_MODULE_PREFIX) else name
+
+
+def _collect(instances, field):
+    """(op, count, [where...]) over every instance's forward, for ``unsupported`` or ``placeholders``."""
     found = collections.OrderedDict()
     for instance in instances:
         if instance.forward is None:
             continue
-        for op, where in instance.forward.unsupported:
+        for op, where in getattr(instance.forward, field):
             found.setdefault(op, []).append(where)
     return [(op, len(where), where) for op, where in found.items()]
 
 
-def build_plan(captures, recorded_init_args):
+def build_plan(captures, recorded_init_args, plugins=False):
     """``NetworkPlan`` for the captured model; raises ``UnsupportedOpsError`` listing every gap."""
     instances_by_id = {}
     instances = []
     params_by_module = {id(c.module): c.params for c in captures}
+    for capture in captures:
+        capture.plugins = plugins
     used = used_modules(captures)
     for capture in reversed(captures):  # children before parents
         instance = _instance(capture, instances_by_id, params_by_module, used)
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
     merge_optional_children(instances, params_by_module)
-    unsupported = _collect_unsupported(instances)
+    unsupported = _collect(instances, "unsupported")
     if unsupported:
         raise UnsupportedOpsError(unsupported)
+    placeholders = _collect(instances, "placeholders")
     classes, taken = [], set()
     groups = collections.OrderedDict()
     for instance in instances:
@@ -458,4 +470,4 @@ def build_plan(captures, recorded_init_args):
         classes.append(plan)
     root = instances[-1].group
     constants = {k: v for i in instances for k, v in (i.constants or {}).items()}
-    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}), constants)
+    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}), constants, placeholders)

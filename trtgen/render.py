@@ -7,6 +7,7 @@ import black
 import jinja2
 
 from . import __version__
+from .rules import helper_rules, helper_source
 
 TEMPLATE_PACKAGE = "trtgen.templates"
 
@@ -53,8 +54,14 @@ def render_python(plan, io, source, template_dir=None):
         input_names=io.input_names,
         root_ctor=plan.root_ctor,
         outputs=io.outputs,
+        helpers=[helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)],
+        placeholders=plan.placeholders,
     )
     return format_python(text)
+
+
+def _calls(plan, function_name):
+    return any(f"{function_name}(" in line for c in plan.classes for line in c.forward_lines)
 
 
 def render_text(name, template_dir=None, **context):

@@ -16,9 +16,9 @@ from layers import functional
 @dataclasses.dataclass(frozen=True)
 class Rule:
     name: str
-    kind: str  # infix | prefix | getitem | getattr | alias | drop | call | custom
+    kind: str  # infix | prefix | getitem | getattr | alias | drop | call | helper | plugin
     symbol: str = ""  # operator for infix / prefix
-    render: Optional[Callable] = None  # custom: (args: list[str], kwargs: dict[str, str]) -> str
+    render: Optional[Callable] = None  # helper: the user's lowering function (copied into network.py)
 
 
 _INFIX = {
@@ -63,15 +63,62 @@ def lowering_rule(name):
     return None
 
 
-def custom_rule(name):
-    """Decorator for ``--rules`` files: ``@trtgen.rules.custom_rule("my_op")``.
+def lowering(name):
+    """Register a lowering for op ``name`` from a ``--rules`` file.
 
-    The function receives the rendered argument expressions and returns Python source using
-    ``nn`` (layers) and ``F`` (layers.functional).
+    The decorated function is written against ``layers`` (``nn``, ``F``) with the op's own
+    arguments, e.g.::
+
+        from trtgen.rules import lowering
+
+        @lowering("my_swish")
+        def my_swish(x, beta=1.0):
+            return x * F.sigmoid(x * beta)
+
+    trtgen copies the function into ``network.py`` (so the file stays standalone) and calls it
+    wherever the model calls the op. ``name`` is the op's canonical name: the function's name
+    for a ``torch.fx.wrap``-ped Python function, the op name for ``torch.ops.ns.name``.
     """
 
     def wrap(function):
-        register(Rule(name, "custom", render=function))
+        register(Rule(name, "helper", render=function))
         return function
 
     return wrap
+
+
+def helper_source(rule):
+    """The source of a ``lowering`` function, without its decorator, for network.py."""
+    import inspect
+    import textwrap
+
+    lines = textwrap.dedent(inspect.getsource(rule.render)).splitlines()
+    while lines and lines[0].lstrip().startswith("@"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def helper_rules():
+    return [rule for _, rule in sorted(RULES.items()) if rule.kind == "helper"]
+
+
+def load_rules(path):
+    """Import a user's ``--rules`` file (its ``@lowering`` decorators register the rules)."""
+    import importlib.util
+    import os
+
+    from .errors import TrtgenError
+
+    if not os.path.isfile(path):
+        raise TrtgenError(f"--rules {path}: no such file")
+    spec = importlib.util.spec_from_file_location("trtgen_user_rules", os.path.abspath(path))
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise TrtgenError(f"--rules {path} raised while being imported: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+# ops with no TensorRT layer: emitted as plugin placeholders when the user asks for them
+PLUGIN_RULE = Rule("plugin", "plugin")

@@ -48,22 +48,20 @@ class BertSelfAttention(nn.Module):
         self.value = nn.Linear(64, 64)
 
     def forward(self, hidden_states, attention_mask):
-        query = self.query(hidden_states)
-        transpose = F.transpose(F.view(query, [2, 16, -1, 16]), 1, 2)
-        key = self.key(hidden_states)
-        transpose_1 = F.transpose(F.view(key, [2, 16, -1, 16]), 1, 2)
-        value = self.value(hidden_states)
-        scaled_dot_product_attention = F.scaled_dot_product_attention(
-            transpose,
-            transpose_1,
-            F.transpose(F.view(value, [2, 16, -1, 16]), 1, 2),
-            attention_mask,
-            scale=0.25,
+        transpose = F.transpose(F.view(self.query(hidden_states), [2, 16, -1, 16]), 1, 2)
+        transpose_1 = F.transpose(F.view(self.key(hidden_states), [2, 16, -1, 16]), 1, 2)
+        transpose_2 = F.transpose(F.view(self.value(hidden_states), [2, 16, -1, 16]), 1, 2)
+        transpose_3 = F.transpose(
+            F.reshape(
+                F.scaled_dot_product_attention(
+                    transpose, transpose_1, transpose_2, attention_mask, scale=0.25
+                ),
+                [2, -1, 16, 16],
+            ),
+            1,
+            2,
         )
-        reshape_1 = F.reshape(
-            F.transpose(F.reshape(scaled_dot_product_attention, [2, -1, 16, 16]), 1, 2), [2, 16, -1]
-        )
-        return (reshape_1, None)
+        return (F.reshape(transpose_3, [2, 16, -1]), None)
 
 
 class BertOutput(nn.Module):
@@ -169,13 +167,9 @@ class BertEmbeddings(nn.Module):
         slice_1 = F.slice_tensor(self.position_ids, 1, 0, 16)
         expand_1 = F.expand(F.gather(F.expand(self.token_type_ids, [1, -1]), 1, slice_1), [2, 16])
         word_embeddings = self.word_embeddings(input_ids)
-        token_type_embeddings = self.token_type_embeddings(expand_1)
-        add = word_embeddings + token_type_embeddings
-        position_embeddings = self.position_embeddings(slice_1)
-        add_1 = add + position_embeddings
-        layer_norm = self.LayerNorm(add_1)
-        dropout = self.dropout(layer_norm)
-        return dropout
+        add = word_embeddings + self.token_type_embeddings(expand_1)
+        layer_norm = self.LayerNorm(add + self.position_embeddings(slice_1))
+        return self.dropout(layer_norm)
 
 
 class BertModel(nn.Module):
