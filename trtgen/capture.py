@@ -30,6 +30,7 @@ class Capture:
     recorded: tuple = None  # (args, kwargs) the module received in the real run
     output_type: type = None  # what it returned then (a transformers ModelOutput, a dict...)
     plugins: bool = False  # unsupported ops become plugin placeholders instead of errors
+    result: object = None  # what it returned in the recorded run (maps flattened export outputs)
 
 
 def is_leaf(module):
@@ -57,7 +58,7 @@ def _record_module_inputs(model, example_inputs):
         seen.setdefault(id(module), (args, kwargs))
 
     def output_hook(module, args, result):
-        returned.setdefault(id(module), type(result))
+        returned.setdefault(id(module), result)
 
     for module in model.modules():
         handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
@@ -201,6 +202,14 @@ def _export_once(module, args, kwargs, preserve):
         return torch.export.unflatten(program)
 
 
+def _preservable(module, args, kwargs, child):
+    try:
+        _export_once(module, args, kwargs, (child,))
+        return True
+    except Exception:
+        return False
+
+
 def _export(module, recorded, path):
     """torch.export the module on the inputs it received, unflattened back into module calls.
 
@@ -211,7 +220,12 @@ def _export(module, recorded, path):
         raise TrtgenError(f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs")
     args, kwargs = recorded
     errors = []
-    for preserve in (_called_children(module), ()):
+    children = _called_children(module)
+    for preserve in (children, "each", ()):
+        if preserve == "each":
+            # keep the signatures export can keep: a child whose input is an eval-mode Dropout's
+            # output (removed by export) cannot be preserved
+            preserve = tuple(c for c in children if _preservable(module, args, kwargs, c))
         try:
             return _export_once(module, args, kwargs, preserve)
         except Exception as exc:
@@ -241,8 +255,9 @@ def capture(model, example_inputs):
             graph, mode, params = unflat.graph, "torch.export", tensor_params(module, recorded.get(id(module)))[0]
         else:
             unflat = None
+        result = returned.get(id(module))
         captures.append(Capture(path, module, graph, mode, params, unflat, recorded.get(id(module)),
-                                returned.get(id(module))))
+                                None if result is None else type(result), result=result))
         for node in graph.nodes:
             if node.op == "call_module":
                 child = module.get_submodule(node.target)

@@ -60,7 +60,7 @@ def _is_plain_ctor(item):
     return False
 
 
-def merge_optional_children(instances, params_by_module):
+def merge_optional_children(instances, captures_by_module):
     by_class = {}
     for instance in instances:
         if instance.forward is not None:
@@ -68,10 +68,10 @@ def merge_optional_children(instances, params_by_module):
     for members in by_class.values():
         attrs = {attr for m in members for attr, item in m.init if isinstance(item, Ctor)}
         for attr in sorted(attrs):
-            _merge_attr(members, attr, params_by_module)
+            _merge_attr(members, attr, captures_by_module)
 
 
-def _merge_attr(members, attr, params_by_module):
+def _merge_attr(members, attr, captures_by_module):
     present = [m for m in members if isinstance(dict(m.init).get(attr), Ctor)]
     absent = [m for m in members if attr not in dict(m.init) or dict(m.init)[attr] == Slot(None)]
     if not present or not absent or len(present) + len(absent) != len(members):
@@ -80,13 +80,13 @@ def _merge_attr(members, attr, params_by_module):
     ctor = dict(reference.init)[attr]
     if not _is_plain_ctor(ctor):
         return
-    plain = {id(m): forward_code(m.capture, params_by_module, inline=False).lines for m in members}
+    plain = {id(m): forward_code(m.capture, captures_by_module, inline=False).lines for m in members}
     identity = _without_call(plain[id(reference)], attr)
     if identity is None or any(plain[id(m)] != identity for m in absent):
         return
     if any(plain[id(m)] != plain[id(reference)] for m in present):
         return
-    merged = forward_code(reference.capture, params_by_module, optional={attr}).lines
+    merged = forward_code(reference.capture, captures_by_module, optional={attr}).lines
     for m in present:
         m.init = [(a, ("optional", i, Slot(True)) if a == attr else i) for a, i in m.init]
         m.forward.lines = list(merged)

@@ -116,7 +116,7 @@ def first_is_sequential(module):
     return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
 
 
-def _instance(capture, instances_by_id, params_by_module, used):
+def _instance(capture, instances_by_id, captures_by_module, used):
     module = capture.module
     init = []
     for name, child in module._modules.items():
@@ -137,7 +137,7 @@ def _instance(capture, instances_by_id, params_by_module, used):
             init.append((target, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
             constants[f"{capture.path}.{target}" if capture.path else target] = value
     sequential_like = first_is_sequential(module)
-    code = None if sequential_like else forward_code(capture, params_by_module)
+    code = None if sequential_like else forward_code(capture, captures_by_module)
     return Instance(capture.path, module, init, code, sequential_like, capture, constants=constants)
 
 
@@ -447,15 +447,15 @@ def build_plan(captures, recorded_init_args, plugins=False):
     """``NetworkPlan`` for the captured model; raises ``UnsupportedOpsError`` listing every gap."""
     instances_by_id = {}
     instances = []
-    params_by_module = {id(c.module): c.params for c in captures}
+    captures_by_module = {id(c.module): c for c in captures}
     for capture in captures:
         capture.plugins = plugins
     used = used_modules(captures)
     for capture in reversed(captures):  # children before parents
-        instance = _instance(capture, instances_by_id, params_by_module, used)
+        instance = _instance(capture, instances_by_id, captures_by_module, used)
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
-    merge_optional_children(instances, params_by_module)
+    merge_optional_children(instances, captures_by_module)
     unsupported = _collect(instances, "unsupported")
     if unsupported:
         raise UnsupportedOpsError(unsupported)

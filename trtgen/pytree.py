@@ -23,7 +23,10 @@ class Access:
         self.node, self.path = node, path
 
     def source(self, names):
-        text = names.operand(self.node)
+        return names.operand(self.node) + self.suffix()
+
+    def suffix(self):
+        text = ""
         for key in self.path:
             if isinstance(key, pytree.SequenceKey):
                 text += f"[{key.idx}]"
