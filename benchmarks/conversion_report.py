@@ -68,6 +68,7 @@ class Row:
         self.onnx_layers = None
         self.onnx_types = {}
         self.onnx_exporter = None
+        self.torchscript_error = None  # why the TorchScript exporter was not used
         self.gen_s = None
         self.export_s = None
         self.reasons = []  # "stage: first line", in pipeline order
@@ -123,6 +124,25 @@ def quiet():
     with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         warnings.simplefilter("ignore")
         yield out, err
+
+
+@contextlib.contextmanager
+def quiet_fds():
+    """Also silence file descriptors 1 and 2: the TorchScript exporter prints its IR from C++ on failure."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            with quiet():
+                yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 # --------------------------------------------------------------------------- trtgen route
@@ -218,22 +238,22 @@ def input_names(model, count):
 
 
 def export_onnx(model, args, names):
-    """(onnx bytes, exporter used): TorchScript exporter at opset 17 first, then dynamo (opset 18)."""
+    """(onnx bytes, exporter used, TorchScript error or None): TorchScript exporter at opset 17 first, then dynamo (opset 18)."""
     buffer = io.BytesIO()
     try:
-        with quiet():
+        with quiet_fds():
             torch.onnx.export(model, args, buffer, dynamo=False, opset_version=17, input_names=names)
-        return buffer.getvalue(), "torchscript"
+        return buffer.getvalue(), "torchscript", None
     except Exception as exc:  # noqa: BLE001 - fall back to the other exporter
         torchscript_error = exc_line(exc)
     gc.collect()
     buffer = io.BytesIO()
     try:
-        with quiet():
+        with quiet_fds():
             program = torch.onnx.export(model, args, dynamo=True, opset_version=18, input_names=names)
             program.save(buffer)
         del program
-        return buffer.getvalue(), "dynamo"
+        return buffer.getvalue(), "dynamo", torchscript_error
     except Exception as exc:  # noqa: BLE001
         raise RuntimeError(f"torchscript: {torchscript_error}; dynamo: {exc_line(exc)}") from exc
 
@@ -250,7 +270,7 @@ def run_onnx(row, name):
     start = time.perf_counter()
     try:
         with torch.no_grad():
-            data, row.onnx_exporter = export_onnx(model, args, input_names(model, len(args)))
+            data, row.onnx_exporter, row.torchscript_error = export_onnx(model, args, input_names(model, len(args)))
     except Exception as exc:  # noqa: BLE001
         row.reasons.append(f"onnx export: {exc_line(exc)}")
         return
@@ -365,6 +385,12 @@ def render(rows, total):
 
         lines.append("| " + " | ".join([r.name, r.onnx_exporter or "—"] + [pair(k) for k in PLUMBING]
                                        + [total()]) + " |")
+    fallbacks = [r for r in rows if r.torchscript_error]
+    if fallbacks:
+        lines += ["", "## ONNX exporter fallbacks", "",
+                  "Models the TorchScript exporter (opset 17) could not export, so the dynamo exporter was used:", "",
+                  "| model | TorchScript exporter error |", "|---|---|"]
+        lines += [f"| {r.name} | {cell(r.torchscript_error)} |" for r in fallbacks]
     return "\n".join(lines) + "\n"
 
 

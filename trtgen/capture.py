@@ -111,7 +111,6 @@ def _bound_forward(module, tensors, constants):
     original = type(module).forward
     signature = inspect.signature(original)
     positional = [n for n, p in signature.parameters.items() if p.kind == p.VAR_POSITIONAL]
-    call = ", ".join(f"{n}={n}" for n in tensors)
     source = f"def forward(self, {', '.join(tensors)}):\n    return _call(self, {{{', '.join(repr(n) + ': ' + n for n in tensors)}}})\n"
 
     def _call(self, given):

@@ -30,7 +30,6 @@ def load_reference_model(out_dir, manifest):
         source = os.path.normpath(os.path.join(out_dir, relative))
     loaded = load_model(source, [tuple(s) for s in manifest.get("input_shapes", [])])
     weights = load_file(os.path.join(out_dir, "weights.safetensors"))
-    missing, _ = [], None
     state = loaded.model.state_dict()
     for key, value in weights.items():
         if key in state:

@@ -5,14 +5,12 @@ module attributes and ops), child modules called as ``self.<path>(...)``.
 """
 
 import dataclasses
-import inspect
-import operator
 import os
 import re
 
 import torch
 
-from . import pysource, pytree
+from . import child_calls, pysource, pytree
 from .normalize import normalize
 from .rules import PLUGIN_RULE, lowering_rule
 
@@ -125,81 +123,6 @@ def _recorded_constants(capture):
     return tensor_params(capture.module, capture.recorded)[1]
 
 
-def _module_call_args(capture, node, captures_by_module, names):
-    """Arguments of ``self.child(...)``: for a generated class, only the tensor parameters it kept."""
-    child = capture.module.get_submodule(node.target)
-    child_capture = captures_by_module.get(id(child))
-    if child_capture is None:  # a layers class: the call as written
-        return pysource.call_args(node.args, node.kwargs, names)
-    kept = child_capture.params
-    if capture.unflattened is not None and not _signature_preserved(capture.unflattened, node.target):
-        by_name = _match_flattened(node, child_capture)
-    else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
-        bound = inspect.signature(type(child).forward).bind(child, *node.args, **node.kwargs)
-        by_name = dict(list(bound.arguments.items())[1:])
-    missing = [n for n in kept if n not in by_name]
-    if missing:
-        raise RuntimeError(f"call of {node.target} does not pass {missing}")
-    return ", ".join(pysource.value(by_name[n], names) for n in kept)
-
-
-def _flattened_result(capture, node, captures_by_module, used_leaves):
-    """``[0]`` / ``["key"]``: where leaf ``i`` of a flattened child call sits in the child's real result.
-
-    Export numbers a non-preserved child's outputs its own way; the generated child returns the
-    structure the PyTorch module returned, so the leaf is found by shape and dtype (first unused).
-    """
-    if capture.unflattened is None or node.op != "call_function" or node.target is not operator.getitem:
-        return None
-    call = node.args[0]
-    if not isinstance(call, torch.fx.Node) or call.op != "call_module":
-        return None
-    if _signature_preserved(capture.unflattened, call.target):
-        return None
-    child = captures_by_module.get(id(capture.module.get_submodule(call.target)))
-    value = node.meta.get("val")
-    if child is None or child.result is None or not isinstance(value, torch.Tensor):
-        return None
-    taken = used_leaves.setdefault(call, set())
-    for path, leaf in torch.utils._pytree.tree_flatten_with_path(child.result)[0]:
-        key = pytree_path(path)
-        if key not in taken and isinstance(leaf, torch.Tensor) and tuple(leaf.shape) == tuple(value.shape) \
-                and leaf.dtype == value.dtype:
-            taken.add(key)
-            return key
-    return None
-
-
-def pytree_path(path):
-    return pytree.Access(None, path).suffix()
-
-
-def _signature_preserved(unflattened, target):
-    return any(e.fqn == target and e.signature is not None for e in unflattened.module_call_graph)
-
-
-def _match_flattened(node, child_capture):
-    """Export flattened this call: match its tensors to the child's parameters by shape and dtype
-    (as recorded when the child ran), in order where several fit."""
-    from .capture import tensor_params  # noqa: F401 - same binding rules as the capture
-
-    signature = inspect.signature(type(child_capture.module).forward)
-    args, kwargs = child_capture.recorded
-    bound = signature.bind(child_capture.module, *args, **kwargs).arguments
-    remaining = [a for a in node.args if isinstance(a, torch.fx.Node)]
-    by_name = {}
-    for name in child_capture.params:
-        wanted = bound[name]
-        for arg in remaining:
-            value = arg.meta.get("val")
-            if isinstance(value, torch.Tensor) and isinstance(wanted, torch.Tensor) and \
-                    tuple(value.shape) == tuple(wanted.shape) and value.dtype == wanted.dtype:
-                by_name[name] = arg
-                remaining.remove(arg)
-                break
-    return by_name
-
-
 _MAX_INLINE_DEPTH = 2
 
 
@@ -252,7 +175,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             names[node] = pysource.attribute_path(module, node.target)
         elif node.op == "call_module":
             _inline_previous(statements, node, names, depth, inline)
-            call = _module_call_args(capture, node, captures_by_module, names)
+            call = child_calls.arguments(capture, node, captures_by_module, names)
             target = pysource.attribute_path(module, node.target)
             if node.target in optional:
                 first = pysource.value(node.args[0], names)
@@ -260,7 +183,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 depth[node] = _MAX_INLINE_DEPTH  # keep it a statement of its own
             else:
                 emit(node, f"{target}({call})")
-        elif (access := _flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
+        elif (access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
             _inline_previous(statements, node, names, depth, inline=False)
             names[node] = names.operand(node.args[0]) + access
         elif node.op in ("call_function", "call_method"):

@@ -197,53 +197,8 @@ def _bias_heads(bias, heads):
     return reshape_to(bias, spec, "split_heads", then_permute=(0, 2, 1, 3))
 
 
-def mha_batch_first(
-    query,
-    key,
-    value,
-    num_heads,
-    in_proj_weight,
-    in_proj_bias,
-    bias_k,
-    bias_v,
-    add_zero_attn,
-    out_proj_weight,
-    out_proj_bias,
-    key_padding_mask=None,
-    need_weights=True,
-    attn_mask=None,
-    use_separate_proj_weight=False,
-    q_proj_weight=None,
-    k_proj_weight=None,
-    v_proj_weight=None,
-    average_attn_weights=True,
-    is_causal=False,
-):
-    """Multi-head attention on (N, L, E) inputs; returns ((N, L, E), weights or None)."""
-    length, embed_dim = query.shape[1], query.shape[2]
-    heads = num_heads
-    if embed_dim % heads:
-        raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {heads}")
-    head_dim = embed_dim // heads
-    q, k, v = _project(
-        query,
-        key,
-        value,
-        heads,
-        in_proj_weight,
-        in_proj_bias,
-        use_separate_proj_weight,
-        q_proj_weight,
-        k_proj_weight,
-        v_proj_weight,
-    )
-
-    # torch: with the is_causal hint and nothing else to merge, sdpa's own causal mask is used
-    if attn_mask is None and is_causal:
-        raise ValueError("Need attn_mask if specifying the is_causal hint (as in torch)")
-    causal = is_causal and key_padding_mask is None and not need_weights
-    if causal:
-        attn_mask = None
+def _extra_keys(k, v, attn_mask, key_padding_mask, heads, bias_k, bias_v, add_zero_attn):
+    """bias_k / bias_v, then add_zero_attn: one more key and value row each, masks padded too."""
     if bias_k is not None and bias_v is not None:
         k = _append_rows(k, _bias_heads(bias_k, heads), 2, "add_bias_k")
         v = _append_rows(v, _bias_heads(bias_v, heads), 2, "add_bias_v")
@@ -254,8 +209,11 @@ def mha_batch_first(
         v = _append_rows(v, None, 2, "add_zero_attn_v")
         attn_mask = _pad_mask(attn_mask, "pad_attn_mask")
         key_padding_mask = _pad_mask(key_padding_mask, "pad_key_padding_mask")
+    return k, v, attn_mask, key_padding_mask
 
-    source = k.shape[2]
+
+def _head_masks(attn_mask, key_padding_mask, heads):
+    """(mask, ignore_where_true) pairs broadcastable to the (N, H, L, S) scores."""
     masks = []
     if attn_mask is not None:
         if attn_mask.ndim == 3:  # (N * H, L, S) → (N, H, L, S)
@@ -264,16 +222,7 @@ def mha_batch_first(
     if key_padding_mask is not None:  # (N, S) → (N, 1, 1, S)
         spec = [Dim(key_padding_mask, 0), 1, 1, Dim(key_padding_mask, 1)]
         masks.append((reshape_to(key_padding_mask, spec, "unsqueeze"), True))
-    if causal:
-        masks.append((_causal_bias(length, source, q.dtype), True))
-
-    out, probs = _attend(q, k, v, masks, 1.0 / math.sqrt(head_dim))
-    out = linear(_merge_heads(out), out_proj_weight, out_proj_bias)
-    if not need_weights:
-        return out, None
-    if average_attn_weights:
-        probs = reduce(probs, trt.ReduceOperation.AVG, 1, False, "average_heads")
-    return out, probs
+    return masks
 
 
 def _to_batch_first(x):
@@ -330,28 +279,46 @@ def multi_head_attention_forward(
         query, key, value = (_to_batch_first(t) for t in (query, key, value))
     if same:  # keep self-attention recognizable after the layout change
         key = value = query
-    out, weights = mha_batch_first(
+
+    # from here on (N, L, E) inputs
+    length, embed_dim = query.shape[1], query.shape[2]
+    heads = num_heads
+    if embed_dim % heads:
+        raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {heads}")
+    head_dim = embed_dim // heads
+    q, k, v = _project(
         query,
         key,
         value,
-        num_heads,
+        heads,
         in_proj_weight,
         in_proj_bias,
-        bias_k,
-        bias_v,
-        add_zero_attn,
-        out_proj_weight,
-        out_proj_bias,
-        key_padding_mask,
-        need_weights,
-        attn_mask,
         use_separate_proj_weight,
         q_proj_weight,
         k_proj_weight,
         v_proj_weight,
-        average_attn_weights,
-        is_causal,
     )
+
+    # torch: with the is_causal hint and nothing else to merge, sdpa's own causal mask is used
+    if attn_mask is None and is_causal:
+        raise ValueError("Need attn_mask if specifying the is_causal hint (as in torch)")
+    causal = is_causal and key_padding_mask is None and not need_weights
+    if causal:
+        attn_mask = None
+    k, v, attn_mask, key_padding_mask = _extra_keys(
+        k, v, attn_mask, key_padding_mask, heads, bias_k, bias_v, add_zero_attn
+    )
+    masks = _head_masks(attn_mask, key_padding_mask, heads)
+    if causal:
+        masks.append((_causal_bias(length, k.shape[2], q.dtype), True))
+
+    out, weights = _attend(q, k, v, masks, 1.0 / math.sqrt(head_dim))
+    out = linear(_merge_heads(out), out_proj_weight, out_proj_bias)
+    if not need_weights:
+        weights = None
+    elif average_attn_weights:
+        weights = reduce(weights, trt.ReduceOperation.AVG, 1, False, "average_heads")
+
     if unbatched:
         out = squeeze(out, 0)
         if weights is not None:

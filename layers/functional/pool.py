@@ -173,32 +173,28 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
-def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
-    return _avg_pool(
-        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2
-    )
+def _avg_pool_nd(nd):
+    """avg_pool2d / avg_pool3d: torch's signature (with divisor_override), ``nd`` bound."""
+
+    def avg_pool(
+        input,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        return _avg_pool(
+            input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd
+        )
+
+    avg_pool.__name__ = avg_pool.__qualname__ = f"avg_pool{nd}d"
+    return avg_pool
 
 
-def avg_pool3d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
-    return _avg_pool(
-        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3
-    )
+avg_pool2d = _avg_pool_nd(2)
+avg_pool3d = _avg_pool_nd(3)
 
 
 # --------------------------------------------------------------------------- adaptive pooling

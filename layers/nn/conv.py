@@ -17,6 +17,9 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
+    """Shared by every variant; its ``__init__`` is torch's Conv signature, so the convolutions
+    inherit it unchanged and the transposed ones add ``output_padding`` on top."""
+
     _nd = 2
     _transposed = False
 
@@ -31,7 +34,6 @@ class _ConvNd(Module):
         groups=1,
         bias=True,
         padding_mode="zeros",
-        output_padding=0,
         device=None,
         dtype=None,
     ):
@@ -50,7 +52,7 @@ class _ConvNd(Module):
         self.stride = ntuple(stride, nd, "stride")
         self.padding = padding if isinstance(padding, str) else ntuple(padding, nd, "padding")
         self.dilation = ntuple(dilation, nd, "dilation")
-        self.output_padding = ntuple(output_padding, nd, "output_padding")
+        self.output_padding = (0,) * nd
         self.groups = groups
         self.padding_mode = padding_mode
         dtype = dtypes.float32 if dtype is None else dtype
@@ -79,35 +81,6 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            0,
-            device,
-            dtype,
-        )
-
     def forward(self, input):
         conv = getattr(F, f"conv{self._nd}d")
         if self.padding_mode != "zeros":
@@ -150,6 +123,7 @@ class _ConvTranspose(_ConvNd):
     ):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        # padding_mode is "zeros" here, the base's default
         super().__init__(
             in_channels,
             out_channels,
@@ -159,11 +133,9 @@ class _ConvTranspose(_ConvNd):
             dilation,
             groups,
             bias,
-            padding_mode,
-            output_padding,
-            device,
-            dtype,
+            dtype=dtype,
         )
+        self.output_padding = ntuple(output_padding, self._nd, "output_padding")
 
     def _output_padding(self, input, output_size):
         """torch's rule: the output_padding that makes the result ``output_size``."""

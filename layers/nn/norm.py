@@ -53,6 +53,20 @@ class _NormBase(Module):
         self.running_mean = Parameter((num_features,), dtype) if track_running_stats else None
         self.running_var = Parameter((num_features,), dtype) if track_running_stats else None
 
+    def _normalize(self, fn, input):
+        """``fn`` (F.batch_norm / F.instance_norm) with this module's statistics and affine."""
+        # inference: running statistics when tracked, else (as torch) the input's own
+        return fn(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            not self.track_running_stats,
+            self.momentum,
+            self.eps,
+        )
+
     def __repr__(self):
         return f"{type(self).__name__}({self.num_features}, eps={self.eps}, affine={self.affine})"
 
@@ -66,17 +80,7 @@ class _BatchNorm(_NormBase):
                 f"{type(self).__name__} expects a {' or '.join(f'{r}D' for r in self._ranks)} "
                 f"input, got shape {input.shape}"
             )
-        # inference: running statistics when tracked, else (as torch) the batch's own
-        return F.batch_norm(
-            input,
-            self.running_mean,
-            self.running_var,
-            self.weight,
-            self.bias,
-            not self.track_running_stats,
-            self.momentum,
-            self.eps,
-        )
+        return self._normalize(F.batch_norm, input)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -110,16 +114,7 @@ class _InstanceNorm(_NormBase):
         return batched(input, self._nd, type(self).__name__, self._batched_forward)
 
     def _batched_forward(self, x):
-        return F.instance_norm(
-            x,
-            self.running_mean,
-            self.running_var,
-            self.weight,
-            self.bias,
-            not self.track_running_stats,
-            self.momentum,
-            self.eps,
-        )
+        return self._normalize(F.instance_norm, x)
 
 
 class InstanceNorm1d(_InstanceNorm):

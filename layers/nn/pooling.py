@@ -19,31 +19,36 @@ __all__ = [
 ]
 
 
-class _MaxPoolNd(Module):
-    _nd = 2
+class _PoolNd(Module):
+    """The window every pool stores; ``forward`` passes the attributes named in ``_args``, in
+    that order, to ``F.<_op><_nd>d`` (the functional's positional order)."""
 
-    def __init__(
-        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
-    ):
+    _op = None  # "max_pool" / "avg_pool"
+    _nd = 2
+    _args = ()
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
     def forward(self, input):
-        pool = getattr(F, f"max_pool{self._nd}d")
-        return pool(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+        pool = getattr(F, f"{self._op}{self._nd}d")
+        return pool(input, *(getattr(self, name) for name in self._args))
+
+
+class _MaxPoolNd(_PoolNd):
+    _op = "max_pool"
+    _args = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation = dilation
+        self.return_indices = return_indices
 
     def __repr__(self):
         return (
@@ -64,30 +69,21 @@ class MaxPool3d(_MaxPoolNd):
     _nd = 3
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_PoolNd):
+    _op = "avg_pool"
+    _nd = 1
+    _args = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+
     def __init__(
         self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
     ):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
 
-    def forward(self, input):
-        return F.avg_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-        )
 
-
-class _AvgPoolNd(Module):
-    _nd = 2
+class _AvgPoolNd(_PoolNd):
+    _op = "avg_pool"
+    _args = AvgPool1d._args + ("divisor_override",)
 
     def __init__(
         self,
@@ -98,25 +94,9 @@ class _AvgPoolNd(Module):
         count_include_pad=True,
         divisor_override=None,
     ):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-
-    def forward(self, input):
-        pool = getattr(F, f"avg_pool{self._nd}d")
-        return pool(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
 
 
 class AvgPool2d(_AvgPoolNd):

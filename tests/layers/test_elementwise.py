@@ -80,35 +80,25 @@ BINARY = [
     ),
 ]
 
+
+def same_named(*names):
+    """(name, layers op, torch op) rows for ops that layers and torch spell alike."""
+    return [(name, getattr(F, name), getattr(torch, name)) for name in names]
+
+
 INTEGER = [
-    ("add", F.add, torch.add),
-    ("mul", F.mul, torch.mul),
-    ("div", F.div, torch.div),  # int / int is float32 in torch
+    *same_named("add", "mul", "div"),  # int / int is float32 in torch
     (
         "div_trunc",
         lambda a, b: F.div(a, b, rounding_mode="trunc"),
         lambda a, b: torch.div(a, b, rounding_mode="trunc"),
     ),
-    ("floor_divide", F.floor_divide, torch.floor_divide),
-    ("remainder", F.remainder, torch.remainder),
-    ("fmod", F.fmod, torch.fmod),
-    ("maximum", F.maximum, torch.maximum),
+    *same_named("floor_divide", "remainder", "fmod", "maximum"),
 ]
 
-COMPARE = [
-    ("eq", F.eq, torch.eq),
-    ("ne", F.ne, torch.ne),
-    ("gt", F.gt, torch.gt),
-    ("ge", F.ge, torch.ge),
-    ("lt", F.lt, torch.lt),
-    ("le", F.le, torch.le),
-]
+COMPARE = same_named("eq", "ne", "gt", "ge", "lt", "le")
 
-LOGICAL = [
-    ("logical_and", F.logical_and, torch.logical_and),
-    ("logical_or", F.logical_or, torch.logical_or),
-    ("logical_xor", F.logical_xor, torch.logical_xor),
-]
+LOGICAL = same_named("logical_and", "logical_or", "logical_xor")
 
 
 @pytest.mark.parametrize("name,fn,ref,a,b", BINARY, ids=[c[0] for c in BINARY])

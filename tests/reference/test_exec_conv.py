@@ -9,6 +9,7 @@ from layers.backend import trt
 from reference_helpers import assert_close, rng
 
 P = trt.PaddingMode
+ROUND_DOWN, ROUND_UP = P.EXPLICIT_ROUND_DOWN, P.EXPLICIT_ROUND_UP
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _DECONV = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
@@ -20,6 +21,28 @@ def _pad_spec(pre, post):
     return spec
 
 
+def _operands(seed, case, transposed):
+    """x, weight and bias for a case: the weight is (out, in / groups, *kernel), or
+    (in, out / groups, *kernel) when transposed."""
+    nd, spatial, cin, cout, kernel, stride, dilation, groups, pre, post, mode = case
+    r = rng(seed)
+    x = r.standard_normal((2, cin, *spatial)).astype(np.float32)
+    maps = (cin, cout // groups) if transposed else (cout, cin // groups)
+    w = r.standard_normal((*maps, *kernel)).astype(np.float32)
+    b = r.standard_normal(cout).astype(np.float32)
+    return x, w, b
+
+
+def _set_window(layer, stride, dilation, groups, pre, post, mode):
+    """The attributes CONVOLUTION and DECONVOLUTION share."""
+    layer.stride_nd = stride
+    layer.dilation_nd = dilation
+    layer.num_groups = groups
+    layer.pre_padding = pre
+    layer.post_padding = post
+    layer.padding_mode = mode
+
+
 def _same_padding(mode, size, dk, s):
     total = max((size - 1) // s * s + dk - size, 0)
     small = total // 2
@@ -28,26 +51,14 @@ def _same_padding(mode, size, dk, s):
 
 CASES = [
     # nd, in_shape(spatial), cin, cout, kernel, stride, dilation, groups, pre, post, mode
-    (2, (9, 8), 4, 6, (3, 3), (1, 1), (1, 1), 1, (1, 1), (1, 1), P.EXPLICIT_ROUND_DOWN),
-    (2, (9, 8), 4, 6, (3, 2), (2, 3), (1, 1), 2, (0, 1), (2, 0), P.EXPLICIT_ROUND_DOWN),
-    (2, (9, 8), 4, 4, (3, 3), (2, 2), (2, 1), 4, (1, 0), (0, 1), P.EXPLICIT_ROUND_UP),
+    (2, (9, 8), 4, 6, (3, 3), (1, 1), (1, 1), 1, (1, 1), (1, 1), ROUND_DOWN),
+    (2, (9, 8), 4, 6, (3, 2), (2, 3), (1, 1), 2, (0, 1), (2, 0), ROUND_DOWN),
+    (2, (9, 8), 4, 4, (3, 3), (2, 2), (2, 1), 4, (1, 0), (0, 1), ROUND_UP),
     (2, (10, 7), 3, 5, (4, 3), (3, 2), (1, 2), 1, (0, 0), (0, 0), P.SAME_UPPER),
     (2, (10, 7), 3, 5, (4, 3), (3, 2), (1, 2), 1, (0, 0), (0, 0), P.SAME_LOWER),
     # TensorRT has no 1-D convolution (kernel rank must be 2 or 3): 1-D is a (1, k) 2-D kernel.
-    (2, (1, 11), 2, 3, (1, 3), (1, 2), (1, 1), 1, (0, 1), (0, 2), P.EXPLICIT_ROUND_DOWN),
-    (
-        3,
-        (5, 6, 4),
-        2,
-        4,
-        (3, 2, 2),
-        (1, 2, 1),
-        (1, 1, 2),
-        2,
-        (1, 0, 1),
-        (1, 1, 0),
-        P.EXPLICIT_ROUND_DOWN,
-    ),
+    (2, (1, 11), 2, 3, (1, 3), (1, 2), (1, 1), 1, (0, 1), (0, 2), ROUND_DOWN),
+    (3, (5, 6, 4), 2, 4, (3, 2, 2), (1, 2, 1), (1, 1, 2), 2, (1, 0, 1), (1, 1, 0), ROUND_DOWN),
     (3, (5, 6, 4), 2, 3, (2, 3, 2), (2, 2, 2), (1, 1, 1), 1, (0, 0, 0), (0, 0, 0), P.SAME_UPPER),
 ]
 
@@ -79,10 +90,7 @@ def _conv_reference(x, w, b, stride, dilation, groups, pre, post, mode):
 @pytest.mark.parametrize("kernel_as_input", [False, True])
 def test_convolution(net, case, kernel_as_input):
     nd, spatial, cin, cout, kernel, stride, dilation, groups, pre, post, mode = case
-    r = rng(1)
-    x = r.standard_normal((2, cin, *spatial)).astype(np.float32)
-    w = r.standard_normal((cout, cin // groups, *kernel)).astype(np.float32)
-    b = r.standard_normal(cout).astype(np.float32)
+    x, w, b = _operands(1, case, transposed=False)
     xt = net.input("x", x)
     if kernel_as_input:
         layer = net.network.add_convolution_nd(xt, cout, kernel, trt.Weights(), trt.Weights())
@@ -90,12 +98,7 @@ def test_convolution(net, case, kernel_as_input):
         layer.set_input(2, net.const(b))
     else:
         layer = net.network.add_convolution_nd(xt, cout, kernel, net.weights(w), net.weights(b))
-    layer.stride_nd = stride
-    layer.dilation_nd = dilation
-    layer.num_groups = groups
-    layer.pre_padding = pre
-    layer.post_padding = post
-    layer.padding_mode = mode
+    _set_window(layer, stride, dilation, groups, pre, post, mode)
     expected = _conv_reference(
         torch.from_numpy(x),
         torch.from_numpy(w),
@@ -122,44 +125,24 @@ def test_convolution_symmetric_padding_nd_without_bias(net):
 
 DECONV_CASES = [
     # nd, spatial, cin, cout, kernel, stride, dilation, groups, pre, post, mode
-    (2, (5, 4), 4, 6, (3, 3), (2, 2), (1, 1), 1, (1, 1), (1, 1), P.EXPLICIT_ROUND_DOWN),
-    (2, (5, 4), 4, 6, (4, 3), (2, 3), (1, 1), 2, (1, 0), (2, 1), P.EXPLICIT_ROUND_UP),
-    (2, (5, 4), 4, 4, (3, 3), (1, 2), (2, 1), 4, (0, 0), (0, 0), P.EXPLICIT_ROUND_DOWN),
+    (2, (5, 4), 4, 6, (3, 3), (2, 2), (1, 1), 1, (1, 1), (1, 1), ROUND_DOWN),
+    (2, (5, 4), 4, 6, (4, 3), (2, 3), (1, 1), 2, (1, 0), (2, 1), ROUND_UP),
+    (2, (5, 4), 4, 4, (3, 3), (1, 2), (2, 1), 4, (0, 0), (0, 0), ROUND_DOWN),
     (2, (5, 4), 2, 3, (4, 4), (2, 2), (1, 1), 1, (0, 0), (0, 0), P.SAME_UPPER),
     (2, (5, 4), 2, 3, (3, 5), (2, 2), (1, 1), 1, (0, 0), (0, 0), P.SAME_LOWER),
-    (2, (1, 6), 2, 2, (1, 3), (1, 3), (1, 1), 1, (0, 1), (0, 0), P.EXPLICIT_ROUND_DOWN),  # "1-D"
-    (
-        3,
-        (3, 4, 3),
-        2,
-        4,
-        (2, 3, 2),
-        (2, 1, 2),
-        (1, 1, 1),
-        2,
-        (0, 1, 0),
-        (1, 0, 0),
-        P.EXPLICIT_ROUND_DOWN,
-    ),
+    (2, (1, 6), 2, 2, (1, 3), (1, 3), (1, 1), 1, (0, 1), (0, 0), ROUND_DOWN),  # "1-D"
+    (3, (3, 4, 3), 2, 4, (2, 3, 2), (2, 1, 2), (1, 1, 1), 2, (0, 1, 0), (1, 0, 0), ROUND_DOWN),
 ]
 
 
 @pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: f"{c[0]}d-{c[10].name}-g{c[7]}")
 def test_deconvolution(net, case):
     nd, spatial, cin, cout, kernel, stride, dilation, groups, pre, post, mode = case
-    r = rng(3)
-    x = r.standard_normal((2, cin, *spatial)).astype(np.float32)
-    w = r.standard_normal((cin, cout // groups, *kernel)).astype(np.float32)
-    b = r.standard_normal(cout).astype(np.float32)
+    x, w, b = _operands(3, case, transposed=True)
     layer = net.network.add_deconvolution_nd(
         net.input("x", x), cout, kernel, net.weights(w), net.weights(b)
     )
-    layer.stride_nd = stride
-    layer.dilation_nd = dilation
-    layer.num_groups = groups
-    layer.pre_padding = pre
-    layer.post_padding = post
-    layer.padding_mode = mode
+    _set_window(layer, stride, dilation, groups, pre, post, mode)
     full = _DECONV[nd](
         torch.from_numpy(x),
         torch.from_numpy(w),

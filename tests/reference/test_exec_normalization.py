@@ -9,14 +9,19 @@ from layers.backend import trt
 from reference_helpers import assert_close, rng
 
 
+def _normalization(net, seed, shape, affine_shape, axes, v2=True):
+    """A NORMALIZATION layer (v2 or v1) on random x, gamma, beta: returns x, gamma, beta, layer."""
+    r = rng(seed)
+    x = r.standard_normal(shape).astype(np.float32)
+    gamma = r.standard_normal(affine_shape).astype(np.float32)
+    beta = r.standard_normal(affine_shape).astype(np.float32)
+    add = net.network.add_normalization_v2 if v2 else net.network.add_normalization
+    layer = add(net.input("x", x), net.const(gamma), net.const(beta), axes)
+    return x, gamma, beta, layer
+
+
 def test_layer_norm(net):
-    r = rng(24)
-    x = r.standard_normal((2, 5, 8)).astype(np.float32)
-    gamma = r.standard_normal((1, 1, 8)).astype(np.float32)
-    beta = r.standard_normal((1, 1, 8)).astype(np.float32)
-    layer = net.network.add_normalization_v2(
-        net.input("x", x), net.const(gamma), net.const(beta), 1 << 2
-    )
+    x, gamma, beta, layer = _normalization(net, 24, (2, 5, 8), (1, 1, 8), 1 << 2)
     layer.epsilon = 1e-3
     expected = F.layer_norm(
         torch.from_numpy(x),
@@ -29,13 +34,7 @@ def test_layer_norm(net):
 
 
 def test_layer_norm_two_axes(net):
-    r = rng(25)
-    x = r.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    gamma = r.standard_normal((1, 1, 4, 5)).astype(np.float32)
-    beta = r.standard_normal((1, 1, 4, 5)).astype(np.float32)
-    layer = net.network.add_normalization_v2(
-        net.input("x", x), net.const(gamma), net.const(beta), 0b1100
-    )
+    x, gamma, beta, layer = _normalization(net, 25, (2, 3, 4, 5), (1, 1, 4, 5), 0b1100)
     expected = F.layer_norm(
         torch.from_numpy(x), (4, 5), torch.from_numpy(gamma[0, 0]), torch.from_numpy(beta[0, 0])
     )
@@ -44,12 +43,7 @@ def test_layer_norm_two_axes(net):
 
 @pytest.mark.parametrize("v2", [False, True])
 def test_instance_norm(net, v2):
-    r = rng(26)
-    x = r.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    gamma = r.standard_normal((1, 3, 1, 1)).astype(np.float32)
-    beta = r.standard_normal((1, 3, 1, 1)).astype(np.float32)
-    add = net.network.add_normalization_v2 if v2 else net.network.add_normalization
-    layer = add(net.input("x", x), net.const(gamma), net.const(beta), 0b1100)
+    x, gamma, beta, layer = _normalization(net, 26, (2, 3, 4, 5), (1, 3, 1, 1), 0b1100, v2)
     expected = F.instance_norm(
         torch.from_numpy(x),
         weight=torch.from_numpy(gamma.reshape(3)),
@@ -59,13 +53,7 @@ def test_instance_norm(net, v2):
 
 
 def test_group_norm_v2_per_channel_affine(net):
-    r = rng(27)
-    x = r.standard_normal((2, 6, 4, 3)).astype(np.float32)
-    gamma = r.standard_normal((1, 6, 1, 1)).astype(np.float32)
-    beta = r.standard_normal((1, 6, 1, 1)).astype(np.float32)
-    layer = net.network.add_normalization_v2(
-        net.input("x", x), net.const(gamma), net.const(beta), 0b1100
-    )
+    x, gamma, beta, layer = _normalization(net, 27, (2, 6, 4, 3), (1, 6, 1, 1), 0b1100)
     layer.num_groups = 3
     layer.epsilon = 1e-4
     expected = F.group_norm(
@@ -79,13 +67,7 @@ def test_group_norm_v2_per_channel_affine(net):
 
 
 def test_group_norm_v1_per_group_affine(net):
-    r = rng(28)
-    x = r.standard_normal((2, 6, 4, 3)).astype(np.float32)
-    gamma = r.standard_normal((1, 3, 1, 1)).astype(np.float32)
-    beta = r.standard_normal((1, 3, 1, 1)).astype(np.float32)
-    layer = net.network.add_normalization(
-        net.input("x", x), net.const(gamma), net.const(beta), 0b1100
-    )
+    x, gamma, beta, layer = _normalization(net, 28, (2, 6, 4, 3), (1, 3, 1, 1), 0b1100, v2=False)
     layer.num_groups = 3
     normalized = F.group_norm(torch.from_numpy(x), 3, eps=1e-5)
     expected = normalized * torch.from_numpy(gamma).repeat_interleave(2, 1) + torch.from_numpy(

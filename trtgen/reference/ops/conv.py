@@ -38,18 +38,24 @@ def _batched(x, nd):
     return x.reshape(-1, *x.shape[x.dim() - nd - 1 :]), lead
 
 
+def _operands(layer, inputs, transposed):
+    """What both layers read: x as (N, C, *spatial), its leading dims, kernel, bias, stride,
+    dilation and the dilated window extent."""
+    window = dims(layer.kernel_size_nd)
+    x, lead = _batched(inputs[0].float(), len(window))
+    groups, k_out, channels = layer.num_groups, layer.num_output_maps, x.shape[1]
+    # Deconvolution kernels are CKRS: (in channels, out channels per group, *window), like torch.
+    maps = (channels, k_out // groups) if transposed else (k_out, channels // groups)
+    kernel, bias = _kernel_and_bias(layer, inputs, (*maps, *window))
+    stride, dilation = dims(layer.stride_nd), dims(layer.dilation_nd)
+    dilated = [1 + d * (f - 1) for d, f in zip(dilation, window)]
+    return x, lead, kernel, bias, stride, dilation, dilated
+
+
 @handles("CONVOLUTION")
 def convolution(layer, inputs, ctx):
-    x = inputs[0].float()
-    window = dims(layer.kernel_size_nd)
-    nd = len(window)
-    stride, dilation = dims(layer.stride_nd), dims(layer.dilation_nd)
-    groups, k_out = layer.num_groups, layer.num_output_maps
-    x, lead = _batched(x, nd)
-    channels = x.shape[1]
-    kernel, bias = _kernel_and_bias(layer, inputs, (k_out, channels // groups, *window))
+    x, lead, kernel, bias, stride, dilation, dilated = _operands(layer, inputs, False)
     spatial = x.shape[2:]
-    dilated = [1 + d * (f - 1) for d, f in zip(dilation, window)]
     pre, post, outs = forward_padding(
         layer.padding_mode,
         spatial,
@@ -64,27 +70,20 @@ def convolution(layer, inputs, ctx):
         for a, o, s, dk, i, b in zip(post, outs, stride, dilated, spatial, pre)
     ]
     x = F.pad(x, _torch_pad(pre, post))
-    y = _CONV[nd](x, kernel, bias, stride=stride, dilation=dilation, groups=groups)
+    conv = _CONV[len(stride)]
+    y = conv(x, kernel, bias, stride=stride, dilation=dilation, groups=layer.num_groups)
     y = y[(Ellipsis, *[slice(0, o) for o in outs])]
     return y.reshape(*lead, *y.shape[1:])
 
 
 @handles("DECONVOLUTION")
 def deconvolution(layer, inputs, ctx):
-    x = inputs[0].float()
-    window = dims(layer.kernel_size_nd)
-    nd = len(window)
-    stride, dilation = dims(layer.stride_nd), dims(layer.dilation_nd)
-    groups, k_out = layer.num_groups, layer.num_output_maps
-    x, lead = _batched(x, nd)
-    channels = x.shape[1]
-    # Deconvolution kernels are CKRS: (in channels, out channels per group, *window), like torch.
-    kernel, bias = _kernel_and_bias(layer, inputs, (channels, k_out // groups, *window))
-    dilated = [1 + d * (f - 1) for d, f in zip(dilation, window)]
+    x, lead, kernel, bias, stride, dilation, dilated = _operands(layer, inputs, True)
+    nd = len(stride)
     pre, post = deconv_padding(
         layer.padding_mode, dilated, stride, dims(layer.pre_padding), dims(layer.post_padding)
     )
-    y = _DECONV[nd](x, kernel, None, stride=stride, dilation=dilation, groups=groups)
+    y = _DECONV[nd](x, kernel, None, stride=stride, dilation=dilation, groups=layer.num_groups)
     y = F.pad(y, _torch_pad([-b for b in pre], [-a for a in post]))  # padding crops the full result
     if bias is not None:
         y = y + bias.reshape(1, -1, *([1] * nd))
