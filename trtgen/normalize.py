@@ -5,6 +5,7 @@ Every call node becomes an ``Op(name, args, kwargs, method)``; lowering rules ar
 
 import builtins
 import dataclasses
+import inspect
 import operator
 
 import torch
@@ -75,8 +76,29 @@ def normalize(node):
     else:
         name, method = canonical(_function_name(node.target)), False
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
+    if node.op == "call_function":
+        kwargs = _without_defaults(node.target, kwargs)
     op = Op(name, tuple(node.args), kwargs, method)
     return _REWRITES.get(name, lambda op: op)(op)
+
+
+_LITERALS = (type(None), bool, int, float, str)
+
+
+def _without_defaults(target, kwargs):
+    """Drop keyword arguments equal to the function's default (fx spells them all out for
+    ``F.interpolate``), so the generated call reads like the model's own."""
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    kept = {}
+    for key, value in kwargs.items():
+        default = params[key].default if key in params else inspect.Parameter.empty
+        if isinstance(value, _LITERALS) and type(value) is type(default) and value == default:
+            continue
+        kept[key] = value
+    return kept
 
 
 def _to(op):

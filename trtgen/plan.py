@@ -271,7 +271,7 @@ def pysource_literal(value):
 
 
 def _fallback_name(instance, index, taken):
-    """``conv2_stride`` style: the child attribute and the constructor argument of the slot."""
+    """The constructor argument the slot feeds (``padding``), or ``conv2_stride`` when taken."""
     position = 0
     for attribute, item in instance.init:
         slots, out = [], []
@@ -280,7 +280,9 @@ def _fallback_name(instance, index, taken):
             if isinstance(item, tuple) and item and item[0] == "optional" and index == position + len(slots) - 1:
                 return pysource.legal_name(attribute, taken)
             keyword = _slot_keyword(item, index - position) or "arg"
-            base = pysource.legal_name(f"{attribute}_{keyword}")
+            if keyword not in ("arg", "shape", "modules") and pysource.legal_name(keyword, taken) == keyword:
+                return keyword
+            base = pysource.legal_name(f"{attribute}_{keyword}".lstrip("_"))
             name, n = base, 1
             while name in taken:
                 n += 1
@@ -291,12 +293,26 @@ def _fallback_name(instance, index, taken):
 
 
 def _slot_keyword(item, offset):
+    """Name of the innermost constructor argument that slot ``offset`` of ``item`` feeds."""
     if isinstance(item, Ctor):
         for keyword, arg, _ in item.args:
             slots, out = [], []
             _walk(arg, slots, out)
             if offset < len(slots):
-                return keyword or _positional_name(item, keyword, arg)
+                inner = _slot_keyword(arg, offset) if not isinstance(arg, Slot) else None
+                return inner or keyword or _positional_name(item, keyword, arg)
+            offset -= len(slots)
+    if isinstance(item, tuple) and item and item[0] == "instance":
+        group = item[1].group
+        return group.slot_names.get(offset) if group is not None else None
+    if isinstance(item, tuple) and item and item[0] in ("list", "odict", "dict", "optional"):
+        entries = item[1] if item[0] != "optional" else [item[1]]
+        for entry in entries:
+            entry = entry[1] if item[0] in ("odict", "dict") else entry
+            slots, out = [], []
+            _walk(entry, slots, out)
+            if offset < len(slots):
+                return _slot_keyword(entry, offset)
             offset -= len(slots)
     if isinstance(item, tuple) and item and item[0] == "param":
         return "shape"
