@@ -14,10 +14,10 @@ class ModelOutput(dict):
         return super().__getitem__(key)
 
     def __getattr__(self, name):
-        try:
-            return super().__getitem__(name)
-        except KeyError:
-            raise AttributeError(name) from None
+        # like transformers: a field the module did not set reads as None
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.get(name)
 
     def to_tuple(self):
         return tuple(v for v in self.values() if v is not None)

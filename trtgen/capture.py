@@ -54,11 +54,13 @@ def _record_module_inputs(model, example_inputs):
     """One real forward pass: what every module received, and the type of what it returned."""
     seen, returned, handles = {}, {}, []
 
-    def hook(module, args, kwargs):
-        seen.setdefault(id(module), (args, kwargs))
+    def hook(module, args, kwargs):  # copies: in-place ops later in the run must not change them
+        if id(module) not in seen:
+            seen[id(module)] = (_clone(args), _clone(kwargs))
 
     def output_hook(module, args, result):
-        returned.setdefault(id(module), result)
+        if id(module) not in returned:
+            returned[id(module)] = _clone(result)
 
     for module in model.modules():
         handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
@@ -145,14 +147,45 @@ def _opaque_calls(graph):
     return found
 
 
-def _symbolic(module, recorded):
+def _symbolic(module, recorded, result=None):
     """fx graph of ``module`` with children as calls; raises when export would do better."""
     graph, tensors = _symbolic_graph(module, recorded)
     functionalize(graph)
     opaque = _opaque_calls(graph)
     if opaque:  # torch.export traces into them
         raise NotImplementedError(f"fx kept {opaque} as opaque calls")
+    if recorded is not None and result is not None and not _replays(module, graph, tensors, recorded, result):
+        # Python decided something on a traced value (`if out.x is None`): the graph took the
+        # wrong branch, so this module needs torch.export
+        raise NotImplementedError("the symbolic graph does not reproduce the module's output")
     return graph, tensors
+
+
+def _replays(module, graph, tensors, recorded, result):
+    """Does the traced graph compute what the module computed on the recorded inputs?"""
+    args, kwargs = recorded
+    bound = inspect.signature(type(module).forward).bind(module, *args, **kwargs).arguments
+    inputs = [_clone(bound[name]) for name in tensors]
+    try:
+        with torch.no_grad():
+            replay = torch.fx.GraphModule(module, graph)(*inputs)
+    except Exception:
+        return False
+    want = [t for t in torch.utils._pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]
+    got = [t for t in torch.utils._pytree.tree_leaves(replay) if isinstance(t, torch.Tensor)]
+    return len(want) == len(got) and all(_same_values(a, b) for a, b in zip(want, got))
+
+
+def _same_values(a, b):
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if not a.is_floating_point():
+        return torch.equal(a, b)
+    return torch.allclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True)
+
+
+def _clone(value):
+    return torch.utils._pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, value)
 
 
 def _symbolic_graph(module, recorded):
@@ -247,7 +280,7 @@ def capture(model, example_inputs):
             continue
         seen.add(id(module))
         try:
-            graph, params = _symbolic(module, recorded.get(id(module)))
+            graph, params = _symbolic(module, recorded.get(id(module)), returned.get(id(module)))
             mode = "symbolic_trace"
         except Exception:  # data-dependent Python: torch.export it, children stay calls
             unflat = _export(module, recorded.get(id(module)), path)

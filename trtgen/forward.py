@@ -41,6 +41,15 @@ def _source_line(node):
 def _placeholder(capture, node, names, params, constants, taken):
     """Forward parameters that receive tensors stay; the others are the values seen at run time."""
     target = node.target.lstrip("*")
+    flattened = re.fullmatch(r"(.+)_(\d+)", target)
+    if capture.params is not None and target not in capture.params and flattened \
+            and flattened.group(1) in capture.params:  # export flattened a list parameter: x_1 is x[1]
+        name = flattened.group(1)
+        if name not in params:
+            taken.add(name)
+            params.append(name)
+        names[node] = f"{name}[{flattened.group(2)}]"
+        return
     if capture.params is not None and target not in capture.params:
         names[node] = pysource.value(constants.get(target), names) if _literal(constants.get(target)) else "None"
         return
@@ -59,10 +68,12 @@ def _call(op, rule, names):
     args = [pysource.value(a, names) for a in op.args]
     kwargs = {k: pysource.value(v, names) for k, v in op.kwargs.items()}
     operand = [names.operand(a) for a in op.args]
-    if rule.kind == "infix":
-        if op.name == "add" and "alpha" in kwargs:
-            return f"{operand[0]} + {kwargs['alpha']} * {operand[1]}"
+    if rule.kind == "infix" and set(kwargs) <= {"alpha"}:
+        if op.name in ("add", "sub") and "alpha" in kwargs:
+            return f"{operand[0]} {rule.symbol} {kwargs['alpha']} * {names.operand(op.args[1])}"
         return f"{operand[0]} {rule.symbol} {operand[1]}"
+    if rule.kind == "infix":  # torch.div(x, y, rounding_mode="floor"): the call says more than `/`
+        return f"F.{op.name}({', '.join(args + [f'{k}={v}' for k, v in kwargs.items()])})"
     if rule.kind == "prefix":
         return f"{rule.symbol}{operand[0]}"
     if rule.kind == "getitem":
@@ -164,7 +175,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         statements.append([node, expression, compound])
 
     for node in graph.nodes:
-        if node not in live:
+        if node not in live and node.op != "placeholder":  # unused inputs stay in the signature
             continue
         if node.op == "placeholder":
             _placeholder(capture, node, names, params, constants, taken)
@@ -214,6 +225,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         taken.add(name)
         names[node] = name
         lines.append(f"{name} = {text}")
+    if capture.params is not None:  # the order callers pass them in (export may have reordered)
+        params.sort(key=lambda p: capture.params.index(p) if p in capture.params else len(capture.params))
     return ForwardCode(params, _rename(lines, statements, names), unsupported, placeholders)
 
 

@@ -100,9 +100,8 @@ class BertAttention(nn.Module):
 
     def forward(self, hidden_states, attention_mask):
         self_ = self.self(hidden_states, attention_mask)
-        getitem = self_[0]
-        getitem_1 = self_[1]
-        return (self.output(getitem, hidden_states), getitem_1)
+        output = self.output(self_[0], hidden_states)
+        return (output, None)
 
 
 class BertLayer(nn.Module):

@@ -18,4 +18,9 @@ def promote_pair(a, b):
     dtype = dtypes.promote(a.dtype, b.dtype)
     return cast(a, dtype), cast(b, dtype)
 
-__all__ = ["cast", "promote_pair"]
+def type_as(x, other):
+    """``x.type_as(other)`` (also ``aten.type_as``): ``x`` in ``other``'s dtype."""
+    return cast(x, other.dtype)
+
+
+__all__ = ["cast", "promote_pair", "type_as"]

@@ -1,0 +1,112 @@
+"""Model shapes that once broke capture or lowering: each generates and matches PyTorch."""
+
+import textwrap
+
+import pytest
+
+from trtgen.check import check
+from trtgen.cli import main
+
+CASES = {
+    # a child's tensor parameter it never reads stays in its signature (callers pass it)
+    "unused_parameter": """
+        class Emb(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.e = nn.Embedding(10, 8)
+            def forward(self, ids, token_type_ids=None):
+                return self.e(ids).float()
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = Emb()
+            def forward(self, ids):
+                return self.emb(ids, torch.zeros_like(ids))
+
+        INPUTS = (torch.randint(0, 10, (2, 5)),)
+    """,
+    # torch.div with a rounding mode is not `/`
+    "div_rounding_mode": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                return torch.div(x, y, rounding_mode="floor") + torch.sub(x, y, alpha=2)
+
+        INPUTS = (torch.randn(3, 4) * 5, torch.rand(3, 4) + 0.5)
+    """,
+    # export keeps the call's keyword order; callers pass the child's signature order
+    "export_keyword_order": """
+        class Att(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(8, 8)
+            def forward(self, x, bias=None, scale=None):
+                if x.size(0) > 0:  # Python control flow on a shape: captured with torch.export
+                    pass
+                return self.lin(x).type_as(x) * scale + bias
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.att = Att()
+            def forward(self, x):
+                return self.att(x, scale=x.sigmoid(), bias=x.cos())
+
+        INPUTS = (torch.randn(2, 8),)
+    """,
+    # export flattens a list parameter into x_0, x_1
+    "export_list_parameter": """
+        class Fuse(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.branches = nn.ModuleList([nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1)])
+            def forward(self, x):
+                for i, branch in enumerate(self.branches):
+                    x[i] = branch(x[i])  # list item assignment: captured with torch.export
+                return x[0] + x[1]
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fuse = Fuse()
+            def forward(self, a):
+                return self.fuse([a, a * 2])
+
+        INPUTS = (torch.randn(1, 4, 8, 8),)
+    """,
+    # a ModelOutput field the child did not set reads as None, as in transformers
+    "model_output_unset_field": """
+        from transformers.modeling_outputs import BaseModelOutput
+
+        class Enc(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(8, 8)
+            def forward(self, x):
+                return BaseModelOutput(last_hidden_state=self.lin(x))
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.enc = Enc()
+            def forward(self, x):
+                out = self.enc(x)
+                extra = out.hidden_states
+                return out[0] if extra is None else out[0] + 1
+
+        INPUTS = (torch.randn(2, 4, 8),)
+    """,
+}
+
+HEADER = "import torch\nfrom torch import nn\n"
+FOOTER = "\n\ndef get_model():\n    torch.manual_seed(0)\n    return M().eval()\n\n\ndef get_example_inputs():\n    torch.manual_seed(1)\n    return INPUTS\n"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case_generates_and_matches(tmp_path, name):
+    model = tmp_path / f"{name}.py"
+    model.write_text(HEADER + textwrap.dedent(CASES[name]) + FOOTER)
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) == 0
+    lines = []
+    assert check(str(out), log=lines.append), "\n".join(lines)
