@@ -86,10 +86,11 @@ def tensor_params(module, recorded):
     tensors, constants = [], {}
     for name, value in list(bound.arguments.items())[1:]:
         kind = signature.parameters[name].kind
-        if _is_tensor_arg(value):
+        if kind == inspect.Parameter.VAR_KEYWORD:  # tensors in **kwargs become named inputs
+            tensors.extend(k for k, v in value.items() if _is_tensor_arg(v))
+            constants.update({k: v for k, v in value.items() if not _is_tensor_arg(v)})
+        elif _is_tensor_arg(value):
             tensors.append(name)
-        elif kind == inspect.Parameter.VAR_KEYWORD:
-            constants.update(value)
         elif kind == inspect.Parameter.VAR_POSITIONAL:
             if any(isinstance(v, torch.Tensor) for v in value):
                 raise TrtgenError(f"{type(module).__name__}.forward(*{name}) receives tensors; name them as parameters")

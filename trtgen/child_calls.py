@@ -11,7 +11,8 @@ import operator
 
 import torch
 
-from . import pysource, pytree
+from . import pysource
+from .pytree import suffix as pytree_suffix
 
 
 def arguments(capture, node, captures_by_module, names):
@@ -24,8 +25,14 @@ def arguments(capture, node, captures_by_module, names):
     if capture.unflattened is not None and not _signature_preserved(capture.unflattened, node.target):
         by_name = _match_flattened(node, child_capture)
     else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
-        bound = inspect.signature(type(child).forward).bind(child, *node.args, **node.kwargs)
-        by_name = dict(list(bound.arguments.items())[1:])
+        signature = inspect.signature(type(child).forward)
+        bound = signature.bind(child, *node.args, **node.kwargs)
+        by_name = {}
+        for name, value in list(bound.arguments.items())[1:]:
+            if signature.parameters[name].kind == inspect.Parameter.VAR_KEYWORD:
+                by_name.update(value)  # **kwargs entries are parameters of their own
+            else:
+                by_name[name] = value
     missing = [n for n in kept if n not in by_name]
     if missing:
         raise RuntimeError(f"call of {node.target} does not pass {missing}")
@@ -59,8 +66,23 @@ def flattened_result(capture, node, captures_by_module, used_leaves):
     return None
 
 
+def single_leaf(capture, node, captures_by_module):
+    """``[0]`` when export flattened a call whose result has one tensor (``(x, None)``, a
+    one-field ModelOutput): the graph then uses the call as that tensor."""
+    if capture.unflattened is None or _signature_preserved(capture.unflattened, node.target):
+        return ""
+    child = captures_by_module.get(id(capture.module.get_submodule(node.target)))
+    if child is None or child.result is None or isinstance(child.result, torch.Tensor):
+        return ""
+    leaves = [(path, leaf) for path, leaf in torch.utils._pytree.tree_flatten_with_path(child.result)[0]
+              if isinstance(leaf, torch.Tensor)]
+    if len(leaves) != 1 or any(u.target is operator.getitem for u in node.users):
+        return ""
+    return pytree_path(leaves[0][0])
+
+
 def pytree_path(path):
-    return pytree.Access(None, path).suffix()
+    return pytree_suffix(path)
 
 
 def _signature_preserved(unflattened, target):
@@ -72,11 +94,14 @@ def _match_flattened(node, child_capture):
     (as recorded when the child ran), in order where several fit."""
     signature = inspect.signature(type(child_capture.module).forward)
     args, kwargs = child_capture.recorded
-    bound = signature.bind(child_capture.module, *args, **kwargs).arguments
+    bound = dict(signature.bind(child_capture.module, *args, **kwargs).arguments)
+    for name, param in signature.parameters.items():
+        if param.kind == inspect.Parameter.VAR_KEYWORD:
+            bound.update(bound.pop(name, {}))
     remaining = [a for a in node.args if isinstance(a, torch.fx.Node)]
     by_name = {}
     for name in child_capture.params:
-        wanted = bound[name]
+        wanted = bound.get(name)
         for arg in remaining:
             value = arg.meta.get("val")
             if isinstance(value, torch.Tensor) and isinstance(wanted, torch.Tensor) and \

@@ -12,7 +12,7 @@ import torch
 
 from . import child_calls, pysource, pytree
 from .normalize import normalize
-from .rules import PLUGIN_RULE, lowering_rule
+from .rules import PLUGIN_RULE, helper_rules, lowering_rule
 
 
 @dataclasses.dataclass
@@ -165,7 +165,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     names, params, unsupported, placeholders = _Names(), [], [], []
     used_leaves = {}
     statements = []  # [node, text]
-    taken = set()
+    taken = {rule.render.__name__ for rule in helper_rules()}  # never shadow a --rules helper
     kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
     live = _live_nodes(graph, dropped)
@@ -192,8 +192,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 first = pysource.value(node.args[0], names)
                 emit(node, f"{first} if {target} is None else {target}({call})")
                 depth[node] = _MAX_INLINE_DEPTH  # keep it a statement of its own
-            else:
-                emit(node, f"{target}({call})")
+            else:  # a flattened export call stands for its only tensor: say which one
+                emit(node, f"{target}({call})" + child_calls.single_leaf(capture, node, captures_by_module))
         elif (access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
             _inline_previous(statements, node, names, depth, inline=False)
             names[node] = names.operand(node.args[0]) + access

@@ -31,7 +31,7 @@ ALIASES = {
     "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
-    "_unsafe_view": "view", "zero": "zeros_like",
+    "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
 }
 
 # keyword arguments with no meaning in a TensorRT network

@@ -14,7 +14,7 @@ import inspect
 import torch
 
 from . import library, pysource
-from .errors import UnsupportedOpsError
+from .errors import TrtgenError, UnsupportedOpsError
 from .forward import forward_code
 from .merge import merge_optional_children
 from .plan_items import ANY, Ctor, Slot
@@ -62,6 +62,12 @@ class NetworkPlan:
 
 def _leaf_ctor(module):
     cls = library.layers_class(module)
+    if cls is None:  # a composite the model never calls as a module (layer.forward(x), weights only)
+        raise TrtgenError(
+            f"{type(module).__name__} is used without being called as a module (e.g. its .forward() "
+            "or another method is called directly); trtgen cannot capture it yet. Call it as "
+            "module(...) in the model, or register a lowering rule for the function it runs."
+        )
     args = []
     for name, value, default, positional in library.constructor_args(module):
         args.append((None if positional else name, Slot(value), default))

@@ -23,20 +23,22 @@ class Access:
         self.node, self.path = node, path
 
     def source(self, names):
-        return names.operand(self.node) + self.suffix()
+        return names.operand(self.node) + suffix(self.path)
 
-    def suffix(self):
-        text = ""
-        for key in self.path:
-            if isinstance(key, pytree.SequenceKey):
-                text += f"[{key.idx}]"
-            elif isinstance(key, pytree.MappingKey):
-                text += f"[{key.key!r}]"
-            elif isinstance(key, pytree.GetAttrKey):
-                text += f".{key.name}"
-            else:
-                text += str(key)
-        return text
+
+def suffix(path):
+    """``[0]["key"].attr`` for a pytree key path."""
+    text = ""
+    for key in path:
+        if isinstance(key, pytree.SequenceKey):
+            text += f"[{key.idx}]"
+        elif isinstance(key, pytree.MappingKey):
+            text += f"[{key.key!r}]"
+        elif isinstance(key, pytree.GetAttrKey):
+            text += f".{key.name}"
+        else:
+            text += str(key)
+    return text
 
 
 def handles(node, capture):
@@ -80,8 +82,22 @@ def resolve(node, capture, names):
             names[node] = item.source(names)
         elif isinstance(item, (tuple, list, dict)):
             structures[node] = item
+            names[node] = _render(item, names)  # e.g. position_embeddings=(cos, sin)
         else:
             names[node] = pysource.value(item, names)
+
+
+def _render(item, names):
+    if isinstance(item, Access):
+        return item.source(names)
+    if isinstance(item, tuple):
+        inner = ", ".join(_render(v, names) for v in item)
+        return f"({inner},)" if len(item) == 1 else f"({inner})"
+    if isinstance(item, list):
+        return "[" + ", ".join(_render(v, names) for v in item) + "]"
+    if isinstance(item, dict):
+        return "{" + ", ".join(f"{k!r}: {_render(v, names)}" for k, v in item.items()) + "}"
+    return pysource.value(item, names)
 
 
 def restructure(unflattened, leaves):

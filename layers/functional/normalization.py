@@ -20,6 +20,8 @@ from .shape import append_ones, squeeze
 from .unary import sqrt
 
 __all__ = [
+    "normalize",
+    "weight_norm",
     "batch_norm",
     "layer_norm",
     "group_norm",
@@ -253,3 +255,20 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     x = append_ones(input, 4)
     layer = network().add_lrn(x.trt, int(size), float(alpha), float(beta), float(k))
     return _restore_rank(output(layer, "lrn"), ndim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002 - torch name
+    """torch.nn.functional.normalize: ``input / max(||input||_p, eps)`` along ``dim``."""
+    from .elementwise import clamp, div
+    from .reduce import vector_norm
+
+    return div(input, clamp(vector_norm(input, p, dim, keepdim=True), min=eps))
+
+
+def weight_norm(v, g, dim=0):
+    """``aten._weight_norm`` (torch.nn.utils weight_norm): ``v * g / ||v||`` over all dims but ``dim``."""
+    from .elementwise import div, mul
+    from .reduce import vector_norm
+
+    dims = [d for d in range(v.ndim) if d != dim % v.ndim]
+    return mul(v, div(g, vector_norm(v, 2, dims, keepdim=True)))

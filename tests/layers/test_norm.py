@@ -226,3 +226,18 @@ def test_group_norm_without_normalization_v2(monkeypatch, affine):
         lambda t: TF.group_norm(t, 3, w, b),
         rand(2, 6, 4, 5),
     )
+
+
+@pytest.mark.parametrize("p, dim", [(2.0, -1), (1.0, 1), (2.0, 0)])
+def test_normalize(p, dim):
+    x = rand(2, 5, 3)
+    check_op(lambda t: F.normalize(t, p=p, dim=dim), lambda t: torch.nn.functional.normalize(t, p=p, dim=dim), x)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_weight_norm(dim):
+    v = rand(4, 3, 5)
+    shape = [1, 1, 1]
+    shape[dim] = v.shape[dim]
+    g = rand(*shape, seed=1).abs() + 0.5
+    check_op(lambda a, b: F.weight_norm(a, b, dim), lambda a, b: torch._weight_norm(a, b, dim), v, g)

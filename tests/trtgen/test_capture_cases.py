@@ -96,6 +96,47 @@ CASES = {
 
         INPUTS = (torch.randn(2, 4, 8),)
     """,
+    # an exported parent passes a tuple of tensors to a child (rotary cos/sin)
+    "export_tuple_argument": """
+        class Att(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.q = nn.Linear(8, 8)
+            def forward(self, x, position_embeddings=None):
+                cos, sin = position_embeddings
+                return self.q(x) * cos + sin
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.att = Att()
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                return self.att(x, position_embeddings=(x.cos(), x.sin()))
+
+        INPUTS = (torch.randn(2, 8),)
+    """,
+    # tensors passed through **kwargs are inputs of their own
+    "tensor_keyword_arguments": """
+        class Att(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(8, 8)
+            def forward(self, x, **kwargs):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                return self.lin(x) + kwargs["pos"]
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.att = Att()
+            def forward(self, x):
+                return self.att(x, pos=x.cos())
+
+        INPUTS = (torch.randn(2, 8),)
+    """,
 }
 
 HEADER = "import torch\nfrom torch import nn\n"
