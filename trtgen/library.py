@@ -98,3 +98,8 @@ def simplify(value):
 
 def is_container(module):
     return isinstance(module, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict))
+
+
+def runs_as_sequential(module):
+    """A Sequential (or subclass) whose forward is Sequential's: generated as ``nn.Sequential``."""
+    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward

@@ -118,10 +118,6 @@ def used_modules(captures):
     return used
 
 
-def first_is_sequential(module):
-    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
-
-
 def _instance(capture, instances_by_id, captures_by_module, used):
     module = capture.module
     init = []
@@ -132,7 +128,7 @@ def _instance(capture, instances_by_id, captures_by_module, used):
     read = {node.target.split(".")[0] for node in capture.graph.nodes if node.op == "get_attr"}
     for name, tensor in list(module._parameters.items()) + list(module._buffers.items()):
         # only what the forward reads: a training-only buffer (num_batches_tracked) is not a weight
-        if tensor is not None and (name in read or first_is_sequential(module)):
+        if tensor is not None and (name in read or library.runs_as_sequential(module)):
             init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
     # tensors the capture created (fx/export constants such as a relative-position index)
     owner = capture.unflattened if capture.unflattened is not None else module
@@ -142,7 +138,7 @@ def _instance(capture, instances_by_id, captures_by_module, used):
         if isinstance(value, torch.Tensor):
             init.append((target, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
             constants[f"{capture.path}.{target}" if capture.path else target] = value
-    sequential_like = first_is_sequential(module)
+    sequential_like = library.runs_as_sequential(module)
     code = None if sequential_like else forward_code(capture, captures_by_module)
     return Instance(capture.path, module, init, code, sequential_like, capture, constants=constants)
 

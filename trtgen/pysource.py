@@ -5,6 +5,8 @@ import math
 
 import torch
 
+from .library import runs_as_sequential
+
 _DTYPE_NAMES = {
     torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16",
     torch.int8: "int8", torch.int32: "int32", torch.int64: "int64", torch.bool: "bool",
@@ -81,9 +83,7 @@ def call_args(args, kwargs, names):
 
 def _indexable(module):
     """Generated counterparts of Sequential (and its forward-less subclasses) and ModuleList index."""
-    if type(module) in (torch.nn.Sequential, torch.nn.ModuleList):
-        return True
-    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
+    return type(module) is torch.nn.ModuleList or runs_as_sequential(module)
 
 
 def attribute_path(module, target):
