@@ -66,9 +66,34 @@ def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
         assert_close(got, want, rtol)
 
 
+def check_and_build(layers_fn, torch_fn, *inputs, rtol=1e-5):
+    """``check_op``, then build the engine with TensorRT (the builder rejects layer
+    configurations the network API accepted); returns the network."""
+    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
+    want = torch_fn(*inputs)
+    want = list(want) if isinstance(want, (tuple, list)) else [want]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert_close(g, w, rtol)
+    layers.build_engine(builder, network)
+    return network
+
+
+def layer_types(network):
+    return [network.get_layer(i).type for i in range(network.num_layers)]
+
+
+def param(name, tensor):
+    """A loaded ``layers.Parameter`` named ``name`` holding ``tensor``."""
+    p = layers.Parameter(tuple(tensor.shape), tensor.dtype)
+    p.name = name
+    p.set_value(tensor.numpy())
+    return p
+
+
 def rand(*shape, seed=0, dtype=torch.float32):
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(*shape, generator=generator).to(dtype)
 
 
-__all__ = ["run_layers", "assert_close", "check_op", "rand", "np"]
+__all__ = ["run_layers", "assert_close", "check_op", "check_and_build", "layer_types", "param", "rand", "np"]

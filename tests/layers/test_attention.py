@@ -7,17 +7,7 @@ import torch.nn.functional as TF
 import layers
 from layers import functional as F
 
-from helpers import assert_close, rand, run_layers
-
-
-def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
-    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
-    want = torch_fn(*inputs)
-    want = list(want) if isinstance(want, (tuple, list)) else [want]
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        assert_close(g, w, rtol)
-    layers.build_engine(builder, network)
+from helpers import check_and_build as check_op, rand
 
 
 def qkv(batch=(2, 3), length=4, source=5, dim=8, vdim=6):

@@ -7,23 +7,7 @@ import torch.nn.functional as TF
 import layers
 from layers import functional as F
 
-from helpers import assert_close, rand, run_layers
-
-
-def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
-    """Compare with torch through the reference executor, then build the engine with TensorRT
-    (the builder rejects layer configurations the API accepted)."""
-    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
-    want = torch_fn(*inputs)
-    assert_close(got[0], want, rtol)
-    layers.build_engine(builder, network)
-
-
-def param(name, tensor):
-    p = layers.Parameter(tuple(tensor.shape), tensor.dtype)
-    p.name = name
-    p.set_value(tensor.numpy())
-    return p
+from helpers import check_and_build as check_op, param, rand, run_layers
 
 
 def _conv_case(nd, x_shape, w_shape, bias, **kw):

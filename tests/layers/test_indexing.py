@@ -7,8 +7,8 @@ import torch
 import layers
 from layers import functional as F
 
-from helpers import assert_close, check_op, rand, run_layers
-from test_shape import check, layer_types, run_dynamic
+from helpers import assert_close, check_op, layer_types, rand, run_layers
+from test_shape import check, run_dynamic
 
 LT = layers.trt.LayerType
 X = rand(2, 3, 4, 5)

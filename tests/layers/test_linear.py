@@ -7,21 +7,7 @@ import torch.nn.functional as TF
 import layers
 from layers import functional as F
 
-from helpers import assert_close, rand, run_layers
-
-
-def param(name, tensor):
-    p = layers.Parameter(tuple(tensor.shape), tensor.dtype)
-    p.name = name
-    p.set_value(tensor.numpy())
-    return p
-
-
-def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
-    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
-    assert_close(got[0], torch_fn(*inputs), rtol)
-    layers.build_engine(builder, network)
-    return network
+from helpers import check_and_build as check_op, param, rand, run_layers
 
 
 @pytest.mark.parametrize("shape", [(5,), (3, 5), (2, 3, 5), (2, 1, 3, 5)])

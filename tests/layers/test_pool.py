@@ -7,16 +7,14 @@ import torch.nn.functional as TF
 import layers
 from layers import functional as F
 
-from helpers import assert_close, rand, run_layers
+from helpers import check_and_build, layer_types, rand, run_layers
+
+
+def check_op(*args, **kwargs):
+    """check_and_build, returning the layer types (these tests also assert what was built)."""
+    return layer_types(check_and_build(*args, **kwargs))
 
 LT = layers.trt.LayerType
-
-
-def check_op(layers_fn, torch_fn, *inputs, rtol=1e-5):
-    got, (builder, network) = run_layers(layers_fn, *inputs, return_network=True)
-    assert_close(got[0], torch_fn(*inputs), rtol)
-    layers.build_engine(builder, network)
-    return [network.get_layer(i).type for i in range(network.num_layers)]
 
 
 WINDOWS = [  # kernel, stride, padding

@@ -10,7 +10,7 @@ import layers
 from layers import functional as F
 from trtgen.reference import execute
 
-from helpers import assert_close, check_op, rand, run_layers
+from helpers import assert_close, check_op, layer_types, rand, run_layers
 
 
 def materialized(fn):
@@ -43,9 +43,6 @@ def check(layers_fn, torch_fn, *inputs):
     layers.build_engine(builder, network)
     return network
 
-
-def layer_types(network):
-    return [network.get_layer(i).type for i in range(network.num_layers)]
 
 
 def run_dynamic(fn, x, dynamic=(0,)):

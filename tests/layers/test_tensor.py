@@ -1,7 +1,6 @@
 """The Tensor handle: Python operators, comparisons, subscripts and methods behave as in torch."""
 
 import pytest
-import torch
 
 import layers
 from helpers import check_op, rand
