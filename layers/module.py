@@ -6,6 +6,7 @@ itself (``layer1.0.conv1``), so TensorRT logs, profiles and layerwise checks map
 """
 
 import collections
+import inspect
 import os
 
 import numpy as np
@@ -165,10 +166,13 @@ class Module:
     def __call__(self, *args, **kwargs):
         if not self._path and self._is_root():
             self._assign_names()
+        context = current()
+        context.note("enter", self._path, type(self), _argument_names(self.forward, args, kwargs))
         with name_scope(self._path):
             inputs = {id(t) for t in _tensors(args) + _tensors(list(kwargs.values()))}
             output = self.forward(*args, **kwargs)
         _name_outputs(output, self._path, inputs)
+        context.note("exit", self._path)
         return output
 
     def _is_root(self):
@@ -190,6 +194,18 @@ def _tensors(values):
     return found
 
 
+def _argument_names(forward, args, kwargs):
+    """``{tensor name: forward parameter name}`` for the Tensor arguments of a call."""
+    if current().journal is None:
+        return {}
+    try:
+        bound = inspect.signature(forward).bind(*args, **kwargs).arguments
+    except TypeError:
+        return {}
+    tensors = ((k, t) for k, v in bound.items() for t in _tensors([v]))
+    return {t.trt.name: k for k, t in tensors if not isinstance(t, Parameter)}
+
+
 def _name_outputs(output, path, inputs):
     """Name a module's new output tensor(s) after the module path (``layer1.0``, ``heads:1``)."""
     if not path:
@@ -201,7 +217,9 @@ def _name_outputs(output, path, inputs):
         if tensor.trt.is_network_input or tensor.trt.is_network_output:
             continue
         # the old name stays taken: the producing layer still carries it
-        tensor.trt.name = context.unique(wanted)
+        new_name = context.unique(wanted)
+        context.note("rename", tensor.trt.name, new_name)
+        tensor.trt.name = new_name
 
 
 class Sequential(Module):

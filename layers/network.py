@@ -13,6 +13,8 @@ import numpy as np
 from .backend import trt
 
 _ACTIVE = contextvars.ContextVar("layers_active_network", default=None)
+# set by `journaling()`: the list that collects every NetworkContext that keeps a journal
+_JOURNALS = contextvars.ContextVar("layers_journals", default=None)
 # numpy arrays behind trt.Weights, per network: TensorRT borrows that memory until the engine
 # is built, which may be long after the `net_guard` block (Polygraphy's load_network).
 _KEEPALIVE = weakref.WeakKeyDictionary()
@@ -26,6 +28,18 @@ class NetworkContext:
         self.scopes = []  # module paths, innermost last
         self.used_names = set()
         self.keepalive = _KEEPALIVE.setdefault(network, [])
+        # Off unless a code generator asks (trtgen's C++ output): module calls and renames in
+        # build order, and where each build-time weight came from (by its data address).
+        journals = _JOURNALS.get()
+        self.journal = [] if journals is not None else None
+        self.weight_sources = {}
+        if journals is not None:
+            journals.append(self)
+
+    def note(self, *event):
+        """Append ``(kind, layer count, *details)`` to the journal when one is kept."""
+        if self.journal is not None:
+            self.journal.append((event[0], self.network.num_layers, *event[1:]))
 
     @property
     def scope(self):
@@ -43,6 +57,17 @@ class NetworkContext:
     def layer_name(self, op):
         """``layer1.0.conv1/conv`` inside a module, ``add`` at top level."""
         return self.unique(f"{self.scope}/{op}" if self.scope else op)
+
+
+@contextlib.contextmanager
+def journaling():
+    """Networks built inside keep a journal; yields the list of their NetworkContexts."""
+    contexts = []
+    token = _JOURNALS.set(contexts)
+    try:
+        yield contexts
+    finally:
+        _JOURNALS.reset(token)
 
 
 @contextlib.contextmanager
@@ -166,6 +191,7 @@ def mark_output(tensor, name=None):
         context.used_names.discard(itensor.name)
         if name in context.used_names:
             raise ValueError(f"output name {name!r} is already used by another tensor")
+        context.note("rename", itensor.name, name)
         itensor.name = name
         context.used_names.add(name)
     context.network.mark_output(itensor)
@@ -193,7 +219,23 @@ def build_engine(builder, network, *, workspace=None, optimization_level=None, p
     return bytes(serialized)
 
 
-def as_weights(array):
-    """``trt.Weights`` over a kept-alive contiguous copy of ``array``."""
+def as_weights(array, source=None):
+    """``trt.Weights`` over a kept-alive contiguous copy of ``array``.
+
+    ``source`` says how the values derive from state_dict tensors (a ``weight_source`` tuple),
+    so generated builders can recompute them from the weights file instead of embedding them.
+    """
     array = keep_alive(np.ascontiguousarray(array))
+    if source is not None:
+        current().weight_sources[array.ctypes.data] = source
     return trt.Weights(array)
+
+
+def param_source(key):
+    """Weight source: the state_dict tensor ``key`` as it is (reshaped at most)."""
+    return ("param", key) if key else None
+
+
+def batch_norm_source(role, mean, var, weight, bias, eps):
+    """Weight source: the SCALE ``role`` ("shift" / "scale") of a folded batch norm."""
+    return ("batch_norm", role, mean, var, weight, bias, float(eps))

@@ -25,6 +25,8 @@ def _generate_parser():
                    help="Python file registering lowerings with @trtgen.rules.lowering (repeatable)")
     p.add_argument("--plugin-placeholders", action="store_true",
                    help="write ops with no TensorRT layer as F.plugin(...) placeholders instead of failing")
+    p.add_argument("--lang", default="python", metavar="LANGS",
+                   help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
 
 
@@ -49,20 +51,22 @@ def default_output(model):
 
 
 def run_generate(argv):
-    from .generate import generate
+    from .generate import generate, parse_languages
     from .load import parse_shape
     from .output import check_target, write_output
     from .rules import load_rules
 
     args = _generate_parser().parse_args(argv)
     out = args.output or default_output(args.model)
+    langs = parse_languages(args.lang)
     check_target(out, args.force)
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out,
-                         plugins=args.plugin_placeholders)
+                         plugins=args.plugin_placeholders, langs=langs)
     write_output(out, generated, force=args.force)
-    print(f"wrote {out}/ (network.py, weights.safetensors, trtgen.json, README.md); "
+    sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
+    print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
           f"captured with {', '.join(generated.manifest['capture'])}")
     for entry in generated.manifest["plugin_placeholders"]:
         print(f"plugin placeholder: {entry['op']} (x{entry['count']}) — supply a TensorRT IPluginV3 named "

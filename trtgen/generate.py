@@ -9,6 +9,8 @@ import layers
 
 from . import __version__
 from .capture import capture
+from .cpp.emit import render_cpp
+from .errors import TrtgenError
 from .iospec import io_spec
 from .load import load_model
 from .plan import build_plan
@@ -40,7 +42,19 @@ def _relative_source(source, out_dir):
     return os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
 
 
-def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=False):
+LANGUAGES = ("python", "cpp")
+
+
+def parse_languages(text):
+    """``python``, ``cpp`` or ``python,cpp`` → a tuple, or a TrtgenError naming the bad entry."""
+    langs = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    bad = [lang for lang in langs if lang not in LANGUAGES]
+    if bad or not langs:
+        raise TrtgenError(f"--lang {text!r}: choose from python, cpp (comma-separated for both)")
+    return langs
+
+
+def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",)):
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
     captures = capture(loaded.model, loaded.example_inputs)
@@ -63,6 +77,11 @@ def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=F
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
         },
     }
+    manifest["languages"] = list(langs)
     readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
     files = {"network.py": network_py, "README.md": readme}
+    if "cpp" in langs:
+        files.update(render_cpp(network_py, weights, plan.root.name, origin, template_dir))
+    if "python" not in langs:
+        del files["network.py"]
     return Generated(files, weights, manifest, plan)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import dtypes
-from ..network import as_weights, current, current_network, name_layer
+from ..network import as_weights, current, current_network, name_layer, param_source
 from ..tensor import Tensor
 from ._common import varargs_shape
 
@@ -17,7 +17,7 @@ def constant(array, name=None, dtype=None):
         array = array.astype(dtypes.to_numpy(dtypes.to_trt(dtype)), copy=False)
     if array.dtype == np.float64:
         array = array.astype(np.float32)
-    layer = current_network().add_constant(tuple(array.shape), as_weights(array))
+    layer = current_network().add_constant(tuple(array.shape), as_weights(array, param_source(name)))
     return _named_constant(layer, name)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
-from ..network import as_weights
+from ..network import as_weights, param_source
 from ._common import network, ntuple, output
 from ._params import per_channel
 from ._spatial import spatial_layout, widen_1d
@@ -38,7 +38,7 @@ def weights_of(value, dtype):
         if value.dtype == dtypes.bfloat16 or dtype == dtypes.bfloat16:
             return None, value.tensor()
         array = value.numpy().astype(dtypes.to_numpy(dtype), copy=False)
-        return as_weights(array), None
+        return as_weights(array, param_source(value.name)), None
     return None, value
 
 
@@ -54,7 +54,10 @@ def _kernel(weight, dtype, nd):
         return weights_of(weight, dtype)
     if isinstance(weight, Parameter) and dtypes.bfloat16 not in (weight.dtype, dtype):
         return (
-            as_weights(weight.numpy().astype(dtypes.to_numpy(dtype), copy=False)[..., None]),
+            as_weights(
+                weight.numpy().astype(dtypes.to_numpy(dtype), copy=False)[..., None],
+                param_source(weight.name),
+            ),
             None,
         )
     _, tensor = weights_of(weight, dtype)

@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
-from ..network import as_weights
+from ..network import as_weights, batch_norm_source
 from ._common import axes_mask, network, output
 from ._params import per_channel, with_leading_ones
 from .constant import full, scalar
@@ -104,6 +104,7 @@ def batch_norm(
 
 def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
     """One SCALE layer: scale = w / sqrt(var + eps), shift = b - mean * scale (in float64)."""
+    keys = [p.name if p is not None else None for p in (mean, var, weight, bias)]
     var = var.numpy().astype(np.float64)
     scale = 1.0 / np.sqrt(var + eps)
     if weight is not None:
@@ -116,8 +117,8 @@ def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
     layer = network().add_scale_nd(
         x.trt,
         trt.ScaleMode.CHANNEL,
-        as_weights(shift.astype(numpy_dtype)),
-        as_weights(scale.astype(numpy_dtype)),
+        as_weights(shift.astype(numpy_dtype), batch_norm_source("shift", *keys, eps)),
+        as_weights(scale.astype(numpy_dtype), batch_norm_source("scale", *keys, eps)),
         trt.Weights(x.dtype),
         1,
     )

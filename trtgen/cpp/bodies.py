@@ -1,0 +1,367 @@
+"""One module call as C++ statements with holes for the literals that may differ by instance.
+
+A body is text plus a list of literals; two calls of a class whose texts agree share one helper,
+and the literals that differ between them become the helper's parameters.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from layers.backend import trt
+
+from .literals import CPP_KEYWORDS, cpp_dims, cpp_enum, cpp_string, data_type_of
+from .record import input_ids
+from .specs import In, InList, Lit, Wt, defaults_of, spec_for, UNSET
+
+HOLE = "\x00"
+INLINE_CONSTANT_LIMIT = 4096  # elements; larger non-state_dict weights get a clear error
+
+
+class CppEmitError(Exception):
+    pass
+
+
+@dataclass
+class Body:
+    """Statements of one call: ``text`` with a HOLE per entry of ``literals``."""
+
+    chunks: list = field(default_factory=list)  # str | Lit
+    inputs: list = field(default_factory=list)  # (tensor id, parameter name)
+    outputs: list = field(default_factory=list)  # tensor ids, return order
+    children: list = field(default_factory=list)  # nested user calls, in order
+
+    @property
+    def text(self):
+        return "".join(c if isinstance(c, str) else HOLE for c in self.chunks)
+
+    @property
+    def literals(self):
+        return [c for c in self.chunks if isinstance(c, Lit)]
+
+
+class Names:
+    """C++ identifiers unique within one function."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+
+    def fresh(self, stem):
+        stem = re.sub(r"\W", "_", stem).strip("_") or "t"
+        if stem[0].isdigit():
+            stem = "layer_" + stem
+        if stem in CPP_KEYWORDS:
+            stem += "_"
+        candidate, index = stem, 0
+        while candidate in self.taken:
+            index += 1
+            candidate = f"{stem}_{index}"
+        self.taken.add(candidate)
+        return candidate
+
+
+def relative(text, path):
+    """``(True, suffix)`` when ``text`` is ``path`` + ``.x`` / ``/x`` (or ``path``), else absolute."""
+    if path and (text == path or text.startswith(path + ".") or text.startswith(path + "/")):
+        return (True, text[len(path):])
+    return (False, text)
+
+
+def _stem(name, path):
+    rel = relative(name, path)[1] if path else name
+    rel = rel.lstrip("./")
+    module, _, op = rel.rpartition("/")
+    return module or op or "t"
+
+
+class BodyWriter:
+    """Writes the events of one call (library calls inline, user calls as helper calls)."""
+
+    def __init__(self, recording, call, weights, is_user_class, write_child, used_keys):
+        self.rec = recording
+        self.call = call
+        self.path = call.path
+        self.weights = weights
+        self.is_user_class = is_user_class
+        self.write_child = write_child  # user Call -> its Body (written first)
+        self.used_keys = used_keys  # state_dict keys read by the C++ builder
+        self.body = Body()
+        self.names = Names({"net", "w", "name"})
+        self.scope = {}  # tensor id -> C++ pointer expression
+        self.produced = set()
+
+    # ------------------------------------------------------------------ output
+    def emit(self, *chunks):
+        self.body.chunks.extend(chunks)
+
+    def ptr(self, tid):
+        if tid not in self.scope:
+            param = self._new_input(tid)
+            self.scope[tid] = param
+        return self.scope[tid]
+
+    def _new_input(self, tid):
+        name = self.rec_name(tid)
+        param = self.names.fresh(self.call.arg_names.get(tid) or _stem(name, self.path))
+        self.body.inputs.append((tid, param))
+        return param
+
+    def rec_name(self, tid):
+        return self.rec.creation_names.get(tid, tid[1] if tid[0] == "input" else str(tid))
+
+    # ------------------------------------------------------------------ events
+    def write(self):
+        top = self.call.cls is None
+        if top:
+            self._network_inputs()
+        events = list(self._flatten(self.call))
+        last_rename = {}
+        for position, event in enumerate(events):
+            if event[0] == "rename":
+                last_rename[event[1]] = position
+        own_layers = {e[1] for e in events if e[0] == "layer"}
+        # a layer's output renamed in this same body gets its final name where it is created
+        self.folded = {
+            e[1][0]: e[2] for p, e in enumerate(events)
+            if e[0] == "rename" and last_rename[e[1]] == p and e[1][0] in own_layers and e[1][1] == 0
+        }
+        for position, event in enumerate(events):
+            kind = event[0]
+            if kind == "layer":
+                self.layer(event[1])
+            elif kind == "call":
+                self.user_call(event[1])
+            elif kind == "rename" and last_rename[event[1]] == position and event[1][0] not in self.folded:
+                self.rename(event[1], event[2])
+        if top:
+            for tid, _ in self.rec.outputs:
+                self.emit(f"net.markOutput(*{self.ptr(tid)});\n")
+        return self.body
+
+    def _network_inputs(self):
+        network = self.rec.network
+        for i in range(network.num_inputs):
+            tensor = network.get_input(i)
+            var = self.names.fresh(tensor.name)
+            self.emit(
+                f"ITensor* {var} = net.addInput({cpp_string(tensor.name)}, {cpp_enum(tensor.dtype)}, "
+                f"{cpp_dims(tensor.shape)});\n"
+            )
+            self.scope[("input", tensor.name)] = var
+
+    def _flatten(self, call):
+        for event in call.events:
+            if event[0] == "call" and not self.is_user_class(event[1].cls):
+                yield from self._flatten(event[1])
+            else:
+                yield event
+
+    def rename(self, tid, new_name):
+        self.emit(f"rename({self.ptr(tid)}, ", Lit("name", relative(new_name, self.path)), ");\n")
+
+    # ------------------------------------------------------------------ layers
+    def layer(self, index):
+        layer = self.rec.layers[index]
+        spec = spec_for(layer)
+        var = self.names.fresh(_stem(layer.name, self.path))
+        ins = input_ids(layer, self.rec.tensor_ids)
+        pre = []
+        parts = spec.create(layer)
+        expr = []
+        for part in parts:
+            expr.extend(self._part(part, layer, var, ins, pre))
+        self.emit(*pre)
+        output_name = []
+        if index in self.folded:
+            output_name = [", ", Lit("name", relative(self.folded[index], self.path))]
+        self.emit(f"auto* {var} = named(", *expr, ", ", Lit("name", relative(layer.name, self.path)), *output_name, ");\n")
+        self._setters(spec, layer, var)
+        created = spec.created_inputs if spec.created_inputs is not None else len(ins)
+        for i in range(created, len(ins)):
+            if ins[i] is not None:
+                self.emit(f"{var}->setInput({i}, *{self.ptr(ins[i])});\n")
+        for j in range(layer.num_outputs):
+            tid = (index, j)
+            expected = layer.name if j == 0 else f"{layer.name}:{j}"
+            actual = self.rec.creation_names.get(tid, expected)
+            if actual != expected:
+                self.emit(f"rename({var}->getOutput({j}), ", Lit("name", relative(actual, self.path)), ");\n")
+            self.scope[tid] = f"{var}->getOutput({j})"
+            self.produced.add(tid)
+
+    def _part(self, part, layer, var, ins, pre):
+        if isinstance(part, str):
+            return [part]
+        if isinstance(part, Lit):
+            return [Lit(part.kind, _plain(part.value), f"{var}_{part.hint or part.kind}")]
+        if isinstance(part, In):
+            return [f"*{self.ptr(ins[part.index])}"]
+        if isinstance(part, InList):
+            array = f"{var}_inputs"
+            pre.append(f"ITensor* {array}[] = {{{', '.join(self.ptr(t) for t in ins)}}};\n")
+            return [f"{array}, {len(ins)}"]
+        if isinstance(part, Wt):
+            return self._weights(part.role, layer, var, pre)
+        raise TypeError(part)
+
+    def _setters(self, spec, layer, var):
+        defaults = defaults_of(spec, layer)
+        skip = spec.skip(layer) if spec.skip else ()
+        for attr in spec.attrs:
+            if attr.py in skip:
+                continue
+            value = getattr(layer, attr.py)
+            default = defaults[attr.py]
+            if default is not UNSET and _same(value, default):
+                continue
+            if value is None:
+                continue
+            self.emit(f"{var}->set{attr.cpp}(", Lit(attr.kind, _plain(value), f"{var}_{attr.py}"), ");\n")
+
+    # ------------------------------------------------------------------ weights
+    def _weights(self, role, layer, var, pre):
+        array = getattr(layer, role)
+        if array is None or np.asarray(array).size == 0:
+            dtype = _empty_weights_type(layer)
+            return [f"no_weights(", Lit("enum", dtype), ")"]
+        array = np.asarray(array)
+        source = self.rec.weight_sources.get(array.ctypes.data)
+        if source is not None and source[0] == "param" and self._stored_as(source[1], array):
+            self.used_keys.add(source[1])
+            return ["w.get(", Lit("name", relative(source[1], self.path)), ")"]
+        if source is not None and source[0] == "batch_norm" and array.dtype == np.float32:
+            return self._batch_norm(source)
+        return self._inline_weights(array, layer, var, role, pre)
+
+    def _stored_as(self, key, array):
+        stored = self.weights.get(key)
+        return stored is not None and stored.dtype == array.dtype and stored.size == array.size
+
+    def _batch_norm(self, source):
+        _, role, mean, var, weight, bias, eps = source
+        keys = [mean, var, weight, bias]
+        prefix = _common_prefix(keys)
+        if prefix is not None and all(k is None or k in self.weights for k in keys):
+            self.used_keys.update(k for k in keys if k)
+            return [f"w.batch_norm_{role}(", Lit("name", relative(prefix, self.path)), ", ", Lit("double", eps), ")"]
+        raise CppEmitError(
+            f"batch norm over {[k for k in keys if k]}: C++ output folds batch norm only for "
+            "running_mean/running_var/weight/bias of one module"
+        )
+
+    def _inline_weights(self, array, layer, var, role, pre):
+        if array.size > INLINE_CONSTANT_LIMIT:
+            raise CppEmitError(
+                f"layer {layer.name!r}: {role} weights of {array.size} elements are not a state_dict "
+                "tensor, so the C++ builder would have to embed them; keep such constants in the "
+                "model's buffers (register_buffer) so they land in weights.safetensors"
+            )
+        ctype, values = _c_array(array)
+        name = f"{var}_{role}"
+        pre.append(f"static {ctype} const {name}[] = {{{values}}};\n")
+        return [f"Weights{{", Lit("enum", data_type_of(array)), f", {name}, {array.size}}}"]
+
+    # ------------------------------------------------------------------ user calls
+    def user_call(self, child):
+        child_body = self.write_child(child)
+        var = self.names.fresh(_stem(child.path, self.path) if child.path else "model")
+        inputs = [self.ptr(tid) for tid, _ in child_body.inputs]
+        name = Lit("name", relative(child.path, self.path)) if child.path else None
+        self.emit(CallRef(child, var, name, inputs, len(child_body.outputs)))
+        for k, tid in enumerate(child_body.outputs):
+            self.scope[tid] = var if len(child_body.outputs) == 1 else f"{var}[{k}]"
+            self.produced.add(tid)
+        self.body.children.append(child)
+
+
+@dataclass
+class CallRef:
+    """A nested helper call, spelled out once the callee's helper is known."""
+
+    call: object
+    var: str
+    name: object  # Lit or None (the root module has no name)
+    inputs: list
+    n_outputs: int
+
+    def chunks(self, function, params):
+        kind = {0: "", 1: "ITensor* "}.get(self.n_outputs, "std::vector<ITensor*> ")
+        out = [f"{kind}{self.var + ' = ' if self.n_outputs else ''}{function}(net, w"]
+        if self.name is not None:
+            out += [", ", self.name]
+        out += [f", {expr}" for expr in self.inputs]
+        for lit in params:
+            out += [", ", Lit(lit.kind, lit.value, f"{self.var}_{lit.hint}")]
+        out.append(");\n")
+        return out
+
+
+def _same(value, default):
+    value = _plain(value)
+    if default is None or value is None:
+        return value is default or (value is not None and len(value) == 0 and default is None)
+    if isinstance(default, tuple) or isinstance(value, (list, tuple)):
+        return value is not None and default is not None and tuple(value) == tuple(default)
+    if isinstance(default, float) and isinstance(value, float):
+        return np.float32(value) == np.float32(default)
+    return value == default
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)) or type(value).__name__ in ("Dims", "Permutation"):
+        return tuple(int(v) for v in value)
+    return value
+
+
+def _empty_weights_type(layer):
+    if layer.num_inputs and layer.get_input(0) is not None:
+        return layer.get_input(0).dtype
+    return trt.float32
+
+
+def _common_prefix(keys):
+    suffixes = ("running_mean", "running_var", "weight", "bias")
+    prefix = None
+    for key, suffix in zip(keys, suffixes):
+        if key is None:
+            continue
+        if not key.endswith("." + suffix) and key != suffix:
+            return None
+        this = key[: -len(suffix) - 1] if key != suffix else ""
+        if prefix is not None and this != prefix:
+            return None
+        prefix = this
+    return prefix
+
+
+_C_TYPES = {
+    np.dtype(np.float32): "float",
+    np.dtype(np.float16): "uint16_t",
+    np.dtype(np.int8): "int8_t",
+    np.dtype(np.uint8): "uint8_t",
+    np.dtype(np.int32): "int32_t",
+    np.dtype(np.int64): "int64_t",
+    np.dtype(np.bool_): "bool",
+}
+
+
+def _c_array(array):
+    from .literals import cpp_float
+
+    flat = array.reshape(-1)
+    dtype = np.dtype(array.dtype)
+    if dtype == np.float32:
+        return "float", ", ".join(cpp_float(v) for v in flat)
+    if dtype == np.float16:
+        return "uint16_t", ", ".join(f"0x{int(v):04x}" for v in flat.view(np.uint16))
+    if dtype == np.bool_:
+        return "bool", ", ".join("true" if v else "false" for v in flat)
+    if dtype == np.int64:
+        return "int64_t", ", ".join(f"{int(v)}LL" if abs(int(v)) > 2**31 - 1 else str(int(v)) for v in flat)
+    if dtype in _C_TYPES:
+        return _C_TYPES[dtype], ", ".join(str(int(v)) for v in flat)
+    raise CppEmitError(f"C++ output cannot embed {dtype} constants")
+
+
+__all__ = ["Body", "BodyWriter", "CppEmitError", "HOLE", "Names", "relative", "cpp_string"]

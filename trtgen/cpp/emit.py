@@ -1,0 +1,121 @@
+"""``--lang cpp``: network.cpp + CMakeLists.txt + support headers, from the network.py build.
+
+The C++ builder is written from the network that ``network.py`` builds (recorded with a
+journal), so its layers, names and weights are the Python builder's by construction; module
+calls become one helper function per module class, as in a hand-written tensorrtx network.
+"""
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+from .. import __version__
+from ..errors import TrtgenError
+from ..render import _environment, builtin_template_dir
+from .bodies import CppEmitError
+from .describe import cpp_describer
+from .helpers import HelperBuilder, render_body, signature_params, snake
+from .literals import cpp_dims, cpp_enum, cpp_string, data_type_of
+from .record import record, layer_type
+
+SUPPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support")
+SUPPORT_FILES = ("trtgen_builder.h", "trtgen_main.h", "trtgen_run.h", "trtgen_safetensors.h")
+
+
+def render_cpp(network_py, weights, title, source, template_dir=None, namespace_name="trtgen_generated_network"):
+    """``{file name: text}`` of the C++ builder equivalent to ``network_py``."""
+    try:
+        rec = record(network_py, weights)
+        builder = HelperBuilder(rec, weights, _user_class_test())
+        helpers, top_body, top_writer = builder.build(rec.top)
+    except (CppEmitError, NotImplementedError) as exc:
+        raise TrtgenError(f"cannot write network.cpp: {exc}") from exc
+    env = _environment(template_dir)
+    network_cpp = env.get_template("network.cpp.j2").render(
+        title=title,
+        version=__version__,
+        source=source,
+        helpers=[_helper_view(h, builder) for h in helpers],
+        build_body=render_body(top_body),
+        expected=_expected(weights, builder.used_keys),
+    )
+    cmake = env.get_template("CMakeLists.txt.j2").render(title=title, version=__version__, project=snake(title))
+    files = {
+        "network.cpp": format_cpp(network_cpp),
+        "CMakeLists.txt": cmake,
+        "trtgen_describe.h": format_cpp(cpp_describer({layer_type(l) for l in rec.layers})),
+        ".clang-format": _read(os.path.join(builtin_template_dir(), ".clang-format")),
+    }
+    for name in SUPPORT_FILES:
+        path = os.path.join(SUPPORT_DIR, name)
+        files[name] = _read(path) if os.path.exists(path) else ""
+    return files
+
+
+def _user_class_test():
+    # classes defined by the generated network.py (not by `layers`) get a helper each
+    return lambda cls: cls is not None and not cls.__module__.startswith("layers")
+
+
+def _helper_view(helper, builder):
+    first = helper.calls[0]
+    writer = builder.writers[id(first)]
+    body = helper.body
+    params = ["INetworkDefinition& net", "WeightsFile& w"]
+    if first.path:
+        params.append("std::string const& name")
+    params += [f"ITensor* {name}" for _, name in body.inputs]
+    params += signature_params(helper)
+    results = [writer.scope[tid] for tid in body.outputs]
+    returns = {0: "void", 1: "ITensor*"}.get(len(results), "std::vector<ITensor*>")
+    result = results[0] if len(results) == 1 else "{" + ", ".join(results) + "}" if results else ""
+    doc = (helper.cls.__doc__ or helper.cls.__name__).strip().splitlines()[0]
+    doc = doc.removeprefix("PyTorch: ")
+    return dict(
+        function=helper.function,
+        params=params,
+        returns=returns,
+        result=result,
+        body=render_body(body, helper.slots),
+        doc=f"{doc}; {len(helper.calls)} call{'s' if len(helper.calls) != 1 else ''} here",
+    )
+
+
+def _expected(weights, keys):
+    rows = []
+    for key in sorted(keys):
+        array = np.asarray(weights[key])
+        shape = ", ".join(str(int(d)) for d in array.shape)
+        rows.append((cpp_string(key), cpp_enum(data_type_of(array)), shape))
+    return rows
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def clang_format_path():
+    found = shutil.which("clang-format")
+    if found is None:
+        raise TrtgenError("clang-format is not installed; `pip install clang-format` (trtgen formats its C++ with it)")
+    return found
+
+
+def format_cpp(text):
+    style = os.path.join(builtin_template_dir(), ".clang-format")
+    result = subprocess.run(
+        [clang_format_path(), f"--style=file:{style}", "--assume-filename=network.cpp"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise TrtgenError(f"clang-format failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+__all__ = ["render_cpp", "format_cpp", "cpp_dims"]
