@@ -6,6 +6,7 @@ calls become one helper function per module class, as in a hand-written tensorrt
 """
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -63,9 +64,13 @@ def _helper_view(helper, builder):
     first = helper.calls[0]
     writer = builder.writers[id(first)]
     body = helper.body
-    params = ["INetworkDefinition& net", "WeightsFile& w"]
+    text = render_body(body, helper.slots)
+    used = {n for n in ("net", "w", "name") if re.search(rf"\b{n}\b", text)}
+    # an unused parameter keeps its place in the signature but loses its name (-Wunused-parameter)
+    params = [f"INetworkDefinition& {'net' if 'net' in used else '/*net*/'}",
+              f"WeightsFile& {'w' if 'w' in used else '/*w*/'}"]
     if first.path:
-        params.append("std::string const& name")
+        params.append(f"std::string const& {'name' if 'name' in used else '/*name*/'}")
     params += [f"ITensor* {name}" for _, name in body.inputs]
     params += signature_params(helper)
     results = [writer.scope[tid] for tid in body.outputs]
@@ -78,8 +83,8 @@ def _helper_view(helper, builder):
         params=params,
         returns=returns,
         result=result,
-        body=render_body(body, helper.slots),
-        doc=f"{doc}; {len(helper.calls)} call{'s' if len(helper.calls) != 1 else ''} here",
+        body=text,
+        doc=f"{doc}; this helper builds {len(helper.calls)} of them",
     )
 
 

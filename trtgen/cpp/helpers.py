@@ -37,11 +37,13 @@ class HelperBuilder:
         self.bodies = {}  # Call -> Body (with CallRefs)
         self.writers = {}
         self.uses = _uses(recording)
+        self.function_stems = set()
         self.used_keys = set()
 
     # ------------------------------------------------------------------ pass 1: bodies
     def write(self, call):
         writer = BodyWriter(self.rec, call, self.weights, self.is_user_class, self.write, self.used_keys)
+        writer.names.taken |= self.function_stems  # a local variable never hides a helper
         self.writers[id(call)] = writer
         body = writer.write()
         body.outputs = self._outputs(call, writer)
@@ -64,9 +66,10 @@ class HelperBuilder:
 
     # ------------------------------------------------------------------ pass 2: helpers
     def build(self, top):
-        self.write(top)
         calls = []
         _collect(top, self.is_user_class, calls)
+        self.function_stems = {snake(call.cls.__name__) for call in calls}
+        self.write(top)
         heights = {}
         for call in reversed(calls):  # children come after parents in `calls`
             body = self.bodies[id(call)]
@@ -77,7 +80,8 @@ class HelperBuilder:
         class_height = {cls: max(heights[id(c)] for c in cs) for cls, cs in by_class.items()}
         self.helper_of_call = {}
         helpers = []
-        names = Names({"build_network", "named", "dims", "perm", "no_weights", "main"})
+        local = set().union(*(w.names.taken for w in self.writers.values())) - self.function_stems
+        names = Names({"build_network", "expected_weights", "named", "rename", "dims", "perm", "no_weights", "main"} | local)
         for cls in sorted(by_class, key=lambda c: (class_height[c], calls.index(by_class[c][0]))):
             for call in by_class[cls]:
                 self._expand(self.bodies[id(call)])

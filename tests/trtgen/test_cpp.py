@@ -1,0 +1,171 @@
+"""`trtgen MODEL.py --lang python,cpp`: network.cpp is the network.py network, layer by layer.
+
+The equivalence tests compile the generated builder against real TensorRT-RTX headers, link
+libtensorrt_rtx from its wheel, build an engine on the CPU and compare `build_engine --describe`
+with the description of the network network.py builds (types, names, inputs, output shapes and
+dtypes, every emitted attribute, weight checksums). Without headers they skip (cpp_helpers).
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import EXAMPLES, REPO, run_trtgen
+from cpp_helpers import compile_builder, run_builder
+from trtgen.cpp.describe import describe_network
+from trtgen.cpp.emit import clang_format_path
+from trtgen.netfile import build_from_output
+
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import corpus  # noqa: E402
+
+MODELS = {
+    "resnet18": lambda tmp: os.path.join(EXAMPLES, "resnet18.py"),
+    "bert_encoder": lambda tmp: os.path.join(EXAMPLES, "bert_encoder.py"),
+    "mobilenet_v2": lambda tmp: corpus.model_file("mobilenet_v2", str(tmp)),
+    "vit_b_16": lambda tmp: corpus.model_file("vit_b_16", str(tmp)),
+}
+
+
+def generate(tmp_path, model, out_name="out"):
+    out = tmp_path / out_name
+    result = run_trtgen(model, "-o", out, "--lang", "python,cpp")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def resnet18(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cpp_resnet18")
+    return generate(tmp, MODELS["resnet18"](tmp))
+
+
+@pytest.fixture(scope="module")
+def resnet18_builder(resnet18, tmp_path_factory):
+    return compile_builder(resnet18, tmp_path_factory.mktemp("build"))
+
+
+def test_outputs_and_one_helper_per_class(resnet18):
+    names = sorted(os.listdir(resnet18))
+    for expected in ("network.py", "network.cpp", "CMakeLists.txt", "trtgen_safetensors.h", "trtgen_builder.h",
+                     "trtgen_describe.h", "trtgen_main.h", ".clang-format", "weights.safetensors"):
+        assert expected in names
+    source = (resnet18 / "network.cpp").read_text()
+    # BasicBlock without and with downsample (structurally different), called 8 times in all
+    assert source.count("ITensor* basic_block(") == 1
+    assert source.count("ITensor* basic_block_with_downsample(") == 1
+    calls = source.count("= basic_block(") + source.count("= basic_block_with_downsample(")
+    assert calls == 8
+    assert 'w.get(name + ".conv1.weight")' in source  # weights by state_dict key
+    assert "#include <torch" not in source
+
+
+def test_cpp_is_deterministic_and_clang_formatted(resnet18, tmp_path):
+    again = generate(tmp_path, MODELS["resnet18"](tmp_path), "again")
+    for name in ("network.cpp", "CMakeLists.txt", "trtgen_describe.h"):
+        assert (again / name).read_bytes() == (resnet18 / name).read_bytes(), name
+    style = os.path.join(REPO, ".clang-format")
+    result = subprocess.run(
+        [clang_format_path(), f"--style=file:{style}", "--dry-run", "--Werror", str(resnet18 / "network.cpp")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[:2000]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_cpp_network_matches_python_layer_by_layer(tmp_path, name):
+    out = generate(tmp_path, MODELS[name](tmp_path))
+    exe, lib = compile_builder(out, tmp_path / "build")
+    engine, description = tmp_path / "model.engine", tmp_path / "network.json"
+    result = run_builder(exe, lib, "--weights", out / "weights.safetensors", "--engine", engine,
+                         "--describe", description)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert engine.stat().st_size > 0
+    cpp = json.loads(description.read_text())
+    _, network = build_from_output(str(out))
+    python = describe_network(network)
+    assert cpp["inputs"] == python["inputs"]
+    assert cpp["outputs"] == python["outputs"]
+    assert len(cpp["layers"]) == len(python["layers"])
+    for index, (c, p) in enumerate(zip(cpp["layers"], python["layers"])):
+        assert c == p, f"layer {index} differs:\nC++:    {c}\nPython: {p}"
+
+
+# --------------------------------------------------------------------------- bad weights
+def _corrupt(path, how):
+    data = bytearray(path.read_bytes())
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + length])
+    if how == "truncated":
+        return bytes(data[: len(data) - 1000])
+    if how == "bad_json":
+        data[8] = ord("[")
+        return bytes(data)
+    if how == "huge_header":
+        return struct.pack("<Q", 1 << 40) + bytes(data[8:])
+    key = "conv1.weight"
+    if how == "missing_key":
+        header["renamed.weight"] = header.pop(key)
+    elif how == "wrong_shape":
+        header[key]["shape"] = [32, 6, 7, 7]
+    elif how == "wrong_dtype":
+        header[key]["dtype"] = "I32"
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text + bytes(data[8 + length :])
+
+
+@pytest.mark.parametrize(
+    "how, message",
+    [
+        ("missing_key", "no tensor named 'conv1.weight'"),
+        ("wrong_shape", "weight 'conv1.weight' is F32 [32, 6, 7, 7], the network expects F32 [64, 3, 7, 7]"),
+        ("wrong_dtype", "weight 'conv1.weight' is I32"),
+        ("truncated", "truncated or corrupt"),
+        ("bad_json", "bad header JSON at byte 8"),
+        ("huge_header", "truncated"),
+    ],
+)
+def test_bad_weights_fail_clearly_without_an_engine(resnet18, resnet18_builder, tmp_path, how, message):
+    exe, lib = resnet18_builder
+    weights = tmp_path / "weights.safetensors"
+    weights.write_bytes(_corrupt(resnet18 / "weights.safetensors", how))
+    engine = tmp_path / "model.engine"
+    result = run_builder(exe, lib, "--weights", weights, "--engine", engine)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    assert not engine.exists() and not (tmp_path / "model.engine.partial").exists()
+
+
+def test_bad_lang_is_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    result = run_trtgen(os.path.join(EXAMPLES, "resnet18.py"), "-o", out, "--lang", "rust")
+    assert result.returncode == 2
+    assert "--lang 'rust': choose from python, cpp" in result.stderr
+    assert not out.exists()
+
+
+def test_cpp_only_output_has_no_network_py(tmp_path):
+    out = tmp_path / "out"
+    result = run_trtgen(os.path.join(EXAMPLES, "resnet18.py"), "-o", out, "--lang", "cpp")
+    assert result.returncode == 0, result.stderr
+    assert (out / "network.cpp").exists() and not (out / "network.py").exists()
+    assert "network.cpp" in (out / "README.md").read_text()
+
+
+def test_run_flag_needs_a_gpu(resnet18, resnet18_builder, tmp_path):
+    from layers.runtime import gpu_unavailable_reason
+
+    reason = gpu_unavailable_reason()
+    if reason:
+        pytest.skip(f"--run executes the engine: {reason}")
+    exe, lib = resnet18_builder
+    result = run_builder(exe, lib, "--weights", resnet18 / "weights.safetensors", "--engine",
+                         tmp_path / "m.engine", "--run")
+    assert result.returncode == 0, result.stderr
+    assert "latency:" in result.stdout
