@@ -56,13 +56,19 @@ def test_outputs_and_one_helper_per_class(resnet18):
                      "trtgen_describe.h", "trtgen_main.h", ".clang-format", "weights.safetensors"):
         assert expected in names
     source = (resnet18 / "network.cpp").read_text()
-    # BasicBlock without and with downsample (structurally different), called 8 times in all
+    # BasicBlock with and without its optional downsample child: one helper, 8 calls
     assert source.count("ITensor* basic_block(") == 1
-    assert source.count("ITensor* basic_block_with_downsample(") == 1
-    calls = source.count("= basic_block(") + source.count("= basic_block_with_downsample(")
-    assert calls == 8
+    assert source.count("= basic_block(") == 8
+    assert "if (has_downsample)" in source
     assert 'w.get(name + ".conv1.weight")' in source  # weights by state_dict key
     assert "#include <torch" not in source
+
+
+def test_resnet50_has_one_bottleneck_helper_called_16_times(tmp_path):
+    out = generate(tmp_path, corpus.model_file("resnet50", str(tmp_path)))
+    source = (out / "network.cpp").read_text()
+    assert source.count("ITensor* bottleneck(") == 1
+    assert source.count("= bottleneck(") == 16
 
 
 def test_cpp_is_deterministic_and_clang_formatted(resnet18, tmp_path):

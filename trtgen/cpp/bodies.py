@@ -27,10 +27,14 @@ class CppEmitError(Exception):
 class Body:
     """Statements of one call: ``text`` with a HOLE per entry of ``literals``."""
 
-    chunks: list = field(default_factory=list)  # str | Lit
+    statements: list = field(default_factory=list)  # [tag, chunks]: tag = the child that made it
     inputs: list = field(default_factory=list)  # (tensor id, parameter name)
     outputs: list = field(default_factory=list)  # tensor ids, return order
     children: list = field(default_factory=list)  # nested user calls, in order
+
+    @property
+    def chunks(self):
+        return [c for _, chunks in self.statements for c in chunks]
 
     @property
     def text(self):
@@ -64,7 +68,7 @@ class Names:
 def relative(text, path):
     """``(True, suffix)`` when ``text`` is ``path`` + ``.x`` / ``/x`` (or ``path``), else absolute."""
     if path and (text == path or text.startswith(path + ".") or text.startswith(path + "/")):
-        return (True, text[len(path):])
+        return (True, text[len(path) :])
     return (False, text)
 
 
@@ -90,10 +94,18 @@ class BodyWriter:
         self.names = Names({"net", "w", "name"})
         self.scope = {}  # tensor id -> C++ pointer expression
         self.produced = set()
+        self.open = None  # statement being written
+        self.tag = None  # first path component (below this call) of what is being written
 
     # ------------------------------------------------------------------ output
     def emit(self, *chunks):
-        self.body.chunks.extend(chunks)
+        for chunk in chunks:
+            if self.open is None:
+                self.open = [self.tag, []]
+                self.body.statements.append(self.open)
+            self.open[1].append(chunk)
+            if isinstance(chunk, CallRef) or isinstance(chunk, str) and chunk.endswith("\n"):
+                self.open = None
 
     def ptr(self, tid):
         if tid not in self.scope:
@@ -123,16 +135,25 @@ class BodyWriter:
         own_layers = {e[1] for e in events if e[0] == "layer"}
         # a layer's output renamed in this same body gets its final name where it is created
         self.folded = {
-            e[1][0]: e[2] for p, e in enumerate(events)
-            if e[0] == "rename" and last_rename[e[1]] == p and e[1][0] in own_layers and e[1][1] == 0
+            e[1][0]: e[2]
+            for p, e in enumerate(events)
+            if e[0] == "rename"
+            and last_rename[e[1]] == p
+            and e[1][0] in own_layers
+            and e[1][1] == 0
         }
         for position, event in enumerate(events):
             kind = event[0]
+            self.tag = self._tag(event)
             if kind == "layer":
                 self.layer(event[1])
             elif kind == "call":
                 self.user_call(event[1])
-            elif kind == "rename" and last_rename[event[1]] == position and event[1][0] not in self.folded:
+            elif (
+                kind == "rename"
+                and last_rename[event[1]] == position
+                and event[1][0] not in self.folded
+            ):
                 self.rename(event[1], event[2])
         if top:
             for tid, _ in self.rec.outputs:
@@ -149,6 +170,18 @@ class BodyWriter:
                 f"{cpp_dims(tensor.shape)});\n"
             )
             self.scope[("input", tensor.name)] = var
+
+    def _tag(self, event):
+        if event[0] == "layer":
+            name = self.rec.layers[event[1]].name
+        elif event[0] == "call":
+            name = event[1].path
+        else:
+            return None
+        rel = relative(name, self.path)
+        if not rel[0] or not rel[1].startswith("."):
+            return None
+        return re.split(r"[./]", rel[1][1:])[0]
 
     def _flatten(self, call):
         for event in call.events:
@@ -175,7 +208,14 @@ class BodyWriter:
         output_name = []
         if index in self.folded:
             output_name = [", ", Lit("name", relative(self.folded[index], self.path))]
-        self.emit(f"auto* {var} = named(", *expr, ", ", Lit("name", relative(layer.name, self.path)), *output_name, ");\n")
+        self.emit(
+            f"auto* {var} = named(",
+            *expr,
+            ", ",
+            Lit("name", relative(layer.name, self.path)),
+            *output_name,
+            ");\n",
+        )
         self._setters(spec, layer, var)
         created = spec.created_inputs if spec.created_inputs is not None else len(ins)
         for i in range(created, len(ins)):
@@ -186,7 +226,11 @@ class BodyWriter:
             expected = layer.name if j == 0 else f"{layer.name}:{j}"
             actual = self.rec.creation_names.get(tid, expected)
             if actual != expected:
-                self.emit(f"rename({var}->getOutput({j}), ", Lit("name", relative(actual, self.path)), ");\n")
+                self.emit(
+                    f"rename({var}->getOutput({j}), ",
+                    Lit("name", relative(actual, self.path)),
+                    ");\n",
+                )
             self.scope[tid] = f"{var}->getOutput({j})"
             self.produced.add(tid)
 
@@ -206,18 +250,39 @@ class BodyWriter:
         raise TypeError(part)
 
     def _setters(self, spec, layer, var):
+        if spec.sizing is not None:
+            for chunk in spec.sizing(layer, var):
+                self.emit(
+                    Lit(chunk.kind, chunk.value, f"{var}_{chunk.hint}")
+                    if isinstance(chunk, Lit)
+                    else chunk
+                )
         defaults = defaults_of(spec, layer)
         skip = spec.skip(layer) if spec.skip else ()
+        values = {attr.py: getattr(layer, attr.py) for attr in spec.attrs if attr.py not in skip}
+        symmetric = "pre_padding" in spec.explicit and _same(
+            values["pre_padding"], values["post_padding"]
+        )
         for attr in spec.attrs:
             if attr.py in skip:
                 continue
-            value = getattr(layer, attr.py)
+            value = values[attr.py]
             default = defaults[attr.py]
-            if default is not UNSET and _same(value, default):
+            if symmetric and attr.py in ("pre_padding", "post_padding"):
+                if attr.py == "pre_padding":  # one setPaddingNd for equal pre / post padding
+                    self.emit(
+                        f"{var}->setPaddingNd(",
+                        Lit("dims", _plain(value), f"{var}_padding"),
+                        ");\n",
+                    )
+                continue
+            if attr.py not in spec.explicit and default is not UNSET and _same(value, default):
                 continue
             if value is None:
                 continue
-            self.emit(f"{var}->set{attr.cpp}(", Lit(attr.kind, _plain(value), f"{var}_{attr.py}"), ");\n")
+            self.emit(
+                f"{var}->set{attr.cpp}(", Lit(attr.kind, _plain(value), f"{var}_{attr.py}"), ");\n"
+            )
 
     # ------------------------------------------------------------------ weights
     def _weights(self, role, layer, var, pre):
@@ -244,7 +309,13 @@ class BodyWriter:
         prefix = _common_prefix(keys)
         if prefix is not None and all(k is None or k in self.weights for k in keys):
             self.used_keys.update(k for k in keys if k)
-            return [f"w.batch_norm_{role}(", Lit("name", relative(prefix, self.path)), ", ", Lit("double", eps), ")"]
+            return [
+                f"w.batch_norm_{role}(",
+                Lit("name", relative(prefix, self.path)),
+                ", ",
+                Lit("double", eps),
+                ")",
+            ]
         raise CppEmitError(
             f"batch norm over {[k for k in keys if k]}: C++ output folds batch norm only for "
             "running_mean/running_var/weight/bias of one module"
@@ -358,7 +429,9 @@ def _c_array(array):
     if dtype == np.bool_:
         return "bool", ", ".join("true" if v else "false" for v in flat)
     if dtype == np.int64:
-        return "int64_t", ", ".join(f"{int(v)}LL" if abs(int(v)) > 2**31 - 1 else str(int(v)) for v in flat)
+        return "int64_t", ", ".join(
+            f"{int(v)}LL" if abs(int(v)) > 2**31 - 1 else str(int(v)) for v in flat
+        )
     if dtype in _C_TYPES:
         return _C_TYPES[dtype], ", ".join(str(int(v)) for v in flat)
     raise CppEmitError(f"C++ output cannot embed {dtype} constants")

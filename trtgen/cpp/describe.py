@@ -34,7 +34,9 @@ def checksum(array):
     with np.errstate(over="ignore"):
         for start in range(0, data.size, chunk):
             part = data[start : start + chunk].astype(np.uint64)
-            weights = np.arange(start, start + part.size, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+            weights = np.arange(start, start + part.size, dtype=np.uint64) * np.uint64(
+                2
+            ) + np.uint64(1)
             total = total + np.sum(part * weights, dtype=np.uint64)
     return f"{int(total):016x}"
 
@@ -61,7 +63,11 @@ def _value(kind, value):
 
 
 def _tensor(tensor):
-    return {"name": tensor.name, "dtype": int(tensor.dtype), "shape": [int(d) for d in tensor.shape]}
+    return {
+        "name": tensor.name,
+        "dtype": int(tensor.dtype),
+        "shape": [int(d) for d in tensor.shape],
+    }
 
 
 def _weights(array):
@@ -78,7 +84,10 @@ def describe_layer(layer):
     entry = {
         "name": layer.name,
         "type": int(kind),
-        "inputs": [None if layer.get_input(i) is None else layer.get_input(i).name for i in range(layer.num_inputs)],
+        "inputs": [
+            None if layer.get_input(i) is None else layer.get_input(i).name
+            for i in range(layer.num_inputs)
+        ],
         "outputs": [_tensor(layer.get_output(i)) for i in range(layer.num_outputs)],
         "attrs": {},
         "weights": {},

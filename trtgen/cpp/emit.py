@@ -25,7 +25,9 @@ SUPPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"
 SUPPORT_FILES = ("trtgen_builder.h", "trtgen_main.h", "trtgen_run.h", "trtgen_safetensors.h")
 
 
-def render_cpp(network_py, weights, title, source, template_dir=None, namespace_name="trtgen_generated_network"):
+def render_cpp(
+    network_py, weights, title, source, template_dir=None, namespace_name="trtgen_generated_network"
+):
     """``{file name: text}`` of the C++ builder equivalent to ``network_py``."""
     try:
         rec = record(network_py, weights)
@@ -42,7 +44,9 @@ def render_cpp(network_py, weights, title, source, template_dir=None, namespace_
         build_body=render_body(top_body),
         expected=_expected(weights, builder.used_keys),
     )
-    cmake = env.get_template("CMakeLists.txt.j2").render(title=title, version=__version__, project=snake(title))
+    cmake = env.get_template("CMakeLists.txt.j2").render(
+        title=title, version=__version__, project=snake(title)
+    )
     files = {
         "network.cpp": format_cpp(network_cpp),
         "CMakeLists.txt": cmake,
@@ -61,14 +65,16 @@ def _user_class_test():
 
 
 def _helper_view(helper, builder):
-    first = helper.calls[0]
+    first = helper.result_call
     writer = builder.writers[id(first)]
     body = helper.body
     text = render_body(body, helper.slots)
     used = {n for n in ("net", "w", "name") if re.search(rf"\b{n}\b", text)}
     # an unused parameter keeps its place in the signature but loses its name (-Wunused-parameter)
-    params = [f"INetworkDefinition& {'net' if 'net' in used else '/*net*/'}",
-              f"WeightsFile& {'w' if 'w' in used else '/*w*/'}"]
+    params = [
+        f"INetworkDefinition& {'net' if 'net' in used else '/*net*/'}",
+        f"WeightsFile& {'w' if 'w' in used else '/*w*/'}",
+    ]
     if first.path:
         params.append(f"std::string const& {'name' if 'name' in used else '/*name*/'}")
     params += [f"ITensor* {name}" for _, name in body.inputs]
@@ -105,7 +111,9 @@ def _read(path):
 def clang_format_path():
     found = shutil.which("clang-format")
     if found is None:
-        raise TrtgenError("clang-format is not installed; `pip install clang-format` (trtgen formats its C++ with it)")
+        raise TrtgenError(
+            "clang-format is not installed; `pip install clang-format` (trtgen formats its C++ with it)"
+        )
     return found
 
 

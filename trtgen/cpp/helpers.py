@@ -7,6 +7,7 @@ calls (channel counts, strides, shapes) become parameters, named after what they
 import re
 from dataclasses import dataclass, field
 
+from . import optional_child
 from .bodies import HOLE, BodyWriter, CallRef, Names
 from .literals import param_type, render_literal
 from .specs import Lit
@@ -18,7 +19,7 @@ class Helper:
     cls: type
     calls: list
     body: object  # Body of the first call (its text is shared by all)
-    params: list  # (parameter name, kind, example value) for hoisted literals
+    params: list  # (parameter name, kind, example value, per-call values) for hoisted literals
     slots: list  # per literal position: parameter name or None (inlined)
     per_call: dict = field(default_factory=dict)  # Call -> [Lit] arguments
 
@@ -42,7 +43,9 @@ class HelperBuilder:
 
     # ------------------------------------------------------------------ pass 1: bodies
     def write(self, call):
-        writer = BodyWriter(self.rec, call, self.weights, self.is_user_class, self.write, self.used_keys)
+        writer = BodyWriter(
+            self.rec, call, self.weights, self.is_user_class, self.write, self.used_keys
+        )
         writer.names.taken |= self.function_stems  # a local variable never hides a helper
         self.writers[id(call)] = writer
         body = writer.write()
@@ -81,7 +84,19 @@ class HelperBuilder:
         self.helper_of_call = {}
         helpers = []
         local = set().union(*(w.names.taken for w in self.writers.values())) - self.function_stems
-        names = Names({"build_network", "expected_weights", "named", "rename", "dims", "perm", "no_weights", "main"} | local)
+        names = Names(
+            {
+                "build_network",
+                "expected_weights",
+                "named",
+                "rename",
+                "dims",
+                "perm",
+                "no_weights",
+                "main",
+            }
+            | local
+        )
         for cls in sorted(by_class, key=lambda c: (class_height[c], calls.index(by_class[c][0]))):
             for call in by_class[cls]:
                 self._expand(self.bodies[id(call)])
@@ -91,14 +106,15 @@ class HelperBuilder:
         return helpers, top_body, self.writers[id(top)]
 
     def _expand(self, body):
-        chunks = []
-        for chunk in body.chunks:
-            if isinstance(chunk, CallRef):
-                function, args = self.helper_of_call[id(chunk.call)]
-                chunks.extend(chunk.chunks(function, args))
-            else:
-                chunks.append(chunk)
-        body.chunks = chunks
+        for statement in body.statements:
+            chunks = []
+            for chunk in statement[1]:
+                if isinstance(chunk, CallRef):
+                    function, args = self.helper_of_call[id(chunk.call)]
+                    chunks.extend(chunk.chunks(function, args))
+                else:
+                    chunks.append(chunk)
+            statement[1] = chunks
 
     def _group(self, cls, calls, names):
         variants = {}
@@ -106,40 +122,80 @@ class HelperBuilder:
             body = self.bodies[id(call)]
             key = (body.text, tuple((lit.kind, _enum_type(lit)) for lit in body.literals))
             variants.setdefault(key, []).append(call)
-        helpers = []
+        groups = list(variants.values())
         base = snake(cls.__name__)
+        if len(groups) == 2:
+            merged = self._merged(cls, groups, names.fresh(base))
+            if merged is not None:
+                return [merged]
+        helpers = []
         first_children = None
-        for group in variants.values():
+        for group in groups:
             children = _child_names(group[0], self.rec)
             if first_children is None:
                 first_children, stem = children, base
             else:
                 extra = sorted(children - first_children)
                 stem = f"{base}_with_{'_'.join(extra)}" if extra else f"{base}_variant"
-            helpers.append(self._helper(names.fresh(stem), cls, group))
+            bodies = [self.bodies[id(c)] for c in group]
+            rows = [[lit.value for lit in b.literals] for b in bodies]
+            helpers.append(self._helper(names.fresh(stem), cls, group, bodies[0], rows))
         return helpers
 
-    def _helper(self, function, cls, calls):
-        bodies = [self.bodies[id(c)] for c in calls]
-        columns = list(zip(*(b.literals for b in bodies))) if bodies[0].literals else []
-        params, slots, by_values = [], [], {}
-        taken = Names({"net", "w", "name"} | {p for _, p in bodies[0].inputs})
-        for column in columns:
-            values = tuple(_key(lit.value) for lit in column)
-            if len(set(values)) == 1:
+    def _merged(self, cls, groups, function):
+        small, large = sorted(groups, key=lambda g: len(self.bodies[id(g[0])].statements))
+        merged = optional_child.merge(
+            (small, [self.bodies[id(c)] for c in small]),
+            (large, [self.bodies[id(c)] for c in large]),
+        )
+        if merged is None:
+            return None
+        calls = small + large  # the order of merged.values
+        helper = self._helper(
+            function, cls, calls, merged.body, merged.values, (merged.flag, merged.present)
+        )
+        helper.result_call = large[0]
+        return helper
+
+    def _helper(self, function, cls, calls, body, rows, flag=None):
+        """A helper for ``calls`` sharing ``body``; ``rows``: each call's literal values (None:
+        the call does not reach that literal). Differing literals become parameters."""
+        lits = body.literals
+        params, slots = [], []
+        taken = Names(
+            {"net", "w", "name"} | {p for _, p in body.inputs} | set(re.findall(r"\w+", body.text))
+        )
+        for k, lit in enumerate(lits):
+            column = [row[k] for row in rows]
+            known = {_key(v) for v in column if v is not None}
+            if len(known) == 1:
                 slots.append(None)
                 continue
-            if values not in by_values:
-                lit = column[0]
-                pname = taken.fresh(lit.hint or f"value_{len(params)}")
-                by_values[values] = pname
-                params.append((pname, lit.kind, lit.value, column))
-            slots.append(by_values[values])
-        helper = Helper(function, cls, calls, bodies[0], params, slots)
+            shared = next((p for p in params if p[1] == lit.kind and _agrees(p[3], column)), None)
+            if shared is None:
+                filled = [
+                    v if v is not None else next(x for x in column if x is not None) for v in column
+                ]
+                shared = (
+                    taken.fresh(lit.hint or f"value_{len(params)}"),
+                    lit.kind,
+                    lit.value,
+                    filled,
+                )
+                params.append(shared)
+            slots.append(shared[0])
+        if flag is not None:
+            params.append((flag[0], "bool", True, list(flag[1])))
+        helper = Helper(function, cls, calls, body, params, slots)
+        helper.result_call = calls[0]
         for k, call in enumerate(calls):
-            args = [Lit(column[k].kind, column[k].value, pname) for pname, _, _, column in params]
+            args = [Lit(kind, values[k], pname) for pname, kind, _, values in params]
             self.helper_of_call[id(call)] = (function, args)
         return helper
+
+
+def _agrees(values, column):
+    return all(c is None or _key(v) == _key(c) for v, c in zip(values, column))
 
 
 def render_body(body, slots=None):

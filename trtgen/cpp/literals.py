@@ -49,7 +49,9 @@ def cpp_float(value):
 def cpp_double(value):
     value = float(value)
     if math.isinf(value) or math.isnan(value):
-        return "std::numeric_limits<double>::" + ("quiet_NaN()" if math.isnan(value) else "infinity()")
+        return "std::numeric_limits<double>::" + (
+            "quiet_NaN()" if math.isnan(value) else "infinity()"
+        )
     return repr(value)
 
 

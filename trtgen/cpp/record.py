@@ -23,7 +23,9 @@ class Call:
     arg_names: dict  # tensor id -> forward parameter name
     start: int
     end: int = -1
-    events: list = field(default_factory=list)  # ("layer", i) | ("call", Call) | ("rename", tid, name)
+    events: list = field(
+        default_factory=list
+    )  # ("layer", i) | ("call", Call) | ("rename", tid, name)
     parent: "Call" = None
 
 
@@ -110,8 +112,13 @@ def _assemble(builder, network, journal, sources):
     top.end = network.num_layers
 
     inputs = [network.get_input(i).name for i in range(network.num_inputs)]
-    outputs = [(tensor_ids[network.get_output(i).name], network.get_output(i).name) for i in range(network.num_outputs)]
-    return Recording(builder, network, all_layers, top, inputs, outputs, sources, creation_names, tensor_ids)
+    outputs = [
+        (tensor_ids[network.get_output(i).name], network.get_output(i).name)
+        for i in range(network.num_outputs)
+    ]
+    return Recording(
+        builder, network, all_layers, top, inputs, outputs, sources, creation_names, tensor_ids
+    )
 
 
 def input_ids(layer, tensor_ids):

@@ -60,6 +60,10 @@ class Spec:
     weights: tuple = ()  # weight roles, for --describe
     defaults: object = None  # layer -> {py: default} for defaults that depend on the layer
     skip: object = field(default=None)  # layer -> names of attrs not to emit / describe
+    # set even at their default, as hand-written TensorRT does: instances of a module that
+    # differ only in stride or padding then share a helper (the value becomes a parameter)
+    explicit: tuple = ()
+    sizing: object = None  # (layer, var) -> C++ statements setting what no Attr covers
 
 
 def _rank(layer):
@@ -157,6 +161,7 @@ SPECS = {
         _CONV_ATTRS,
         ("kernel", "bias"),
         _conv_defaults,
+        explicit=("stride_nd", "pre_padding", "post_padding"),
     ),
     trt.LayerType.DECONVOLUTION: Spec(
         "IDeconvolutionLayer",
@@ -165,6 +170,7 @@ SPECS = {
         _CONV_ATTRS,
         ("kernel", "bias"),
         _conv_defaults,
+        explicit=("stride_nd", "pre_padding", "post_padding"),
     ),
     trt.LayerType.ACTIVATION: Spec(
         "IActivationLayer",
@@ -175,7 +181,9 @@ SPECS = {
     ),
     trt.LayerType.POOLING: Spec(
         "IPoolingLayer",
-        lambda l: _call("addPoolingNd", In(0), Lit("enum", l.type), Lit("dims", tuple(l.window_size_nd))),
+        lambda l: _call(
+            "addPoolingNd", In(0), Lit("enum", l.type), Lit("dims", tuple(l.window_size_nd))
+        ),
         1,
         (
             Attr("stride_nd", "StrideNd", "dims"),
@@ -191,11 +199,18 @@ SPECS = {
             ),
         ),
         defaults=_pool_defaults,
+        explicit=("stride_nd", "pre_padding", "post_padding"),
     ),
     trt.LayerType.SCALE: Spec(
         "IScaleLayer",
         lambda l: _call(
-            "addScaleNd", In(0), Lit("enum", l.mode), Wt("shift"), Wt("scale"), Wt("power"), Lit("int", l.channel_axis)
+            "addScaleNd",
+            In(0),
+            Lit("enum", l.mode),
+            Wt("shift"),
+            Wt("scale"),
+            Wt("power"),
+            Lit("int", l.channel_axis),
         ),
         1,
         (),
@@ -236,13 +251,20 @@ SPECS = {
     ),
     trt.LayerType.REDUCE: Spec(
         "IReduceLayer",
-        lambda l: _call("addReduce", In(0), Lit("enum", l.op), Lit("axes", l.axes), Lit("bool", l.keep_dims)),
+        lambda l: _call(
+            "addReduce", In(0), Lit("enum", l.op), Lit("axes", l.axes), Lit("bool", l.keep_dims)
+        ),
         1,
     ),
     trt.LayerType.TOPK: Spec(
         "ITopKLayer",
         lambda l: _call(
-            "addTopK", In(0), Lit("enum", l.op), Lit("int", l.k), Lit("axes", l.axes), Lit("enum", l.indices_type)
+            "addTopK",
+            In(0),
+            Lit("enum", l.op),
+            Lit("int", l.k),
+            Lit("axes", l.axes),
+            Lit("enum", l.indices_type),
         ),
         1,
     ),
@@ -250,7 +272,10 @@ SPECS = {
         "IGatherLayer",
         lambda l: _call("addGatherV2", In(0), In(1), Lit("enum", l.mode)),
         2,
-        (Attr("axis", "GatherAxis", "int", 0), Attr("num_elementwise_dims", "NbElementWiseDims", "int", 0)),
+        (
+            Attr("axis", "GatherAxis", "int", 0),
+            Attr("num_elementwise_dims", "NbElementWiseDims", "int", 0),
+        ),
     ),
     trt.LayerType.MATRIX_MULTIPLY: Spec(
         "IMatrixMultiplyLayer",
@@ -273,7 +298,11 @@ SPECS = {
     trt.LayerType.SLICE: Spec(
         "ISliceLayer",
         lambda l: _call(
-            "addSlice", In(0), Lit("dims", _dims(l.start)), Lit("dims", _dims(l.shape)), Lit("dims", _dims(l.stride))
+            "addSlice",
+            In(0),
+            Lit("dims", _dims(l.start)),
+            Lit("dims", _dims(l.shape)),
+            Lit("dims", _dims(l.stride)),
         ),
         1,
         (Attr("mode", "Mode", "enum", trt.SampleMode.STRICT_BOUNDS),),
@@ -286,7 +315,8 @@ SPECS = {
         "IResizeLayer",
         lambda l: _call("addResize", In(0)),
         1,
-        (
+        sizing=lambda l, var: _resize_sizing(l, var),
+        attrs=(
             Attr("resize_mode", "ResizeMode", "enum", trt.InterpolationMode.NEAREST),
             Attr(
                 "coordinate_transformation",
@@ -294,22 +324,36 @@ SPECS = {
                 "enum",
                 trt.ResizeCoordinateTransformation.ASYMMETRIC,
             ),
-            Attr("selector_for_single_pixel", "SelectorForSinglePixel", "enum", trt.ResizeSelector.FORMULA),
+            Attr(
+                "selector_for_single_pixel",
+                "SelectorForSinglePixel",
+                "enum",
+                trt.ResizeSelector.FORMULA,
+            ),
             Attr("nearest_rounding", "NearestRounding", "enum", trt.ResizeRoundMode.FLOOR),
             Attr("cubic_coeff", "CubicCoeff", "float", -0.75),
             Attr("exclude_outside", "ExcludeOutside", "bool", False),
         ),
     ),
-    trt.LayerType.SELECT: Spec("ISelectLayer", lambda l: _call("addSelect", In(0), In(1), In(2)), 3),
+    trt.LayerType.SELECT: Spec(
+        "ISelectLayer", lambda l: _call("addSelect", In(0), In(1), In(2)), 3
+    ),
     trt.LayerType.FILL: Spec(
         "IFillLayer",
-        lambda l: _call("addFill", Lit("dims", _dims(l.shape)), Lit("enum", l.operation), Lit("enum", l.to_type)),
+        lambda l: _call(
+            "addFill", Lit("dims", _dims(l.shape)), Lit("enum", l.operation), Lit("enum", l.to_type)
+        ),
         0,
         (Attr("alpha", "Alpha", "double", 0.0), Attr("beta", "Beta", "double", 0.0)),
     ),
     trt.LayerType.PADDING: Spec(
         "IPaddingLayer",
-        lambda l: _call("addPaddingNd", In(0), Lit("dims", tuple(l.pre_padding_nd)), Lit("dims", tuple(l.post_padding_nd))),
+        lambda l: _call(
+            "addPaddingNd",
+            In(0),
+            Lit("dims", tuple(l.pre_padding_nd)),
+            Lit("dims", tuple(l.post_padding_nd)),
+        ),
         1,
     ),
     trt.LayerType.SCATTER: Spec(
@@ -346,7 +390,12 @@ SPECS = {
         lambda l: _call("addNMS", In(0), In(1), In(2), Lit("enum", l.indices_type)),
         3,
         (
-            Attr("bounding_box_format", "BoundingBoxFormat", "enum", trt.BoundingBoxFormat.CORNER_PAIRS),
+            Attr(
+                "bounding_box_format",
+                "BoundingBoxFormat",
+                "enum",
+                trt.BoundingBoxFormat.CORNER_PAIRS,
+            ),
             Attr("topk_box_limit", "TopKBoxLimit", "int"),
         ),
     ),
@@ -354,30 +403,51 @@ SPECS = {
         "IReverseSequenceLayer",
         lambda l: _call("addReverseSequence", In(0), In(1)),
         2,
-        (Attr("batch_axis", "BatchAxis", "int", 1), Attr("sequence_axis", "SequenceAxis", "int", 0)),
+        (
+            Attr("batch_axis", "BatchAxis", "int", 1),
+            Attr("sequence_axis", "SequenceAxis", "int", 0),
+        ),
     ),
     trt.LayerType.NORMALIZATION: Spec(
         "INormalizationLayer",
         lambda l: _call(
-            "addNormalizationV2" if l.is_v2 else "addNormalization", In(0), In(1), In(2), Lit("axes", l.axes)
+            "addNormalizationV2" if l.is_v2 else "addNormalization",
+            In(0),
+            In(1),
+            In(2),
+            Lit("axes", l.axes),
         ),
         3,
         (Attr("epsilon", "Epsilon", "float", 1e-5), Attr("num_groups", "NbGroups", "int", 1)),
     ),
     trt.LayerType.CUMULATIVE: Spec(
         "ICumulativeLayer",
-        lambda l: _call("addCumulative", In(0), In(1), Lit("enum", l.op), Lit("bool", l.exclusive), Lit("bool", l.reverse)),
+        lambda l: _call(
+            "addCumulative",
+            In(0),
+            In(1),
+            Lit("enum", l.op),
+            Lit("bool", l.exclusive),
+            Lit("bool", l.reverse),
+        ),
         2,
     ),
     trt.LayerType.SQUEEZE: Spec("ISqueezeLayer", lambda l: _call("addSqueeze", In(0), In(1)), 2),
-    trt.LayerType.UNSQUEEZE: Spec("IUnsqueezeLayer", lambda l: _call("addUnsqueeze", In(0), In(1)), 2),
+    trt.LayerType.UNSQUEEZE: Spec(
+        "IUnsqueezeLayer", lambda l: _call("addUnsqueeze", In(0), In(1)), 2
+    ),
     trt.LayerType.ASSERTION: Spec(
         "IAssertionLayer", lambda l: _call("addAssertion", In(0), Lit("str", l.message)), 1
     ),
     trt.LayerType.LRN: Spec(
         "ILRNLayer",
         lambda l: _call(
-            "addLRN", In(0), Lit("int", l.window_size), Lit("float", l.alpha), Lit("float", l.beta), Lit("float", l.k)
+            "addLRN",
+            In(0),
+            Lit("int", l.window_size),
+            Lit("float", l.alpha),
+            Lit("float", l.beta),
+            Lit("float", l.k),
         ),
         1,
     ),
@@ -394,6 +464,21 @@ SPECS = {
         (Attr("axis", "Axis", "int", 0),),
     ),
 }
+
+
+def _resize_sizing(layer, var):
+    """Output size of a RESIZE: scale factors, static dims, or (input 1) a shape tensor."""
+    from .literals import cpp_float
+
+    if layer.scales:
+        values = ", ".join(cpp_float(v) for v in layer.scales)
+        return [
+            f"static float const {var}_scales[] = {{{values}}};\n",
+            f"{var}->setScales({var}_scales, {len(layer.scales)});\n",
+        ]
+    if layer.num_inputs > 1 and layer.get_input(1) is not None:
+        return []
+    return [f"{var}->setOutputDimensions(", Lit("dims", tuple(layer.shape), "size"), ");\n"]
 
 
 def _dims(value):
