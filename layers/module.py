@@ -167,7 +167,7 @@ class Module:
         if not self._path and self._is_root():
             self._assign_names()
         context = current()
-        context.note("enter", self._path, type(self), _argument_names(self.forward, args, kwargs))
+        context.note("enter", self._path, self, _argument_names(self.forward, args, kwargs))
         with name_scope(self._path):
             inputs = {id(t) for t in _tensors(args) + _tensors(list(kwargs.values()))}
             output = self.forward(*args, **kwargs)

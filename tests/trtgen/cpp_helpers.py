@@ -34,7 +34,9 @@ def cuda_include_dir():
         return os.environ["CUDA_INCLUDE_DIR"]
     spec = importlib.util.find_spec("nvidia")
     for root in list(spec.submodule_search_locations) if spec else []:
-        for candidate in sorted(glob.glob(os.path.join(root, "*", "include", "cuda_runtime_api.h"))):
+        for candidate in sorted(
+            glob.glob(os.path.join(root, "*", "include", "cuda_runtime_api.h"))
+        ):
             return os.path.dirname(candidate)
     return None
 
@@ -60,17 +62,32 @@ def compile_builder(out_dir, build_dir):
     """cmake + build OUT's CMakeLists.txt (-O0: these tests check the network, not speed)."""
     include, lib, cuda = require_toolchain()
     configure = subprocess.run(
-        ["cmake", "-S", str(out_dir), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Debug",
-         f"-DTENSORRT_INCLUDE_DIR={include}", f"-DTENSORRT_LIB_DIR={lib}", f"-DCUDA_INCLUDE_DIR={cuda}",
-         "-DCMAKE_CXX_FLAGS=-Werror"],
-        capture_output=True, text=True, timeout=600,
+        [
+            "cmake",
+            "-S",
+            str(out_dir),
+            "-B",
+            str(build_dir),
+            "-DCMAKE_BUILD_TYPE=Debug",
+            f"-DTENSORRT_INCLUDE_DIR={include}",
+            f"-DTENSORRT_LIB_DIR={lib}",
+            f"-DCUDA_INCLUDE_DIR={cuda}",
+            "-DCMAKE_CXX_FLAGS=-Werror",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert configure.returncode == 0, configure.stdout + configure.stderr
-    build = subprocess.run(["cmake", "--build", str(build_dir), "-j2"], capture_output=True, text=True, timeout=1800)
+    build = subprocess.run(
+        ["cmake", "--build", str(build_dir), "-j2"], capture_output=True, text=True, timeout=1800
+    )
     assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-6000:]
     return os.path.join(str(build_dir), "build_engine"), lib
 
 
 def run_builder(exe, lib, *args, cwd=None):
     env = dict(os.environ, LD_LIBRARY_PATH=lib + os.pathsep + os.environ.get("LD_LIBRARY_PATH", ""))
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=1800, env=env, cwd=cwd)
+    return subprocess.run(
+        [exe, *map(str, args)], capture_output=True, text=True, timeout=1800, env=env, cwd=cwd
+    )

@@ -52,8 +52,17 @@ def resnet18_builder(resnet18, tmp_path_factory):
 
 def test_outputs_and_one_helper_per_class(resnet18):
     names = sorted(os.listdir(resnet18))
-    for expected in ("network.py", "network.cpp", "CMakeLists.txt", "trtgen_safetensors.h", "trtgen_builder.h",
-                     "trtgen_describe.h", "trtgen_main.h", ".clang-format", "weights.safetensors"):
+    for expected in (
+        "network.py",
+        "network.cpp",
+        "CMakeLists.txt",
+        "trtgen_safetensors.h",
+        "trtgen_builder.h",
+        "trtgen_describe.h",
+        "trtgen_main.h",
+        ".clang-format",
+        "weights.safetensors",
+    ):
         assert expected in names
     source = (resnet18 / "network.cpp").read_text()
     # BasicBlock with and without its optional downsample child: one helper, 8 calls
@@ -77,8 +86,15 @@ def test_cpp_is_deterministic_and_clang_formatted(resnet18, tmp_path):
         assert (again / name).read_bytes() == (resnet18 / name).read_bytes(), name
     style = os.path.join(REPO, ".clang-format")
     result = subprocess.run(
-        [clang_format_path(), f"--style=file:{style}", "--dry-run", "--Werror", str(resnet18 / "network.cpp")],
-        capture_output=True, text=True,
+        [
+            clang_format_path(),
+            f"--style=file:{style}",
+            "--dry-run",
+            "--Werror",
+            str(resnet18 / "network.cpp"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[:2000]
 
@@ -88,8 +104,16 @@ def test_cpp_network_matches_python_layer_by_layer(tmp_path, name):
     out = generate(tmp_path, MODELS[name](tmp_path))
     exe, lib = compile_builder(out, tmp_path / "build")
     engine, description = tmp_path / "model.engine", tmp_path / "network.json"
-    result = run_builder(exe, lib, "--weights", out / "weights.safetensors", "--engine", engine,
-                         "--describe", description)
+    result = run_builder(
+        exe,
+        lib,
+        "--weights",
+        out / "weights.safetensors",
+        "--engine",
+        engine,
+        "--describe",
+        description,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert engine.stat().st_size > 0
     cpp = json.loads(description.read_text())
@@ -130,14 +154,19 @@ def _corrupt(path, how):
     "how, message",
     [
         ("missing_key", "no tensor named 'conv1.weight'"),
-        ("wrong_shape", "weight 'conv1.weight' is F32 [32, 6, 7, 7], the network expects F32 [64, 3, 7, 7]"),
+        (
+            "wrong_shape",
+            "weight 'conv1.weight' is F32 [32, 6, 7, 7], the network expects F32 [64, 3, 7, 7]",
+        ),
         ("wrong_dtype", "weight 'conv1.weight' is I32"),
         ("truncated", "truncated or corrupt"),
         ("bad_json", "bad header JSON at byte 8"),
         ("huge_header", "truncated"),
     ],
 )
-def test_bad_weights_fail_clearly_without_an_engine(resnet18, resnet18_builder, tmp_path, how, message):
+def test_bad_weights_fail_clearly_without_an_engine(
+    resnet18, resnet18_builder, tmp_path, how, message
+):
     exe, lib = resnet18_builder
     weights = tmp_path / "weights.safetensors"
     weights.write_bytes(_corrupt(resnet18 / "weights.safetensors", how))
@@ -171,7 +200,14 @@ def test_run_flag_needs_a_gpu(resnet18, resnet18_builder, tmp_path):
     if reason:
         pytest.skip(f"--run executes the engine: {reason}")
     exe, lib = resnet18_builder
-    result = run_builder(exe, lib, "--weights", resnet18 / "weights.safetensors", "--engine",
-                         tmp_path / "m.engine", "--run")
+    result = run_builder(
+        exe,
+        lib,
+        "--weights",
+        resnet18 / "weights.safetensors",
+        "--engine",
+        tmp_path / "m.engine",
+        "--run",
+    )
     assert result.returncode == 0, result.stderr
     assert "latency:" in result.stdout

@@ -13,7 +13,7 @@ from cli_helpers import REPO
 from trtgen.cli import main
 
 EXAMPLES = {"resnet18": "examples/resnet18.py", "bert_encoder": "examples/bert_encoder.py"}
-TEXT_FILES = ("network.py", "README.md")
+TEXT_FILES = ("network.py", "README.md", "network.cpp", "CMakeLists.txt", "trtgen_describe.h")
 
 
 def _manifest(path):
@@ -23,11 +23,11 @@ def _manifest(path):
     return manifest
 
 
-def _generate(model, out):
+def _generate(model, out, langs="python"):
     cwd = os.getcwd()
     os.chdir(REPO)  # the manifest records the model path as given, relative to the repo
     try:
-        assert main([model, "-o", str(out)]) == 0
+        assert main([model, "-o", str(out), "--lang", langs]) == 0
     finally:
         os.chdir(cwd)
 
@@ -35,11 +35,15 @@ def _generate(model, out):
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_generated_examples_are_fresh(tmp_path, name):
     checked_in = os.path.join(REPO, "generated", name)
-    _generate(EXAMPLES[name], tmp_path / name)
+    langs = ",".join(_manifest(os.path.join(checked_in, "trtgen.json"))["languages"])
+    _generate(EXAMPLES[name], tmp_path / name, langs)
     for file in TEXT_FILES:
+        if not os.path.exists(os.path.join(checked_in, file)):
+            assert not (tmp_path / name / file).exists(), f"generated/{name}/{file} is missing"
+            continue
         with open(os.path.join(checked_in, file)) as f:
             assert (tmp_path / name / file).read_text() == f.read(), (
-                f"generated/{name}/{file} is stale: run `trtgen {EXAMPLES[name]} --force`"
+                f"generated/{name}/{file} is stale: run `trtgen {EXAMPLES[name]} --lang {langs} --force`"
             )
     assert _manifest(tmp_path / name / "trtgen.json") == _manifest(os.path.join(checked_in, "trtgen.json"))
     weights = os.path.join(checked_in, "weights.safetensors")

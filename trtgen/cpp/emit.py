@@ -41,7 +41,7 @@ def render_cpp(
         version=__version__,
         source=source,
         helpers=[_helper_view(h, builder) for h in helpers],
-        build_body=render_body(top_body),
+        build_body=drop_unused_declarations(render_body(top_body)),
         expected=_expected(weights, builder.used_keys),
     )
     cmake = env.get_template("CMakeLists.txt.j2").render(
@@ -80,6 +80,7 @@ def _helper_view(helper, builder):
     params += [f"ITensor* {name}" for _, name in body.inputs]
     params += signature_params(helper)
     results = [writer.scope[tid] for tid in body.outputs]
+    text = drop_unused_declarations(text, " ".join(results))
     returns = {0: "void", 1: "ITensor*"}.get(len(results), "std::vector<ITensor*>")
     result = results[0] if len(results) == 1 else "{" + ", ".join(results) + "}" if results else ""
     doc = (helper.cls.__doc__ or helper.cls.__name__).strip().splitlines()[0]
@@ -92,6 +93,15 @@ def _helper_view(helper, builder):
         body=text,
         doc=f"{doc}; this helper builds {len(helper.calls)} of them",
     )
+
+
+def drop_unused_declarations(text, keep=""):
+    """``auto* v = named(...)`` → ``named(...)`` when nothing reads ``v`` (-Wunused-variable):
+    the Python network keeps layers whose outputs nothing uses, so the C++ does too."""
+    for name in re.findall(r"auto\* (\w+) =", text):
+        if len(re.findall(rf"\b{name}\b", text + " " + keep)) == 1:
+            text = re.sub(rf"auto\* {name} =\s*", "", text, count=1)
+    return text
 
 
 def _expected(weights, keys):

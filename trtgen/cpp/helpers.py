@@ -176,8 +176,9 @@ class HelperBuilder:
                 filled = [
                     v if v is not None else next(x for x in column if x is not None) for v in column
                 ]
+                name = _constructor_name(calls, column, lit.kind)
                 shared = (
-                    taken.fresh(lit.hint or f"value_{len(params)}"),
+                    taken.fresh(name or lit.hint or f"value_{len(params)}"),
                     lit.kind,
                     lit.value,
                     filled,
@@ -192,6 +193,31 @@ class HelperBuilder:
             args = [Lit(kind, values[k], pname) for pname, kind, _, values in params]
             self.helper_of_call[id(call)] = (function, args)
         return helper
+
+
+def _constructor_name(calls, column, kind):
+    """The constructor parameter of network.py's class that carries this value in every call
+    (``planes`` for a conv's output channels), if there is exactly such a one."""
+    names = list(getattr(calls[0], "init_args", {}))
+    for name in names:
+        if all(
+            v is None or _carries(getattr(c, "init_args", {}).get(name), v, kind)
+            for c, v in zip(calls, column)
+        ):
+            return name
+    return None
+
+
+def _carries(arg, value, kind):
+    if isinstance(arg, bool) or arg is None:
+        return kind == "bool" and arg is value
+    if kind == "int" and isinstance(arg, int):
+        return arg == value
+    if kind == "dims" and isinstance(arg, int):
+        return len(value) > 0 and all(v == arg for v in value)
+    if kind == "dims" and isinstance(arg, tuple):
+        return tuple(arg) == tuple(value)
+    return False
 
 
 def _agrees(values, column):

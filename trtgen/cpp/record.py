@@ -6,6 +6,8 @@ module call created each layer, the Python names of call arguments, tensor renam
 state_dict tensors each build-time weight came from.
 """
 
+import functools
+import inspect
 from dataclasses import dataclass, field
 
 import layers
@@ -46,12 +48,33 @@ def record(network_source, weights, origin="network.py"):
     """Run the generated ``network_source`` and build its network with ``weights`` (a dict)."""
     namespace = {"__name__": "trtgen_generated_network"}
     exec(compile(network_source, origin, "exec"), namespace)
+    for value in list(namespace.values()):
+        if isinstance(value, type) and value.__module__ == namespace["__name__"]:
+            _record_init_args(value)
     builder, network = layers.create_network()
     with journaling() as contexts:
         namespace["build_network"](network, weights)
     journal = [event for context in contexts for event in context.journal]
     sources = {k: v for context in contexts for k, v in context.weight_sources.items()}
     return _assemble(builder, network, journal, sources)
+
+
+INIT_ARGS = "_trtgen_init_args"
+
+
+def _record_init_args(cls):
+    """Keep each instance's constructor arguments: helper parameters are named after them."""
+    init = cls.__init__
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording_init(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        object.__setattr__(self, INIT_ARGS, {k: v for k, v in list(bound.arguments.items())[1:]})
+        init(self, *args, **kwargs)
+
+    cls.__init__ = recording_init
 
 
 def _tensor_ids(network):
@@ -95,9 +118,10 @@ def _assemble(builder, network, journal, sources):
     for kind, count, *details in journal:
         flush(count)
         if kind == "enter":
-            path, cls, arg_names = details
+            path, module, arg_names = details
             by_id = {current[n]: p for n, p in arg_names.items() if n in current}
-            call = Call(path, cls, by_id, count, parent=stack[-1])
+            call = Call(path, type(module), by_id, count, parent=stack[-1])
+            call.init_args = getattr(module, INIT_ARGS, {})
             stack[-1].events.append(("call", call))
             stack.append(call)
         elif kind == "exit":

@@ -232,14 +232,14 @@ private:
     // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, returning whether it is an integer.
     bool number()
     {
-        mPos += peek() == '-' ? 1 : 0;
+        mPos += peek() == '-' ? 1u : 0u;
         size_t const first = mPos, n = digits();
         check(n == 1 || (n > 1 && mText[first] != '0'), n == 0 ? "expected a value" : "leading zero in a number");
         bool const fraction = at() == '.';
-        mPos += fraction ? 1 : 0;
+        mPos += fraction ? 1u : 0u;
         check(!fraction || digits() > 0, "malformed number");
         bool const exponent = at() == 'e' || at() == 'E';
-        mPos += exponent ? (at(1) == '+' || at(1) == '-' ? 2 : 1) : 0;
+        mPos += exponent ? (at(1) == '+' || at(1) == '-' ? 2u : 1u) : 0u;
         check(!exponent || digits() > 0, "malformed number");
         return !fraction && !exponent;
     }
@@ -307,15 +307,15 @@ public:
     explicit SafeTensors(std::string const& path)
         : mPath(path)
     {
-        int const fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         require(fd >= 0, std::string("cannot open the weights file: ") + std::strerror(errno));
         struct stat info{};
-        bool const regular = fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+        bool const regular = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
         size_t const size = regular ? static_cast<size_t>(info.st_size) : 0;
         // Under 8 bytes cannot even hold the header length (and mmap of 0 bytes would fail).
-        void* const base = size >= 8 ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+        void* const base = size >= 8 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
         int const error = errno;
-        close(fd);
+        ::close(fd);
         require(regular, "not a regular file");
         require(size >= 8, "truncated: " + std::to_string(size) + " bytes, too short for the 8-byte header length");
         require(base != MAP_FAILED, std::string("cannot map the weights file: ") + std::strerror(error));
@@ -372,7 +372,7 @@ private:
         {
             if (base != nullptr)
             {
-                munmap(base, size);
+                ::munmap(base, size);
             }
         }
     };
@@ -491,8 +491,9 @@ private:
         require(offsets.size() == 2 && offsets[0] >= 0 && offsets[1] >= 0,
             name + ": data_offsets " + list_text(offsets) + " should be two byte offsets [begin, end]");
         uint64_t const begin = static_cast<uint64_t>(offsets[0]), end = static_cast<uint64_t>(offsets[1]);
-        require(begin <= end, name + ": data_offsets " + list_text(offsets, ")") + " end before they begin");
-        require(end <= size, name + " data " + list_text(offsets, ")") + " runs past the end of the file (data section is "
+        std::string const range = list_text(offsets, ")");
+        require(begin <= end, name + ": data_offsets " + range + " end before they begin");
+        require(end <= size, name + " data " + range + " runs past the end of the file (data section is "
                 + std::to_string(size) + " bytes): the file is truncated or corrupt");
         // count * element, saturating rather than overflowing; a zero dimension makes it 0 whatever the rest.
         uint64_t const most = std::numeric_limits<uint64_t>::max();
