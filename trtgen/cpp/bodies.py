@@ -276,13 +276,17 @@ class BodyWriter:
                         ");\n",
                     )
                 continue
+            rank = _perm_rank(layer, attr.py) if attr.kind == "perm" else 0
+            if attr.kind == "perm" and tuple(_plain(value))[:rank] == tuple(range(rank)):
+                continue
             if attr.py not in spec.explicit and default is not UNSET and _same(value, default):
                 continue
             if value is None:
                 continue
-            self.emit(
-                f"{var}->set{attr.cpp}(", Lit(attr.kind, _plain(value), f"{var}_{attr.py}"), ");\n"
-            )
+            value = _plain(value)
+            if attr.kind == "perm":  # entries past the input's rank mean nothing: perm() fills them
+                value = value[: _perm_rank(layer, attr.py)]
+            self.emit(f"{var}->set{attr.cpp}(", Lit(attr.kind, value, f"{var}_{attr.py}"), ");\n")
 
     # ------------------------------------------------------------------ weights
     def _weights(self, role, layer, var, pre):
@@ -366,6 +370,12 @@ class CallRef:
             out += [", ", Lit(lit.kind, lit.value, f"{self.var}_{lit.hint}")]
         out.append(");\n")
         return out
+
+
+def _perm_rank(layer, attr):
+    """A shuffle's first transpose acts on its input, the second on the reshaped output."""
+    tensor = layer.get_output(0) if attr == "second_transpose" else layer.get_input(0)
+    return len(tensor.shape)
 
 
 def _same(value, default):

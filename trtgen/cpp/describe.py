@@ -97,7 +97,11 @@ def describe_layer(layer):
     for attr in spec.attrs:
         if (kind, attr.py) in SPECIAL:
             continue
-        entry["attrs"][attr.py] = _value(attr.kind, getattr(layer, attr.py))
+        value = _value(attr.kind, getattr(layer, attr.py))
+        if attr.kind == "perm":  # only the entries within the input's rank mean anything
+            tensor = layer.get_output(0) if attr.py == "second_transpose" else layer.get_input(0)
+            value = value[: len(tensor.shape)]
+        entry["attrs"][attr.py] = value
     if kind == trt.LayerType.RESIZE:
         entry["attrs"]["scales"] = ["%.9g" % float(np.float32(s)) for s in (layer.scales or [])]
     for role in spec.weights:
@@ -122,7 +126,7 @@ def _cpp_value(kind, expr):
         "double": f"put_double(out, {expr});",
         "bool": f'out << ({expr} ? "true" : "false");',
         "dims": f"put_dims(out, {expr});",
-        "perm": f"put_perm(out, {expr});",
+        "perm": f"put_perm(out, {expr}, layer.getInput(0)->getDimensions().nbDims);",
         "enum": f"out << static_cast<int>({expr});",
         "str": f"put_string(out, {expr});",
     }[kind]
@@ -142,7 +146,10 @@ def cpp_describer(layer_types):
         for attr in spec.attrs:
             if (kind, attr.py) in SPECIAL:
                 continue
-            fields.append((attr.py, _cpp_value(attr.kind, f"l.{attr.cpp_getter}()")))
+            statement = _cpp_value(attr.kind, f"l.{attr.cpp_getter}()")
+            if attr.py == "second_transpose":
+                statement = statement.replace("layer.getInput(0)", "layer.getOutput(0)")
+            fields.append((attr.py, statement))
         if kind == trt.LayerType.RESIZE:
             fields.append(("scales", "put_scales(out, l);"))
         for k, (key, statement) in enumerate(fields):
@@ -237,10 +244,10 @@ inline void put_shape(std::ostream& out, nvinfer1::Dims const& dims)
     out << ']';
 }
 
-inline void put_perm(std::ostream& out, nvinfer1::Permutation const& perm)
+inline void put_perm(std::ostream& out, nvinfer1::Permutation const& perm, int32_t rank)
 {
     out << '[';
-    for (int32_t i = 0; i < nvinfer1::Dims::MAX_DIMS; ++i)
+    for (int32_t i = 0; i < rank; ++i)
     {
         out << (i ? ", " : "") << perm.order[i];
     }

@@ -65,8 +65,6 @@ def cpp_dims(values):
 
 def cpp_perm(values):
     order = [int(v) for v in values]
-    while order and order[-1] == len(order) - 1:  # identity tail is implied
-        order.pop()
     return "perm({" + ", ".join(map(str, order)) + "})"
 
 
