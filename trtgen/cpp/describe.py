@@ -291,7 +291,12 @@ inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
 inline void put_scales(std::ostream& out, nvinfer1::IResizeLayer const& layer)
 {
     float scales[nvinfer1::Dims::MAX_DIMS];
-    int32_t const count = layer.getScales(nvinfer1::Dims::MAX_DIMS, scales);
+    int32_t count = layer.getScales(0, nullptr); // copies only when asked for exactly that many
+    if (count < 0 || count > nvinfer1::Dims::MAX_DIMS)
+    {
+        count = 0;
+    }
+    layer.getScales(count, scales);
     out << '[';
     for (int32_t i = 0; i < count; ++i)
     {

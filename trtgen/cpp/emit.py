@@ -98,8 +98,9 @@ def _helper_view(helper, builder):
 def drop_unused_declarations(text, keep=""):
     """``auto* v = named(...)`` → ``named(...)`` when nothing reads ``v`` (-Wunused-variable):
     the Python network keeps layers whose outputs nothing uses, so the C++ does too."""
+    code = re.sub(r'"(?:\\.|[^"\\])*"', '""', text + " " + keep)  # names inside strings don't count
     for name in re.findall(r"auto\* (\w+) =", text):
-        if len(re.findall(rf"\b{name}\b", text + " " + keep)) == 1:
+        if len(re.findall(rf"\b{name}\b", code)) == 1:
             text = re.sub(rf"auto\* {name} =\s*", "", text, count=1)
     return text
 
