@@ -77,6 +77,19 @@ inline void rename(nvinfer1::ITensor* tensor, std::string const& name)
     tensor->setName(name.c_str());
 }
 
+inline size_t element_size(nvinfer1::DataType type)
+{
+    switch (type)
+    {
+    case nvinfer1::DataType::kINT64: return 8;
+    case nvinfer1::DataType::kFLOAT:
+    case nvinfer1::DataType::kINT32: return 4;
+    case nvinfer1::DataType::kHALF:
+    case nvinfer1::DataType::kBF16: return 2;
+    default: return 1;
+    }
+}
+
 inline nvinfer1::Weights no_weights(nvinfer1::DataType type)
 {
     return nvinfer1::Weights{type, nullptr, 0};

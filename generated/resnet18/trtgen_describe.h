@@ -2,6 +2,8 @@
 // trtgen's Python describer writes, so the two builders can be compared layer by layer.
 #pragma once
 
+#include "trtgen_builder.h"
+
 #include <NvInfer.h>
 
 #include <cstdint>
@@ -86,19 +88,6 @@ inline void put_perm(std::ostream& out, nvinfer1::Permutation const& perm, int32
     out << ']';
 }
 
-inline size_t weight_size(nvinfer1::DataType type)
-{
-    switch (type)
-    {
-    case nvinfer1::DataType::kINT64: return 8;
-    case nvinfer1::DataType::kFLOAT:
-    case nvinfer1::DataType::kINT32: return 4;
-    case nvinfer1::DataType::kHALF:
-    case nvinfer1::DataType::kBF16: return 2;
-    default: return 1;
-    }
-}
-
 inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
 {
     if (weights.count == 0 || weights.values == nullptr)
@@ -109,7 +98,7 @@ inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
     // sum of byte_i * (2 i + 1) mod 2^64, as the Python describer computes it
     uint64_t hash = 0;
     auto const* bytes = static_cast<unsigned char const*>(weights.values);
-    size_t const size = static_cast<size_t>(weights.count) * weight_size(weights.type);
+    size_t const size = static_cast<size_t>(weights.count) * element_size(weights.type);
     for (size_t i = 0; i < size; ++i)
     {
         hash += static_cast<uint64_t>(bytes[i]) * (2 * static_cast<uint64_t>(i) + 1);
@@ -123,7 +112,12 @@ inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
 inline void put_scales(std::ostream& out, nvinfer1::IResizeLayer const& layer)
 {
     float scales[nvinfer1::Dims::MAX_DIMS];
-    int32_t const count = layer.getScales(nvinfer1::Dims::MAX_DIMS, scales);
+    int32_t count = layer.getScales(0, nullptr); // copies only when asked for exactly that many
+    if (count < 0 || count > nvinfer1::Dims::MAX_DIMS)
+    {
+        count = 0;
+    }
+    layer.getScales(count, scales);
     out << '[';
     for (int32_t i = 0; i < count; ++i)
     {

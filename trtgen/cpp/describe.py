@@ -170,6 +170,8 @@ _CPP_TEMPLATE = r"""// --describe for trtgen's generated C++ builders: the netwo
 // trtgen's Python describer writes, so the two builders can be compared layer by layer.
 #pragma once
 
+#include "trtgen_builder.h"
+
 #include <NvInfer.h>
 
 #include <cstdint>
@@ -254,19 +256,6 @@ inline void put_perm(std::ostream& out, nvinfer1::Permutation const& perm, int32
     out << ']';
 }
 
-inline size_t weight_size(nvinfer1::DataType type)
-{
-    switch (type)
-    {
-    case nvinfer1::DataType::kINT64: return 8;
-    case nvinfer1::DataType::kFLOAT:
-    case nvinfer1::DataType::kINT32: return 4;
-    case nvinfer1::DataType::kHALF:
-    case nvinfer1::DataType::kBF16: return 2;
-    default: return 1;
-    }
-}
-
 inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
 {
     if (weights.count == 0 || weights.values == nullptr)
@@ -277,7 +266,7 @@ inline void put_weights(std::ostream& out, nvinfer1::Weights const& weights)
     // sum of byte_i * (2 i + 1) mod 2^64, as the Python describer computes it
     uint64_t hash = 0;
     auto const* bytes = static_cast<unsigned char const*>(weights.values);
-    size_t const size = static_cast<size_t>(weights.count) * weight_size(weights.type);
+    size_t const size = static_cast<size_t>(weights.count) * element_size(weights.type);
     for (size_t i = 0; i < size; ++i)
     {
         hash += static_cast<uint64_t>(bytes[i]) * (2 * static_cast<uint64_t>(i) + 1);

@@ -2,6 +2,8 @@
 // latency. Needs a GPU that the TensorRT package supports.
 #pragma once
 
+#include "trtgen_builder.h"
+
 #include <NvInfer.h>
 #include <cuda_runtime_api.h>
 
@@ -23,19 +25,6 @@ inline void cuda_check(cudaError_t status, char const* what)
     if (status != cudaSuccess)
     {
         throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
-    }
-}
-
-inline size_t element_size(nvinfer1::DataType type)
-{
-    switch (type)
-    {
-    case nvinfer1::DataType::kINT64: return 8;
-    case nvinfer1::DataType::kFLOAT:
-    case nvinfer1::DataType::kINT32: return 4;
-    case nvinfer1::DataType::kHALF:
-    case nvinfer1::DataType::kBF16: return 2;
-    default: return 1;
     }
 }
 
