@@ -299,6 +299,13 @@ class BodyWriter:
         if source is not None and source[0] == "param" and self._stored_as(source[1], array):
             self.used_keys.add(source[1])
             return ["w.get(", Lit("name", relative(source[1], self.path)), ")"]
+        if source is not None and source[0] == "param" and source[1] in self.weights:
+            stored = self.weights[source[1]]
+            raise CppEmitError(
+                f"layer {layer.name!r} reads {source[1]!r} as {array.dtype} {list(array.shape)}, but "
+                f"weights.safetensors holds it as {stored.dtype} {list(stored.shape)}; the C++ "
+                "builder does not convert weights yet"
+            )
         if source is not None and source[0] == "batch_norm" and array.dtype == np.float32:
             return self._batch_norm(source)
         return self._inline_weights(array, layer, var, role, pre)
