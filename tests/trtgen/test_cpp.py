@@ -8,7 +8,6 @@ dtypes, every emitted attribute, weight checksums). Without headers they skip (c
 
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys

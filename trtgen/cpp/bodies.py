@@ -293,7 +293,7 @@ class BodyWriter:
         array = getattr(layer, role)
         if array is None or np.asarray(array).size == 0:
             dtype = _empty_weights_type(layer)
-            return [f"no_weights(", Lit("enum", dtype), ")"]
+            return ["no_weights(", Lit("enum", dtype), ")"]
         array = np.asarray(array)
         source = self.rec.weight_sources.get(array.ctypes.data)
         if source is not None and source[0] == "param" and self._stored_as(source[1], array):
@@ -342,7 +342,7 @@ class BodyWriter:
         ctype, values = _c_array(array)
         name = f"{var}_{role}"
         pre.append(f"static {ctype} const {name}[] = {{{values}}};\n")
-        return [f"Weights{{", Lit("enum", data_type_of(array)), f", {name}, {array.size}}}"]
+        return ["Weights{", Lit("enum", data_type_of(array)), f", {name}, {array.size}}}"]
 
     # ------------------------------------------------------------------ user calls
     def user_call(self, child):
