@@ -198,12 +198,18 @@ def mark_output(tensor, name=None):
     return tensor
 
 
-def build_engine(builder, network, *, workspace=None, optimization_level=None, profiles=()):
+def build_engine(
+    builder, network, *, workspace=None, optimization_level=None, profiles=(), options=None
+):
     """Serialize an engine for ``network``; raise with TensorRT's reason on failure.
 
-    ``profiles`` are ``{input_name: (min, opt, max)}`` dicts, one per optimization profile.
+    ``profiles`` are ``{input_name: (min, opt, max)}`` dicts, one per optimization profile;
+    ``options`` a ``layers.build_options.BuildOptions`` (what network.py's command line sets).
     """
+    from .build_options import configure, save_timing_cache
+
     config = builder.create_builder_config()
+    timing_cache = configure(config, options) if options is not None else None
     if workspace is not None:
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace))
     if optimization_level is not None:
@@ -216,6 +222,7 @@ def build_engine(builder, network, *, workspace=None, optimization_level=None, p
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise RuntimeError("TensorRT failed to build the engine; see the TensorRT log above.")
+    save_timing_cache(timing_cache, options.timing_cache if options is not None else None)
     return bytes(serialized)
 
 

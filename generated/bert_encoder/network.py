@@ -228,12 +228,13 @@ def main():
         "--weights", default=None, help="safetensors file (default: next to this file)"
     )
     parser.add_argument("--engine", required=True, help="where to write the serialized engine")
-    args = parser.parse_args()
+    args = nn.build_options.add_arguments(parser).parse_args()
     builder, network = nn.create_network()
     here = os.path.dirname(os.path.abspath(__file__))
     build_network(network, args.weights or os.path.join(here, "weights.safetensors"))
+    engine = nn.build_engine(builder, network, options=nn.build_options.from_args(args))
     with open(args.engine, "wb") as f:
-        f.write(nn.build_engine(builder, network))
+        f.write(engine)
     print(f"wrote {args.engine}")
 
 

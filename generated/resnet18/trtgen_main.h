@@ -1,9 +1,13 @@
 // The command line of trtgen's generated C++ builders:
 //
 //   build_engine [--weights W] [--engine E] [--describe FILE] [--run]
+//                [--workspace MiB] [--opt-level 0-5] [--refittable] [--strip-weights]
+//                [--compute-capability smXY ...]                  (TensorRT-RTX)
+//                [--timing-cache FILE] [--hardware-compatible] [--version-compatible]  (TensorRT)
 //
 // reads the weights, builds the network, optionally writes its JSON description (for comparing
-// with network.py's), and writes the serialized engine; --run also times it on a GPU.
+// with network.py's), and writes the serialized engine; --run also times it on a GPU. The build
+// options are those of network.py (layers/build_options.py).
 #pragma once
 
 #include "trtgen_builder.h"
@@ -12,6 +16,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -55,7 +61,20 @@ struct Options
     std::string engine{"model.engine"};
     std::string describe;
     bool run{false};
+    int64_t workspaceMiB{-1};
+    int32_t optimizationLevel{-1};
+    bool refittable{false};
+    bool stripWeights{false};
+    std::vector<std::string> computeCapabilities;
+    std::string timingCache;
+    bool hardwareCompatible{false};
+    bool versionCompatible{false};
 };
+
+inline char const* kUsage =
+    "usage: build_engine [--weights W] [--engine E] [--describe FILE] [--run] [--workspace MiB] "
+    "[--opt-level 0-5] [--refittable] [--strip-weights] [--compute-capability smXY] [--timing-cache FILE] "
+    "[--hardware-compatible] [--version-compatible]";
 
 inline Options parse_options(int argc, char** argv)
 {
@@ -63,7 +82,8 @@ inline Options parse_options(int argc, char** argv)
     for (int i = 1; i < argc; ++i)
     {
         std::string const arg = argv[i];
-        auto value = [&]() -> std::string {
+        auto value = [&]() -> std::string
+        {
             if (i + 1 >= argc)
             {
                 throw std::invalid_argument(arg + " needs a value");
@@ -86,10 +106,41 @@ inline Options parse_options(int argc, char** argv)
         {
             options.run = true;
         }
+        else if (arg == "--workspace")
+        {
+            options.workspaceMiB = std::stoll(value());
+        }
+        else if (arg == "--opt-level")
+        {
+            options.optimizationLevel = std::stoi(value());
+        }
+        else if (arg == "--refittable")
+        {
+            options.refittable = true;
+        }
+        else if (arg == "--strip-weights")
+        {
+            options.stripWeights = true;
+        }
+        else if (arg == "--compute-capability")
+        {
+            options.computeCapabilities.push_back(value());
+        }
+        else if (arg == "--timing-cache")
+        {
+            options.timingCache = value();
+        }
+        else if (arg == "--hardware-compatible")
+        {
+            options.hardwareCompatible = true;
+        }
+        else if (arg == "--version-compatible")
+        {
+            options.versionCompatible = true;
+        }
         else
         {
-            throw std::invalid_argument("unknown argument '" + arg
-                + "'; usage: build_engine [--weights W] [--engine E] [--describe FILE] [--run]");
+            throw std::invalid_argument("unknown argument '" + arg + "'; " + kUsage);
         }
     }
     return options;
@@ -115,11 +166,95 @@ inline void write_file(std::string const& path, void const* data, size_t size)
     }
 }
 
+// The build options on a builder config (the same choices as network.py's command line).
+inline void configure(nvinfer1::IBuilderConfig& config, Options const& options)
+{
+    if (options.workspaceMiB >= 0)
+    {
+        config.setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, static_cast<size_t>(options.workspaceMiB)
+                                                                            << 20);
+    }
+    if (options.optimizationLevel >= 0)
+    {
+        config.setBuilderOptimizationLevel(options.optimizationLevel);
+    }
+    if (options.refittable)
+    {
+        config.setFlag(nvinfer1::BuilderFlag::kREFIT);
+    }
+    if (options.stripWeights)
+    {
+        // a stripped plan is refitted with the same weights unless it is also refittable
+        config.setFlag(nvinfer1::BuilderFlag::kSTRIP_PLAN);
+        config.setFlag(options.refittable ? nvinfer1::BuilderFlag::kREFIT : nvinfer1::BuilderFlag::kREFIT_IDENTICAL);
+    }
+#if defined(TRT_MAJOR_RTX)
+    if (!options.timingCache.empty() || options.hardwareCompatible || options.versionCompatible)
+    {
+        throw std::invalid_argument("--timing-cache, --hardware-compatible and --version-compatible are TensorRT "
+                                    "settings; TensorRT-RTX builds for the GPUs named by --compute-capability");
+    }
+    static std::map<std::string, nvinfer1::ComputeCapability> const targets{
+        {"sm75", nvinfer1::ComputeCapability::kSM75},
+        {"sm80", nvinfer1::ComputeCapability::kSM80},
+        {"sm86", nvinfer1::ComputeCapability::kSM86},
+        {"sm89", nvinfer1::ComputeCapability::kSM89},
+        {"sm120", nvinfer1::ComputeCapability::kSM120}};
+    if (!options.computeCapabilities.empty())
+    {
+        config.setNbComputeCapabilities(static_cast<int32_t>(options.computeCapabilities.size()));
+        for (size_t i = 0; i < options.computeCapabilities.size(); ++i)
+        {
+            auto it = targets.find(options.computeCapabilities[i]);
+            if (it == targets.end())
+            {
+                throw std::invalid_argument("--compute-capability " + options.computeCapabilities[i] +
+                                            ": choose from sm75, sm80, sm86, sm89, sm120");
+            }
+            config.setComputeCapability(it->second, static_cast<int32_t>(i));
+        }
+    }
+#else
+    if (!options.computeCapabilities.empty())
+    {
+        throw std::invalid_argument("--compute-capability is a TensorRT-RTX setting");
+    }
+    if (options.hardwareCompatible)
+    {
+        config.setHardwareCompatibilityLevel(nvinfer1::HardwareCompatibilityLevel::kAMPERE_PLUS);
+    }
+    if (options.versionCompatible)
+    {
+        config.setFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE);
+    }
+#endif
+}
+
+#if !defined(TRT_MAJOR_RTX)
+// Read the timing cache file if present; write it back after the build.
+inline std::unique_ptr<nvinfer1::ITimingCache> load_timing_cache(nvinfer1::IBuilderConfig& config,
+                                                                 std::string const& path)
+{
+    if (path.empty())
+    {
+        return nullptr;
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::unique_ptr<nvinfer1::ITimingCache> cache{config.createTimingCache(blob.data(), blob.size())};
+    if (!cache || !config.setTimingCache(*cache, false))
+    {
+        throw std::runtime_error("cannot use timing cache " + path);
+    }
+    return cache;
+}
+#endif
+
 using BuildFn = void (*)(nvinfer1::INetworkDefinition&, WeightsFile&);
 using DescribeFn = void (*)(nvinfer1::INetworkDefinition const&, std::ostream&);
 
-inline int builder_main(
-    int argc, char** argv, BuildFn build, std::vector<ExpectedWeight> const& expected, DescribeFn describe)
+inline int builder_main(int argc, char** argv, BuildFn build, std::vector<ExpectedWeight> const& expected,
+                        DescribeFn describe)
 {
     try
     {
@@ -152,11 +287,22 @@ inline int builder_main(
             }
         }
         std::unique_ptr<nvinfer1::IBuilderConfig> config{builder->createBuilderConfig()};
+        configure(*config, options);
+#if !defined(TRT_MAJOR_RTX)
+        auto timingCache = load_timing_cache(*config, options.timingCache);
+#endif
         std::unique_ptr<nvinfer1::IHostMemory> plan{builder->buildSerializedNetwork(*network, *config)};
         if (!plan)
         {
             throw std::runtime_error("TensorRT failed to build the engine; see the TensorRT log above");
         }
+#if !defined(TRT_MAJOR_RTX)
+        if (timingCache)
+        {
+            std::unique_ptr<nvinfer1::IHostMemory> saved{config->getTimingCache()->serialize()};
+            write_file(options.timingCache, saved->data(), saved->size());
+        }
+#endif
         write_file(options.engine, plan->data(), plan->size());
         std::cout << "wrote " << options.engine << "\n";
         if (options.run)

@@ -38,9 +38,14 @@ GUARDED = {
     # Newer TopK layers can emit int64 indices directly; reduce._topk1 passes indices_type only
     # when hasattr(trt.ITopKLayer, "indices_type"), else casts the int32 indices.
     "ITopKLayer.indices_type": "newer than 10.13; hasattr-guarded",
+    # TensorRT-RTX builds for named GPU generations; build_options reads it with getattr and
+    # refuses --compute-capability on TensorRT, which builds for the GPU it runs on.
+    "trt.ComputeCapability": "TensorRT-RTX only; getattr-guarded",
 }
 
-NETWORK_FACTORIES = {"network", "current_network"}  # functions returning the INetworkDefinition
+NETWORK_FACTORIES = {"network", "current_network"}
+# `.add_*` calls on these are not TensorRT: the module itself, argparse (build_options.py)
+NOT_TENSORRT_RECEIVERS = {"self", "parser", "group"}  # functions returning the INetworkDefinition
 
 
 # --------------------------------------------------------------------------- the stubs
@@ -292,7 +297,7 @@ class Scanner(ast.NodeVisitor):
         attr = node.attr
         receiver = node.value
         if attr.startswith("add_") and not (
-            isinstance(receiver, ast.Name) and receiver.id == "self"
+            isinstance(receiver, ast.Name) and receiver.id in NOT_TENSORRT_RECEIVERS
         ):
             self.checked += 1
             if attr not in self.project_defs and not any(

@@ -176,6 +176,35 @@ def test_bad_weights_fail_clearly_without_an_engine(
     assert not engine.exists() and not (tmp_path / "model.engine.partial").exists()
 
 
+def test_build_options(resnet18, resnet18_builder, tmp_path):
+    exe, lib = resnet18_builder
+    engine = tmp_path / "model.engine"
+    weights = resnet18 / "weights.safetensors"
+    result = run_builder(
+        exe,
+        lib,
+        "--weights",
+        weights,
+        "--engine",
+        engine,
+        "--opt-level",
+        "0",
+        "--workspace",
+        "256",
+        "--compute-capability",
+        "sm86",
+    )
+    assert result.returncode == 0, result.stderr
+    assert engine.stat().st_size > 0
+    engine.unlink()
+    result = run_builder(
+        exe, lib, "--weights", weights, "--engine", engine, "--compute-capability", "sm99"
+    )
+    assert result.returncode == 1
+    assert "--compute-capability sm99: choose from sm75, sm80, sm86, sm89, sm120" in result.stderr
+    assert not engine.exists()
+
+
 def test_bad_lang_is_refused_before_anything_is_written(tmp_path):
     out = tmp_path / "out"
     result = run_trtgen(os.path.join(EXAMPLES, "resnet18.py"), "-o", out, "--lang", "rust")
