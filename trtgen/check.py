@@ -16,7 +16,7 @@ from .compare import compare, table
 from .errors import TrtgenError
 from .iospec import flatten_outputs
 from .load import load_model
-from .netfile import build_from_output
+from .netfile import build_from_output, profiles_of
 from .output import read_manifest
 from .reference import execute
 
@@ -62,17 +62,23 @@ def _module_outputs(model, inputs):
     return result, recorded
 
 
-def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print):
+def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print, shapes=None):
+    """Compare OUT's network with PyTorch on the example inputs, or on random inputs of the
+    ``shapes`` given ({input name: shape}, inside the network's dynamic profile)."""
     manifest = read_manifest(out_dir)
     loaded = load_reference_model(out_dir, manifest)
     builder, network = build_from_output(out_dir)
-    inputs = {name: t for name, t in zip(manifest_input_names(manifest), loaded.example_inputs)}
-    result, per_module = _module_outputs(loaded.model, loaded.example_inputs)
-    values = _run(builder, network, inputs, layerwise, log)
+    names = manifest_input_names(manifest)
+    example = reshaped_inputs(manifest, loaded.example_inputs, shapes or {})
+    inputs = dict(zip(names, example))
+    result, per_module = _module_outputs(loaded.model, example)
+    values = _run(builder, network, inputs, layerwise, log, profiles_of(out_dir))
     rows = []
     for expr, name, want in flatten_outputs(result):
         if name not in values:
-            raise TrtgenError(f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}")
+            raise TrtgenError(
+                f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}"
+            )
         rows.append(compare(name, values[name], want, rtol))
     log(table(rows))
     ok = all(r.ok for r in rows)
@@ -82,12 +88,50 @@ def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print):
     return ok
 
 
-def _run(builder, network, inputs, layerwise, log):
+def reshaped_inputs(manifest, example_inputs, shapes):
+    """The example inputs, with random ones of the requested shapes in place of some.
+
+    Floats are standard normal; integer inputs (token ids, masks) take values in the example's
+    own range, so ids stay inside the vocabulary."""
+    inputs = []
+    declared = {i["name"]: i for i in manifest["inputs"]}
+    unknown = sorted(set(shapes) - set(declared))
+    if unknown:
+        raise TrtgenError(f"--shape: no input {unknown[0]!r}; the inputs are {', '.join(declared)}")
+    generator = torch.Generator().manual_seed(0)
+    for name, tensor in zip(declared, example_inputs):
+        shape = shapes.get(name)
+        if shape is None:
+            inputs.append(tensor)
+            continue
+        _check_in_profile(declared[name], shape)
+        if tensor.dtype.is_floating_point:
+            inputs.append(torch.randn(shape, generator=generator).to(tensor.dtype))
+        else:
+            low, high = int(tensor.min()), int(tensor.max())
+            inputs.append(torch.randint(low, high + 1, shape, generator=generator).to(tensor.dtype))
+    return inputs
+
+
+def _check_in_profile(entry, shape):
+    dims = {int(k): v for k, v in entry.get("dynamic", {}).items()}
+    if len(shape) != len(entry["shape"]):
+        raise TrtgenError(
+            f"--shape {entry['name']}: {len(shape)} dims given, the input has {len(entry['shape'])}"
+        )
+    for i, (got, static) in enumerate(zip(shape, entry["shape"])):
+        low, _, high = dims.get(i, (static, static, static))
+        if not low <= got <= high:
+            where = f"dynamic {low}..{high}" if i in dims else f"static {static}"
+            raise TrtgenError(f"--shape {entry['name']}: dim {i} is {got}, the network has {where}")
+
+
+def _run(builder, network, inputs, layerwise, log, profiles=()):
     """A built engine where one can run (outputs only), else the reference executor."""
     reason = gpu_unavailable_reason()
     if reason is None and not layerwise:
         log("running: TensorRT engine on the GPU")
-        engine = Engine(layers.build_engine(builder, network))
+        engine = Engine(layers.build_engine(builder, network, profiles=profiles))
         return {name: value.cpu() for name, value in engine(inputs).items()}
     log(f"running: reference executor on the CPU ({reason or 'layerwise needs every tensor'})")
     return execute(network, inputs, keep="all" if layerwise else None)

@@ -25,6 +25,8 @@ def _generate_parser():
                    help="Python file registering lowerings with @trtgen.rules.lowering (repeatable)")
     p.add_argument("--plugin-placeholders", action="store_true",
                    help="write ops with no TensorRT layer as F.plugin(...) placeholders instead of failing")
+    p.add_argument("--dynamic", action="append", default=[], metavar="NAME:DIM=MIN:OPT:MAX",
+                   help="make input dim DIM dynamic within MIN..MAX, tuned for OPT (repeatable), e.g. x:0=1:8:32")
     p.add_argument("--lang", default="python", metavar="LANGS",
                    help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
@@ -35,6 +37,8 @@ def _check_parser():
     p.add_argument("out")
     p.add_argument("--layerwise", action="store_true", help="compare every module's output, name the first divergence")
     p.add_argument("--rtol", type=float, default=None, help="relative max error allowed (fp32 default 1e-4)")
+    p.add_argument("--shape", action="append", default=[], metavar="NAME=D0xD1x...",
+                   help="check at this input shape (random values) instead of the example inputs (repeatable)")
     return p
 
 
@@ -63,7 +67,7 @@ def run_generate(argv):
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out,
-                         plugins=args.plugin_placeholders, langs=langs)
+                         plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic)
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
     print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
@@ -78,7 +82,10 @@ def run_check(argv):
     from .check import FP32_RTOL, check
 
     args = _check_parser().parse_args(argv)
-    return 0 if check(args.out, rtol=args.rtol or FP32_RTOL, layerwise=args.layerwise) else 1
+    from .dynamic import parse_shape_override
+
+    shapes = dict(parse_shape_override(text) for text in args.shape)
+    return 0 if check(args.out, rtol=args.rtol or FP32_RTOL, layerwise=args.layerwise, shapes=shapes) else 1
 
 
 def _support_parser():

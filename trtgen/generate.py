@@ -10,6 +10,7 @@ import layers
 from . import __version__
 from .capture import capture
 from .cpp.emit import render_cpp
+from .dynamic import parse_dynamic
 from .errors import TrtgenError
 from .iospec import io_spec
 from .load import load_model
@@ -54,9 +55,12 @@ def parse_languages(text):
     return langs
 
 
-def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",)):
+def generate(
+    source, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",), dynamic=()
+):
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
+    io.dynamic = parse_dynamic(dynamic, io.input_names, io.input_shapes)
     captures = capture(loaded.model, loaded.example_inputs)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
@@ -81,7 +85,7 @@ def generate(source, input_shapes=(), template_dir=None, out_dir=None, plugins=F
     readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
     files = {"network.py": network_py, "README.md": readme}
     if "cpp" in langs:
-        files.update(render_cpp(network_py, weights, plan.root.name, origin, template_dir))
+        files.update(render_cpp(network_py, weights, plan.root.name, origin, template_dir, io.profiles()))
     if "python" not in langs:
         del files["network.py"]
     return Generated(files, weights, manifest, plan)

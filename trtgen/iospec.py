@@ -5,6 +5,7 @@ import dataclasses
 import torch
 
 from .pysource import _DTYPE_NAMES
+from .dynamic import declared_shape, profile_shapes
 from .errors import TrtgenError
 
 
@@ -15,18 +16,36 @@ class IOSpec:
     input_dtypes: list  # torch dtypes
     outputs: list  # [(expression on `outputs`, output name)]
     output_shapes: list
+    dynamic: dict = dataclasses.field(default_factory=dict)  # name -> {dim: (min, opt, max)}
 
     def inputs_source(self):
         items = [
-            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {tuple(shape)!r})"
+            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {declared_shape(shape, self.dynamic.get(name, {}))!r})"
             for name, shape, dtype in zip(self.input_names, self.input_shapes, self.input_dtypes)
         ]
         return "{" + ", ".join(items) + "}"
+
+    def profiles(self):
+        """One optimization profile ``{name: (min, opt, max)}`` when any input is dynamic."""
+        if not self.dynamic:
+            return []
+        return [
+            {
+                name: profile_shapes(shape, self.dynamic[name])
+                for name, shape in zip(self.input_names, self.input_shapes)
+                if name in self.dynamic
+            }
+        ]
 
     def manifest(self):
         return {
             "inputs": [
                 {"name": n, "shape": list(s), "dtype": str(d).replace("torch.", "")}
+                | (
+                    {"dynamic": {str(k): list(v) for k, v in self.dynamic[n].items()}}
+                    if n in self.dynamic
+                    else {}
+                )
                 for n, s, d in zip(self.input_names, self.input_shapes, self.input_dtypes)
             ],
             "outputs": [
@@ -43,16 +62,22 @@ def flatten_outputs(result, expr="outputs", name="output"):
     if isinstance(result, dict) or hasattr(result, "items"):
         found = []
         for key, value in result.items():
-            found += flatten_outputs(value, f"{expr}[{key!r}]", str(key) if name == "output" else f"{name}.{key}")
+            found += flatten_outputs(
+                value, f"{expr}[{key!r}]", str(key) if name == "output" else f"{name}.{key}"
+            )
         return found
     if isinstance(result, (tuple, list)):
         found = []
         for i, value in enumerate(result):
-            found += flatten_outputs(value, f"{expr}[{i}]", f"{name}{i}" if name == "output" else f"{name}.{i}")
+            found += flatten_outputs(
+                value, f"{expr}[{i}]", f"{name}{i}" if name == "output" else f"{name}.{i}"
+            )
         return found
     if result is None:
         return []
-    raise TrtgenError(f"the model returns a {type(result).__name__}; outputs must be tensors, tuples, lists or dicts of them")
+    raise TrtgenError(
+        f"the model returns a {type(result).__name__}; outputs must be tensors, tuples, lists or dicts of them"
+    )
 
 
 def io_spec(loaded):
@@ -67,10 +92,13 @@ def io_spec(loaded):
     flat = flatten_outputs(result)
     if not flat:
         raise TrtgenError("the model returned no tensors")
-    return IOSpec(
-        input_names=list(loaded.input_names),
-        input_shapes=[tuple(t.shape) for t in loaded.example_inputs],
-        input_dtypes=[t.dtype for t in loaded.example_inputs],
-        outputs=[(e, n) for e, n, _ in flat],
-        output_shapes=[tuple(t.shape) for _, _, t in flat],
-    ), result
+    return (
+        IOSpec(
+            input_names=list(loaded.input_names),
+            input_shapes=[tuple(t.shape) for t in loaded.example_inputs],
+            input_dtypes=[t.dtype for t in loaded.example_inputs],
+            outputs=[(e, n) for e, n, _ in flat],
+            output_shapes=[tuple(t.shape) for _, _, t in flat],
+        ),
+        result,
+    )

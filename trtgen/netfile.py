@@ -35,3 +35,8 @@ def build_from_output(out_dir):
     except Exception as exc:  # the (possibly hand-edited) network does not build: say where
         raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
     return builder, network
+
+
+def profiles_of(out_dir):
+    """OUT/network.py's optimization profiles (its ``PROFILES``; none for static shapes)."""
+    return getattr(import_network_file(out_dir), "PROFILES", [])

@@ -117,6 +117,9 @@ _NO_MEANING = {"device", "is_cuda", "requires_grad", "layout", "is_sparse", "gra
 def _getattr(op):
     if len(op.args) > 1 and op.args[1] in _NO_MEANING:
         return Op("drop", op.args[:1], {}, False)
+    if len(op.args) > 1 and op.args[1] == "shape":
+        # x.size(): ints where static, run-time sizes where the network input is dynamic
+        return Op("size", op.args[:1], {}, True)
     return op
 
 

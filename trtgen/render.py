@@ -51,6 +51,7 @@ def render_python(plan, io, source, template_dir=None):
         classes=classes,
         uses_collections=any("collections." in line for c in plan.classes for line in c.init_lines + [c.super_args]),
         inputs=io.inputs_source(),
+        profiles=io.profiles(),
         input_names=io.input_names,
         root_ctor=plan.root_ctor,
         outputs=io.outputs,

@@ -97,7 +97,8 @@ def main():
     builder, network = nn.create_network()
     here = os.path.dirname(os.path.abspath(__file__))
     build_network(network, args.weights or os.path.join(here, "weights.safetensors"))
-    engine = nn.build_engine(builder, network, options=nn.build_options.from_args(args))
+    options = nn.build_options.from_args(args)
+    engine = nn.build_engine(builder, network, options=options)
     with open(args.engine, "wb") as f:
         f.write(engine)
     print(f"wrote {args.engine}")

@@ -250,11 +250,42 @@ inline std::unique_ptr<nvinfer1::ITimingCache> load_timing_cache(nvinfer1::IBuil
 }
 #endif
 
+// The shapes one dynamic input may take in an optimization profile.
+struct InputProfile
+{
+    char const* name;
+    nvinfer1::Dims min;
+    nvinfer1::Dims opt;
+    nvinfer1::Dims max;
+};
+
+using Profile = std::vector<InputProfile>;
+
+inline void add_profiles(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config,
+                         std::vector<Profile> const& profiles)
+{
+    for (Profile const& profile : profiles)
+    {
+        nvinfer1::IOptimizationProfile* p = builder.createOptimizationProfile();
+        for (InputProfile const& input : profile)
+        {
+            bool const ok = p->setDimensions(input.name, nvinfer1::OptProfileSelector::kMIN, input.min) &&
+                            p->setDimensions(input.name, nvinfer1::OptProfileSelector::kOPT, input.opt) &&
+                            p->setDimensions(input.name, nvinfer1::OptProfileSelector::kMAX, input.max);
+            if (!ok)
+            {
+                throw std::invalid_argument(std::string("bad optimization profile for input ") + input.name);
+            }
+        }
+        config.addOptimizationProfile(p);
+    }
+}
+
 using BuildFn = void (*)(nvinfer1::INetworkDefinition&, WeightsFile&);
 using DescribeFn = void (*)(nvinfer1::INetworkDefinition const&, std::ostream&);
 
 inline int builder_main(int argc, char** argv, BuildFn build, std::vector<ExpectedWeight> const& expected,
-                        DescribeFn describe)
+                        DescribeFn describe, std::vector<Profile> const& profiles = {})
 {
     try
     {
@@ -288,6 +319,7 @@ inline int builder_main(int argc, char** argv, BuildFn build, std::vector<Expect
         }
         std::unique_ptr<nvinfer1::IBuilderConfig> config{builder->createBuilderConfig()};
         configure(*config, options);
+        add_profiles(*builder, *config, profiles);
 #if !defined(TRT_MAJOR_RTX)
         auto timingCache = load_timing_cache(*config, options.timingCache);
 #endif

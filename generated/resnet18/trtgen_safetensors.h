@@ -56,9 +56,10 @@ namespace safetensors_detail
 // Bytes per element, 0 for a dtype this reader does not know (sub-byte F4/F6 among them).
 inline size_t dtype_bytes(std::string const& dtype)
 {
-    static std::map<std::string, size_t> const sizes{{"F64", 8}, {"I64", 8}, {"U64", 8}, {"C64", 8}, {"F32", 4},
-        {"I32", 4}, {"U32", 4}, {"F16", 2}, {"BF16", 2}, {"I16", 2}, {"U16", 2}, {"I8", 1}, {"U8", 1},
-        {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}};
+    static std::map<std::string, size_t> const sizes{
+        {"F64", 8}, {"I64", 8},  {"U64", 8},     {"C64", 8},     {"F32", 4},    {"I32", 4},
+        {"U32", 4}, {"F16", 2},  {"BF16", 2},    {"I16", 2},     {"U16", 2},    {"I8", 1},
+        {"U8", 1},  {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}};
     auto it = sizes.find(dtype);
     return it == sizes.end() ? 0 : it->second;
 }
@@ -78,19 +79,14 @@ inline std::string list_text(std::vector<int64_t> const& values, char const* clo
 class Json
 {
 public:
-    Json(char const* text, size_t size, std::string const& path)
-        : mText(text)
-        , mSize(size)
-        , mPath(path)
-    {
-    }
+    Json(char const* text, size_t size, std::string const& path) : mText(text), mSize(size), mPath(path) {}
 
     std::string where;
 
     [[noreturn]] void fail(std::string const& what) const
     {
-        throw WeightsError(mPath + ": bad header JSON at byte " + std::to_string(mPos + 8)
-            + (where.empty() ? "" : " in " + where) + ": " + what);
+        throw WeightsError(mPath + ": bad header JSON at byte " + std::to_string(mPos + 8) +
+                           (where.empty() ? "" : " in " + where) + ": " + what);
     }
 
     void check(bool ok, char const* what) const
@@ -119,8 +115,7 @@ public:
     }
 
     // An object, calling f(key) at each member's value, or (open == '[') an array, calling f("") per item.
-    template <typename F>
-    void list(char open, F&& f)
+    template <typename F> void list(char open, F&& f)
     {
         bool const object = open == '{';
         check(eat(open), object ? "expected '{'" : "expected '['");
@@ -304,8 +299,7 @@ inline size_t dtype_size(std::string const& dtype)
 class SafeTensors
 {
 public:
-    explicit SafeTensors(std::string const& path)
-        : mPath(path)
+    explicit SafeTensors(std::string const& path) : mPath(path)
     {
         int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         require(fd >= 0, std::string("cannot open the weights file: ") + std::strerror(errno));
@@ -393,29 +387,32 @@ private:
             headerSize = headerSize << 8 | bytes[i]; // little-endian whatever the host
         }
         // Compared with what is left, as 8 + headerSize could wrap.
-        require(headerSize <= size - 8, "truncated: the header length says " + std::to_string(headerSize)
-                + " bytes but only " + std::to_string(size - 8) + " follow it");
+        require(headerSize <= size - 8, "truncated: the header length says " + std::to_string(headerSize) +
+                                            " bytes but only " + std::to_string(size - 8) + " follow it");
         size_t const start = 8 + static_cast<size_t>(headerSize);
         safetensors_detail::Json json(reinterpret_cast<char const*>(bytes) + 8, start - 8, mPath);
         std::vector<std::tuple<size_t, size_t, std::string>> ranges; // non-empty ones, for the overlap check
         bool sawMetadata = false;
-        json.list('{', [&](std::string const& key) {
-            if (key == "__metadata__" ? sawMetadata : mTensors.count(key) != 0)
-            {
-                json.fail("duplicate key '" + key + "'");
-            }
-            if (key == "__metadata__")
-            {
-                sawMetadata = true;
-                return metadata(json);
-            }
-            TensorView const& view = mTensors[key] = entry(json, key, bytes + start, size - start);
-            size_t const begin = static_cast<size_t>(static_cast<unsigned char const*>(view.data) - (bytes + start));
-            if (view.nbytes > 0)
-            {
-                ranges.emplace_back(begin, begin + view.nbytes, key);
-            }
-        });
+        json.list('{',
+                  [&](std::string const& key)
+                  {
+                      if (key == "__metadata__" ? sawMetadata : mTensors.count(key) != 0)
+                      {
+                          json.fail("duplicate key '" + key + "'");
+                      }
+                      if (key == "__metadata__")
+                      {
+                          sawMetadata = true;
+                          return metadata(json);
+                      }
+                      TensorView const& view = mTensors[key] = entry(json, key, bytes + start, size - start);
+                      size_t const begin =
+                          static_cast<size_t>(static_cast<unsigned char const*>(view.data) - (bytes + start));
+                      if (view.nbytes > 0)
+                      {
+                          ranges.emplace_back(begin, begin + view.nbytes, key);
+                      }
+                  });
         json.end();
         // safetensors never shares bytes between tensors, so an overlap means a corrupt header.
         std::sort(ranges.begin(), ranges.end());
@@ -423,8 +420,9 @@ private:
         {
             auto const& [b0, e0, k0] = ranges[i - 1];
             auto const& [b1, e1, k1] = ranges[i];
-            require(b1 >= e0, "tensors '" + k0 + "' [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and '"
-                    + k1 + "' [" + std::to_string(b1) + ", " + std::to_string(e1) + ") overlap: the file is corrupt");
+            require(b1 >= e0, "tensors '" + k0 + "' [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and '" +
+                                  k1 + "' [" + std::to_string(b1) + ", " + std::to_string(e1) +
+                                  ") overlap: the file is corrupt");
         }
     }
 
@@ -438,16 +436,18 @@ private:
         }
         else
         {
-            json.list('{', [&](std::string const& key) {
-                if (json.peek() == '"')
-                {
-                    mMetadata[key] = json.string();
-                }
-                else
-                {
-                    json.skip();
-                }
-            });
+            json.list('{',
+                      [&](std::string const& key)
+                      {
+                          if (json.peek() == '"')
+                          {
+                              mMetadata[key] = json.string();
+                          }
+                          else
+                          {
+                              json.skip();
+                          }
+                      });
         }
         json.where.clear();
     }
@@ -460,24 +460,26 @@ private:
         std::set<std::string> fields;
         std::string const name = "tensor '" + key + "'";
         json.where = name;
-        json.list('{', [&](std::string const& field) {
-            if (!fields.insert(field).second)
-            {
-                json.fail("duplicate field '" + field + "'");
-            }
-            if (field == "dtype")
-            {
-                view.dtype = json.string();
-            }
-            else if (field == "shape" || field == "data_offsets")
-            {
-                (field == "shape" ? view.shape : offsets) = json.integers();
-            }
-            else
-            {
-                json.skip(); // other fields are ignored, as by the reference implementation
-            }
-        });
+        json.list('{',
+                  [&](std::string const& field)
+                  {
+                      if (!fields.insert(field).second)
+                      {
+                          json.fail("duplicate field '" + field + "'");
+                      }
+                      if (field == "dtype")
+                      {
+                          view.dtype = json.string();
+                      }
+                      else if (field == "shape" || field == "data_offsets")
+                      {
+                          (field == "shape" ? view.shape : offsets) = json.integers();
+                      }
+                      else
+                      {
+                          json.skip(); // other fields are ignored, as by the reference implementation
+                      }
+                  });
         json.where.clear();
         for (char const* field : {"dtype", "shape", "data_offsets"})
         {
@@ -487,14 +489,14 @@ private:
         require(element != 0, name + ": unknown dtype '" + view.dtype + "'");
         std::string const shape = list_text(view.shape);
         require(std::all_of(view.shape.begin(), view.shape.end(), [](int64_t d) { return d >= 0; }),
-            name + ": negative dimension in shape " + shape);
+                name + ": negative dimension in shape " + shape);
         require(offsets.size() == 2 && offsets[0] >= 0 && offsets[1] >= 0,
-            name + ": data_offsets " + list_text(offsets) + " should be two byte offsets [begin, end]");
+                name + ": data_offsets " + list_text(offsets) + " should be two byte offsets [begin, end]");
         uint64_t const begin = static_cast<uint64_t>(offsets[0]), end = static_cast<uint64_t>(offsets[1]);
         std::string const range = list_text(offsets, ")");
         require(begin <= end, name + ": data_offsets " + range + " end before they begin");
-        require(end <= size, name + " data " + range + " runs past the end of the file (data section is "
-                + std::to_string(size) + " bytes): the file is truncated or corrupt");
+        require(end <= size, name + " data " + range + " runs past the end of the file (data section is " +
+                                 std::to_string(size) + " bytes): the file is truncated or corrupt");
         // count * element, saturating rather than overflowing; a zero dimension makes it 0 whatever the rest.
         uint64_t const most = std::numeric_limits<uint64_t>::max();
         uint64_t need = std::count(view.shape.begin(), view.shape.end(), 0) ? 0 : element;
@@ -503,9 +505,9 @@ private:
             uint64_t const u = static_cast<uint64_t>(std::max<int64_t>(d, 1));
             need = need > most / u ? most : need * u;
         }
-        require(need == end - begin, name + ": shape " + shape + " of " + view.dtype + " needs "
-                + (need == most ? "over 2^64" : std::to_string(need)) + " bytes, the file gives "
-                + std::to_string(end - begin));
+        require(need == end - begin, name + ": shape " + shape + " of " + view.dtype + " needs " +
+                                         (need == most ? "over 2^64" : std::to_string(need)) +
+                                         " bytes, the file gives " + std::to_string(end - begin));
         view.data = data + begin;
         view.nbytes = static_cast<size_t>(need);
         return view;

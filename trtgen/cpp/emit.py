@@ -25,10 +25,9 @@ SUPPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"
 SUPPORT_FILES = ("trtgen_builder.h", "trtgen_main.h", "trtgen_run.h", "trtgen_safetensors.h")
 
 
-def render_cpp(
-    network_py, weights, title, source, template_dir=None, namespace_name="trtgen_generated_network"
-):
-    """``{file name: text}`` of the C++ builder equivalent to ``network_py``."""
+def render_cpp(network_py, weights, title, source, template_dir=None, profiles=()):
+    """``{file name: text}`` of the C++ builder equivalent to ``network_py``; ``profiles``:
+    ``[{input name: (min, opt, max) shape}]`` for dynamic inputs."""
     try:
         rec = record(network_py, weights)
         builder = HelperBuilder(rec, weights, _user_class_test())
@@ -43,6 +42,10 @@ def render_cpp(
         helpers=[_helper_view(h, builder) for h in helpers],
         build_body=drop_unused_declarations(render_body(top_body)),
         expected=_expected(weights, builder.used_keys),
+        profiles=[
+            [(cpp_string(name), *(cpp_dims(s) for s in shapes)) for name, shapes in profile.items()]
+            for profile in profiles
+        ],
     )
     cmake = env.get_template("CMakeLists.txt.j2").render(
         title=title, version=__version__, project=snake(title)

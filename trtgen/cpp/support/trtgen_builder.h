@@ -56,8 +56,7 @@ inline nvinfer1::Permutation perm(std::initializer_list<int32_t> order)
 
 // Name a new layer and its outputs as trtgen's Python layers do: outputs are "name", "name:1"...;
 // `output` names the first output instead (a module's output carries the module path).
-template <typename Layer>
-Layer* named(Layer* layer, std::string const& name, std::string const& output = "")
+template <typename Layer> Layer* named(Layer* layer, std::string const& name, std::string const& output = "")
 {
     if (layer == nullptr)
     {
@@ -98,14 +97,9 @@ inline nvinfer1::Weights no_weights(nvinfer1::DataType type)
 inline nvinfer1::DataType data_type(std::string const& dtype, std::string const& key)
 {
     static std::map<std::string, nvinfer1::DataType> const types{
-        {"F32", nvinfer1::DataType::kFLOAT},
-        {"F16", nvinfer1::DataType::kHALF},
-        {"BF16", nvinfer1::DataType::kBF16},
-        {"I8", nvinfer1::DataType::kINT8},
-        {"U8", nvinfer1::DataType::kUINT8},
-        {"I32", nvinfer1::DataType::kINT32},
-        {"I64", nvinfer1::DataType::kINT64},
-        {"BOOL", nvinfer1::DataType::kBOOL},
+        {"F32", nvinfer1::DataType::kFLOAT}, {"F16", nvinfer1::DataType::kHALF},  {"BF16", nvinfer1::DataType::kBF16},
+        {"I8", nvinfer1::DataType::kINT8},   {"U8", nvinfer1::DataType::kUINT8},  {"I32", nvinfer1::DataType::kINT32},
+        {"I64", nvinfer1::DataType::kINT64}, {"BOOL", nvinfer1::DataType::kBOOL},
     };
     auto it = types.find(dtype);
     if (it == types.end())
@@ -154,10 +148,7 @@ inline std::string shape_text(std::vector<int64_t> const& shape)
 class WeightsFile
 {
 public:
-    explicit WeightsFile(std::string const& path)
-        : mFile(path)
-    {
-    }
+    explicit WeightsFile(std::string const& path) : mFile(path) {}
 
     // Every expected key present with the expected dtype and shape, or a WeightsError naming it.
     void check(std::vector<ExpectedWeight> const& expected) const
@@ -167,8 +158,8 @@ public:
             TensorView const& t = mFile.at(e.key);
             if (data_type(t.dtype, e.key) != e.type || t.shape != e.shape)
             {
-                throw WeightsError(mFile.path() + ": weight '" + e.key + "' is " + t.dtype + " "
-                    + shape_text(t.shape) + ", the network expects " + dtype_name(e.type) + " " + shape_text(e.shape));
+                throw WeightsError(mFile.path() + ": weight '" + e.key + "' is " + t.dtype + " " + shape_text(t.shape) +
+                                   ", the network expects " + dtype_name(e.type) + " " + shape_text(e.shape));
             }
         }
     }
@@ -234,8 +225,8 @@ private:
         TensorView const& t = mFile.at(key);
         if (t.dtype != "F32" || t.count() != count)
         {
-            throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32 with " + std::to_string(count)
-                + " values, the file has " + t.dtype + " " + shape_text(t.shape));
+            throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32 with " +
+                               std::to_string(count) + " values, the file has " + t.dtype + " " + shape_text(t.shape));
         }
         std::vector<float> values(static_cast<size_t>(count));
         std::memcpy(values.data(), t.data, values.size() * sizeof(float));

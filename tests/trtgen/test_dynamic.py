@@ -1,0 +1,115 @@
+"""`--dynamic NAME:DIM=MIN:OPT:MAX`: -1 input dims, an optimization profile in network.py and
+network.cpp, and `trtgen check --shape` at shapes inside the profile (reference executor, within
+the fp32 tolerance of `trtgen check`: max|trt - torch| <= 1e-4 * max(1, max|torch|))."""
+
+import json
+import os
+import sys
+
+import pytest
+
+from cli_helpers import EXAMPLES, REPO, run_trtgen
+from cpp_helpers import compile_builder, run_builder
+from trtgen.cpp.describe import describe_network
+from trtgen.netfile import build_from_output
+
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def resnet18(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dynamic") / "out"
+    result = run_trtgen(
+        os.path.join(EXAMPLES, "resnet18.py"),
+        "-o",
+        out,
+        "--dynamic",
+        "x:0=1:8:32",
+        "--lang",
+        "python,cpp",
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_network_py_declares_the_dynamic_input_and_its_profile(resnet18):
+    source = (resnet18 / "network.py").read_text()
+    assert 'INPUTS = {"x": (nn.float32, (-1, 3, 224, 224))}' in source
+    assert 'PROFILES = [{"x": ((1, 3, 224, 224), (8, 3, 224, 224), (32, 3, 224, 224))}]' in source
+    manifest = json.loads((resnet18 / "trtgen.json").read_text())
+    assert manifest["inputs"][0]["dynamic"] == {"0": [1, 8, 32]}
+
+
+@pytest.mark.parametrize("batch", [1, 7, 32])
+def test_resnet18_checks_at_any_batch_in_the_profile(resnet18, batch):
+    result = run_trtgen("check", resnet18, "--shape", f"x={batch}x3x224x224")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+
+
+def test_network_py_builds_an_engine_with_the_profile(resnet18, tmp_path):
+    import subprocess
+
+    engine = tmp_path / "model.engine"
+    result = subprocess.run(
+        [sys.executable, str(resnet18 / "network.py"), "--engine", str(engine)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    assert engine.stat().st_size > 0
+
+
+def test_vit_b_16_checks_at_another_batch(tmp_path):
+    out = tmp_path / "out"
+    model = corpus.model_file("vit_b_16", str(tmp_path))
+    assert run_trtgen(model, "-o", out, "--dynamic", "x:0=1:8:32").returncode == 0
+    result = run_trtgen("check", out, "--shape", "x=7x3x224x224")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dynamic", "x:0=1:8"], "expected NAME:DIM=MIN:OPT:MAX"),
+        (["--dynamic", "y:0=1:8:32"], "no input 'y'; the inputs are x"),
+        (["--dynamic", "x:4=1:8:32"], "input 'x' has 4 dims"),
+        (["--dynamic", "x:0=2:8:32"], "the example input has 1 there, outside 2..32"),
+        (["--dynamic", "x:0=8:4:32"], "need 1 <= MIN <= OPT <= MAX"),
+    ],
+)
+def test_bad_dynamic_specs_are_refused(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = run_trtgen(os.path.join(EXAMPLES, "resnet18.py"), "-o", out, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_check_refuses_shapes_outside_the_profile(resnet18):
+    result = run_trtgen("check", resnet18, "--shape", "x=33x3x224x224")
+    assert result.returncode == 2
+    assert "dim 0 is 33, the network has dynamic 1..32" in result.stderr
+
+
+def test_cpp_builder_adds_the_profile(resnet18, tmp_path):
+    exe, lib = compile_builder(resnet18, tmp_path / "build")
+    engine, description = tmp_path / "model.engine", tmp_path / "network.json"
+    result = run_builder(
+        exe,
+        lib,
+        "--weights",
+        resnet18 / "weights.safetensors",
+        "--engine",
+        engine,
+        "--describe",
+        description,
+    )
+    assert result.returncode == 0, result.stderr
+    assert engine.stat().st_size > 0
+    cpp = json.loads(description.read_text())
+    python = describe_network(build_from_output(str(resnet18))[1])
+    assert cpp["inputs"] == python["inputs"] and cpp["inputs"][0]["shape"] == [-1, 3, 224, 224]
+    assert cpp["layers"] == python["layers"]

@@ -1,0 +1,61 @@
+"""``--dynamic x:0=1:8:32``: dynamic input dims and the optimization profile that bounds them."""
+
+import re
+
+from .errors import TrtgenError
+
+_SPEC = re.compile(r"^(?P<name>[A-Za-z_]\w*):(?P<dim>\d+)=(?P<min>\d+):(?P<opt>\d+):(?P<max>\d+)$")
+
+
+def parse_dynamic(specs, input_names, input_shapes):
+    """``{input name: {dim: (min, opt, max)}}`` from ``NAME:DIM=MIN:OPT:MAX`` strings."""
+    dynamic = {}
+    shapes = dict(zip(input_names, input_shapes))
+    for spec in specs:
+        match = _SPEC.match(spec.strip())
+        if match is None:
+            raise TrtgenError(f"--dynamic {spec!r}: expected NAME:DIM=MIN:OPT:MAX, e.g. x:0=1:8:32")
+        name, dim = match["name"], int(match["dim"])
+        low, opt, high = int(match["min"]), int(match["opt"]), int(match["max"])
+        if name not in shapes:
+            raise TrtgenError(
+                f"--dynamic {spec!r}: no input {name!r}; the inputs are {', '.join(input_names)}"
+            )
+        shape = shapes[name]
+        if dim >= len(shape):
+            raise TrtgenError(
+                f"--dynamic {spec!r}: input {name!r} has {len(shape)} dims (0..{len(shape) - 1})"
+            )
+        if not 1 <= low <= opt <= high:
+            raise TrtgenError(f"--dynamic {spec!r}: need 1 <= MIN <= OPT <= MAX")
+        if not low <= shape[dim] <= high:
+            raise TrtgenError(
+                f"--dynamic {spec!r}: the example input has {shape[dim]} there, outside {low}..{high}; "
+                "choose bounds that include it"
+            )
+        dynamic.setdefault(name, {})[dim] = (low, opt, high)
+    return dynamic
+
+
+def declared_shape(shape, dims):
+    """The network input shape: -1 where the dim is dynamic."""
+    return tuple(-1 if i in dims else int(d) for i, d in enumerate(shape))
+
+
+def profile_shapes(shape, dims):
+    """``(min, opt, max)`` shapes of one input."""
+    return tuple(
+        tuple(dims[i][k] if i in dims else int(d) for i, d in enumerate(shape)) for k in range(3)
+    )
+
+
+def parse_shape_override(text):
+    """``x=7x3x224x224`` → ``("x", (7, 3, 224, 224))`` for ``trtgen check --shape``."""
+    name, _, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not name or not shape:
+        raise TrtgenError(f"--shape {text!r}: expected NAME=D0xD1x..., e.g. x=7x3x224x224")
+    return name, shape
