@@ -91,3 +91,27 @@ def run_builder(exe, lib, *args, cwd=None):
     return subprocess.run(
         [exe, *map(str, args)], capture_output=True, text=True, timeout=1800, env=env, cwd=cwd
     )
+
+
+def build_and_describe(out_dir, tmp_path):
+    """Compile OUT's builder, build an engine with it; (C++ --describe, Python description)."""
+    import json
+
+    from trtgen.cpp.describe import describe_network
+    from trtgen.netfile import build_from_output
+
+    exe, lib = compile_builder(out_dir, tmp_path / "build")
+    engine, description = tmp_path / "model.engine", tmp_path / "network.json"
+    result = run_builder(
+        exe,
+        lib,
+        "--weights",
+        out_dir / "weights.safetensors",
+        "--engine",
+        engine,
+        "--describe",
+        description,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert engine.stat().st_size > 0
+    return json.loads(description.read_text()), describe_network(build_from_output(str(out_dir))[1])

@@ -15,10 +15,8 @@ import sys
 import pytest
 
 from cli_helpers import EXAMPLES, REPO, run_trtgen
-from cpp_helpers import compile_builder, run_builder
-from trtgen.cpp.describe import describe_network
+from cpp_helpers import build_and_describe, compile_builder, run_builder
 from trtgen.cpp.emit import clang_format_path
-from trtgen.netfile import build_from_output
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402
@@ -101,23 +99,7 @@ def test_cpp_is_deterministic_and_clang_formatted(resnet18, tmp_path):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_cpp_network_matches_python_layer_by_layer(tmp_path, name):
     out = generate(tmp_path, MODELS[name](tmp_path))
-    exe, lib = compile_builder(out, tmp_path / "build")
-    engine, description = tmp_path / "model.engine", tmp_path / "network.json"
-    result = run_builder(
-        exe,
-        lib,
-        "--weights",
-        out / "weights.safetensors",
-        "--engine",
-        engine,
-        "--describe",
-        description,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert engine.stat().st_size > 0
-    cpp = json.loads(description.read_text())
-    _, network = build_from_output(str(out))
-    python = describe_network(network)
+    cpp, python = build_and_describe(out, tmp_path)
     assert cpp["inputs"] == python["inputs"]
     assert cpp["outputs"] == python["outputs"]
     assert len(cpp["layers"]) == len(python["layers"])

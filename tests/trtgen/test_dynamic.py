@@ -9,9 +9,7 @@ import sys
 import pytest
 
 from cli_helpers import EXAMPLES, REPO, run_trtgen
-from cpp_helpers import compile_builder, run_builder
-from trtgen.cpp.describe import describe_network
-from trtgen.netfile import build_from_output
+from cpp_helpers import build_and_describe
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402
@@ -95,21 +93,6 @@ def test_check_refuses_shapes_outside_the_profile(resnet18):
 
 
 def test_cpp_builder_adds_the_profile(resnet18, tmp_path):
-    exe, lib = compile_builder(resnet18, tmp_path / "build")
-    engine, description = tmp_path / "model.engine", tmp_path / "network.json"
-    result = run_builder(
-        exe,
-        lib,
-        "--weights",
-        resnet18 / "weights.safetensors",
-        "--engine",
-        engine,
-        "--describe",
-        description,
-    )
-    assert result.returncode == 0, result.stderr
-    assert engine.stat().st_size > 0
-    cpp = json.loads(description.read_text())
-    python = describe_network(build_from_output(str(resnet18))[1])
+    cpp, python = build_and_describe(resnet18, tmp_path)
     assert cpp["inputs"] == python["inputs"] and cpp["inputs"][0]["shape"] == [-1, 3, 224, 224]
     assert cpp["layers"] == python["layers"]
