@@ -31,7 +31,7 @@ def render_cpp(network_py, weights, title, source, template_dir=None, profiles=(
     try:
         rec = record(network_py, weights)
         builder = HelperBuilder(rec, weights, _user_class_test())
-        helpers, top_body, top_writer = builder.build(rec.top)
+        helpers, top_body, _ = builder.build(rec.top)
     except (CppEmitError, NotImplementedError) as exc:
         raise TrtgenError(f"cannot write network.cpp: {exc}") from exc
     env = _environment(template_dir)
@@ -57,8 +57,7 @@ def render_cpp(network_py, weights, title, source, template_dir=None, profiles=(
         ".clang-format": _read(os.path.join(builtin_template_dir(), ".clang-format")),
     }
     for name in SUPPORT_FILES:
-        path = os.path.join(SUPPORT_DIR, name)
-        files[name] = _read(path) if os.path.exists(path) else ""
+        files[name] = _read(os.path.join(SUPPORT_DIR, name))
     return files
 
 

@@ -93,6 +93,7 @@ class HelperBuilder:
                 "dims",
                 "perm",
                 "no_weights",
+                "profiles",
                 "main",
             }
             | local
