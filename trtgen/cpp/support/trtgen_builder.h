@@ -94,35 +94,37 @@ inline nvinfer1::Weights no_weights(nvinfer1::DataType type)
     return nvinfer1::Weights{type, nullptr, 0};
 }
 
-inline nvinfer1::DataType data_type(std::string const& dtype, std::string const& key)
+// safetensors dtype name <-> TensorRT weight type, for the types a weight can have.
+inline std::map<std::string, nvinfer1::DataType> const& weight_types()
 {
     static std::map<std::string, nvinfer1::DataType> const types{
         {"F32", nvinfer1::DataType::kFLOAT}, {"F16", nvinfer1::DataType::kHALF},  {"BF16", nvinfer1::DataType::kBF16},
         {"I8", nvinfer1::DataType::kINT8},   {"U8", nvinfer1::DataType::kUINT8},  {"I32", nvinfer1::DataType::kINT32},
         {"I64", nvinfer1::DataType::kINT64}, {"BOOL", nvinfer1::DataType::kBOOL},
     };
-    auto it = types.find(dtype);
-    if (it == types.end())
+    return types;
+}
+
+inline nvinfer1::DataType data_type(std::string const& dtype, std::string const& key)
+{
+    auto it = weight_types().find(dtype);
+    if (it == weight_types().end())
     {
         throw WeightsError("weight '" + key + "': dtype " + dtype + " has no TensorRT weight type");
     }
     return it->second;
 }
 
-inline char const* dtype_name(nvinfer1::DataType type)
+inline std::string dtype_name(nvinfer1::DataType type)
 {
-    switch (type)
+    for (auto const& entry : weight_types())
     {
-    case nvinfer1::DataType::kFLOAT: return "F32";
-    case nvinfer1::DataType::kHALF: return "F16";
-    case nvinfer1::DataType::kBF16: return "BF16";
-    case nvinfer1::DataType::kINT8: return "I8";
-    case nvinfer1::DataType::kUINT8: return "U8";
-    case nvinfer1::DataType::kINT32: return "I32";
-    case nvinfer1::DataType::kINT64: return "I64";
-    case nvinfer1::DataType::kBOOL: return "BOOL";
-    default: return "?";
+        if (entry.second == type)
+        {
+            return entry.first;
+        }
     }
+    return "?";
 }
 
 // A weight the network reads: checked against the file before any layer is built.
@@ -132,16 +134,6 @@ struct ExpectedWeight
     nvinfer1::DataType type;
     std::vector<int64_t> shape;
 };
-
-inline std::string shape_text(std::vector<int64_t> const& shape)
-{
-    std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-    {
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    }
-    return text + "]";
-}
 
 // The weights file, by state_dict key. TensorRT borrows weight memory until the engine is
 // built, so the mapping and every derived array live as long as this object.
@@ -158,8 +150,9 @@ public:
             TensorView const& t = mFile.at(e.key);
             if (data_type(t.dtype, e.key) != e.type || t.shape != e.shape)
             {
-                throw WeightsError(mFile.path() + ": weight '" + e.key + "' is " + t.dtype + " " + shape_text(t.shape) +
-                                   ", the network expects " + dtype_name(e.type) + " " + shape_text(e.shape));
+                throw WeightsError(mFile.path() + ": weight '" + e.key + "' is " + t.dtype + " " +
+                                   safetensors_detail::list_text(t.shape) + ", the network expects " +
+                                   dtype_name(e.type) + " " + safetensors_detail::list_text(e.shape));
             }
         }
     }
@@ -226,7 +219,8 @@ private:
         if (t.dtype != "F32" || t.count() != count)
         {
             throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32 with " +
-                               std::to_string(count) + " values, the file has " + t.dtype + " " + shape_text(t.shape));
+                               std::to_string(count) + " values, the file has " + t.dtype + " " +
+                               safetensors_detail::list_text(t.shape));
         }
         std::vector<float> values(static_cast<size_t>(count));
         std::memcpy(values.data(), t.data, values.size() * sizeof(float));
