@@ -4,13 +4,13 @@ import os
 
 import layers
 
-from .netfile import build_from_output, profiles_of
+from .netfile import build_with_profiles
 
 
 def build(out_dir, engine_path=None):
     engine_path = engine_path or os.path.join(out_dir, "model.engine")
-    builder, network = build_from_output(out_dir)
-    engine = layers.build_engine(builder, network, profiles=profiles_of(out_dir))
+    builder, network, profiles = build_with_profiles(out_dir)
+    engine = layers.build_engine(builder, network, profiles=profiles)
     partial = engine_path + ".partial"
     with open(partial, "wb") as f:
         f.write(engine)

@@ -16,7 +16,7 @@ from .compare import compare, table
 from .errors import TrtgenError
 from .iospec import flatten_outputs
 from .load import load_model
-from .netfile import build_from_output, profiles_of
+from .netfile import build_with_profiles
 from .output import read_manifest
 from .reference import execute
 
@@ -67,12 +67,12 @@ def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print, shapes=None):
     ``shapes`` given ({input name: shape}, inside the network's dynamic profile)."""
     manifest = read_manifest(out_dir)
     loaded = load_reference_model(out_dir, manifest)
-    builder, network = build_from_output(out_dir)
+    builder, network, profiles = build_with_profiles(out_dir)
     names = manifest_input_names(manifest)
     example = reshaped_inputs(manifest, loaded.example_inputs, shapes or {})
     inputs = dict(zip(names, example))
     result, per_module = _module_outputs(loaded.model, example)
-    values = _run(builder, network, inputs, layerwise, log, profiles_of(out_dir))
+    values = _run(builder, network, inputs, layerwise, log, profiles)
     rows = []
     for expr, name, want in flatten_outputs(result):
         if name not in values:

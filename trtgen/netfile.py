@@ -27,6 +27,13 @@ def import_network_file(out_dir):
 
 def build_from_output(out_dir):
     """``(builder, network)`` from OUT/network.py and OUT/weights.safetensors."""
+    builder, network, _ = build_with_profiles(out_dir)
+    return builder, network
+
+
+def build_with_profiles(out_dir):
+    """``(builder, network, profiles)``: the network, and OUT/network.py's optimization
+    profiles (its ``PROFILES``; none for static shapes), from one import of the file."""
     module = import_network_file(out_dir)
     builder, network = layers.create_network()
     weights = os.path.join(os.path.abspath(out_dir), "weights.safetensors")
@@ -34,9 +41,4 @@ def build_from_output(out_dir):
         module.build_network(network, weights)
     except Exception as exc:  # the (possibly hand-edited) network does not build: say where
         raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
-    return builder, network
-
-
-def profiles_of(out_dir):
-    """OUT/network.py's optimization profiles (its ``PROFILES``; none for static shapes)."""
-    return getattr(import_network_file(out_dir), "PROFILES", [])
+    return builder, network, getattr(module, "PROFILES", [])
