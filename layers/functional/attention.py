@@ -17,7 +17,6 @@ from .activation import softmax
 from .cast import cast
 from .constant import constant, scalar
 from .elementwise import add, mul, select_layer
-from .indexing import gather_layer
 from .join import concat_layer
 from .linear import linear, matrix_multiply
 from .reduce import reduce
@@ -162,15 +161,19 @@ def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q
     """Input projections, returned split into heads: (N, H, L, D) each.
 
     Self-attention (one tensor for q, k and v) runs one fused linear, one SHUFFLE to
-    (3, N, H, L, D) and a GATHER per projection: no static dims needed.
+    (N, 3 * H, L, D) and a SLICE of H heads per projection: no static dims needed.
     """
     embed_dim = query.shape[-1] if not separate else q_w.shape[0]
     head_dim = embed_dim // heads
     if not separate and query is key and key is value:
         qkv = linear(query, in_proj_weight, in_proj_bias)
-        spec = [Dim(qkv, 0), Dim(qkv, 1), 3, heads, head_dim]
-        qkv = reshape_to(qkv, spec, "split_heads", then_permute=(2, 0, 3, 1, 4))
-        return tuple(gather_layer(qkv, 0, i, name) for i, name in enumerate("qkv"))
+        spec = [Dim(qkv, 0), Dim(qkv, 1), 3 * heads, head_dim]
+        qkv = reshape_to(qkv, spec, "split_heads", then_permute=(0, 2, 1, 3))
+        sizes = [Dim(qkv, 0), heads, Dim(qkv, 2), head_dim]
+        return tuple(
+            slice_layer(qkv, [0, i * heads, 0, 0], sizes, [1, 1, 1, 1], op=name)
+            for i, name in enumerate("qkv")
+        )
     if separate:
         weights = (q_w, k_w, v_w)
     else:
