@@ -225,25 +225,39 @@ def _mutates(program):
     return False
 
 
-def _export_once(module, args, kwargs, preserve):
+def _dynamic_shapes(module, args, kwargs, dims):
+    """torch.export's ``dynamic_shapes`` by parameter name: ``Dim.DYNAMIC`` on changing dims."""
+    if dims is None or not any(torch.utils._pytree.tree_leaves(dims)):
+        return None
+    dim_args, dim_kwargs = dims
+    spec = lambda found: {i: torch.export.Dim.DYNAMIC for i in sorted(found)} if found else None
+    bound = inspect.signature(module.forward).bind(*dim_args, **dim_kwargs).arguments
+    return {
+        name: torch.utils._pytree.tree_map(spec, value, is_leaf=lambda v: isinstance(v, set) or v is None)
+        for name, value in bound.items()
+    }
+
+
+def _export_once(module, args, kwargs, preserve, dims=None):
     with warnings.catch_warnings():  # unflatten warns about its own spec attributes
         warnings.simplefilter("ignore")
         program = torch.export.export(module, tuple(args), dict(kwargs), strict=False,
+                                      dynamic_shapes=_dynamic_shapes(module, args, kwargs, dims),
                                       preserve_module_call_signature=preserve)
         if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
             program = program.run_decompositions({})
         return torch.export.unflatten(program)
 
 
-def _preservable(module, args, kwargs, child):
+def _preservable(module, args, kwargs, child, dims):
     try:
-        _export_once(module, args, kwargs, (child,))
+        _export_once(module, args, kwargs, (child,), dims)
         return True
     except Exception:
         return False
 
 
-def _export(module, recorded, path):
+def _export(module, recorded, path, dims=None):
     """torch.export the module on the inputs it received, unflattened back into module calls.
 
     Child calls keep their signatures where export allows it; otherwise their arguments are
@@ -258,9 +272,9 @@ def _export(module, recorded, path):
         if preserve == "each":
             # keep the signatures export can keep: a child whose input is an eval-mode Dropout's
             # output (removed by export) cannot be preserved
-            preserve = tuple(c for c in children if _preservable(module, args, kwargs, c))
+            preserve = tuple(c for c in children if _preservable(module, args, kwargs, c, dims))
         try:
-            return _export_once(module, args, kwargs, preserve)
+            return _export_once(module, args, kwargs, preserve, dims)
         except Exception as exc:
             errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     raise TrtgenError(
@@ -269,10 +283,37 @@ def _export(module, recorded, path):
     )
 
 
-def capture(model, example_inputs):
-    """Graphs for the root and every composite module reachable from it, in model order."""
+def _changing_dims(first, second):
+    """Per module: its recorded inputs with, for each tensor, the dims whose size differs
+    between two runs (a pytree of sets, None for non-tensors)."""
+
+    def dims(a, b):
+        if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.ndim != b.ndim:
+            return None
+        return {i for i, (x, y) in enumerate(zip(a.shape, b.shape)) if x != y}
+
+    changing = {}
+    for key, (args, kwargs) in first.items():
+        if key not in second:
+            continue
+        try:
+            changing[key] = torch.utils._pytree.tree_map(dims, (args, kwargs), second[key])
+        except (ValueError, TypeError):  # the structure changed with the shapes: keep it static
+            continue
+    return changing
+
+
+def capture(model, example_inputs, probe_inputs=None):
+    """Graphs for the root and every composite module reachable from it, in model order.
+
+    ``probe_inputs``: the example inputs with dynamic dims resized; module input dims that
+    change with them stay symbolic in torch.export captures.
+    """
     captures = []
     recorded, returned = _record_module_inputs(model, example_inputs)
+    dynamic = {}
+    if probe_inputs is not None:
+        dynamic = _changing_dims(recorded, _record_module_inputs(model, probe_inputs)[0])
     pending = [("", model)]
     seen = set()
     while pending:
@@ -284,7 +325,7 @@ def capture(model, example_inputs):
             graph, params = _symbolic(module, recorded.get(id(module)), returned.get(id(module)))
             mode = "symbolic_trace"
         except Exception:  # data-dependent Python: torch.export it, children stay calls
-            unflat = _export(module, recorded.get(id(module)), path)
+            unflat = _export(module, recorded.get(id(module)), path, dynamic.get(id(module)))
             graph, mode, params = unflat.graph, "torch.export", tensor_params(module, recorded.get(id(module)))[0]
         else:
             unflat = None

@@ -26,7 +26,7 @@ def arguments(capture, node, captures_by_module, names):
         by_name = _match_flattened(node, child_capture)
     else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
         signature = inspect.signature(type(child).forward)
-        bound = signature.bind(child, *node.args, **node.kwargs)
+        bound = signature.bind(child, *node.args[_prepended(capture, node):], **node.kwargs)
         by_name = {}
         for name, value in list(bound.arguments.items())[1:]:
             if signature.parameters[name].kind == inspect.Parameter.VAR_KEYWORD:
@@ -83,6 +83,18 @@ def single_leaf(capture, node, captures_by_module):
 
 def pytree_path(path):
     return pytree_suffix(path)
+
+
+def _prepended(capture, node):
+    """How many inputs unflatten put before a preserved call's own arguments: with dynamic
+    shapes, tensors whose sizes the child's graph reads (they are not the child's parameters)."""
+    if capture.unflattened is None:
+        return 0
+    for entry in capture.unflattened.module_call_graph:
+        if entry.fqn == node.target and entry.signature is not None:
+            args_spec = entry.signature.in_spec.children()[0]
+            return len(node.args) - args_spec.num_children
+    return 0
 
 
 def _signature_preserved(unflattened, target):

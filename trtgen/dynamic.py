@@ -59,3 +59,25 @@ def parse_shape_override(text):
     if not name or not shape:
         raise TrtgenError(f"--shape {text!r}: expected NAME=D0xD1x..., e.g. x=7x3x224x224")
     return name, shape
+
+
+def probe_inputs(example_inputs, input_names, dynamic):
+    """The example inputs with every dynamic dim at another size of its profile, or None.
+
+    Capture runs the model on both sets: a module input dim whose size differs between the two
+    runs follows a dynamic model input, so torch.export keeps it symbolic there. Values are the
+    example's, repeated or cut along the dim, so masks and token ids stay realistic.
+    """
+    if not dynamic:
+        return None
+    import torch
+
+    probes = []
+    for name, tensor in zip(input_names, example_inputs):
+        for dim, bounds in sorted(dynamic.get(name, {}).items()):
+            size = next((b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]), None)
+            if size is not None:
+                index = torch.arange(size) % tensor.shape[dim]
+                tensor = tensor.index_select(dim, index)
+        probes.append(tensor)
+    return tuple(probes)

@@ -221,7 +221,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         if node is None:
             lines.append(text)
             continue
-        name = pysource.legal_name(node.name, taken)
+        name = pysource.legal_name(_statement_name(node, names), taken)
         taken.add(name)
         names[node] = name
         lines.append(f"{name} = {text}")
@@ -256,6 +256,16 @@ def _uses(node, user):
 
     torch.fx.node.map_arg((user.args, user.kwargs), visit)
     return count[0]
+
+
+def _statement_name(node, names):
+    """The variable a statement assigns: fx's node name, except for export's ``sym_size_int_7``
+    (a run-time size), which reads better as ``attention_mask_size3``."""
+    if node.target is torch.ops.aten.sym_size.int and isinstance(node.args[0], torch.fx.Node):
+        tensor = names[node.args[0]]
+        if tensor.isidentifier():
+            return f"{tensor}_size{node.args[1]}"
+    return node.name
 
 
 def _placeholder_name(node):

@@ -10,7 +10,7 @@ import layers
 from . import __version__
 from .capture import capture
 from .cpp.emit import render_cpp
-from .dynamic import parse_dynamic
+from .dynamic import parse_dynamic, probe_inputs
 from .errors import TrtgenError
 from .iospec import io_spec
 from .load import load_model
@@ -61,7 +61,8 @@ def generate(
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
     io.dynamic = parse_dynamic(dynamic, io.input_names, io.input_shapes)
-    captures = capture(loaded.model, loaded.example_inputs)
+    probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
+    captures = capture(loaded.model, loaded.example_inputs, probe)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir)

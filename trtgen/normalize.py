@@ -125,6 +125,8 @@ def _getattr(op):
 
 _REWRITES = {
     "getattr": _getattr,
+    # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
+    "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,
     "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
 }

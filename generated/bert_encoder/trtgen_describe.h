@@ -229,6 +229,8 @@ inline void put_attributes(std::ostream& out, nvinfer1::ILayer const& layer)
         auto const& l = static_cast<nvinfer1::ISliceLayer const&>(layer);
         out << "\"mode\": ";
         out << static_cast<int>(l.getMode());
+        out << ", \"axes\": ";
+        put_dims(out, l.getAxes());
         out << "}, \"weights\": {";
         out << "}";
         return;

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import dtypes
+from ..backend import trt
 from ..network import as_weights, current, current_network, name_layer, param_source
 from ..tensor import Tensor
 from ._common import varargs_shape
@@ -68,13 +69,29 @@ def as_tensor(value, like=None):
 
 
 def arange(start, end=None, step=1, dtype=None):
-    """torch.arange with static bounds, as a constant."""
+    """torch.arange: a constant for static bounds; a FILL (LINSPACE) when ``end`` is a run-time
+    size such as ``x.size(1)`` of a dynamic dim."""
     if end is None:
         start, end = 0, start
+    if isinstance(end, Tensor):
+        return _runtime_arange(start, end, step, dtype)
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in (start, end, step)) else dtypes.float32
     return constant(values, dtype=dtype)
+
+
+def _runtime_arange(start, end, step, dtype):
+    from .shape import shape_tensor
+
+    if not isinstance(start, int) or step != 1:
+        raise NotImplementedError("arange up to a run-time size needs an int start and step 1")
+    shape = shape_tensor([end if start == 0 else end - start])  # before the FILL that reads it
+    layer = current_network().add_fill((0,), trt.FillOperation.LINSPACE, dtypes.to_trt(dtype or dtypes.int64))
+    layer.set_input(0, shape.trt)
+    layer.alpha, layer.beta = float(start), 1.0
+    name_layer(layer, "arange")
+    return Tensor(layer.get_output(0))
 
 
 def zeros(*shape, dtype=dtypes.float32):

@@ -64,12 +64,24 @@ def _static_slice(s, n):
     return start, len(range(start, stop, step)), step
 
 
+# torch.export writes ``x[a:]`` as slice(a, 2**63 - 1): any stop this large means "to the end"
+_TO_THE_END = 2**62
+
+
+def _runtime_bound_slice(s, x, dim):
+    """(start, size, stride) of ``x[a:b]`` where ``b`` is a run-time size (``x.size(1)``)."""
+    start = s.start or 0
+    if (s.step or 1) != 1 or not isinstance(start, int) or start < 0:
+        raise NotImplementedError(f"{s}: a run-time stop needs a non-negative int start and step 1")
+    return start, (s.stop if start == 0 else s.stop - start), 1
+
+
 def _dynamic_slice(s, x, dim):
     """(start, size, stride) over a dynamic dim; a negative start relies on WRAP sampling."""
     if (s.step or 1) != 1:
         raise NotImplementedError("a step other than 1 on a dynamic dim is not supported")
     start, stop = s.start or 0, s.stop
-    if stop is None:
+    if stop is None or stop >= _TO_THE_END:
         return start, (-start if start < 0 else Dim(x, dim, -start)), 1
     if start >= 0 > stop:
         return start, Dim(x, dim, stop - start), 1
@@ -121,7 +133,12 @@ def getitem(x, index):
             wrap |= item < 0
             starts.append(item), sizes.append(1), strides.append(1)
         elif isinstance(item, builtins.slice):
-            start, size, stride = _static_slice(item, n) if n >= 0 else _dynamic_slice(item, x, dim)
+            if isinstance(item.stop, Tensor):
+                start, size, stride = _runtime_bound_slice(item, x, dim)
+            elif n >= 0:
+                start, size, stride = _static_slice(item, n)
+            else:
+                start, size, stride = _dynamic_slice(item, x, dim)
             wrap |= start < 0
             starts.append(start), sizes.append(size), strides.append(stride)
             kept.append(("in", dim))
@@ -282,6 +299,12 @@ def masked_fill(x, mask, value):
 # --------------------------------------------------------------------------- advanced indexing
 
 
+def _broadcast_dim(tensors, d):
+    """Size of dim ``d`` when ``tensors`` broadcast: the run-time size where one is dynamic."""
+    dynamic = [t for t in tensors if t.shape[d] < 0]
+    return Dim(dynamic[0], d) if dynamic else max(t.shape[d] for t in tensors)
+
+
 def index(x, indices):
     """``aten.index``: ``x[i0, i1, ...]`` with integer tensors (None keeps a dim), as one GATHER ND.
 
@@ -299,10 +322,10 @@ def index(x, indices):
     tensors = [_index_tensor(indices[i], x.shape[i]) for i in positions]
     rank = max(t.ndim for t in tensors)
     tensors = [prepend_ones(cast(t, dtypes.int64), rank) for t in tensors]
-    shape = tuple(max(t.shape[d] for t in tensors) for d in range(rank))
+    shape = [_broadcast_dim(tensors, d) for d in range(rank)]
     coords = []
     for dim, t in zip(positions, tensors):
-        if t.shape != shape:
+        if any(n == 1 and s != 1 for n, s in zip(t.shape, shape)):  # s may be a run-time Dim
             t = expand(t, shape)
         if x.shape[dim] >= 0 and isinstance(indices[dim], Tensor):  # run-time negatives wrap
             t = add(t, mul(cast(lt(t, 0), dtypes.int64), x.shape[dim]))

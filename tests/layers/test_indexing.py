@@ -202,3 +202,26 @@ def test_fill_and_advanced_index():
     check_op(lambda a: F.fill(a, 2.5), lambda a: torch.fill(a, 2.5), x)
     i0, i1 = torch.tensor([[2], [0]]), torch.tensor([[1, 3, 0]])
     check_op(lambda a: F.index(a, [i0.numpy(), i1.numpy()]), lambda a: a[i0, i1], x)
+
+
+# Run-time sizes (x.size(d) of a dynamic dim) as bounds: what torch.export graphs of models with
+# a dynamic sequence length use (``arange(seq)``, ``position_ids[:, :seq]``, mask indexing).
+RUNTIME_BOUNDS = [
+    ("arange", lambda x: F.arange(x.size(1)), lambda x: torch.arange(x.shape[1])),
+    ("arange_from_2", lambda x: F.arange(2, x.size(1)), lambda x: torch.arange(2, x.shape[1])),
+    ("slice_to_size", lambda x: x[:, : x.size(0)], lambda x: x[:, : x.shape[0]]),
+    ("slice_1_to_size", lambda x: x[:, 1 : x.size(0)], lambda x: x[:, 1 : x.shape[0]]),
+    ("to_the_end", lambda x: F.slice_tensor(x, 0, 1, 2**63 - 1), lambda x: x[1:]),
+    (
+        "index_broadcast",
+        lambda x: F.index(x, [F.unsqueeze(F.arange(x.size(0)), 1), F.unsqueeze(F.arange(x.size(1)), 0)]),
+        lambda x: x[torch.arange(x.shape[0])[:, None], torch.arange(x.shape[1])[None]],
+    ),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", RUNTIME_BOUNDS, ids=[r[0] for r in RUNTIME_BOUNDS])
+def test_runtime_size_bounds(name, fn, ref):
+    for x in (rand(3, 5, 4), rand(4, 6, 4, seed=1)):  # two sizes through one network definition
+        got, network = run_dynamic(fn, x, dynamic=(0, 1))
+        assert_close(got, ref(x))

@@ -96,3 +96,46 @@ def test_cpp_builder_adds_the_profile(resnet18, tmp_path):
     cpp, python = build_and_describe(resnet18, tmp_path)
     assert cpp["inputs"] == python["inputs"] and cpp["inputs"][0]["shape"] == [-1, 3, 224, 224]
     assert cpp["layers"] == python["layers"]
+
+
+@pytest.fixture(scope="module")
+def bert_dynamic_length(tmp_path_factory):
+    """The example BERT encoder with a dynamic sequence length (torch.export keeps it symbolic)."""
+    out = tmp_path_factory.mktemp("dynamic_bert") / "out"
+    spec = "=4:16:64"
+    result = run_trtgen(
+        os.path.join(EXAMPLES, "bert_encoder.py"),
+        "-o",
+        out,
+        "--dynamic",
+        "input_ids:1" + spec,
+        "--dynamic",
+        "attention_mask:1" + spec,
+        "--lang",
+        "python,cpp",
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_bert_reads_the_sequence_length_at_run_time(bert_dynamic_length):
+    source = (bert_dynamic_length / "network.py").read_text()
+    assert "input_ids_size1 = input_ids.size(1)" in source
+    assert "[2, 16" not in source  # no shape of the example baked in
+
+
+@pytest.mark.parametrize("length", [9, 40])
+def test_bert_checks_at_two_sequence_lengths(bert_dynamic_length, length):
+    shape = f"2x{length}"
+    result = run_trtgen(
+        "check", bert_dynamic_length, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+
+
+def test_bert_cpp_builder_matches_with_a_dynamic_length(bert_dynamic_length, tmp_path):
+    """Run-time sizes in C++: FILL and SLICE read shape tensors, slices leave whole dims out."""
+    cpp, python = build_and_describe(bert_dynamic_length, tmp_path)
+    assert cpp["inputs"] == python["inputs"] and cpp["inputs"][0]["shape"] == [2, -1]
+    assert cpp["layers"] == python["layers"]

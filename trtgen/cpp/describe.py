@@ -94,8 +94,12 @@ def describe_layer(layer):
     }
     if spec is None:
         return entry
+    skip = spec.skip(layer) if spec.skip else ()
     for attr in spec.attrs:
         if (kind, attr.py) in SPECIAL:
+            continue
+        if attr.py in skip:  # not set on the layer: described as unset, as C++ reads it
+            entry["attrs"][attr.py] = None
             continue
         value = _value(attr.kind, getattr(layer, attr.py))
         if attr.kind == "perm":  # only the entries within the input's rank mean anything

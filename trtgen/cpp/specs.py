@@ -248,6 +248,8 @@ SPECS = {
             Attr("second_transpose", "SecondTranspose", "perm", IDENTITY_PERM),
             Attr("zero_is_placeholder", "ZeroIsPlaceholder", "bool", True),
         ),
+        # a shape tensor on input 1 replaces the static reshape dims (TensorRT warns on reading them)
+        skip=lambda l: ("reshape_dims",) if _has_input(l, 1) else (),
     ),
     trt.LayerType.REDUCE: Spec(
         "IReduceLayer",
@@ -301,11 +303,16 @@ SPECS = {
             "addSlice",
             In(0),
             Lit("dims", _dims(l.start)),
-            Lit("dims", _dims(l.shape)),
+            # a shape tensor on input 2 gives the size (TensorRT warns on reading the static one)
+            Lit("dims", () if _has_input(l, 2) else _dims(l.shape)),
             Lit("dims", _dims(l.stride)),
         ),
         1,
-        (Attr("mode", "Mode", "enum", trt.SampleMode.STRICT_BOUNDS),),
+        (
+            Attr("mode", "Mode", "enum", trt.SampleMode.STRICT_BOUNDS),
+            # set when dynamic dims read whole are left out of start/size/stride
+            Attr("axes", "Axes", "dims", None),
+        ),
     ),
     trt.LayerType.SHAPE: Spec("IShapeLayer", lambda l: _call("addShape", In(0)), 1),
     trt.LayerType.PARAMETRIC_RELU: Spec(
@@ -341,7 +348,10 @@ SPECS = {
     trt.LayerType.FILL: Spec(
         "IFillLayer",
         lambda l: _call(
-            "addFill", Lit("dims", _dims(l.shape)), Lit("enum", l.operation), Lit("enum", l.to_type)
+            "addFill",
+            Lit("dims", () if _has_input(l, 0) else _dims(l.shape)),  # input 0: run-time shape
+            Lit("enum", l.operation),
+            Lit("enum", l.to_type),
         ),
         0,
         (Attr("alpha", "Alpha", "double", 0.0), Attr("beta", "Beta", "double", 0.0)),
@@ -476,9 +486,13 @@ def _resize_sizing(layer, var):
             f"static float const {var}_scales[] = {{{values}}};\n",
             f"{var}->setScales({var}_scales, {len(layer.scales)});\n",
         ]
-    if layer.num_inputs > 1 and layer.get_input(1) is not None:
+    if _has_input(layer, 1):
         return []
     return [f"{var}->setOutputDimensions(", Lit("dims", tuple(layer.shape), "size"), ");\n"]
+
+
+def _has_input(layer, index):
+    return layer.num_inputs > index and layer.get_input(index) is not None
 
 
 def _dims(value):
