@@ -1,4 +1,4 @@
-"""Command line: ``trtgen MODEL`` generates; ``trtgen check|build OUT`` verify and build."""
+"""Command line: ``trtgen MODEL`` generates; ``trtgen check|build|run OUT`` verify, build, run."""
 
 import argparse
 import os
@@ -6,14 +6,15 @@ import sys
 
 from .errors import TrtgenError
 
-SUBCOMMANDS = ("check", "build", "support")
+SUBCOMMANDS = ("check", "build", "run", "support")
 
 
 def _generate_parser():
     p = argparse.ArgumentParser(
         prog="trtgen",
         description="Generate a readable TensorRT network (network.py + weights.safetensors) from a PyTorch model.",
-        epilog="Other commands: trtgen check OUT, trtgen build OUT, trtgen support MODEL.py.",
+        epilog="Other commands: trtgen check OUT, trtgen build OUT, trtgen run OUT, "
+               "trtgen support MODEL.py.",
     )
     p.add_argument("model", help="MODEL.py defining get_model()/get_example_inputs(), or package.module:factory")
     p.add_argument("-o", "--output", help="output directory (default: generated/<name>/)")
@@ -46,6 +47,23 @@ def _build_parser():
     p = argparse.ArgumentParser(prog="trtgen build", description="Build a serialized TensorRT engine from OUT.")
     p.add_argument("out")
     p.add_argument("-o", "--engine", help="engine path (default: OUT/model.engine)")
+    return p
+
+
+def _run_parser():
+    p = argparse.ArgumentParser(prog="trtgen run",
+                                description="Run OUT's engine on a GPU and summarize its outputs.")
+    p.add_argument("out")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
+                   help="input values from a .npy or .pt file (repeatable); inputs not given get "
+                        "random values of the example shape in OUT/trtgen.json")
+    p.add_argument("--engine", help="engine path (default: OUT/model.engine)")
+    p.add_argument("--output-dir", metavar="DIR", help="save each output as DIR/<name>.npy")
+    p.add_argument("--force", action="store_true", help="overwrite existing files in --output-dir")
+    p.add_argument("--cuda-graph", action="store_true",
+                   help="replay a CUDA graph instead of launching each layer's kernels")
+    p.add_argument("--iterations", type=int, default=1, metavar="N",
+                   help="run N times and report the mean time per run")
     return p
 
 
@@ -117,9 +135,19 @@ def run_build(argv):
     return 0
 
 
+def run_run(argv):
+    from .run import run
+
+    args = _run_parser().parse_args(argv)
+    run(args.out, args.input, engine_path=args.engine, output_dir=args.output_dir, force=args.force,
+        cuda_graph=args.cuda_graph, iterations=args.iterations)
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = {"check": run_check, "build": run_build, "support": run_support}.get(argv[0] if argv else None)
+    commands = {"check": run_check, "build": run_build, "run": run_run, "support": run_support}
+    command = commands.get(argv[0] if argv else None)
     try:
         if command is not None:
             return command(argv[1:])

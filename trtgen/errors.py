@@ -7,6 +7,12 @@ class TrtgenError(Exception):
     exit_code = 2
 
 
+class NoGpuError(TrtgenError):
+    """The input is fine, but the engine cannot run here (no GPU, or one TensorRT rejects)."""
+
+    exit_code = 1
+
+
 class UnsupportedOpsError(TrtgenError):
     """Ops with no lowering rule, collected over the whole graph."""
 

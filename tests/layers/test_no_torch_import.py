@@ -32,6 +32,11 @@ SCRIPT = textwrap.dedent("""
     import layers
     import layers.functional
     import layers.nn
+    import layers.runtime
+
+    # the runtime imports torch only when asked to run, and then says why it cannot
+    assert layers.runtime.gpu_unavailable_reason().startswith("torch is not installed")
+    attempts.clear()
 
     model = layers.Sequential(layers.Conv2d(3, 4, 3, padding=1), layers.ReLU())
     model.load_weights(

@@ -41,6 +41,10 @@ GUARDED = {
     # TensorRT-RTX builds for named GPU generations; build_options reads it with getattr and
     # refuses --compute-capability on TensorRT, which builds for the GPU it runs on.
     "trt.ComputeCapability": "TensorRT-RTX only; getattr-guarded",
+    # TensorRT-RTX's own CUDA graphs: runtime.Engine(cuda_graph=True) sets them in an
+    # `if cuda_graph and IS_RTX:` block; on TensorRT it captures a torch.cuda.CUDAGraph.
+    "trt.CudaGraphStrategy": "TensorRT-RTX only; IS_RTX-guarded",
+    "IRuntimeConfig.cuda_graph_strategy": "TensorRT-RTX only; IS_RTX-guarded",
 }
 
 NETWORK_FACTORIES = {"network", "current_network"}

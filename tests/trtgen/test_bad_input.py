@@ -108,8 +108,8 @@ def test_force_replaces_previous_output(tmp_path):
     assert [p for p in os.listdir(tmp_path) if p.startswith(".trtgen")] == []
 
 
-def test_check_and_build_need_an_output_dir(tmp_path):
-    for command in ("check", "build"):
+def test_check_build_and_run_need_an_output_dir(tmp_path):
+    for command in ("check", "build", "run"):
         result = run_trtgen(command, tmp_path / "nothing")
         assert result.returncode != 0
         assert "not a trtgen output" in result.stderr or "no network.py" in result.stderr
