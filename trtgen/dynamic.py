@@ -75,9 +75,46 @@ def probe_inputs(example_inputs, input_names, dynamic):
     probes = []
     for name, tensor in zip(input_names, example_inputs):
         for dim, bounds in sorted(dynamic.get(name, {}).items()):
-            size = next((b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]), None)
+            size = next(
+                (b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]), None
+            )
             if size is not None:
                 index = torch.arange(size) % tensor.shape[dim]
                 tensor = tensor.index_select(dim, index)
         probes.append(tensor)
     return tuple(probes)
+
+
+def dynamic_specs(source, shapes, inputs):
+    """``get_dynamic_shapes()`` of MODEL.py as ``--dynamic`` strings.
+
+    ``shapes`` maps input names to ``{dim: bounds}``, bounds being a ``torch.export.Dim`` with
+    ``min``/``max`` (OPT is the example's size) or a ``(min, opt, max)`` tuple.
+    """
+    where = f"{source}: get_dynamic_shapes()"
+    if not isinstance(shapes, dict):
+        raise TrtgenError(
+            f"{where} must return a dict, e.g. {{'x': {{0: Dim('batch', min=1, max=32)}}}}"
+        )
+    specs = []
+    for name, dims in shapes.items():
+        if name not in inputs:
+            raise TrtgenError(f"{where}: no input {name!r}; the inputs are {', '.join(inputs)}")
+        for dim, bounds in (dims or {}).items():
+            low, opt, high = _bounds(
+                bounds, int(inputs[name].shape[dim]), f"{where}[{name!r}][{dim}]"
+            )
+            specs.append(f"{name}:{dim}={low}:{opt}:{high}")
+    return specs
+
+
+def _bounds(bounds, example, where):
+    if isinstance(bounds, (tuple, list)) and len(bounds) == 3:
+        return tuple(int(b) for b in bounds)
+    low, high = getattr(bounds, "min", None), getattr(bounds, "max", None)
+    if not isinstance(low, int) or not isinstance(high, int) or high > 2**31:
+        raise TrtgenError(
+            f"{where}: give bounds, as Dim('name', min=1, max=32) or a (min, opt, max) tuple; "
+            "TensorRT's optimization profile needs a maximum"
+        )
+    return max(low, 1), min(max(example, low), high), high

@@ -60,7 +60,8 @@ def generate(
 ):
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
-    io.dynamic = parse_dynamic(dynamic, io.input_names, io.input_shapes)
+    # MODEL.py's get_dynamic_shapes() first: --dynamic on the command line overrides it
+    io.dynamic = parse_dynamic([*loaded.dynamic_specs, *dynamic], io.input_names, io.input_shapes)
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
     captures = capture(loaded.model, loaded.example_inputs, probe)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)

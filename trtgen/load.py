@@ -14,6 +14,7 @@ import traceback
 
 import torch
 
+from .dynamic import dynamic_specs
 from .errors import TrtgenError
 
 
@@ -28,6 +29,7 @@ class LoadedModel:
     entry: str  # "get_model" / "model" / factory name
     init_args: dict  # id(module) -> {param name: value} as passed to its __init__
     input_names: list
+    dynamic_specs: list = dataclasses.field(default_factory=list)  # get_dynamic_shapes(), as --dynamic
 
 
 def _record_init_args():
@@ -136,8 +138,9 @@ def parse_shape(text):
 
 def load_model(source, input_shapes=()):
     """Import and instantiate the model; check it and its example inputs."""
+    module = None
     if source.endswith(".py") or os.path.sep in source:
-        model, inputs, entry, records, _ = _from_file(source)
+        model, inputs, entry, records, module = _from_file(source)
     else:
         model, inputs, entry, records, _ = _from_factory(source, input_shapes)
     if not isinstance(model, torch.nn.Module):
@@ -151,7 +154,12 @@ def load_model(source, input_shapes=()):
         kinds = ", ".join(f"#{i} is {type(inputs[i]).__name__}" for i in bad)
         raise TrtgenError(f"{source}: every example input must be a torch.Tensor ({kinds}).")
     model.eval()
-    return LoadedModel(model, tuple(inputs), source, entry, records, input_names(model, len(inputs)))
+    names = input_names(model, len(inputs))
+    specs = []
+    if module is not None and hasattr(module, "get_dynamic_shapes"):
+        shapes = _call_user(source, "get_dynamic_shapes()", module.get_dynamic_shapes)
+        specs = dynamic_specs(source, shapes, dict(zip(names, inputs)))
+    return LoadedModel(model, tuple(inputs), source, entry, records, names, specs)
 
 
 def input_names(model, count):

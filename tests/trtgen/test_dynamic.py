@@ -128,7 +128,12 @@ def test_bert_reads_the_sequence_length_at_run_time(bert_dynamic_length):
 def test_bert_checks_at_two_sequence_lengths(bert_dynamic_length, length):
     shape = f"2x{length}"
     result = run_trtgen(
-        "check", bert_dynamic_length, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
+        "check",
+        bert_dynamic_length,
+        "--shape",
+        f"input_ids={shape}",
+        "--shape",
+        f"attention_mask={shape}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS" in result.stdout
@@ -139,3 +144,57 @@ def test_bert_cpp_builder_matches_with_a_dynamic_length(bert_dynamic_length, tmp
     cpp, python = build_and_describe(bert_dynamic_length, tmp_path)
     assert cpp["inputs"] == python["inputs"] and cpp["inputs"][0]["shape"] == [2, -1]
     assert cpp["layers"] == python["layers"]
+
+
+SMALL_CNN = """
+import torch
+from torch.export import Dim
+
+
+def get_model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(), torch.nn.Linear(8, 4),
+    ).eval()
+
+
+def get_example_inputs():
+    return (torch.randn(2, 3, 16, 16),)
+
+
+def get_dynamic_shapes():
+    return {SHAPES}
+"""
+
+
+def test_get_dynamic_shapes_in_the_model_file(tmp_path):
+    """torch.export-style Dims (OPT = the example's size) and (min, opt, max) tuples."""
+    model = tmp_path / "model.py"
+    model.write_text(
+        SMALL_CNN.replace("{SHAPES}", '{"input": {0: Dim("batch", min=1, max=8), 2: (8, 16, 32)}}')
+    )
+    out = tmp_path / "out"
+    assert run_trtgen(model, "-o", out).returncode == 0
+    source = (out / "network.py").read_text()
+    assert 'INPUTS = {"input": (nn.float32, (-1, 3, -1, 16))}' in source
+    assert 'PROFILES = [{"input": ((1, 3, 8, 16), (2, 3, 16, 16), (8, 3, 32, 16))}]' in source
+    result = run_trtgen("check", out, "--shape", "input=5x3x24x16")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        ('{"input": {0: Dim.DYNAMIC}}', "give bounds, as Dim('name', min=1, max=32)"),
+        ('{"y": {0: (1, 2, 8)}}', "no input 'y'; the inputs are input"),
+        ("[1, 2]", "must return a dict"),
+    ],
+)
+def test_bad_get_dynamic_shapes_is_refused(tmp_path, shapes, message):
+    model = tmp_path / "model.py"
+    model.write_text(SMALL_CNN.replace("{SHAPES}", shapes))
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not out.exists()
