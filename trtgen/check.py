@@ -124,6 +124,12 @@ def _check_in_profile(entry, shape):
         if not low <= got <= high:
             where = f"dynamic {low}..{high}" if i in dims else f"static {static}"
             raise TrtgenError(f"--shape {entry['name']}: dim {i} is {got}, the network has {where}")
+    profiles = entry.get("profiles", [])
+    if profiles and not any(
+        all(lo <= d <= hi for d, lo, hi in zip(shape, low, high)) for low, _, high in profiles
+    ):
+        ranges = "; ".join(f"{'x'.join(map(str, low))} .. {'x'.join(map(str, high))}" for low, _, high in profiles)
+        raise TrtgenError(f"--shape {entry['name']}: {'x'.join(map(str, shape))} is in no optimization profile ({ranges})")
 
 
 def _run(builder, network, inputs, layerwise, log, profiles=()):

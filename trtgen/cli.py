@@ -28,6 +28,9 @@ def _generate_parser():
                    help="write ops with no TensorRT layer as F.plugin(...) placeholders instead of failing")
     p.add_argument("--dynamic", action="append", default=[], metavar="NAME:DIM=MIN:OPT:MAX",
                    help="make input dim DIM dynamic within MIN..MAX, tuned for OPT (repeatable), e.g. x:0=1:8:32")
+    p.add_argument("--profile", action="append", default=[], metavar="NAME:DIM=MIN:OPT:MAX[,...]",
+                   help="one more optimization profile (repeatable); dims it leaves out stay at the "
+                        "example's size, e.g. --dynamic x:0=1:8:32 --profile x:0=33:64:128")
     p.add_argument("--lang", default="python", metavar="LANGS",
                    help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
@@ -85,7 +88,8 @@ def run_generate(argv):
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out,
-                         plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic)
+                         plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic,
+                         profiles=args.profile)
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
     print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "

@@ -7,8 +7,10 @@ from .errors import TrtgenError
 _SPEC = re.compile(r"^(?P<name>[A-Za-z_]\w*):(?P<dim>\d+)=(?P<min>\d+):(?P<opt>\d+):(?P<max>\d+)$")
 
 
-def parse_dynamic(specs, input_names, input_shapes):
-    """``{input name: {dim: (min, opt, max)}}`` from ``NAME:DIM=MIN:OPT:MAX`` strings."""
+def parse_dynamic(specs, input_names, input_shapes, holds_example=True):
+    """``{input name: {dim: (min, opt, max)}}`` from ``NAME:DIM=MIN:OPT:MAX`` strings.
+
+    ``holds_example``: the bounds must include the example input's size (the first profile)."""
     dynamic = {}
     shapes = dict(zip(input_names, input_shapes))
     for spec in specs:
@@ -28,13 +30,40 @@ def parse_dynamic(specs, input_names, input_shapes):
             )
         if not 1 <= low <= opt <= high:
             raise TrtgenError(f"--dynamic {spec!r}: need 1 <= MIN <= OPT <= MAX")
-        if not low <= shape[dim] <= high:
+        if holds_example and not low <= shape[dim] <= high:
             raise TrtgenError(
                 f"--dynamic {spec!r}: the example input has {shape[dim]} there, outside {low}..{high}; "
                 "choose bounds that include it"
             )
         dynamic.setdefault(name, {})[dim] = (low, opt, high)
     return dynamic
+
+
+def parse_profiles(dynamic, profiles, input_names, input_shapes):
+    """One ``{name: {dim: bounds}}`` per optimization profile: ``--dynamic`` (and
+    get_dynamic_shapes()) make the first, each ``--profile`` group (comma-separated specs)
+    one more."""
+    groups = [parse_dynamic(dynamic, input_names, input_shapes)] if dynamic else []
+    for group in profiles:
+        specs = [spec for spec in group.split(",") if spec.strip()]
+        groups.append(parse_dynamic(specs, input_names, input_shapes, holds_example=not groups))
+    return [group for group in groups if group]
+
+
+def envelope(groups):
+    """``{name: {dim: (min, opt, max)}}`` over all profiles: the smallest min, the first
+    profile's opt, the largest max (what ``-1`` in a declared shape stands for)."""
+    merged = {}
+    for group in groups:
+        for name, dims in group.items():
+            for dim, (low, opt, high) in dims.items():
+                old = merged.setdefault(name, {}).get(dim)
+                merged[name][dim] = (
+                    (low, opt, high)
+                    if old is None
+                    else (min(old[0], low), old[1], max(old[2], high))
+                )
+    return merged
 
 
 def declared_shape(shape, dims):

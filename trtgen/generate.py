@@ -10,7 +10,7 @@ import layers
 from . import __version__
 from .capture import capture
 from .cpp.emit import render_cpp
-from .dynamic import parse_dynamic, probe_inputs
+from .dynamic import parse_profiles, probe_inputs
 from .errors import TrtgenError
 from .iospec import io_spec
 from .load import load_model
@@ -56,18 +56,29 @@ def parse_languages(text):
 
 
 def generate(
-    source, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",), dynamic=()
+    source,
+    input_shapes=(),
+    template_dir=None,
+    out_dir=None,
+    plugins=False,
+    langs=("python",),
+    dynamic=(),
+    profiles=(),
 ):
     loaded = load_model(source, input_shapes)
     io, _ = io_spec(loaded)
     # MODEL.py's get_dynamic_shapes() first: --dynamic on the command line overrides it
-    io.dynamic = parse_dynamic([*loaded.dynamic_specs, *dynamic], io.input_names, io.input_shapes)
+    io.profile_dims = parse_profiles(
+        [*loaded.dynamic_specs, *dynamic], profiles, io.input_names, io.input_shapes
+    )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
     captures = capture(loaded.model, loaded.example_inputs, probe)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir)
-    weights = network_weights(loaded.model, _declared_parameters(network_py, plan.root_ctor), plan.constants)
+    weights = network_weights(
+        loaded.model, _declared_parameters(network_py, plan.root_ctor), plan.constants
+    )
     manifest = {
         "trtgen": __version__,
         "source": source,
@@ -76,7 +87,9 @@ def generate(
         "input_shapes": [list(s) for s in input_shapes],
         "capture": plan.capture_modes,
         "root_class": plan.root.name,
-        "plugin_placeholders": [{"op": op, "count": count, "where": where} for op, count, where in plan.placeholders],
+        "plugin_placeholders": [
+            {"op": op, "count": count, "where": where} for op, count, where in plan.placeholders
+        ],
         **io.manifest(),
         "versions": {
             "torch": torch.__version__,
@@ -87,7 +100,9 @@ def generate(
     readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
     files = {"network.py": network_py, "README.md": readme}
     if "cpp" in langs:
-        files.update(render_cpp(network_py, weights, plan.root.name, origin, template_dir, io.profiles()))
+        files.update(
+            render_cpp(network_py, weights, plan.root.name, origin, template_dir, io.profiles())
+        )
     if "python" not in langs:
         del files["network.py"]
     return Generated(files, weights, manifest, plan)

@@ -5,7 +5,7 @@ import dataclasses
 import torch
 
 from .pysource import _DTYPE_NAMES
-from .dynamic import declared_shape, profile_shapes
+from .dynamic import declared_shape, envelope, profile_shapes
 from .errors import TrtgenError
 
 
@@ -16,7 +16,13 @@ class IOSpec:
     input_dtypes: list  # torch dtypes
     outputs: list  # [(expression on `outputs`, output name)]
     output_shapes: list
-    dynamic: dict = dataclasses.field(default_factory=dict)  # name -> {dim: (min, opt, max)}
+    # one {name: {dim: (min, opt, max)}} per optimization profile
+    profile_dims: list = dataclasses.field(default_factory=list)
+
+    @property
+    def dynamic(self):
+        """``{name: {dim: (min, opt, max)}}`` over all profiles."""
+        return envelope(self.profile_dims)
 
     def inputs_source(self):
         items = [
@@ -26,28 +32,32 @@ class IOSpec:
         return "{" + ", ".join(items) + "}"
 
     def profiles(self):
-        """One optimization profile ``{name: (min, opt, max)}`` when any input is dynamic."""
-        if not self.dynamic:
-            return []
+        """Optimization profiles ``[{name: (min, opt, max) shapes}]``; every input dynamic in
+        any profile is in each, at the example's size where that profile leaves a dim out."""
+        dynamic = self.dynamic
         return [
             {
-                name: profile_shapes(shape, self.dynamic[name])
+                name: profile_shapes(
+                    shape, {d: group.get(name, {}).get(d, (shape[d],) * 3) for d in dynamic[name]}
+                )
                 for name, shape in zip(self.input_names, self.input_shapes)
-                if name in self.dynamic
+                if name in dynamic
             }
+            for group in self.profile_dims
         ]
 
     def manifest(self):
+        dynamic, profiles = self.dynamic, self.profiles()
+        entries = []
+        for i, (n, s, d) in enumerate(zip(self.input_names, self.input_shapes, self.input_dtypes)):
+            entry = {"name": n, "shape": list(s), "dtype": str(d).replace("torch.", "")}
+            if n in dynamic:
+                entry["dynamic"] = {str(k): list(v) for k, v in dynamic[n].items()}
+            if n in dynamic and len(profiles) > 1:  # [[min shape, opt shape, max shape], ...]
+                entry["profiles"] = [[list(shape) for shape in profile[n]] for profile in profiles]
+            entries.append(entry)
         return {
-            "inputs": [
-                {"name": n, "shape": list(s), "dtype": str(d).replace("torch.", "")}
-                | (
-                    {"dynamic": {str(k): list(v) for k, v in self.dynamic[n].items()}}
-                    if n in self.dynamic
-                    else {}
-                )
-                for n, s, d in zip(self.input_names, self.input_shapes, self.input_dtypes)
-            ],
+            "inputs": entries,
             "outputs": [
                 {"name": name, "path": expr, "shape": list(shape)}
                 for (expr, name), shape in zip(self.outputs, self.output_shapes)

@@ -198,3 +198,47 @@ def test_bad_get_dynamic_shapes_is_refused(tmp_path, shapes, message):
     result = run_trtgen(model, "-o", out)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def two_profiles(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("profiles")
+    model = folder / "model.py"
+    model.write_text(SMALL_CNN.replace("{SHAPES}", "{}"))
+    out = folder / "out"
+    result = run_trtgen(
+        model,
+        "-o",
+        out,
+        "--dynamic",
+        "input:0=1:2:4",
+        "--profile",
+        "input:0=5:8:16,input:3=16:24:32",
+        "--lang",
+        "python,cpp",
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_several_optimization_profiles(two_profiles):
+    """--dynamic makes profile 0, each --profile group one more; dims a group leaves out stay at
+    the example's size; check takes shapes inside any one profile; the engine has them all."""
+    out = two_profiles
+    source = (out / "network.py").read_text()
+    assert 'INPUTS = {"input": (nn.float32, (-1, 3, 16, -1))}' in source
+    assert '{"input": ((1, 3, 16, 16), (2, 3, 16, 16), (4, 3, 16, 16))}' in source
+    assert '{"input": ((5, 3, 16, 16), (8, 3, 16, 24), (16, 3, 16, 32))}' in source
+    for shape in ("3x3x16x16", "12x3x16x30"):
+        result = run_trtgen("check", out, "--shape", f"input={shape}")
+        assert result.returncode == 0, result.stdout + result.stderr
+    result = run_trtgen("check", out, "--shape", "input=3x3x16x30")
+    assert result.returncode == 2 and "is in no optimization profile" in result.stderr
+    assert run_trtgen("build", out).returncode == 0
+
+
+def test_cpp_builder_adds_every_profile(two_profiles, tmp_path):
+    cpp, python = build_and_describe(two_profiles, tmp_path)
+    assert cpp["layers"] == python["layers"] and cpp["inputs"] == python["inputs"]
+    source = (two_profiles / "network.cpp").read_text()
+    assert '{"input", dims({5, 3, 16, 16}), dims({8, 3, 16, 24}), dims({16, 3, 16, 32})}' in source
