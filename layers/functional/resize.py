@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..backend import trt
 from ._common import network, output
-from .shape import Dim, is_static, resolve, reshape_to, shape_tensor
+from .shape import Dim, dim_entry, is_static, resolve, reshape_to, shape_tensor
 
 __all__ = [
     "interpolate",
@@ -93,7 +93,9 @@ def interpolate(
                 raise NotImplementedError("recompute_scale_factor with dynamic spatial dims")
             factors = _per_dim(scale_factor, spatial, "scale_factor")
             size = [math.floor(n * float(s)) for n, s in zip(x.shape[2:], factors)]
-        spec = resolve([Dim(x, 0), Dim(x, 1)] + [int(s) for s in _per_dim(size, spatial, "size")])
+        # sizes may be run-time sizes (`size=x.shape[-2:]` of a dynamic input)
+        sizes = [dim_entry(s) for s in _per_dim(size, spatial, "size")]
+        spec = resolve([Dim(x, 0), Dim(x, 1)] + sizes)
         shape = tuple(spec) if is_static(spec) else shape_tensor(spec)
 
     layer = network().add_resize(x.trt)

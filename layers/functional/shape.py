@@ -68,7 +68,7 @@ class DimTensor(Tensor):
         self.source = source
 
 
-def _entry(d):
+def dim_entry(d):
     """A user-given dim (int, Dim, size() tensor, int tensor) as a shape-spec entry."""
     if isinstance(d, DimTensor):
         return d.source
@@ -228,7 +228,7 @@ def _shuffle(x, dims, op, first_permute=None, then_permute=None, zero_is_placeho
 
 def reshape(x, *shape):
     """torch.reshape / Tensor.view: one SHUFFLE (none if the shape is unchanged)."""
-    return reshape_to(x, [_entry(d) for d in varargs_shape(shape)])
+    return reshape_to(x, [dim_entry(d) for d in varargs_shape(shape)])
 
 
 view = reshape
@@ -262,7 +262,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 def unflatten(x, dim, sizes):
     d = normalize_dim(dim, x.ndim)
     dims = _dims(x)
-    return reshape_to(x, dims[:d] + [_entry(s) for s in sizes] + dims[d + 1 :], "unflatten")
+    return reshape_to(x, dims[:d] + [dim_entry(s) for s in sizes] + dims[d + 1 :], "unflatten")
 
 
 def squeeze(x, dim=None):
@@ -407,7 +407,7 @@ def slice_layer(x, start, spec, stride, mode=None, fill=None, op="slice"):
 
 def expand(x, *sizes):
     """torch.expand: SLICE with stride 0 on the broadcast dims (-1 keeps a dim)."""
-    sizes = [_entry(s) for s in varargs_shape(sizes)]
+    sizes = [dim_entry(s) for s in varargs_shape(sizes)]
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes for a tensor of rank {x.ndim}")

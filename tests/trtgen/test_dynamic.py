@@ -13,6 +13,7 @@ from cpp_helpers import build_and_describe
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402
+from trtgen.netfile import build_from_output  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +243,52 @@ def test_cpp_builder_adds_every_profile(two_profiles, tmp_path):
     assert cpp["layers"] == python["layers"] and cpp["inputs"] == python["inputs"]
     source = (two_profiles / "network.cpp").read_text()
     assert '{"input", dims({5, 3, 16, 16}), dims({8, 3, 16, 24}), dims({16, 3, 16, 32})}' in source
+
+
+SEGMENTATION_LIKE = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.mid = nn.Conv2d(8, 8, 3, padding=1)
+        self.head = nn.Conv2d(16, 4, 1)
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        y = F.relu(self.down(x))
+        up = F.interpolate(self.mid(y), scale_factor=2, mode="bilinear", align_corners=False)
+        z = self.head(torch.cat([up, F.interpolate(y, size=(h, w), mode="nearest")], 1))
+        return z.flatten(2).mean(-1), z.view(x.size(0), 4, -1)
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Net()
+
+
+def get_example_inputs():
+    return (torch.randn(2, 3, 32, 32),)
+"""
+
+
+def test_batch_and_resolution_dynamic_through_interpolate_and_view(tmp_path):
+    """Interpolate by scale factor and to ``x.shape[-2:]``, ``view(x.size(0), ...)``, flatten."""
+    model = tmp_path / "model.py"
+    model.write_text(SEGMENTATION_LIKE)
+    out = tmp_path / "out"
+    dims = ["--dynamic", "x:0=1:2:8", "--dynamic", "x:2=16:32:64", "--dynamic", "x:3=16:32:64"]
+    assert run_trtgen(model, "-o", out, *dims).returncode == 0
+    for shape in ("1x3x16x48", "5x3x64x32"):
+        result = run_trtgen("check", out, "--shape", f"x={shape}")
+        assert result.returncode == 0, result.stdout + result.stderr
+    static = tmp_path / "static"
+    assert run_trtgen(model, "-o", static).returncode == 0
+    builder, network = build_from_output(static)
+    assert "SHAPE" not in {
+        str(network.get_layer(i).type).split(".")[-1] for i in range(network.num_layers)
+    }
