@@ -50,6 +50,22 @@ class _ChildrenAsLeaves(torch.fx.Tracer):
         return module is not self._root
 
 
+@dataclasses.dataclass
+class RecordedRun:
+    """One real forward pass: what every module received first and returned then."""
+
+    inputs: dict  # id(module) -> (args, kwargs), copies
+    outputs: dict  # id(module) -> result, copies
+
+    def result_of(self, model):
+        return self.outputs.get(id(model))
+
+
+def record_run(model, example_inputs):
+    """Run the model once, recording every module's first inputs and result."""
+    return RecordedRun(*_record_module_inputs(model, example_inputs))
+
+
 def _record_module_inputs(model, example_inputs):
     """One real forward pass: what every module received, and the type of what it returned."""
     seen, returned, handles = {}, {}, []
@@ -148,28 +164,80 @@ def _opaque_calls(graph):
     return found
 
 
-def _symbolic(module, recorded, result=None):
+def _symbolic(module, recorded, result=None, run=None):
     """fx graph of ``module`` with children as calls; raises when export would do better."""
     graph, tensors = _symbolic_graph(module, recorded)
     functionalize(graph)
     opaque = _opaque_calls(graph)
     if opaque:  # torch.export traces into them
         raise NotImplementedError(f"fx kept {opaque} as opaque calls")
-    if recorded is not None and result is not None and not _replays(module, graph, tensors, recorded, result):
+    if recorded is not None and result is not None and not _replays(module, graph, tensors, recorded, result, run):
         # Python decided something on a traced value (`if out.x is None`): the graph took the
         # wrong branch, so this module needs torch.export
         raise NotImplementedError("the symbolic graph does not reproduce the module's output")
     return graph, tensors
 
 
-def _replays(module, graph, tensors, recorded, result):
+class _RecordedChild(torch.nn.Module):
+    """A child module in a replay: its recorded result when it gets exactly its recorded
+    inputs (each child's own graph is checked on its own), else a real call. Keeps a replay
+    from running the whole subtree again at every level of the hierarchy."""
+
+    def __init__(self, child, recorded, result):
+        super().__init__()
+        self.child, self.recorded, self.result = child, recorded, result
+
+    def forward(self, *args, **kwargs):
+        if _identical((args, kwargs), self.recorded):
+            return _clone(self.result)
+        return self.child(*args, **kwargs)
+
+
+def _identical(a, b):
+    leaves_a, spec_a = torch.utils._pytree.tree_flatten(a)
+    leaves_b, spec_b = torch.utils._pytree.tree_flatten(b)
+    if spec_a != spec_b:
+        return False
+    for x, y in zip(leaves_a, leaves_b):
+        if isinstance(x, torch.Tensor) != isinstance(y, torch.Tensor):
+            return False
+        if isinstance(x, torch.Tensor):
+            if x.shape != y.shape or x.dtype != y.dtype or not torch.equal(x, y):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
+
+
+def _replay_root(module, graph, run):
+    """The module, with its called children standing in by their recorded runs."""
+    if run is None:
+        return module
+    root = {}
+    for node in graph.nodes:
+        if node.op == "call_module" and node.target not in root:
+            child = module.get_submodule(node.target)
+            recorded, result = run.inputs.get(id(child)), run.outputs.get(id(child))
+            root[node.target] = child if recorded is None else _RecordedChild(child, recorded, result)
+        elif node.op == "get_attr" and node.target not in root:
+            root[node.target] = _attribute(module, node.target)
+    return root
+
+
+def _attribute(module, target):
+    *path, name = target.split(".")
+    owner = module.get_submodule(".".join(path)) if path else module
+    return getattr(owner, name)
+
+
+def _replays(module, graph, tensors, recorded, result, run=None):
     """Does the traced graph compute what the module computed on the recorded inputs?"""
     args, kwargs = recorded
     bound = inspect.signature(type(module).forward).bind(module, *args, **kwargs).arguments
     inputs = [_clone(bound[name]) for name in tensors]
     try:
         with torch.no_grad():
-            replay = torch.fx.GraphModule(module, graph)(*inputs)
+            replay = torch.fx.GraphModule(_replay_root(module, graph, run), graph)(*inputs)
     except Exception:
         return False
     want = [t for t in torch.utils._pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]
@@ -180,7 +248,7 @@ def _replays(module, graph, tensors, recorded, result):
 def _same_values(a, b):
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    if not a.is_floating_point():
+    if not a.is_floating_point() or torch.equal(a, b):  # replays are mostly bit-identical
         return torch.equal(a, b)
     return torch.allclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True)
 
@@ -303,14 +371,16 @@ def _changing_dims(first, second):
     return changing
 
 
-def capture(model, example_inputs, probe_inputs=None):
+def capture(model, example_inputs, probe_inputs=None, run=None):
     """Graphs for the root and every composite module reachable from it, in model order.
 
     ``probe_inputs``: the example inputs with dynamic dims resized; module input dims that
-    change with them stay symbolic in torch.export captures.
+    change with them stay symbolic in torch.export captures. ``run``: a ``RecordedRun`` of
+    the example inputs, when the caller already has one.
     """
     captures = []
-    recorded, returned = _record_module_inputs(model, example_inputs)
+    run = run or record_run(model, example_inputs)
+    recorded, returned = run.inputs, run.outputs
     dynamic = {}
     if probe_inputs is not None:
         dynamic = _changing_dims(recorded, _record_module_inputs(model, probe_inputs)[0])
@@ -322,7 +392,7 @@ def capture(model, example_inputs, probe_inputs=None):
             continue
         seen.add(id(module))
         try:
-            graph, params = _symbolic(module, recorded.get(id(module)), returned.get(id(module)))
+            graph, params = _symbolic(module, recorded.get(id(module)), returned.get(id(module)), run)
             mode = "symbolic_trace"
         except Exception:  # data-dependent Python: torch.export it, children stay calls
             unflat = _export(module, recorded.get(id(module)), path, dynamic.get(id(module)))

@@ -8,11 +8,11 @@ import torch
 import layers
 
 from . import __version__
-from .capture import capture
+from .capture import capture, record_run
 from .cpp.emit import render_cpp
 from .dynamic import parse_profiles, probe_inputs
 from .errors import TrtgenError
-from .iospec import io_spec
+from .iospec import io_spec, run_model
 from .load import load_model
 from .plan import build_plan
 from .render import render_python, render_text
@@ -66,13 +66,14 @@ def generate(
     profiles=(),
 ):
     loaded = load_model(source, input_shapes)
-    io, _ = io_spec(loaded)
+    run = run_model(loaded, record_run)  # one forward pass serves io_spec and capture
+    io, _ = io_spec(loaded, run.result_of(loaded.model))
     # MODEL.py's get_dynamic_shapes() first: --dynamic on the command line overrides it
     io.profile_dims = parse_profiles(
         [*loaded.dynamic_specs, *dynamic], profiles, io.input_names, io.input_shapes
     )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
-    captures = capture(loaded.model, loaded.example_inputs, probe)
+    captures = capture(loaded.model, loaded.example_inputs, probe, run)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir)

@@ -90,15 +90,23 @@ def flatten_outputs(result, expr="outputs", name="output"):
     )
 
 
-def io_spec(loaded):
+def run_model(loaded, run=lambda model, inputs: model(*inputs)):
+    """``run(model, example_inputs)``, with a clear error when the model raises."""
     try:
         with torch.no_grad():
-            result = loaded.model(*loaded.example_inputs)
+            return run(loaded.model, loaded.example_inputs)
     except Exception as exc:
         raise TrtgenError(
             f"the model raised when called on its example inputs ({type(exc).__name__}: {exc}); "
             "check that get_example_inputs() matches forward()'s positional parameters"
         ) from exc
+
+
+def io_spec(loaded, result=None):
+    """Inputs and outputs of the model; ``result``: its output on the example inputs, when
+    the caller already has it (the model is run otherwise)."""
+    if result is None:
+        result = run_model(loaded)
     flat = flatten_outputs(result)
     if not flat:
         raise TrtgenError("the model returned no tensors")

@@ -33,4 +33,4 @@ def _numpy(tensor):
     tensor = tensor.detach().cpu().contiguous()
     if tensor.dtype == torch.bfloat16:
         tensor = tensor.float()
-    return np.array(tensor.numpy(), order="C")  # keeps 0-d arrays 0-d
+    return tensor.numpy()  # a view of the model's own memory: no copy of large weights
