@@ -59,6 +59,14 @@ def generate(
     source, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",), dynamic=()
 ):
     loaded = load_model(source, input_shapes)
+    return generate_loaded(loaded, input_shapes, template_dir, out_dir, plugins, langs, dynamic)
+
+
+def generate_loaded(
+    loaded, input_shapes=(), template_dir=None, out_dir=None, plugins=False, langs=("python",), dynamic=()
+):
+    """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
+    source = loaded.source
     io, _ = io_spec(loaded)
     io.dynamic = parse_dynamic(dynamic, io.input_names, io.input_shapes)
     captures = capture(loaded.model, loaded.example_inputs)
