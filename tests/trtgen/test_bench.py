@@ -119,6 +119,8 @@ def test_layer_counts_match_independent_counts(small_bench, tmp_path):
         assert route["error"] is None
         assert len(route["convert_runs_s"]) == 2
         assert route["convert_s"] == statistics.median(route["convert_runs_s"])
+        assert len(route["convert_cpu_runs_s"]) == 2
+        assert route["convert_cpu_s"] == statistics.median(route["convert_cpu_runs_s"])
         assert route["network_s"] > 0
         assert route["engine_build_s"] is None and route["engine_bytes"] is None
     assert data["engine"] is False

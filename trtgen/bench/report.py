@@ -24,9 +24,9 @@ def megabytes(size):
     return number(None if size is None else size / 1e6, "{:.1f}")
 
 
-def ratio(result):
-    """trtgen generation seconds / torch.onnx.export seconds."""
-    ours, theirs = result.routes["trtgen"].convert_s, result.routes["onnx"].convert_s
+def ratio(result, key="convert_s"):
+    """trtgen generation seconds / torch.onnx.export seconds (``convert_cpu_s``: CPU seconds)."""
+    ours, theirs = getattr(result.routes["trtgen"], key), getattr(result.routes["onnx"], key)
     return ours / theirs if ours is not None and theirs else None
 
 
@@ -86,7 +86,8 @@ MEASURING = (
     "route, running first, also the ones they share). *Network s*: building the network from "
     "OUT/network.py, or `OnnxParser` parsing model.onnx into a strongly typed network. Engines "
     "are built from both networks with the same default build options. Wall-clock seconds on a "
-    "shared machine."
+    "shared machine, where other work stretches the wall clock; the CPU seconds of the "
+    "process (`time.process_time`) are shown beside it."
 )
 
 
@@ -97,6 +98,7 @@ def model_markdown(result):
     ours, theirs = result.routes["trtgen"], result.routes["onnx"]
     rows = [
         ("generation s / torch.onnx.export s", number(ours.convert_s), number(theirs.convert_s)),
+        ("the same in CPU s", number(ours.convert_cpu_s), number(theirs.convert_cpu_s)),
         (
             "network s (network.py build / OnnxParser)",
             number(ours.network_s),
@@ -131,7 +133,10 @@ def model_markdown(result):
     lines += [f"| {name} | {a} | {b} |" for name, a, b in rows]
     lines.append("")
     if ratio(result) is not None:
-        lines.append(f"Generation takes {ratio(result):.2f}× the time of torch.onnx.export.")
+        lines.append(
+            f"Generation takes {ratio(result):.2f}× the wall-clock time of torch.onnx.export "
+            f"({number(ratio(result, 'convert_cpu_s'))}× its CPU time)."
+        )
     eager, compiled = result.pytorch["eager"], result.pytorch["compile"]
     lines += [
         f"PyTorch on the GPU: eager {latency(eager)} ms, torch.compile {latency(compiled)} ms.",
@@ -167,6 +172,7 @@ ZOO_COLUMNS = (
     *PLUMBING,
     "gen s / export s",
     "gen ÷ export",
+    "gen ÷ export CPU s",
     "engine build s",
     "engine MB",
     "GPU ms trtgen / ONNX / eager / compile",
@@ -195,6 +201,7 @@ def zoo_row(result):
         *[pair(count(ours, kind), count(theirs, kind)) for kind in PLUMBING],
         pair(ours.convert_s, theirs.convert_s, "{:.2f}".format),
         number(ratio(result)),
+        number(ratio(result, "convert_cpu_s")),
         pair(ours.engine_build_s, theirs.engine_build_s, "{:.1f}".format),
         pair(ours.engine_bytes, theirs.engine_bytes, lambda size: f"{size / 1e6:.1f}"),
         " / ".join(gpu_cells),

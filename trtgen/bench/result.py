@@ -16,6 +16,8 @@ class RouteResult:
     network: str  # what network_s times
     convert_s: float = None  # median over the runs
     convert_runs_s: list = dataclasses.field(default_factory=list)
+    convert_cpu_s: float = None  # median CPU seconds of this process over the runs
+    convert_cpu_runs_s: list = dataclasses.field(default_factory=list)
     network_s: float = None
     layers: int = None
     layer_types: dict = dataclasses.field(default_factory=dict)

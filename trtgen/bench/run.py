@@ -24,7 +24,7 @@ import layers
 from .. import __version__
 from ..load import load_model
 from . import gpu
-from .measure import build_engine, layer_counts, median, timed
+from .measure import build_engine, cpu_timed, layer_counts, median, timed
 from .onnx_route import OnnxRoute
 from .quiet import exc_line, quiet, quiet_fds
 from .result import BenchResult
@@ -99,13 +99,15 @@ def _convert(route, run, log):
     if result.error:
         return
     try:
-        _, seconds = timed(route.convert, run)
+        _, seconds, cpu_seconds = cpu_timed(route.convert, run)
     except Exception as exc:  # noqa: BLE001 - recorded; the other route still runs
         result.error = f"{route.stages[0]}: {exc_line(exc)}"
         log(f"{route.title}: {result.error}")
         return
     result.convert_runs_s.append(seconds)
     result.convert_s = median(result.convert_runs_s)
+    result.convert_cpu_runs_s.append(cpu_seconds)
+    result.convert_cpu_s = median(result.convert_cpu_runs_s)
     log(f"{route.title}: {route.stages[0]} {seconds:.2f} s")
 
 
