@@ -30,6 +30,11 @@ def _pyplot():
 
 def _bars(axes, labels, series, title, ylabel, log=False):
     """``series``: {route name: [value or None per label]}; None draws no bar."""
+    axes.set_title(title, fontsize=10)
+    if all(v is None for values in series.values() for v in values):
+        axes.text(0.5, 0.5, "not measured", ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return
     width = 0.8 / len(series)
     for index, (route, values) in enumerate(series.items()):
         xs = [i + (index - (len(series) - 1) / 2) * width for i in range(len(labels))]
@@ -46,7 +51,6 @@ def _bars(axes, labels, series, title, ylabel, log=False):
                     fontsize=6,
                 )
     axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    axes.set_title(title, fontsize=10)
     axes.set_ylabel(ylabel, fontsize=8)
     if log:
         axes.set_yscale("symlog", linthresh=1)
@@ -88,19 +92,26 @@ def model_chart(result):
     return data
 
 
+def _plumbing(route):
+    if route.layers is None:
+        return None
+    return sum(route.layer_types.get(kind, 0) for kind in PLUMBING)
+
+
 def zoo_chart(results):
-    """docs/benchmarks.png: per model, layers, generation vs export, engine build seconds."""
+    """docs/benchmarks.png: per model, layers, plumbing layers, conversion and engine build s."""
     pyplot = _pyplot()
-    figure, axes = pyplot.subplots(1, 3, figsize=(15, 4.5))
+    figure, axes = pyplot.subplots(2, 2, figsize=(13, 8))
     models = [r.model for r in results]
     panels = (
-        ("network layers", "layers", lambda route: route.layers, True),
-        ("generation vs torch.onnx.export", "seconds", lambda route: route.convert_s, False),
-        ("engine build", "seconds", lambda route: route.engine_build_s, False),
+        ("network layers", "layers", lambda route: route.layers),
+        (f"plumbing layers ({', '.join(PLUMBING)})", "layers", _plumbing),
+        ("generation vs torch.onnx.export (median)", "seconds", lambda route: route.convert_s),
+        ("engine build", "seconds", lambda route: route.engine_build_s),
     )
-    for ax, (title, unit, value, log) in zip(axes, panels):
+    for ax, (title, unit, value) in zip(axes.flat, panels):
         series = {name: [value(r.routes[name]) for r in results] for name in ROUTE_TITLES}
-        _bars(ax, models, series, title, unit, log=log)
+        _bars(ax, models, series, title, unit)
     data = _save(figure)
     pyplot.close(figure)
     return data
