@@ -123,7 +123,9 @@ def test_layer_counts_match_independent_counts(small_bench, tmp_path):
         assert route["convert_cpu_s"] == statistics.median(route["convert_cpu_runs_s"])
         assert route["network_s"] > 0
         assert route["engine_build_s"] is None and route["engine_bytes"] is None
+        assert route["engine_build_runs_s"] == []
     assert data["engine"] is False
+    assert len(data["load_average"]) == 2
 
 
 def test_gpu_numbers_say_why_they_are_missing(small_bench):
@@ -169,15 +171,16 @@ def test_engine_build_and_force_replaces_a_previous_bench(tmp_path):
     out = tmp_path / "result"
     out.mkdir()
     (out / "bench.json").write_text("{}")  # a previous bench output: --force may replace it
-    result = run_trtgen("bench", model, "-o", out, "--force")
+    result = run_trtgen("bench", model, "-o", out, "--force", "--repeat", "2")
     assert result.returncode == 0, result.stderr
     data = load(out)
-    assert data["engine"] is True
+    assert data["engine"] is True and data["repeat"] == 2
     ours, theirs = data["routes"]["trtgen"], data["routes"]["onnx"]
     assert (ours["layers"], ours["layer_types"]) == trtgen_counts(model, tmp_path / "gen")
     for route in (ours, theirs):
         assert route["error"] is None
-        assert route["engine_build_s"] > 0
+        assert len(route["engine_build_runs_s"]) == 2  # --repeat 2 builds two engines per route
+        assert route["engine_build_s"] == statistics.median(route["engine_build_runs_s"])
         assert isinstance(route["engine_bytes"], int) and route["engine_bytes"] > 0
         if gpu_unavailable_reason():
             assert route["gpu"]["skipped"] == gpu_unavailable_reason()

@@ -26,8 +26,9 @@ def timed(function, *args, **kwargs):
 
 
 def cpu_timed(function, *args, **kwargs):
-    """``(result, wall-clock seconds, CPU seconds of this process)`` of one call. On a shared
-    machine the CPU seconds vary less than the wall clock, which other work stretches."""
+    """``(result, wall-clock seconds, CPU seconds of this process)`` of one call. The CPU
+    seconds add up all threads; far fewer than the wall clock means the call waited (on disk,
+    or on other work of a shared machine)."""
     start, cpu_start = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
     return result, time.perf_counter() - start, time.process_time() - cpu_start

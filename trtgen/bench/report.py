@@ -67,6 +67,10 @@ def input_text(result):
     )
 
 
+def load_text(result):
+    return " / ".join(number(value) for value in result.load_average)
+
+
 def exporter_text(onnx):
     exporter = onnx.details.get("exporter")
     if exporter is None:
@@ -85,7 +89,8 @@ MEASURING = (
     "first; nothing else is warmed up, so both include their own first-call costs (the trtgen "
     "route, running first, also the ones they share). *Network s*: building the network from "
     "OUT/network.py, or `OnnxParser` parsing model.onnx into a strongly typed network. Engines "
-    "are built from both networks with the same default build options. Wall-clock seconds on a "
+    "are built from both networks with the same default build options, {repeat} time(s) each, "
+    "alternating, median shown. Wall-clock seconds on a "
     "shared machine, where other work stretches the wall clock; the CPU seconds of the "
     "process (`time.process_time`) are shown beside it."
 )
@@ -161,6 +166,8 @@ def model_markdown(result):
         "",
         f"Environment: {environment_line(result.environment)}.",
     ]
+    if result.load_average:
+        lines.append(f"Machine load average (1 min) before / after: {load_text(result)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -250,6 +257,9 @@ def zoo_markdown(results, command):
         "",
     ]
     lines += sorted({f"Environment: {environment_line(r.environment)}." for r in results})
+    loads = ", ".join(f"{r.model} {load_text(r)}" for r in results if r.load_average)
+    if loads:
+        lines.append(f"Machine load average (1 min) before / after each model: {loads}.")
     lines += ["", "![layers and seconds per model](benchmarks.png)"]
     return "\n".join(lines) + "\n"
 

@@ -21,7 +21,8 @@ class RouteResult:
     network_s: float = None
     layers: int = None
     layer_types: dict = dataclasses.field(default_factory=dict)
-    engine_build_s: float = None
+    engine_build_s: float = None  # median over the runs
+    engine_build_runs_s: list = dataclasses.field(default_factory=list)
     engine_bytes: int = None
     gpu: dict = dataclasses.field(default_factory=_no_gpu_numbers)
     details: dict = dataclasses.field(default_factory=dict)  # route-specific facts
@@ -40,6 +41,7 @@ class BenchResult:
     gpu: dict  # {"available", "reason", "device"}
     routes: dict  # route name -> RouteResult
     pytorch: dict  # "eager" / "compile" -> gpu numbers dict
+    load_average: list = None  # the machine's 1-minute load average [before, after] the run
 
     def to_dict(self):
         return dataclasses.asdict(self)

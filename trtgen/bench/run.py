@@ -4,8 +4,9 @@ Order: the model is loaded once (untimed), the modules either route imports lazi
 (untimed), then each of the ``repeat`` rounds converts with the trtgen route and then the ONNX
 route. Nothing is warmed up: the first round includes each route's first-call costs, and the
 trtgen route, running first, also pays the ones both share. After the rounds, each route's
-network is built from its last output, its layers counted, its engine built (default build
-options) and, when a GPU can run it, timed.
+network is built from its last output and its layers counted; then, in ``repeat`` rounds, an
+engine is built from each network (default build options, trtgen's first); when a GPU can run
+them, the engines are timed.
 """
 
 import gc
@@ -49,6 +50,7 @@ def bench(source, input_shapes=(), engine=True, repeat=1, iterations=100, log=No
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     loaded = load_model(source, input_shapes)  # bad input fails here, before any measurement
     _import_lazy_modules()
+    load_before = _load_average()
     status = gpu.gpu_status()
     work = tempfile.mkdtemp(prefix="trtgen-bench-")
     try:
@@ -56,9 +58,7 @@ def bench(source, input_shapes=(), engine=True, repeat=1, iterations=100, log=No
         for run in range(repeat):
             for route in routes:
                 _convert(route, run, log)
-        for route in routes:
-            _measure_network(route, loaded, engine, status, iterations, log)
-            gc.collect()
+        _measure_networks(routes, loaded, engine, repeat, status, iterations, log)
         pytorch = _pytorch_numbers(loaded, status, iterations)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -76,7 +76,13 @@ def bench(source, input_shapes=(), engine=True, repeat=1, iterations=100, log=No
         gpu=status,
         routes={route.name: route.result for route in routes},
         pytorch=pytorch,
+        load_average=[load_before, _load_average()],
     )
+
+
+def _load_average():
+    """The machine's 1-minute load average: other work on a shared machine stretches timings."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def _model_name(source):
@@ -111,38 +117,65 @@ def _convert(route, run, log):
     log(f"{route.title}: {route.stages[0]} {seconds:.2f} s")
 
 
-def _measure_network(route, loaded, engine, status, iterations, log):
+def _network(route, log):
+    """Build the route's network from its last conversion and count its layers; returns
+    ``(builder, network, profiles, keep-alive)`` or None when it cannot be built."""
     result = route.result
-    result.gpu = gpu.skipped(_gpu_skip_reason(status, engine, result))
     if result.error:
-        return
-    network_stage = route.stages[1]
+        return None
     try:
-        (builder, network, profiles, keep), result.network_s = timed(route.network)
+        built, result.network_s = timed(route.network)
     except Exception as exc:  # noqa: BLE001
-        result.error = f"{network_stage}: {exc_line(exc)}"
+        result.error = f"{route.stages[1]}: {exc_line(exc)}"
         log(f"{route.title}: {result.error}")
-        return
-    result.layers, result.layer_types = layer_counts(network)
-    log(f"{route.title}: {network_stage} {result.network_s:.2f} s, {result.layers} layers")
-    names = [network.get_input(i).name for i in range(network.num_inputs)]
-    serialized = None
-    if engine:
-        try:
-            with quiet_fds():
-                serialized, result.engine_build_s = build_engine(builder, network, profiles)
-            result.engine_bytes = len(serialized)
-            log(
-                f"{route.title}: engine build {result.engine_build_s:.1f} s, "
-                f"{result.engine_bytes / 1e6:.1f} MB"
-            )
-        except Exception as exc:  # noqa: BLE001
-            result.error = f"engine build: {exc_line(exc)}"
-            result.gpu = gpu.skipped(_gpu_skip_reason(status, engine, result))
-            log(f"{route.title}: {result.error}")
-    del builder, network, keep
-    if serialized is not None and status["available"]:
-        inputs = {name: t.cuda() for name, t in zip(names, loaded.example_inputs)}
+        return None
+    result.layers, result.layer_types = layer_counts(built[1])
+    log(f"{route.title}: {route.stages[1]} {result.network_s:.2f} s, {result.layers} layers")
+    return built
+
+
+def _engine(route, built, log):
+    """One timed engine build; the serialized engine, or None when it failed."""
+    result = route.result
+    if built is None or result.error:
+        return None
+    builder, network, profiles, _ = built
+    try:
+        with quiet_fds():
+            serialized, seconds = build_engine(builder, network, profiles)
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"engine build: {exc_line(exc)}"
+        log(f"{route.title}: {result.error}")
+        return None
+    result.engine_build_runs_s.append(seconds)
+    result.engine_build_s = median(result.engine_build_runs_s)
+    result.engine_bytes = len(serialized)
+    log(f"{route.title}: engine build {seconds:.1f} s, {len(serialized) / 1e6:.1f} MB")
+    return serialized
+
+
+def _measure_networks(routes, loaded, engine, repeat, status, iterations, log):
+    """Layers of both networks; then, in ``repeat`` rounds, an engine from each (trtgen's
+    first); then, when a GPU can run them, the engines' latency."""
+    built = {route.name: _network(route, log) for route in routes}
+    engines = {}
+    for _ in range(repeat if engine else 0):
+        for route in routes:
+            engines[route.name] = _engine(route, built[route.name], log)
+    names = {
+        name: [b[1].get_input(i).name for i in range(b[1].num_inputs)]
+        for name, b in built.items()
+        if b is not None
+    }
+    del built  # the networks and their weights; only the serialized engines are needed now
+    gc.collect()
+    for route in routes:
+        result = route.result
+        result.gpu = gpu.skipped(_gpu_skip_reason(status, engine, result))
+        serialized = engines.get(route.name)
+        if serialized is None or not status["available"]:
+            continue
+        inputs = {n: t.cuda() for n, t in zip(names[route.name], loaded.example_inputs)}
         try:
             result.gpu = gpu.engine_numbers(serialized, inputs, iterations, _batch(loaded))
         except Exception as exc:  # noqa: BLE001
@@ -155,7 +188,7 @@ def _gpu_skip_reason(status, engine, result):
         return status["reason"]
     if not engine:
         return "engine not built (--no-engine)"
-    return f"no engine ({result.error})" if result.error else "engine not run yet"
+    return f"no engine ({result.error})" if result.error else "no engine"
 
 
 def _pytorch_numbers(loaded, status, iterations):
