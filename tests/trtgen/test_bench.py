@@ -232,7 +232,9 @@ def test_targets_are_computed_from_results(small_bench):
             ours["layers"], ours["layer_types"] = layers, types or {}
         if gen is not None:
             ours["convert_s"], theirs["convert_s"] = gen, export
+            ours["convert_runs_s"], theirs["convert_runs_s"] = [gen, gen * 1.1], [export]
         ours["engine_build_s"], theirs["engine_build_s"] = builds
+        ours["engine_build_runs_s"], theirs["engine_build_runs_s"] = ([b] for b in builds)
         return BenchResult.from_dict(copy)
 
     passing = [
@@ -246,7 +248,13 @@ def test_targets_are_computed_from_results(small_bench):
     ]
     verdicts = evaluate(failing)
     assert [verdict for _, _, verdict in verdicts] == ["FAIL"] * 4
-    assert "vit_b_16" in verdicts[2][1] and "over the limit: vit_b_16" in verdicts[2][1]
+    assert verdicts[2][1].endswith("over the limit: vit_b_16")  # 1.1 > 0.5 * 2.0 on every run
+    assert verdicts[3][1].endswith("over the limit: vit_b_16")
+    # the median is over the limit, but one trtgen run is not: said, still a FAIL
+    spread = as_model("vit_b_16", 300, {}, 1.1, 2.0, (3.1, 3.0))
+    spread.routes["trtgen"].convert_runs_s = [0.9, 1.1, 1.2]
+    statement, measured, verdict = evaluate([spread])[2]
+    assert verdict == "FAIL" and measured.endswith("vit_b_16 (within run-to-run spread)")
     assert [verdict for _, _, verdict in evaluate([as_model("small")])][:2] == ["NOT MEASURED"] * 2
 
     table = zoo_markdown(failing, "python benchmarks/bench_zoo.py")
