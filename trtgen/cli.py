@@ -124,7 +124,7 @@ def _bench_parser():
     p.add_argument("--force", action="store_true", help="replace the output directory if it is a previous bench output")
     p.add_argument("--no-engine", action="store_true", help="skip the engine builds (slow on a CPU)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
-                   help="convert with each route N times and report the median (default 1)")
+                   help="convert, and build engines, N times per route; medians reported (default 1)")
     p.add_argument("--iterations", type=int, default=100, metavar="N",
                    help="timed GPU runs per engine or model, after 10 warm-up runs (default 100)")
     return p

@@ -274,3 +274,24 @@ def test_zoo_script_writes_the_docs_files(small_bench, tmp_path):
     assert len(summary["targets"]) == 4
     assert "| small | " in out.read_text()
     assert (tmp_path / "docs" / "benchmarks.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_route_that_fails_is_reported_not_hidden(tmp_path):
+    model = write_model(
+        tmp_path,
+        "import torch\n\nclass Odd(torch.nn.Module):\n    def forward(self, x):\n"
+        "        return torch.special.i0(x) + 1\n\ndef get_model():\n    return Odd()\n\n"
+        "def get_example_inputs():\n    return (torch.randn(3, 3),)\n",
+        "odd",
+    )
+    out = tmp_path / "out"
+    result = run_trtgen("bench", model, "-o", out, "--no-engine")
+    assert result.returncode == 1  # the report is written, the failure is the exit code
+    ours = load(out)["routes"]["trtgen"]
+    assert (
+        ours["error"].startswith("generation: UnsupportedOpsError")
+        and "special_i0" in ours["error"]
+    )
+    assert ours["layers"] is None and ours["convert_runs_s"] == []
+    assert "trtgen failed at generation" in (out / "bench.md").read_text()
+    assert "special_i0" in result.stderr

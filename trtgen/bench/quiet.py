@@ -4,16 +4,22 @@ line why a stage failed."""
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 import warnings
 
+_TERMINAL_COLORS = re.compile(r"\x1b\[[0-9;]*m")  # exporters color their messages
+
 
 def first_line(text):
-    for line in str(text).strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    """The first non-empty line; with the next one when it ends in ':' (it introduces a list,
+    such as trtgen's unsupported ops)."""
+    lines = [line.strip() for line in _TERMINAL_COLORS.sub("", str(text)).splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    return f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def exc_line(exc):
