@@ -1,6 +1,7 @@
 """Run `trtgen bench` over a set of corpus models; write docs/benchmarks.md, .json and .png.
 
     python benchmarks/bench_zoo.py [names...] [--no-engine] [--repeat N] [--out docs/benchmarks.md]
+    python benchmarks/bench_zoo.py --render docs/benchmarks.json  # rewrite the reports only
 
 Each model is benchmarked by `trtgen bench` in its own process (a large model's two routes,
 networks and engines stay out of the next model's memory and timings), from a MODEL.py written
@@ -106,6 +107,16 @@ def write_reports(results, out, command):
         os.replace(partial, path)  # readers never see a half-written report
 
 
+def render(path, out):
+    """Rewrite the reports of a previous run (after a change to how they are written)."""
+    with open(path) as f:
+        summary = json.load(f)
+    results = [BenchResult.from_dict(model) for model in summary["models"]]
+    write_reports(results, out, summary["command"])
+    print(f"wrote {out} from {path}")
+    return 0
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("names", nargs="*", help=f"corpus models (default: {' '.join(DEFAULT_MODELS)})")
@@ -118,7 +129,12 @@ def parse_args(argv):
         type=int,
         default=3,
         metavar="N",
-        help="conversions per route and model, median reported (default 3)",
+        help="conversions and engine builds per route and model, medians reported (default 3)",
+    )
+    p.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: rewrite the reports from a previous run's benchmarks.json",
     )
     args = p.parse_args(argv)
     unknown = [n for n in args.names if n not in corpus.CORPUS]
@@ -133,6 +149,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     require_matplotlib()
+    if args.render:
+        return render(args.render, args.out)
     names = args.names or list(DEFAULT_MODELS)
     options = ["--force", "--repeat", str(args.repeat)] + (
         ["--no-engine"] if args.no_engine else []

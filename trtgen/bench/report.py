@@ -116,8 +116,8 @@ def model_markdown(result):
         ],
         (
             "engine build s",
-            number(ours.engine_build_s, "{:.1f}"),
-            number(theirs.engine_build_s, "{:.1f}"),
+            number(ours.engine_build_s),
+            number(theirs.engine_build_s),
         ),
         ("engine MB", megabytes(ours.engine_bytes), megabytes(theirs.engine_bytes)),
         ("GPU latency ms", latency(ours.gpu), latency(theirs.gpu)),
@@ -209,7 +209,7 @@ def zoo_row(result):
         pair(ours.convert_s, theirs.convert_s, "{:.2f}".format),
         number(ratio(result)),
         number(ratio(result, "convert_cpu_s")),
-        pair(ours.engine_build_s, theirs.engine_build_s, "{:.1f}".format),
+        pair(ours.engine_build_s, theirs.engine_build_s, "{:.2f}".format),
         pair(ours.engine_bytes, theirs.engine_bytes, lambda size: f"{size / 1e6:.1f}"),
         " / ".join(gpu_cells),
         cell("; ".join(notes)),
@@ -246,6 +246,7 @@ def zoo_markdown(results, command):
     if results and not all(r.engine for r in results):
         unbuilt = ", ".join(r.model for r in results if not r.engine)
         lines.append(f"Engines not built (`--no-engine`) for: {unbuilt}.")
+    lines += ["", *layer_types_table(results)]
     inputs = "; ".join(f"{r.model} {input_text(r)}" for r in results)
     lines += [
         "",
@@ -262,6 +263,25 @@ def zoo_markdown(results, command):
         lines.append(f"Machine load average (1 min) before / after each model: {loads}.")
     lines += ["", "![layers and seconds per model](benchmarks.png)"]
     return "\n".join(lines) + "\n"
+
+
+def layer_types_table(results):
+    """Every layer type of every network, as *trtgen / ONNX route* per model."""
+    kinds = sorted({k for r in results for route in r.routes.values() for k in route.layer_types})
+    lines = [
+        "## Layer types",
+        "",
+        "Layers of each type, *trtgen / ONNX route*.",
+        "",
+        "| layer type | " + " | ".join(r.model for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for kind in kinds:
+        cells = [
+            pair(count(r.routes["trtgen"], kind), count(r.routes["onnx"], kind)) for r in results
+        ]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _repeats(results):
