@@ -18,10 +18,8 @@ apart from the two timing columns, the same corpus and environment give the same
 """
 
 import argparse
-import contextlib
 import gc
 import inspect
-import io
 import os
 import platform
 import shutil
@@ -29,7 +27,6 @@ import sys
 import tempfile
 import time
 import traceback
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -39,8 +36,10 @@ sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
 import corpus  # noqa: E402
-import layers  # noqa: E402
-from layers.backend import BACKEND_NAME, VERSION, trt  # noqa: E402
+from layers.backend import BACKEND_NAME, VERSION  # noqa: E402
+from trtgen.bench.measure import PLUMBING, layer_counts  # noqa: E402
+from trtgen.bench.onnx_route import export_onnx, parse_onnx  # noqa: E402
+from trtgen.bench.quiet import exc_line, first_line, quiet  # noqa: E402
 from trtgen.check import FP32_RTOL, check, load_reference_model, manifest_input_names  # noqa: E402
 from trtgen.cli import main as trtgen_main  # noqa: E402
 from trtgen.compare import compare  # noqa: E402
@@ -49,8 +48,6 @@ from trtgen.netfile import build_from_output  # noqa: E402
 from trtgen.output import read_manifest  # noqa: E402
 from trtgen.reference import execute  # noqa: E402
 
-# Layer types counted separately for both routes: the "plumbing" a converter adds around the math.
-PLUMBING = ("SHAPE", "CAST", "SHUFFLE", "CONSTANT", "IDENTITY")
 DEFAULT_OUT = os.path.join(ROOT, "docs", "conversion_report.md")
 REASON_CHARS = 200
 
@@ -81,19 +78,6 @@ class Row:
 # --------------------------------------------------------------------------- helpers
 
 
-def first_line(text):
-    for line in str(text).strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def exc_line(exc):
-    """First line of an exception's message, with its type when the message does not say it."""
-    message = first_line(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
 def gen_error_line(stderr_text):
     """The ``trtgen: error: ...`` line from trtgen's stderr (its first non-empty line otherwise)."""
     lines = [line.strip() for line in stderr_text.splitlines() if line.strip()]
@@ -103,46 +87,10 @@ def gen_error_line(stderr_text):
     return lines[0] if lines else ""
 
 
-def layer_counts(network):
-    counts = {}
-    for i in range(network.num_layers):
-        kind = network.get_layer(i).type.name
-        counts[kind] = counts.get(kind, 0) + 1
-    return network.num_layers, counts
-
-
 def free_memory():
     for key in [k for k in sys.modules if k.startswith(("trtgen_network_", "trtgen_user_model_"))]:
         del sys.modules[key]  # imported network.py / MODEL.py files, one per model
     gc.collect()
-
-
-@contextlib.contextmanager
-def quiet():
-    """Collect what a stage prints (trtgen's messages, exporter chatter) instead of showing it."""
-    out, err = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        warnings.simplefilter("ignore")
-        yield out, err
-
-
-@contextlib.contextmanager
-def quiet_fds():
-    """Also silence file descriptors 1 and 2: the TorchScript exporter prints its IR from C++ on failure."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            with quiet():
-                yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
 
 
 # --------------------------------------------------------------------------- trtgen route
@@ -237,28 +185,16 @@ def input_names(model, count):
         return None
 
 
-def export_onnx(model, args, names):
-    """(onnx bytes, exporter used, TorchScript error or None): TorchScript exporter at opset 17 first, then dynamo (opset 18)."""
-    buffer = io.BytesIO()
-    try:
-        with quiet_fds():
-            torch.onnx.export(model, args, buffer, dynamo=False, opset_version=17, input_names=names)
-        return buffer.getvalue(), "torchscript", None
-    except Exception as exc:  # noqa: BLE001 - fall back to the other exporter
-        torchscript_error = exc_line(exc)
-    gc.collect()
-    buffer = io.BytesIO()
-    try:
-        with quiet_fds():
-            program = torch.onnx.export(model, args, dynamo=True, opset_version=18, input_names=names)
-            program.save(buffer)
-        del program
-        return buffer.getvalue(), "dynamo", torchscript_error
-    except Exception as exc:  # noqa: BLE001
-        raise RuntimeError(f"torchscript: {torchscript_error}; dynamo: {exc_line(exc)}") from exc
+# TorchScript at opset 17 first (what most deployments used), the dynamo exporter if it fails
+EXPORT_ORDER = ("torchscript", "dynamo")
+EXPORT_OPSETS = {"torchscript": 17, "dynamo": 18}
 
 
-def run_onnx(row, name):
+def export_options(names):
+    return {name: {"opset_version": opset, "input_names": names} for name, opset in EXPORT_OPSETS.items()}
+
+
+def run_onnx(row, name, folder):
     entry = corpus.CORPUS[name]
     try:
         with quiet():
@@ -267,10 +203,15 @@ def run_onnx(row, name):
     except Exception as exc:  # noqa: BLE001
         row.reasons.append(f"onnx: model build: {exc_line(exc)}")
         return
+    export_dir = os.path.join(folder, name + "_onnx")
+    os.makedirs(export_dir, exist_ok=True)
+    path = os.path.join(export_dir, "model.onnx")
     start = time.perf_counter()
     try:
         with torch.no_grad():
-            data, row.onnx_exporter, row.torchscript_error = export_onnx(model, args, input_names(model, len(args)))
+            row.onnx_exporter, failed = export_onnx(model, args, path, EXPORT_ORDER,
+                                                    export_options(input_names(model, len(args))))
+        row.torchscript_error = failed.get("torchscript")
     except Exception as exc:  # noqa: BLE001
         row.reasons.append(f"onnx export: {exc_line(exc)}")
         return
@@ -279,19 +220,14 @@ def run_onnx(row, name):
         del model, args
         gc.collect()
     try:
-        builder, network = layers.create_network()
-        parser = trt.OnnxParser(network, layers.network.logger())  # owns the weights while counting
         with quiet():
-            ok = parser.parse(data)
-        if not ok:
-            errors = [str(parser.get_error(i).desc()) for i in range(parser.num_errors)]
-            row.reasons.append(f"onnx parse: {first_line(errors[0]) if errors else 'failed'}")
-        else:
-            row.onnx_layers, row.onnx_types = layer_counts(network)
+            builder, network, parser = parse_onnx(path)  # the parser owns the weights while counting
+        row.onnx_layers, row.onnx_types = layer_counts(network)
         del parser, network, builder
     except Exception as exc:  # noqa: BLE001
         row.reasons.append(f"onnx parse: {exc_line(exc)}")
-    del data
+    finally:
+        shutil.rmtree(export_dir, ignore_errors=True)
     gc.collect()
 
 
@@ -426,7 +362,7 @@ def run_model(name, folder, onnx=True):
     free_memory()
     if onnx:
         try:
-            run_onnx(row, name)
+            run_onnx(row, name, folder)
         except Exception as exc:  # noqa: BLE001
             row.reasons.append(f"onnx route: {exc_line(exc)}")
         free_memory()

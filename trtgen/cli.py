@@ -1,4 +1,5 @@
-"""Command line: ``trtgen MODEL`` generates; ``trtgen check|build|run OUT`` verify, build, run."""
+"""Command line: ``trtgen MODEL`` generates; ``trtgen check|build|run OUT`` verify, build, run;
+``trtgen bench MODEL`` measures trtgen beside the ONNX route."""
 
 import argparse
 import os
@@ -6,7 +7,7 @@ import sys
 
 from .errors import TrtgenError
 
-SUBCOMMANDS = ("check", "build", "run", "support")
+SUBCOMMANDS = ("check", "build", "run", "support", "bench")
 
 
 def _generate_parser():
@@ -14,7 +15,7 @@ def _generate_parser():
         prog="trtgen",
         description="Generate a readable TensorRT network (network.py + weights.safetensors) from a PyTorch model.",
         epilog="Other commands: trtgen check OUT, trtgen build OUT, trtgen run OUT, "
-               "trtgen support MODEL.py.",
+               "trtgen support MODEL.py, trtgen bench MODEL.py.",
     )
     p.add_argument("model", help="MODEL.py defining get_model()/get_example_inputs(), or package.module:factory")
     p.add_argument("-o", "--output", help="output directory (default: generated/<name>/)")
@@ -130,6 +131,48 @@ def run_support(argv):
     return 0 if report(args.model, [parse_shape(s) for s in args.input]) else 1
 
 
+def _bench_parser():
+    p = argparse.ArgumentParser(
+        prog="trtgen bench",
+        description="Measure trtgen beside the ONNX route (torch.onnx.export + the same TensorRT "
+        "package's OnnxParser): conversion seconds, layers by type, engine build seconds and size, "
+        "and GPU latency when a GPU can run the engines. Writes bench.json, bench.md, bench.png.",
+    )
+    p.add_argument("model", help="MODEL.py defining get_model()/get_example_inputs(), or package.module:factory")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE",
+                   help="input shape for package.module:factory models, e.g. 1x3x224x224 (repeat per input)")
+    p.add_argument("-o", "--output", help="output directory (default: bench/<name>/)")
+    p.add_argument("--force", action="store_true", help="replace the output directory if it is a previous bench output")
+    p.add_argument("--no-engine", action="store_true", help="skip the engine builds (slow on a CPU)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="convert, and build engines, N times per route; medians reported (default 1)")
+    p.add_argument("--iterations", type=int, default=100, metavar="N",
+                   help="timed GPU runs per engine or model, after 10 warm-up runs (default 100)")
+    return p
+
+
+def run_bench(argv):
+    from .bench.chart import require_matplotlib
+    from .bench.run import bench
+    from .bench.write import check_bench_target, write_bench
+    from .load import parse_shape
+
+    args = _bench_parser().parse_args(argv)
+    if args.repeat < 1 or args.iterations < 1:
+        raise TrtgenError("--repeat and --iterations take a positive number")
+    out = args.output or os.path.join("bench", os.path.basename(default_output(args.model)))
+    check_bench_target(out, args.force)
+    require_matplotlib()
+    result = bench(args.model, [parse_shape(s) for s in args.input], engine=not args.no_engine,
+                   repeat=args.repeat, iterations=args.iterations)
+    write_bench(out, result, force=args.force)
+    print(f"wrote {out}/ (bench.json, bench.md, bench.png)")
+    failed = [f"{name}: {route.error}" for name, route in result.routes.items() if route.error]
+    for line in failed:
+        print(f"trtgen bench: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def run_build(argv):
     from .build import build
 
@@ -150,7 +193,8 @@ def run_run(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    commands = {"check": run_check, "build": run_build, "run": run_run, "support": run_support}
+    commands = {"check": run_check, "build": run_build, "run": run_run, "support": run_support,
+                "bench": run_bench}
     command = commands.get(argv[0] if argv else None)
     try:
         if command is not None:

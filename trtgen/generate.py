@@ -66,6 +66,23 @@ def generate(
     profiles=(),
 ):
     loaded = load_model(source, input_shapes)
+    return generate_loaded(
+        loaded, input_shapes, template_dir, out_dir, plugins, langs, dynamic, profiles
+    )
+
+
+def generate_loaded(
+    loaded,
+    input_shapes=(),
+    template_dir=None,
+    out_dir=None,
+    plugins=False,
+    langs=("python",),
+    dynamic=(),
+    profiles=(),
+):
+    """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
+    source = loaded.source
     run = run_model(loaded, record_run)  # one forward pass serves io_spec and capture
     io, _ = io_spec(loaded, run.result_of(loaded.model))
     # MODEL.py's get_dynamic_shapes() first: --dynamic on the command line overrides it

@@ -16,15 +16,17 @@ from .errors import TrtgenError
 MANIFEST = "trtgen.json"
 
 
-def check_target(out_dir, force):
-    """Refuse early (before any work) when OUT cannot be written."""
+def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output"):
+    """Refuse early (before any work) when OUT cannot be written.
+
+    ``marker`` is the file every output of this ``kind`` holds: only such folders are replaced."""
     if not os.path.exists(out_dir):
         return
     if not force:
         raise TrtgenError(f"{out_dir} already exists; pass --force to replace it (or choose another -o).")
-    if not os.path.isdir(out_dir) or not os.path.isfile(os.path.join(out_dir, MANIFEST)):
+    if not os.path.isdir(out_dir) or not os.path.isfile(os.path.join(out_dir, marker)):
         raise TrtgenError(
-            f"{out_dir} exists and is not a trtgen output (no {MANIFEST}); refusing to replace it "
+            f"{out_dir} exists and is not a {kind} (no {marker}); refusing to replace it "
             "even with --force. Choose another -o."
         )
 
@@ -45,12 +47,17 @@ def write_output(out_dir, generated, force=False):
         with open(os.path.join(staging, MANIFEST), "w") as f:
             json.dump(generated.manifest, f, indent=2, sort_keys=True)
             f.write("\n")
-        _apply_umask(staging)
-        _swap_into_place(staging, out_dir)
+        publish(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def publish(staging, out_dir):
+    """Move a completely written ``staging`` folder (a sibling of ``out_dir``) into place."""
+    _apply_umask(staging)
+    _swap_into_place(staging, out_dir)
 
 
 def _apply_umask(staging):
