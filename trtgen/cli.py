@@ -88,7 +88,7 @@ def run_generate(argv):
     check_target(out, args.force)
     for path in args.rules:
         load_rules(path)
-    generated = generate(args.model, [parse_shape(s) for s in args.input], args.templates, out_dir=out,
+    generated = generate(args.model, [parse_shape(s) for s in args.input], template_dir=args.templates, out_dir=out,
                          plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic,
                          profiles=args.profile)
     write_output(out, generated, force=args.force)

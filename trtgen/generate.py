@@ -55,20 +55,9 @@ def parse_languages(text):
     return langs
 
 
-def generate(
-    source,
-    input_shapes=(),
-    template_dir=None,
-    out_dir=None,
-    plugins=False,
-    langs=("python",),
-    dynamic=(),
-    profiles=(),
-):
-    loaded = load_model(source, input_shapes)
-    return generate_loaded(
-        loaded, input_shapes, template_dir, out_dir, plugins, langs, dynamic, profiles
-    )
+def generate(source, input_shapes=(), **options):
+    """``trtgen MODEL.py``: load the model, then ``generate_loaded`` (same options)."""
+    return generate_loaded(load_model(source, input_shapes), input_shapes, **options)
 
 
 def generate_loaded(

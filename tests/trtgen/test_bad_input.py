@@ -5,19 +5,9 @@ import textwrap
 
 import pytest
 
-from cli_helpers import run_trtgen
+from cli_helpers import TINY_NET, run_trtgen
 
-TINY = """
-import torch
-
-class Net(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = torch.nn.Linear(4, 3)
-
-    def forward(self, x):
-        return torch.relu(self.fc(x))
-"""
+TINY = TINY_NET
 
 
 def write(tmp_path, body, name="model.py"):

@@ -13,30 +13,14 @@ import pytest
 import torch
 from safetensors.numpy import load_file
 
-from cli_helpers import run_trtgen
+from cli_helpers import TINY_MODEL, run_trtgen
 from layers.runtime import gpu_unavailable_reason
 from trtgen.run import example_like, table
 
 REASON = gpu_unavailable_reason()
 needs_gpu = pytest.mark.skipif(REASON is not None, reason=str(REASON))
 
-MODEL = """
-import torch
-
-class Net(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = torch.nn.Linear(4, 3)
-
-    def forward(self, x):
-        return torch.relu(self.fc(x))
-
-def get_model():
-    return Net()
-
-def get_example_inputs():
-    return (torch.randn(2, 4),)
-"""
+MODEL = TINY_MODEL
 
 
 @pytest.fixture(scope="module")

@@ -247,6 +247,10 @@ def zoo_markdown(results, command):
         unbuilt = ", ".join(r.model for r in results if not r.engine)
         lines.append(f"Engines not built (`--no-engine`) for: {unbuilt}.")
     lines += ["", *layer_types_table(results)]
+    lines += [
+        "",
+        "Where the layers go, and what the ViT-B/16 target would take: [layer_counts.md](layer_counts.md).",
+    ]
     inputs = "; ".join(f"{r.model} {input_text(r)}" for r in results)
     lines += [
         "",
