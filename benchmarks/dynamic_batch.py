@@ -27,9 +27,9 @@ def trtgen(*args):
     return result, time.perf_counter() - start
 
 
-def last_line(result):
+def last_line(result, folder):
     lines = (result.stdout + result.stderr).strip().splitlines()
-    return lines[-1] if lines else f"exit {result.returncode}"
+    return lines[-1].replace(folder + os.sep, "") if lines else f"exit {result.returncode}"
 
 
 MODEL_AT_SIZE = """import sys
@@ -66,18 +66,18 @@ def run_model(name, batches, profile, folder, image_size=None):
     input_name = "x"
     rows = []
     result, seconds = trtgen(model, "-o", out, "--force", "--dynamic", f"{input_name}:0={profile}")
-    rows.append((name, "generate", "", result.returncode == 0, seconds, last_line(result)))
+    rows.append((name, "generate", "", result.returncode == 0, seconds, last_line(result, folder)))
     if result.returncode != 0:
         return rows
     result, seconds = trtgen("build", out)
-    rows.append((name, "build engine", "", result.returncode == 0, seconds, last_line(result)))
+    rows.append((name, "build engine", "", result.returncode == 0, seconds, last_line(result, folder)))
     example = corpus.CORPUS[name].inputs()[0].shape
     if image_size is not None:
         example = (*example[:2], image_size, image_size)
     for batch in batches:
         shape = "x".join(str(d) for d in (batch, *example[1:]))
         result, seconds = trtgen("check", out, "--shape", f"{input_name}={shape}")
-        rows.append((name, "check", shape, result.returncode == 0, seconds, last_line(result)))
+        rows.append((name, "check", shape, result.returncode == 0, seconds, last_line(result, folder)))
     return rows
 
 
