@@ -31,6 +31,13 @@ class Capture:
     output_type: type = None  # what it returned then (a transformers ModelOutput, a dict...)
     plugins: bool = False  # unsupported ops become plugin placeholders instead of errors
     result: object = None  # what it returned in the recorded run (maps flattened export outputs)
+    probed: tuple = None  # (args, kwargs) it received in the --dynamic probe run
+    probed_result: object = None  # what it returned then
+    exported_on_probe: bool = False  # exported on ``probed``: its graph's sizes are the probe's
+
+    def seen_result(self, on_probe):
+        """The result a parent's graph saw: the probe run's when the parent was exported on it."""
+        return self.probed_result if on_probe and self.probed_result is not None else self.result
 
 
 def is_leaf(module):
@@ -109,7 +116,9 @@ def tensor_params(module, recorded):
             tensors.append(name)
         elif kind == inspect.Parameter.VAR_POSITIONAL:
             if any(isinstance(v, torch.Tensor) for v in value):
-                raise TrtgenError(f"{type(module).__name__}.forward(*{name}) receives tensors; name them as parameters")
+                raise TrtgenError(
+                    f"{type(module).__name__}.forward(*{name}) receives tensors; name them as parameters"
+                )
             constants[name] = value
         else:
             constants[name] = value
@@ -122,7 +131,11 @@ def _is_tensor_arg(value):
         return True
     if isinstance(value, dict):  # torchvision's segmentation heads take {"out": ..., "aux": ...}
         value = list(value.values())
-    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, torch.Tensor) for v in value)
+    )
 
 
 def _bound_forward(module, tensors, constants):
@@ -171,7 +184,11 @@ def _symbolic(module, recorded, result=None, run=None):
     opaque = _opaque_calls(graph)
     if opaque:  # torch.export traces into them
         raise NotImplementedError(f"fx kept {opaque} as opaque calls")
-    if recorded is not None and result is not None and not _replays(module, graph, tensors, recorded, result, run):
+    if (
+        recorded is not None
+        and result is not None
+        and not _replays(module, graph, tensors, recorded, result, run)
+    ):
         # Python decided something on a traced value (`if out.x is None`): the graph took the
         # wrong branch, so this module needs torch.export
         raise NotImplementedError("the symbolic graph does not reproduce the module's output")
@@ -263,7 +280,9 @@ def _same_values(a, b):
 
 
 def _clone(value):
-    return torch.utils._pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, value)
+    return torch.utils._pytree.tree_map(
+        lambda t: t.clone() if isinstance(t, torch.Tensor) else t, value
+    )
 
 
 def _symbolic_graph(module, recorded):
@@ -302,15 +321,21 @@ def _mutates(program):
     return False
 
 
+def _any_dynamic(dims):
+    return dims is not None and any(torch.utils._pytree.tree_leaves(dims))
+
+
 def _dynamic_shapes(module, args, kwargs, dims):
     """torch.export's ``dynamic_shapes`` by parameter name: ``Dim.DYNAMIC`` on changing dims."""
-    if dims is None or not any(torch.utils._pytree.tree_leaves(dims)):
+    if not _any_dynamic(dims):
         return None
     dim_args, dim_kwargs = dims
     spec = lambda found: {i: torch.export.Dim.DYNAMIC for i in sorted(found)} if found else None
     bound = inspect.signature(module.forward).bind(*dim_args, **dim_kwargs).arguments
     return {
-        name: torch.utils._pytree.tree_map(spec, value, is_leaf=lambda v: isinstance(v, set) or v is None)
+        name: torch.utils._pytree.tree_map(
+            spec, value, is_leaf=lambda v: isinstance(v, set) or v is None
+        )
         for name, value in bound.items()
     }
 
@@ -318,9 +343,14 @@ def _dynamic_shapes(module, args, kwargs, dims):
 def _export_once(module, args, kwargs, preserve, dims=None):
     with warnings.catch_warnings():  # unflatten warns about its own spec attributes
         warnings.simplefilter("ignore")
-        program = torch.export.export(module, tuple(args), dict(kwargs), strict=False,
-                                      dynamic_shapes=_dynamic_shapes(module, args, kwargs, dims),
-                                      preserve_module_call_signature=preserve)
+        program = torch.export.export(
+            module,
+            tuple(args),
+            dict(kwargs),
+            strict=False,
+            dynamic_shapes=_dynamic_shapes(module, args, kwargs, dims),
+            preserve_module_call_signature=preserve,
+        )
         if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
             program = program.run_decompositions({})
         return torch.export.unflatten(program)
@@ -341,7 +371,9 @@ def _export(module, recorded, path, dims=None):
     flattened, and the child's own graph names them.
     """
     if recorded is None:
-        raise TrtgenError(f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs")
+        raise TrtgenError(
+            f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs"
+        )
     args, kwargs = recorded
     errors = []
     children = _called_children(module)
@@ -390,9 +422,10 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
     captures = []
     run = run or record_run(model, example_inputs)
     recorded, returned = run.inputs, run.outputs
-    dynamic = {}
+    dynamic, probed, probed_results = {}, {}, {}
     if probe_inputs is not None:
-        dynamic = _changing_dims(recorded, _record_module_inputs(model, probe_inputs)[0])
+        probed, probed_results = _record_module_inputs(model, probe_inputs)
+        dynamic = _changing_dims(recorded, probed)
     pending = [("", model)]
     seen = set()
     while pending:
@@ -401,16 +434,41 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
             continue
         seen.add(id(module))
         try:
-            graph, params = _symbolic(module, recorded.get(id(module)), returned.get(id(module)), run)
+            graph, params = _symbolic(
+                module, recorded.get(id(module)), returned.get(id(module)), run
+            )
             mode = "symbolic_trace"
         except Exception:  # data-dependent Python: torch.export it, children stay calls
-            unflat = _export(module, recorded.get(id(module)), path, dynamic.get(id(module)))
-            graph, mode, params = unflat.graph, "torch.export", tensor_params(module, recorded.get(id(module)))[0]
+            # a module with dynamic dims is exported on the probe's inputs: torch.export
+            # specializes dims of size 1, and the example often has batch 1
+            dims = dynamic.get(id(module))
+            inputs = probed.get(id(module)) if _any_dynamic(dims) else recorded.get(id(module))
+            unflat = _export(module, inputs, path, dims)
+            on_probe = _any_dynamic(dims)
+            graph, mode, params = (
+                unflat.graph,
+                "torch.export",
+                tensor_params(module, recorded.get(id(module)))[0],
+            )
         else:
-            unflat = None
+            unflat, on_probe = None, False
         result = returned.get(id(module))
-        captures.append(Capture(path, module, graph, mode, params, unflat, recorded.get(id(module)),
-                                None if result is None else type(result), result=result))
+        captures.append(
+            Capture(
+                path,
+                module,
+                graph,
+                mode,
+                params,
+                unflat,
+                recorded.get(id(module)),
+                None if result is None else type(result),
+                result=result,
+                probed=probed.get(id(module)),
+                probed_result=probed_results.get(id(module)),
+                exported_on_probe=on_probe,
+            )
+        )
         for node in graph.nodes:
             if node.op == "call_module":
                 child = module.get_submodule(node.target)

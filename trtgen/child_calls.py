@@ -22,11 +22,13 @@ def arguments(capture, node, captures_by_module, names):
     if child_capture is None:  # a layers class: the call as written
         return pysource.call_args(node.args, node.kwargs, names)
     kept = child_capture.params
-    if capture.unflattened is not None and not _signature_preserved(capture.unflattened, node.target):
-        by_name = _match_flattened(node, child_capture)
+    if capture.unflattened is not None and not _signature_preserved(
+        capture.unflattened, node.target
+    ):
+        by_name = _match_flattened(node, child_capture, capture.exported_on_probe)
     else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
         signature = inspect.signature(type(child).forward)
-        bound = signature.bind(child, *node.args[_prepended(capture, node):], **node.kwargs)
+        bound = signature.bind(child, *node.args[_prepended(capture, node) :], **node.kwargs)
         by_name = {}
         for name, value in list(bound.arguments.items())[1:]:
             if signature.parameters[name].kind == inspect.Parameter.VAR_KEYWORD:
@@ -45,7 +47,11 @@ def flattened_result(capture, node, captures_by_module, used_leaves):
     Export numbers a non-preserved child's outputs its own way; the generated child returns the
     structure the PyTorch module returned, so the leaf is found by shape and dtype (first unused).
     """
-    if capture.unflattened is None or node.op != "call_function" or node.target is not operator.getitem:
+    if (
+        capture.unflattened is None
+        or node.op != "call_function"
+        or node.target is not operator.getitem
+    ):
         return None
     call = node.args[0]
     if not isinstance(call, torch.fx.Node) or call.op != "call_module":
@@ -54,13 +60,18 @@ def flattened_result(capture, node, captures_by_module, used_leaves):
         return None
     child = captures_by_module.get(id(capture.module.get_submodule(call.target)))
     value = node.meta.get("val")
-    if child is None or child.result is None or not isinstance(value, torch.Tensor):
+    result = None if child is None else child.seen_result(capture.exported_on_probe)
+    if result is None or not isinstance(value, torch.Tensor):
         return None
     taken = used_leaves.setdefault(call, set())
-    for path, leaf in torch.utils._pytree.tree_flatten_with_path(child.result)[0]:
+    for path, leaf in torch.utils._pytree.tree_flatten_with_path(result)[0]:
         key = pytree_path(path)
-        if key not in taken and isinstance(leaf, torch.Tensor) and tuple(leaf.shape) == tuple(value.shape) \
-                and leaf.dtype == value.dtype:
+        if (
+            key not in taken
+            and isinstance(leaf, torch.Tensor)
+            and tuple(leaf.shape) == tuple(value.shape)
+            and leaf.dtype == value.dtype
+        ):
             taken.add(key)
             return key
     return None
@@ -74,8 +85,11 @@ def single_leaf(capture, node, captures_by_module):
     child = captures_by_module.get(id(capture.module.get_submodule(node.target)))
     if child is None or child.result is None or isinstance(child.result, torch.Tensor):
         return ""
-    leaves = [(path, leaf) for path, leaf in torch.utils._pytree.tree_flatten_with_path(child.result)[0]
-              if isinstance(leaf, torch.Tensor)]
+    leaves = [
+        (path, leaf)
+        for path, leaf in torch.utils._pytree.tree_flatten_with_path(child.result)[0]
+        if isinstance(leaf, torch.Tensor)
+    ]
     if len(leaves) != 1 or any(u.target is operator.getitem for u in node.users):
         return ""
     return pytree_path(leaves[0][0])
@@ -101,11 +115,14 @@ def _signature_preserved(unflattened, target):
     return any(e.fqn == target and e.signature is not None for e in unflattened.module_call_graph)
 
 
-def _match_flattened(node, child_capture):
+def _match_flattened(node, child_capture, on_probe=False):
     """Export flattened this call: match its tensors to the child's parameters by shape and dtype
-    (as recorded when the child ran), in order where several fit."""
+    (as recorded when the child ran: in the probe run when the parent was exported on it), in
+    order where several fit."""
     signature = inspect.signature(type(child_capture.module).forward)
-    args, kwargs = child_capture.recorded
+    args, kwargs = (
+        child_capture.probed if on_probe and child_capture.probed else child_capture.recorded
+    )
     bound = dict(signature.bind(child_capture.module, *args, **kwargs).arguments)
     for name, param in signature.parameters.items():
         if param.kind == inspect.Parameter.VAR_KEYWORD:
@@ -116,8 +133,12 @@ def _match_flattened(node, child_capture):
         wanted = bound.get(name)
         for arg in remaining:
             value = arg.meta.get("val")
-            if isinstance(value, torch.Tensor) and isinstance(wanted, torch.Tensor) and \
-                    tuple(value.shape) == tuple(wanted.shape) and value.dtype == wanted.dtype:
+            if (
+                isinstance(value, torch.Tensor)
+                and isinstance(wanted, torch.Tensor)
+                and tuple(value.shape) == tuple(wanted.shape)
+                and value.dtype == wanted.dtype
+            ):
                 by_name[name] = arg
                 remaining.remove(arg)
                 break

@@ -16,7 +16,7 @@ from ._params import tensor_of
 from .activation import softmax
 from .cast import cast
 from .constant import constant, scalar
-from .elementwise import add, mul, select_layer
+from .elementwise import add, eq, mul, select_layer
 from .join import concat_layer
 from .linear import linear, matrix_multiply
 from .reduce import reduce
@@ -51,16 +51,24 @@ def _causal_bias(length, source, dtype):
     return constant(bias, dtype=dtype)
 
 
-def _attend(q, k, v, masks, scale):
+def _attend(q, k, v, masks, scale, safe=False):
     """softmax(q @ kᵀ * scale + masks) @ v → (output, probabilities).
 
     ``masks`` are (tensor, ignore_where_true) pairs already broadcastable to the scores.
+    ``safe``: a query whose keys are all masked gets probabilities 0, not NaN (torch's
+    scaled_dot_product_attention does this; a left-padded causal batch has such rows).
     """
     scores = matrix_multiply(q, _MM.NONE, k, _MM.TRANSPOSE, "scores")
     scores = mul(scores, float(scale))
     for mask, ignore_where_true in masks:
         scores = _apply_mask(scores, mask, ignore_where_true)
     probs = softmax(scores, -1)
+    if safe and masks:
+        row_max = reduce(scores, trt.ReduceOperation.MAX, -1, True, "row_max")
+        all_masked = eq(row_max, scalar(float("-inf"), scores.dtype, scores.ndim))
+        probs = select_layer(
+            all_masked, scalar(0.0, probs.dtype, probs.ndim), probs, "safe_softmax"
+        )
     return matrix_multiply(probs, _MM.NONE, v, _MM.NONE, "attention"), probs
 
 
@@ -88,7 +96,7 @@ def scaled_dot_product_attention(
     q_heads = query.shape[-3] if query.ndim >= 3 else 1
     kv_heads = key.shape[-3] if key.ndim >= 3 else 1
     if not enable_gqa or q_heads == kv_heads:
-        out, _ = _attend(query, key, value, masks, scale)
+        out, _ = _attend(query, key, value, masks, scale, safe=True)
         return out
     return _grouped_attention(query, key, value, masks, scale, q_heads, kv_heads)
 
@@ -111,7 +119,7 @@ def _grouped_attention(query, key, value, masks, scale, q_heads, kv_heads):
         else:
             m_shape = m_shape[:-2] + (1,) + m_shape[-2:]
         grouped.append((reshape_to(mask, m_shape, "group_heads"), flag))
-    out, _ = _attend(q, k, v, grouped, scale)
+    out, _ = _attend(q, k, v, grouped, scale, safe=True)
     out_shape = out.shape
     return reshape_to(out, out_shape[:-4] + (q_heads,) + out_shape[-2:], "merge_groups")
 
@@ -315,6 +323,8 @@ def multi_head_attention_forward(
     if causal:
         masks.append((_causal_bias(length, k.shape[2], q.dtype), True))
 
+    # plain softmax, NaN for a fully masked query: torch's weights path and its fused
+    # eval-mode path agree on that (only its functional sdpa path gives zeros)
     out, weights = _attend(q, k, v, masks, 1.0 / math.sqrt(head_dim))
     out = linear(_merge_heads(out), out_proj_weight, out_proj_bias)
     if not need_weights:

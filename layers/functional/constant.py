@@ -18,7 +18,9 @@ def constant(array, name=None, dtype=None):
         array = array.astype(dtypes.to_numpy(dtypes.to_trt(dtype)), copy=False)
     if array.dtype == np.float64:
         array = array.astype(np.float32)
-    layer = current_network().add_constant(tuple(array.shape), as_weights(array, param_source(name)))
+    layer = current_network().add_constant(
+        tuple(array.shape), as_weights(array, param_source(name))
+    )
     return _named_constant(layer, name)
 
 
@@ -60,7 +62,11 @@ def as_tensor(value, like=None):
     if isinstance(value, np.ndarray):
         return constant(value)
     if like is None:
-        default = np.bool_ if isinstance(value, bool) else np.int64 if isinstance(value, int) else np.float32
+        default = (
+            np.bool_
+            if isinstance(value, bool)
+            else np.int64 if isinstance(value, int) else np.float32
+        )
         return constant(np.array(value, dtype=default))
     dtype = like.dtype
     if isinstance(value, float) and not dtypes.is_floating(dtype):
@@ -77,7 +83,9 @@ def arange(start, end=None, step=1, dtype=None):
         return _runtime_arange(start, end, step, dtype)
     values = np.arange(start, end, step)
     if dtype is None:
-        dtype = dtypes.int64 if all(isinstance(v, int) for v in (start, end, step)) else dtypes.float32
+        dtype = (
+            dtypes.int64 if all(isinstance(v, int) for v in (start, end, step)) else dtypes.float32
+        )
     return constant(values, dtype=dtype)
 
 
@@ -87,7 +95,9 @@ def _runtime_arange(start, end, step, dtype):
     if not isinstance(start, int) or step != 1:
         raise NotImplementedError("arange up to a run-time size needs an int start and step 1")
     shape = shape_tensor([end if start == 0 else end - start])  # before the FILL that reads it
-    layer = current_network().add_fill((0,), trt.FillOperation.LINSPACE, dtypes.to_trt(dtype or dtypes.int64))
+    layer = current_network().add_fill(
+        (0,), trt.FillOperation.LINSPACE, dtypes.to_trt(dtype or dtypes.int64)
+    )
     layer.set_input(0, shape.trt)
     layer.alpha, layer.beta = float(start), 1.0
     name_layer(layer, "arange")
@@ -120,9 +130,14 @@ def new_zeros(x, size, dtype=None):
 
 
 def full_like(x, fill_value, dtype=None):
-    if any(d < 0 for d in x.shape):
-        raise NotImplementedError("full_like of a tensor with dynamic dims")
-    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype)
+    """A constant shaped like ``x``; for dynamic dims, one value broadcast to ``x``'s run-time
+    shape (a SLICE with stride 0)."""
+    dtype = x.dtype if dtype is None else dtype
+    if all(d >= 0 for d in x.shape):
+        return full(x.shape, fill_value, dtype=dtype)
+    from .shape import Dim, expand
+
+    return expand(scalar(fill_value, dtype, x.ndim), [Dim(x, i) for i in range(x.ndim)])
 
 
 def fill(x, value):
@@ -143,6 +158,18 @@ def zeros_like(x, dtype=None):
 
 
 __all__ = [
-    "constant", "scalar", "as_tensor", "arange", "zeros", "ones", "full",
-    "new_full", "new_ones", "new_zeros", "full_like", "ones_like", "zeros_like", "fill",
+    "constant",
+    "scalar",
+    "as_tensor",
+    "arange",
+    "zeros",
+    "ones",
+    "full",
+    "new_full",
+    "new_ones",
+    "new_zeros",
+    "full_like",
+    "ones_like",
+    "zeros_like",
+    "fill",
 ]

@@ -187,7 +187,7 @@ def reshape_to(x, spec, op="reshape", then_permute=None, first_permute=None):
     # unknown left is -1.
     source = list(range(x.ndim)) if first_permute is None else list(first_permute)
     dims = list(spec)
-    if 0 not in spec:
+    if not _holds(spec, 0):
         dims = [
             (
                 0
@@ -201,11 +201,17 @@ def reshape_to(x, spec, op="reshape", then_permute=None, first_permute=None):
             for i, d in enumerate(spec)
         ]
     unknown = [i for i, d in enumerate(dims) if not isinstance(d, int)]
-    if len(unknown) == 1 and -1 not in dims:
+    if len(unknown) == 1 and not _holds(dims, -1):
         dims[unknown[0]] = -1
     if is_static(dims):
-        return _shuffle(x, dims, op, zero_is_placeholder=0 not in spec, **permutes)
+        return _shuffle(x, dims, op, zero_is_placeholder=not _holds(spec, 0), **permutes)
     return _shuffle(x, shape_tensor(spec), op, **permutes)
+
+
+def _holds(spec, value):
+    """Is the int ``value`` in ``spec``? (``in`` would compare run-time size tensors with ==,
+    which builds a layer.)"""
+    return any(isinstance(d, int) and d == value for d in spec)
 
 
 def _shuffle(x, dims, op, first_permute=None, then_permute=None, zero_is_placeholder=False):

@@ -222,3 +222,26 @@ def test_mha_causal_hint_and_bias_kv_zero_attn():
 def test_mha_unbatched():
     q, k = rand(4, E, seed=1), rand(5, E, seed=2)
     _run_mha(_weights(), [q, k, k])
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_sdpa_query_with_every_key_masked_gets_zeros(kind):
+    """torch's sdpa gives 0, not NaN, for a query whose keys are all masked (left-padded causal
+    batches have such rows)."""
+    q, k, v = rand(2, 2, 5, 4), rand(2, 2, 6, 4, seed=1), rand(2, 2, 6, 4, seed=2)
+    if kind == "bool":
+        mask = torch.rand(2, 1, 5, 6, generator=torch.Generator().manual_seed(3)) > 0.5
+        mask[0, 0, 1, :] = False
+    else:
+        mask = torch.zeros(2, 1, 5, 6)
+        mask[1, 0, 2, :] = float("-inf")
+    expected = TF.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert not torch.isnan(expected).any()
+    check_op(
+        lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, attn_mask=m),
+        lambda a, b, c, m: TF.scaled_dot_product_attention(a, b, c, attn_mask=m),
+        q,
+        k,
+        v,
+        mask,
+    )

@@ -193,8 +193,12 @@ def test_slice_scatter(dim, start, end):
     size = list(x.shape)
     size[dim] = len(range(*slice(start, end).indices(x.shape[dim])))
     s = rand(*size, seed=3)
-    check_op(lambda a, b: F.slice_scatter(a, b, dim, start, end),
-             lambda a, b: torch.slice_scatter(a, b, dim, start, end), x, s)
+    check_op(
+        lambda a, b: F.slice_scatter(a, b, dim, start, end),
+        lambda a, b: torch.slice_scatter(a, b, dim, start, end),
+        x,
+        s,
+    )
 
 
 def test_fill_and_advanced_index():
@@ -213,8 +217,15 @@ RUNTIME_BOUNDS = [
     ("slice_1_to_size", lambda x: x[:, 1 : x.size(0)], lambda x: x[:, 1 : x.shape[0]]),
     ("to_the_end", lambda x: F.slice_tensor(x, 0, 1, 2**63 - 1), lambda x: x[1:]),
     (
+        "reshape_to_size_product",
+        lambda x: F.reshape(x, [x.size(0) * 2, -1]),
+        lambda x: x.reshape(x.shape[0] * 2, -1),
+    ),
+    (
         "index_broadcast",
-        lambda x: F.index(x, [F.unsqueeze(F.arange(x.size(0)), 1), F.unsqueeze(F.arange(x.size(1)), 0)]),
+        lambda x: F.index(
+            x, [F.unsqueeze(F.arange(x.size(0)), 1), F.unsqueeze(F.arange(x.size(1)), 0)]
+        ),
         lambda x: x[torch.arange(x.shape[0])[:, None], torch.arange(x.shape[1])[None]],
     ),
 ]

@@ -292,3 +292,36 @@ def test_batch_and_resolution_dynamic_through_interpolate_and_view(tmp_path):
     assert "SHAPE" not in {
         str(network.get_layer(i).type).split(".")[-1] for i in range(network.num_layers)
     }
+
+
+# transformers models captured with torch.export: whisper's example has batch 1 (export
+# specializes size-1 dims, so it runs on the probe), t5 builds full_like masks from run-time
+# sizes and calls its blocks with flattened signatures, gpt2 has left-padded causal rows whose
+# keys are all masked in a random batch (sdpa gives zeros there, not NaN).
+TRANSFORMERS_DYNAMIC = {
+    "whisper_encoder": (["input_features:0=1:2:8"], ["input_features=3x16x64"]),
+    "t5_encoder": (
+        [
+            "input_ids:0=1:2:8",
+            "input_ids:1=4:16:32",
+            "attention_mask:0=1:2:8",
+            "attention_mask:1=4:16:32",
+        ],
+        ["input_ids=3x20", "attention_mask=3x20"],
+    ),
+    "gpt2": (
+        ["input_ids:1=4:16:32", "attention_mask:1=4:16:32"],
+        ["input_ids=2x20", "attention_mask=2x20"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS_DYNAMIC))
+def test_transformers_models_check_at_another_shape(name, tmp_path):
+    dynamic, shapes = TRANSFORMERS_DYNAMIC[name]
+    out = tmp_path / "out"
+    model = corpus.model_file(name, str(tmp_path))
+    result = run_trtgen(model, "-o", out, *[a for d in dynamic for a in ("--dynamic", d)])
+    assert result.returncode == 0, result.stderr
+    result = run_trtgen("check", out, *[a for s in shapes for a in ("--shape", s)])
+    assert result.returncode == 0, result.stdout + result.stderr
