@@ -122,7 +122,20 @@ ITensor* bert_self_attention(INetworkDefinition& net, WeightsFile& w, std::strin
         named(net.addSelect(*attention_mask, *mul->getOutput(0), *constant_1->getOutput(0)), name + "/masked_fill");
     auto* softmax = named(net.addSoftMax(*masked_fill->getOutput(0)), name + "/softmax");
     softmax->setAxes(1U << 3);
-    auto* attention = named(net.addMatrixMultiply(*softmax->getOutput(0), MatrixOperation::kNONE,
+    auto* row_max =
+        named(net.addReduce(*masked_fill->getOutput(0), ReduceOperation::kMAX, 1U << 3, true), name + "/row_max");
+    static float const constant_2_weights[] = {-std::numeric_limits<float>::infinity()};
+    auto* constant_2 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_2_weights, 1}),
+                             name + "/constant_2");
+    auto* eq =
+        named(net.addElementWise(*row_max->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kEQUAL),
+              name + "/eq");
+    static float const constant_3_weights[] = {0.0f};
+    auto* constant_3 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_3_weights, 1}),
+                             name + "/constant_3");
+    auto* safe_softmax = named(net.addSelect(*eq->getOutput(0), *constant_3->getOutput(0), *softmax->getOutput(0)),
+                               name + "/safe_softmax");
+    auto* attention = named(net.addMatrixMultiply(*safe_softmax->getOutput(0), MatrixOperation::kNONE,
                                                   *transpose_2->getOutput(0), MatrixOperation::kNONE),
                             name + "/attention");
     auto* transpose_3 = named(net.addShuffle(*attention->getOutput(0)), name + "/transpose_3");

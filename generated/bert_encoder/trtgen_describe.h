@@ -198,6 +198,12 @@ inline void put_attributes(std::ostream& out, nvinfer1::ILayer const& layer)
         out << "}";
         return;
     }
+    case nvinfer1::LayerType::kREDUCE:
+    {
+        out << "}, \"weights\": {";
+        out << "}";
+        return;
+    }
     case nvinfer1::LayerType::kGATHER:
     {
         auto const& l = static_cast<nvinfer1::IGatherLayer const&>(layer);
