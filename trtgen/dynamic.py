@@ -104,9 +104,9 @@ def probe_inputs(example_inputs, input_names, dynamic):
     probes = []
     for name, tensor in zip(input_names, example_inputs):
         for dim, bounds in sorted(dynamic.get(name, {}).items()):
-            size = next(
-                (b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]), None
-            )
+            # another size of the profile, not 1 if it can help: torch.export specializes size 1
+            others = [b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]]
+            size = next((b for b in others if b > 1), others[0] if others else None)
             if size is not None:
                 index = torch.arange(size) % tensor.shape[dim]
                 tensor = tensor.index_select(dim, index)
