@@ -35,6 +35,11 @@ class Capture:
     probed_result: object = None  # what it returned then
     exported_on_probe: bool = False  # exported on ``probed``: its graph's sizes are the probe's
 
+    def seen_inputs(self, on_probe):
+        """The (args, kwargs) a parent's graph saw: the probe run's when the parent was exported
+        on it."""
+        return self.probed if on_probe and self.probed is not None else self.recorded
+
     def seen_result(self, on_probe):
         """The result a parent's graph saw: the probe run's when the parent was exported on it."""
         return self.probed_result if on_probe and self.probed_result is not None else self.result
@@ -422,10 +427,10 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
     captures = []
     run = run or record_run(model, example_inputs)
     recorded, returned = run.inputs, run.outputs
-    dynamic, probed, probed_results = {}, {}, {}
+    dynamic, probe = {}, RecordedRun({}, {})
     if probe_inputs is not None:
-        probed, probed_results = _record_module_inputs(model, probe_inputs)
-        dynamic = _changing_dims(recorded, probed)
+        probe = record_run(model, probe_inputs)
+        dynamic = _changing_dims(recorded, probe.inputs)
     pending = [("", model)]
     seen = set()
     while pending:
@@ -442,9 +447,9 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
             # a module with dynamic dims is exported on the probe's inputs: torch.export
             # specializes dims of size 1, and the example often has batch 1
             dims = dynamic.get(id(module))
-            inputs = probed.get(id(module)) if _any_dynamic(dims) else recorded.get(id(module))
-            unflat = _export(module, inputs, path, dims)
             on_probe = _any_dynamic(dims)
+            inputs = (probe if on_probe else run).inputs.get(id(module))
+            unflat = _export(module, inputs, path, dims)
             graph, mode, params = (
                 unflat.graph,
                 "torch.export",
@@ -464,8 +469,8 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
                 recorded.get(id(module)),
                 None if result is None else type(result),
                 result=result,
-                probed=probed.get(id(module)),
-                probed_result=probed_results.get(id(module)),
+                probed=probe.inputs.get(id(module)),
+                probed_result=probe.outputs.get(id(module)),
                 exported_on_probe=on_probe,
             )
         )

@@ -13,6 +13,7 @@ import layers
 from layers.runtime import Engine, gpu_unavailable_reason
 
 from .compare import compare, table
+from .dynamic import shape_text
 from .errors import TrtgenError
 from .iospec import flatten_outputs
 from .load import load_model
@@ -128,8 +129,10 @@ def _check_in_profile(entry, shape):
     if profiles and not any(
         all(lo <= d <= hi for d, lo, hi in zip(shape, low, high)) for low, _, high in profiles
     ):
-        ranges = "; ".join(f"{'x'.join(map(str, low))} .. {'x'.join(map(str, high))}" for low, _, high in profiles)
-        raise TrtgenError(f"--shape {entry['name']}: {'x'.join(map(str, shape))} is in no optimization profile ({ranges})")
+        ranges = "; ".join(f"{shape_text(low)} .. {shape_text(high)}" for low, _, high in profiles)
+        raise TrtgenError(
+            f"--shape {entry['name']}: {shape_text(shape)} is in no optimization profile ({ranges})"
+        )
 
 
 def _run(builder, network, inputs, layerwise, log, profiles=()):

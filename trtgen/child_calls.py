@@ -102,17 +102,24 @@ def pytree_path(path):
 def _prepended(capture, node):
     """How many inputs unflatten put before a preserved call's own arguments: with dynamic
     shapes, tensors whose sizes the child's graph reads (they are not the child's parameters)."""
-    if capture.unflattened is None:
+    entry = (
+        None if capture.unflattened is None else _preserved_entry(capture.unflattened, node.target)
+    )
+    if entry is None:
         return 0
-    for entry in capture.unflattened.module_call_graph:
-        if entry.fqn == node.target and entry.signature is not None:
-            args_spec = entry.signature.in_spec.children()[0]
-            return len(node.args) - args_spec.num_children
-    return 0
+    return len(node.args) - entry.signature.in_spec.children()[0].num_children
+
+
+def _preserved_entry(unflattened, target):
+    """The module-call-graph entry of ``target`` when export kept its call signature."""
+    return next(
+        (e for e in unflattened.module_call_graph if e.fqn == target and e.signature is not None),
+        None,
+    )
 
 
 def _signature_preserved(unflattened, target):
-    return any(e.fqn == target and e.signature is not None for e in unflattened.module_call_graph)
+    return _preserved_entry(unflattened, target) is not None
 
 
 def _match_flattened(node, child_capture, on_probe=False):
@@ -120,9 +127,7 @@ def _match_flattened(node, child_capture, on_probe=False):
     (as recorded when the child ran: in the probe run when the parent was exported on it), in
     order where several fit."""
     signature = inspect.signature(type(child_capture.module).forward)
-    args, kwargs = (
-        child_capture.probed if on_probe and child_capture.probed else child_capture.recorded
-    )
+    args, kwargs = child_capture.seen_inputs(on_probe)
     bound = dict(signature.bind(child_capture.module, *args, **kwargs).arguments)
     for name, param in signature.parameters.items():
         if param.kind == inspect.Parameter.VAR_KEYWORD:

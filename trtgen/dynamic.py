@@ -78,6 +78,11 @@ def profile_shapes(shape, dims):
     )
 
 
+def shape_text(shape):
+    """``(7, 3, 224, 224)`` → ``7x3x224x224``, the spelling ``--shape`` and ``--input`` take."""
+    return "x".join(map(str, shape))
+
+
 def parse_shape_override(text):
     """``x=7x3x224x224`` → ``("x", (7, 3, 224, 224))`` for ``trtgen check --shape``."""
     name, _, dims = text.partition("=")

@@ -25,8 +25,9 @@ class IOSpec:
         return envelope(self.profile_dims)
 
     def inputs_source(self):
+        dynamic = self.dynamic
         items = [
-            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {declared_shape(shape, self.dynamic.get(name, {}))!r})"
+            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {declared_shape(shape, dynamic.get(name, {}))!r})"
             for name, shape, dtype in zip(self.input_names, self.input_shapes, self.input_dtypes)
         ]
         return "{" + ", ".join(items) + "}"
@@ -49,7 +50,7 @@ class IOSpec:
     def manifest(self):
         dynamic, profiles = self.dynamic, self.profiles()
         entries = []
-        for i, (n, s, d) in enumerate(zip(self.input_names, self.input_shapes, self.input_dtypes)):
+        for n, s, d in zip(self.input_names, self.input_shapes, self.input_dtypes):
             entry = {"name": n, "shape": list(s), "dtype": str(d).replace("torch.", "")}
             if n in dynamic:
                 entry["dynamic"] = {str(k): list(v) for k, v in dynamic[n].items()}

@@ -12,6 +12,7 @@ import numpy as np
 
 from layers.runtime import Engine, gpu_unavailable_reason, to_numpy
 
+from .dynamic import shape_text
 from .errors import NoGpuError, TrtgenError
 from .output import read_manifest
 
@@ -120,7 +121,7 @@ def example_like(entry):
 
 
 def describe_default(entry):
-    shape = "x".join(map(str, entry["shape"]))
+    shape = shape_text(entry["shape"])
     kind = "random normal" if entry["dtype"].startswith(("float", "bfloat")) else "zero"
     return f"{kind} {entry['dtype']} values of the example shape {shape} from trtgen.json"
 
@@ -175,7 +176,7 @@ def table(tensors):
     """One row per output: name, shape, dtype, min / max / mean."""
     rows = [("output", "shape", "dtype", "min", "max", "mean")]
     for name, tensor in tensors.items():
-        shape = "x".join(map(str, tensor.shape)) or "scalar"
+        shape = shape_text(tensor.shape) or "scalar"
         if tensor.numel():
             values = tensor.double()
             stats = [f"{v.item():.6g}" for v in (values.min(), values.max(), values.mean())]

@@ -68,7 +68,7 @@ def _static_slice(s, n):
 _TO_THE_END = 2**62
 
 
-def _runtime_bound_slice(s, x, dim):
+def _runtime_bound_slice(s):
     """(start, size, stride) of ``x[a:b]`` where ``b`` is a run-time size (``x.size(1)``)."""
     start = s.start or 0
     if (s.step or 1) != 1 or not isinstance(start, int) or start < 0:
@@ -134,7 +134,7 @@ def getitem(x, index):
             starts.append(item), sizes.append(1), strides.append(1)
         elif isinstance(item, builtins.slice):
             if isinstance(item.stop, Tensor):
-                start, size, stride = _runtime_bound_slice(item, x, dim)
+                start, size, stride = _runtime_bound_slice(item)
             elif n >= 0:
                 start, size, stride = _static_slice(item, n)
             else:

@@ -2,6 +2,7 @@
 
 import json
 
+from ..dynamic import shape_text
 from .measure import PLUMBING
 from .targets import evaluate
 
@@ -62,9 +63,7 @@ def environment_line(environment):
 
 
 def input_text(result):
-    return ", ".join(
-        f"`{i['name']}` {'x'.join(map(str, i['shape']))} {i['dtype']}" for i in result.inputs
-    )
+    return ", ".join(f"`{i['name']}` {shape_text(i['shape'])} {i['dtype']}" for i in result.inputs)
 
 
 def load_text(result):
