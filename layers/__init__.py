@@ -27,6 +27,7 @@ from .network import (  # noqa: F401
 )
 from .nn import *  # noqa: F401,F403
 from .outputs import ModelOutput  # noqa: F401
+from .precision import FP32_OPS, precision  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 
 __version__ = "0.1.0"

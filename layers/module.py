@@ -13,6 +13,7 @@ import numpy as np
 
 from . import dtypes
 from .network import current, name_scope
+from .precision import island_call
 from .tensor import Tensor
 
 
@@ -32,6 +33,7 @@ class Parameter(Tensor):
     def __init__(self, shape, dtype=dtypes.float32):
         self.shape = tuple(int(d) for d in shape)
         self.dtype = dtypes.to_trt(dtype)
+        self.stored_dtype = self.dtype  # the weights file's dtype; Module.to changes only dtype
         self.name = None  # state_dict key, set when the owning module tree is named
         self.value = None
         self._tensor = None  # (network context, Tensor): one CONSTANT layer per network
@@ -42,7 +44,8 @@ class Parameter(Tensor):
             raise ValueError(
                 f"weight {self.name!r}: expected shape {list(self.shape)}, got {list(array.shape)}"
             )
-        expected = dtypes.to_numpy(self.dtype) if self.dtype != dtypes.bfloat16 else None
+        stored = self.stored_dtype
+        expected = dtypes.to_numpy(stored) if stored != dtypes.bfloat16 else None
         if expected is not None and array.dtype != expected:
             raise TypeError(
                 f"weight {self.name!r}: expected dtype {np.dtype(expected).name}, "
@@ -60,11 +63,26 @@ class Parameter(Tensor):
         return len(self.shape)
 
     def numpy(self):
+        """The value in this parameter's dtype (float32 for bfloat16, which numpy lacks)."""
+        value = self.stored()
+        if self.dtype in (self.stored_dtype, dtypes.bfloat16):
+            return value
+        return value.astype(dtypes.to_numpy(self.dtype))
+
+    def stored(self):
+        """The value as loaded, before any ``Module.to`` (folding math wants full precision)."""
         if self.value is None:
             raise ValueError(
                 f"weight {self.name!r} has no value: call load_weights() on the model first"
             )
         return self.value
+
+    def as_dtype(self, dtype):
+        """This weight as ``dtype`` (same key and value): an FP32 view for an FP32 island."""
+        twin = object.__new__(Parameter)
+        twin.__dict__.update(self.__dict__)
+        twin.dtype, twin._tensor = dtypes.to_trt(dtype), None
+        return twin
 
     def tensor(self):
         """This parameter as a network tensor (a CONSTANT layer named by its key)."""
@@ -156,6 +174,31 @@ class Module:
             param.set_value(weights[key])
         return self
 
+    # ------------------------------------------------------------------ precision
+    def to(self, dtype, keep_fp32=()):
+        """Weights in ``dtype`` (float16 / bfloat16 / float32), except under ``keep_fp32``.
+
+        ``keep_fp32`` lists module paths (``encoder.ln``) that run wholly in FP32: their
+        reduced-precision inputs are cast to FP32 and their outputs cast back (layers.precision).
+        Only floating weights change; the values stay as loaded, so this may come before or
+        after ``load_weights``.
+        """
+        self._assign_names()
+        dtype = dtypes.to_trt(dtype)
+        modules = dict(self.named_modules())
+        unknown = [path for path in keep_fp32 if path not in modules]
+        if unknown:
+            raise KeyError(f"keep_fp32: no module {', '.join(map(repr, unknown))} in the model")
+        kept = tuple(keep_fp32)
+        for path, module in modules.items():
+            inside = any(path == k or path.startswith(k + ".") for k in kept)
+            object.__setattr__(module, "_fp32_island", path in kept)
+            for param in module._parameters.values():
+                if param is not None and dtypes.is_floating(param.stored_dtype):
+                    param.dtype = dtypes.float32 if inside else dtype
+                    param._tensor = None
+        return self
+
     def state_dict(self):
         return {key: param.numpy() for key, param in self.named_parameters()}
 
@@ -170,7 +213,10 @@ class Module:
         context.note("enter", self._path, self, _argument_names(self.forward, args, kwargs))
         with name_scope(self._path):
             inputs = {id(t) for t in _tensors(args) + _tensors(list(kwargs.values()))}
-            output = self.forward(*args, **kwargs)
+            if self.__dict__.get("_fp32_island"):
+                output = island_call(self.forward, args, kwargs)
+            else:
+                output = self.forward(*args, **kwargs)
         _name_outputs(output, self._path, inputs)
         context.note("exit", self._path)
         return output

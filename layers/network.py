@@ -33,6 +33,7 @@ class NetworkContext:
         journals = _JOURNALS.get()
         self.journal = [] if journals is not None else None
         self.weight_sources = {}
+        self.precision = None  # layers.precision.Policy inside `with precision(...)`
         if journals is not None:
             journals.append(self)
 
@@ -188,7 +189,7 @@ def mark_output(tensor, name=None):
     context = current()
     itensor = tensor.trt if hasattr(tensor, "trt") else tensor
     if name is not None and itensor.name != name:
-        context.used_names.discard(itensor.name)
+        # the old name stays taken: the producing layer still carries it
         if name in context.used_names:
             raise ValueError(f"output name {name!r} is already used by another tensor")
         context.note("rename", itensor.name, name)

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 import layers
 from layers.runtime import Engine, gpu_unavailable_reason
 
-from .compare import compare, table
+from .compare import compare, table, tolerance_for
 from .dynamic import shape_text
 from .errors import TrtgenError
 from .iospec import flatten_outputs
@@ -63,10 +63,14 @@ def _module_outputs(model, inputs):
     return result, recorded
 
 
-def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print, shapes=None):
+def check(out_dir, rtol=None, layerwise=False, log=print, shapes=None, min_cosine=None):
     """Compare OUT's network with PyTorch on the example inputs, or on random inputs of the
-    ``shapes`` given ({input name: shape}, inside the network's dynamic profile)."""
+    ``shapes`` given ({input name: shape}, inside the network's dynamic profile).
+
+    The bounds default by OUT's precision (``compare.TOLERANCES``); ``rtol`` / ``min_cosine``
+    override them."""
     manifest = read_manifest(out_dir)
+    tolerance = tolerance_for(manifest, rtol, min_cosine)
     loaded = load_reference_model(out_dir, manifest)
     builder, network, profiles = build_with_profiles(out_dir)
     names = manifest_input_names(manifest)
@@ -80,11 +84,12 @@ def check(out_dir, rtol=FP32_RTOL, layerwise=False, log=print, shapes=None):
             raise TrtgenError(
                 f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}"
             )
-        rows.append(compare(name, values[name], want, rtol))
+        rows.append(compare(name, values[name], want, tolerance))
+    log(f"tolerance ({manifest.get('quant') or manifest.get('precision', 'fp32')}): {tolerance.describe()}")
     log(table(rows))
     ok = all(r.ok for r in rows)
     if layerwise:
-        ok = _report_layerwise(per_module, values, rtol, log) and ok
+        ok = _report_layerwise(per_module, values, tolerance, log) and ok
     log("PASS" if ok else "FAIL")
     return ok
 
@@ -150,12 +155,12 @@ def manifest_input_names(manifest):
     return [i["name"] for i in manifest["inputs"]]
 
 
-def _report_layerwise(per_module, values, rtol, log):
+def _report_layerwise(per_module, values, tolerance, log):
     compared, first_bad = 0, None
     for path, want in per_module.items():
         if path not in values:
             continue
-        row = compare(path, values[path], want, rtol)
+        row = compare(path, values[path], want, tolerance)
         compared += 1
         if not row.ok and first_bad is None:
             first_bad = row

@@ -32,6 +32,12 @@ def _generate_parser():
     p.add_argument("--profile", action="append", default=[], metavar="NAME:DIM=MIN:OPT:MAX[,...]",
                    help="one more optimization profile (repeatable); dims it leaves out stay at the "
                         "example's size, e.g. --dynamic x:0=1:8:32 --profile x:0=33:64:128")
+    p.add_argument("--precision", default="fp32", metavar="fp32|fp16|bf16",
+                   help="float type of weights and activations (default fp32); softmax, "
+                        "normalization, sums and exp/log stay FP32 (network.py's FP32_OPS)")
+    p.add_argument("--keep-fp32", action="append", default=[], metavar="PATHS",
+                   help="module paths (comma-separated, repeatable) that run wholly in FP32 "
+                        "in an fp16/bf16 network, e.g. encoder.ln,heads")
     p.add_argument("--lang", default="python", metavar="LANGS",
                    help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
@@ -41,7 +47,11 @@ def _check_parser():
     p = argparse.ArgumentParser(prog="trtgen check", description="Build OUT/network.py and compare it with PyTorch.")
     p.add_argument("out")
     p.add_argument("--layerwise", action="store_true", help="compare every module's output, name the first divergence")
-    p.add_argument("--rtol", type=float, default=None, help="relative max error allowed (fp32 default 1e-4)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative max error allowed (default by precision: fp32 1e-4, fp16/bf16 1e-2, "
+                        "quantized not checked)")
+    p.add_argument("--min-cosine", type=float, default=None,
+                   help="cosine similarity each output needs (default: fp16/bf16 0.999, int8/fp8 0.99)")
     p.add_argument("--shape", action="append", default=[], metavar="NAME=D0xD1x...",
                    help="check at this input shape (random values) instead of the example inputs (repeatable)")
     return p
@@ -80,17 +90,19 @@ def run_generate(argv):
     from .generate import generate, parse_languages
     from .load import parse_shape
     from .output import check_target, write_output
+    from .precision import parse_precision
     from .rules import load_rules
 
     args = _generate_parser().parse_args(argv)
     out = args.output or default_output(args.model)
     langs = parse_languages(args.lang)
+    precision = parse_precision(args.precision, args.keep_fp32)
     check_target(out, args.force)
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], template_dir=args.templates, out_dir=out,
                          plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic,
-                         profiles=args.profile)
+                         profiles=args.profile, precision=precision)
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
     print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
@@ -102,13 +114,15 @@ def run_generate(argv):
 
 
 def run_check(argv):
-    from .check import FP32_RTOL, check
+    from .check import check
 
     args = _check_parser().parse_args(argv)
     from .dynamic import parse_shape_override
 
     shapes = dict(parse_shape_override(text) for text in args.shape)
-    return 0 if check(args.out, rtol=args.rtol or FP32_RTOL, layerwise=args.layerwise, shapes=shapes) else 1
+    ok = check(args.out, rtol=args.rtol, layerwise=args.layerwise, shapes=shapes,
+               min_cosine=args.min_cosine)
+    return 0 if ok else 1
 
 
 def _support_parser():

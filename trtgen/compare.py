@@ -14,7 +14,48 @@ class Comparison:
     ok: bool
 
 
-def compare(name, got, want, rtol):
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    """What ``trtgen check`` accepts; a bound of None is not checked."""
+
+    rtol: float = None  # max |got - want| / max(1, max |want|)
+    min_cosine: float = None
+
+    def accepts(self, rel, cosine):
+        return (self.rtol is None or rel <= self.rtol) and (
+            self.min_cosine is None or cosine >= self.min_cosine
+        )
+
+    def describe(self):
+        parts = [f"rel err <= {self.rtol:g}"] if self.rtol is not None else []
+        parts += [f"cosine >= {self.min_cosine:g}"] if self.min_cosine is not None else []
+        return " and ".join(parts)
+
+
+# by the network's number format: reduced floats round every layer's output; quantized
+# networks are judged against FP32 PyTorch by direction only (cosine per output)
+TOLERANCES = {
+    "fp32": Tolerance(rtol=1e-4),
+    "fp16": Tolerance(rtol=1e-2, min_cosine=0.999),
+    "bf16": Tolerance(rtol=1e-2, min_cosine=0.999),
+    "int8": Tolerance(min_cosine=0.99),
+    "fp8": Tolerance(min_cosine=0.99),
+}
+
+
+def tolerance_for(manifest, rtol=None, min_cosine=None):
+    """The default for OUT's precision (its quantization first), with either bound overridden."""
+    kind = manifest.get("quant") or manifest.get("precision") or "fp32"
+    base = TOLERANCES[kind]
+    return Tolerance(
+        base.rtol if rtol is None else rtol, base.min_cosine if min_cosine is None else min_cosine
+    )
+
+
+def compare(name, got, want, tolerance):
+    """``tolerance``: a Tolerance, or a float (a relative-error bound alone)."""
+    if not isinstance(tolerance, Tolerance):
+        tolerance = Tolerance(rtol=tolerance)
     got = torch.as_tensor(got).detach().double().reshape(-1)
     want = torch.as_tensor(want).detach().double().reshape(-1)
     if got.shape != want.shape:
@@ -25,7 +66,7 @@ def compare(name, got, want, rtol):
     rel = max_abs / max(1.0, want.abs().max().item())
     denom = got.norm() * want.norm()
     cosine = 1.0 if denom == 0 and torch.equal(got, want) else (got @ want / denom).item() if denom > 0 else 0.0
-    return Comparison(name, max_abs, rel, cosine, bool(rel <= rtol))
+    return Comparison(name, max_abs, rel, cosine, bool(tolerance.accepts(rel, cosine)))
 
 
 def table(rows):

@@ -15,6 +15,7 @@ from .errors import TrtgenError
 from .iospec import io_spec, run_model
 from .load import load_model
 from .plan import build_plan
+from .precision import Precision, check_module_paths
 from .render import render_python, render_text
 from .weights import network_weights
 
@@ -27,13 +28,13 @@ class Generated:
     plan: object
 
 
-def _declared_parameters(source, root_ctor):
-    """Run the generated source's class definitions; list the root's (key, shape) pairs."""
+def _generated_model(source, root_ctor):
+    """Run the generated source's class definitions; the root module, named."""
     namespace = {"__name__": "trtgen_generated"}
     exec(compile(source, "network.py", "exec"), namespace)
     model = eval(root_ctor, namespace)
     model._assign_names()
-    return [(key, param.shape) for key, param in model.named_parameters()]
+    return model
 
 
 def _relative_source(source, out_dir):
@@ -69,6 +70,7 @@ def generate_loaded(
     langs=("python",),
     dynamic=(),
     profiles=(),
+    precision=Precision(),
 ):
     """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
     source = loaded.source
@@ -82,10 +84,11 @@ def generate_loaded(
     captures = capture(loaded.model, loaded.example_inputs, probe, run)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
-    network_py = render_python(plan, io, origin, template_dir)
-    weights = network_weights(
-        loaded.model, _declared_parameters(network_py, plan.root_ctor), plan.constants
-    )
+    network_py = render_python(plan, io, origin, template_dir, precision)
+    model = _generated_model(network_py, plan.root_ctor)
+    check_module_paths(precision, (path for path, _ in model.named_modules()))
+    declared = [(key, param.shape) for key, param in model.named_parameters()]
+    weights = network_weights(loaded.model, declared, plan.constants)
     manifest = {
         "trtgen": __version__,
         "source": source,
@@ -98,6 +101,7 @@ def generate_loaded(
             {"op": op, "count": count, "where": where} for op, count, where in plan.placeholders
         ],
         **io.manifest(),
+        "precision": precision.name,
         "versions": {
             "torch": torch.__version__,
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",

@@ -16,6 +16,7 @@ class IOSpec:
     input_dtypes: list  # torch dtypes
     outputs: list  # [(expression on `outputs`, output name)]
     output_shapes: list
+    output_floating: list = dataclasses.field(default_factory=list)  # per output: a float tensor?
     # one {name: {dim: (min, opt, max)}} per optimization profile
     profile_dims: list = dataclasses.field(default_factory=list)
 
@@ -118,6 +119,7 @@ def io_spec(loaded, result=None):
             input_dtypes=[t.dtype for t in loaded.example_inputs],
             outputs=[(e, n) for e, n, _ in flat],
             output_shapes=[tuple(t.shape) for _, _, t in flat],
+            output_floating=[t.is_floating_point() for _, _, t in flat],
         ),
         result,
     )

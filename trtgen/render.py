@@ -32,8 +32,9 @@ def format_python(source):
     return black.format_str(source, mode=black.Mode(line_length=100))
 
 
-def render_python(plan, io, source, template_dir=None):
-    """``network.py`` text for ``plan``; ``io`` is the network's ``IOSpec``."""
+def render_python(plan, io, source, template_dir=None, precision=None):
+    """``network.py`` text for ``plan``; ``io`` is the network's ``IOSpec``; ``precision`` a
+    ``trtgen.precision.Precision`` (FP32 when None)."""
     classes = [
         dict(
             name=c.name, base=c.base, torch_class=c.torch_class, count=len(c.instances),
@@ -57,6 +58,7 @@ def render_python(plan, io, source, template_dir=None):
         outputs=io.outputs,
         helpers=[helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)],
         placeholders=plan.placeholders,
+        precision=precision.template_context(io) if precision else None,
     )
     return format_python(text)
 

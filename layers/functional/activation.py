@@ -9,6 +9,7 @@ import math
 
 from .. import dtypes
 from ..backend import trt
+from ..precision import fp32_island
 from ._common import network, normalize_dim, output
 from .cast import cast
 from .elementwise import add, gt, maximum, mul, sub, where
@@ -160,6 +161,7 @@ def _softmax_dim(ndim, dim):
     return normalize_dim(dim, ndim)
 
 
+@fp32_island("softmax")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """One SOFTMAX layer over ``dim`` (the axis is always set: TensorRT's default is not torch's)."""
     if dtype is not None:
@@ -169,6 +171,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return output(layer, "softmax")
 
 
+@fp32_island("softmax")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """(x - max) - log(sum(exp(x - max))): stays finite where log(softmax(x)) underflows."""
     if dtype is not None:

@@ -2,15 +2,22 @@
 
 from .. import dtypes
 from ..network import current_network, name_layer
+from ..precision import resolve_float
 from ..tensor import Tensor
 
 
 def cast(x, dtype):
+    """``x`` as ``dtype``; in a reduced-precision network float32 means its float type."""
+    return cast_layer(x, resolve_float(dtypes.to_trt(dtype)))
+
+
+def cast_layer(x, dtype, op="cast"):
+    """One CAST layer named ``op`` (none when ``x`` already has ``dtype``)."""
     dtype = dtypes.to_trt(dtype)
     if x.dtype == dtype:
         return x
     layer = current_network().add_cast(x.trt, dtype)
-    return Tensor(name_layer(layer, "cast").get_output(0))
+    return Tensor(name_layer(layer, op).get_output(0))
 
 
 def promote_pair(a, b):
@@ -23,4 +30,4 @@ def type_as(x, other):
     return cast(x, other.dtype)
 
 
-__all__ = ["cast", "promote_pair", "type_as"]
+__all__ = ["cast", "cast_layer", "promote_pair", "type_as"]

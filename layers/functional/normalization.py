@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
+from ..precision import fp32_island
 from ..module import Parameter
 from ..network import as_weights, batch_norm_source
 from ._common import axes_mask, network, output
@@ -105,13 +106,14 @@ def batch_norm(
 def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
     """One SCALE layer: scale = w / sqrt(var + eps), shift = b - mean * scale (in float64)."""
     keys = [p.name if p is not None else None for p in (mean, var, weight, bias)]
-    var = var.numpy().astype(np.float64)
+    # the stored (full-precision) values: an FP16 network still folds in float64
+    var = var.stored().astype(np.float64)
     scale = 1.0 / np.sqrt(var + eps)
     if weight is not None:
-        scale = scale * weight.numpy()
-    shift = -mean.numpy().astype(np.float64) * scale
+        scale = scale * weight.stored()
+    shift = -mean.stored().astype(np.float64) * scale
     if bias is not None:
-        shift = shift + bias.numpy()
+        shift = shift + bias.stored()
     ndim = x.ndim
     x = append_ones(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
     layer = network().add_scale_nd(
@@ -137,6 +139,7 @@ def _elementwise_batch_norm(x, mean, var, weight, bias, eps):
     return y
 
 
+@fp32_island("normalization")
 def _batch_stats_norm(x, weight, bias, eps):
     """Normalize over N and the spatial dims (batch statistics, biased variance)."""
     ndim = x.ndim
@@ -147,6 +150,7 @@ def _batch_stats_norm(x, weight, bias, eps):
 
 
 # --------------------------------------------------------------------------- layer norm
+@fp32_island("normalization")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims: one NORMALIZATION layer."""
     if isinstance(normalized_shape, int):
@@ -164,6 +168,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # --------------------------------------------------------------------------- group / instance norm
+@fp32_island("normalization")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Statistics per (sample, group of channels): one NORMALIZATION layer with ``num_groups``.
 
@@ -204,6 +209,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _restore_rank(y, ndim)
 
 
+@fp32_island("normalization")
 def instance_norm(
     input,
     running_mean=None,
@@ -224,6 +230,7 @@ def instance_norm(
 
 
 # --------------------------------------------------------------------------- rms norm
+@fp32_island("normalization")
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x², last dims) + eps) * weight; eps defaults to the dtype's epsilon."""
     if isinstance(normalized_shape, int):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
+from ..precision import fp32_island
 from ..tensor import Tensor
 from ._common import axes_mask, network, normalize_dim, normalize_dims, output
 from .cast import cast
@@ -50,6 +51,7 @@ def _accumulating(input, dtype):
     return input if dtypes.is_floating(input.dtype) else cast(input, dtypes.int64)
 
 
+@fp32_island("reduction")
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     return reduce(_accumulating(input, dtype), _R.SUM, dim, keepdim, "sum")
 
@@ -58,6 +60,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return reduce(_accumulating(input, dtype), _R.PROD, dim, keepdim, "prod")
 
 
+@fp32_island("reduction")
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = cast(input, dtype)
@@ -177,6 +180,7 @@ def _correction(unbiased, correction):
     return 0 if unbiased is False else 1
 
 
+@fp32_island("reduction")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """torch.var: sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0.
 
@@ -194,23 +198,27 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return div(squares, maximum(sub(count, float(correction)), 0.0))
 
 
+@fp32_island("reduction")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """torch.std: sqrt(var)."""
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@fp32_island("reduction")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(
         input, _dims(dim, input.ndim), keepdim
     )
 
 
+@fp32_island("reduction")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(
         input, _dims(dim, input.ndim), keepdim
     )
 
 
+@fp32_island("reduction")
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch name
     """torch.linalg.vector_norm: (sum |x|^ord)^(1/ord); inf / -inf are max / min |x|."""
     if dtype is not None:
@@ -231,6 +239,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: 
     return pow(sum(pow(magnitude, float(ord)), dim, keepdim), 1.0 / ord)
 
 
+@fp32_island("reduction")
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm for vector norms ('fro' over any dims is the 2-norm of those elements)."""
     if p == "fro":
@@ -240,6 +249,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
+@fp32_island("reduction")
 def logsumexp(input, dim, keepdim=False):
     """max + log(sum(exp(x - max))): finite where exp(x) alone overflows."""
     dims = _dims(dim, input.ndim)
@@ -250,6 +260,7 @@ def logsumexp(input, dim, keepdim=False):
     return add(total, peak)
 
 
+@fp32_island("reduction")
 def cumsum(input, dim, *, dtype=None):
     """One CUMULATIVE SUM layer along ``dim``."""
     input = _accumulating(input, dtype)

@@ -10,6 +10,7 @@ import math
 
 from .. import dtypes
 from ..backend import trt
+from ..precision import fp32_island
 from ._common import network, output
 from .cast import cast
 from .elementwise import add, div, mul, pow, sub  # noqa: A004 - torch names
@@ -74,6 +75,8 @@ def _make(name, operation, rule):
 
 for _name, (_operation, _rule) in _UNARY.items():
     globals()[_name] = _make(_name, _operation, _rule)
+for _name in ("exp", "log"):  # FP32 in reduced-precision networks (see layers.precision)
+    globals()[_name] = fp32_island("exp")(globals()[_name])
 
 negative, absolute, arcsin, arccos, arctan = neg, abs, asin, acos, atan  # noqa: F821
 
@@ -95,22 +98,27 @@ def square(input):
     return mul(input, input)
 
 
+@fp32_island("exp")
 def log2(input):
     return mul(log(input), 1.0 / math.log(2.0))  # noqa: F821
 
 
+@fp32_island("exp")
 def log10(input):
     return mul(log(input), 1.0 / math.log(10.0))  # noqa: F821
 
 
+@fp32_island("exp")
 def log1p(input):
     return log(add(_as_float(input), 1.0))  # noqa: F821
 
 
+@fp32_island("exp")
 def exp2(input):
     return pow(2.0, _as_float(input))
 
 
+@fp32_island("exp")
 def expm1(input):
     return sub(exp(input), 1.0)  # noqa: F821
 
