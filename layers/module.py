@@ -30,8 +30,11 @@ class Parameter(Tensor):
     shape = None
     dtype = None
 
-    def __init__(self, shape, dtype=dtypes.float32):
+    def __init__(self, shape, dtype=dtypes.float32, kind="weight"):
         self.shape = tuple(int(d) for d in shape)
+        # "weight": a state_dict tensor (weights.safetensors); "scale": a quantization scale
+        # (quant.safetensors), loaded by load_scales
+        self.kind = kind
         self.dtype = dtypes.to_trt(dtype)
         self.stored_dtype = self.dtype  # the weights file's dtype; Module.to changes only dtype
         self.name = None  # state_dict key, set when the owning module tree is named
@@ -153,25 +156,34 @@ class Module:
         """Fill every parameter from ``weights``: a mapping key → array, or a safetensors path.
 
         Errors name the key and the expected and actual shape or dtype. With ``strict``,
-        keys the model does not declare are an error too.
+        keys the model does not declare are an error too. Quantization scales are not
+        weights: ``load_scales`` fills them.
         """
+        return self._load("weight", weights, strict, "weights")
+
+    def load_scales(self, scales, strict=True):
+        """Fill every quantization scale (``<module>.input_scale``...) from ``scales``: a
+        mapping or a safetensors path (quant.safetensors); errors as ``load_weights``."""
+        return self._load("scale", scales, strict, "scales")
+
+    def _load(self, kind, values, strict, what):
         self._assign_names()
-        if isinstance(weights, (str, os.PathLike)):
+        if isinstance(values, (str, os.PathLike)):
             from safetensors.numpy import load_file
 
-            weights = load_file(os.fspath(weights))
-        declared = dict(self.named_parameters())
-        missing = [key for key in declared if key not in weights]
+            values = load_file(os.fspath(values))
+        declared = {k: p for k, p in self.named_parameters() if p.kind == kind}
+        missing = [key for key in declared if key not in values]
         if missing:
-            raise KeyError(f"weights are missing {len(missing)} key(s): {', '.join(missing)}")
-        unexpected = [key for key in weights if key not in declared]
+            raise KeyError(f"{what} are missing {len(missing)} key(s): {', '.join(missing)}")
+        unexpected = [key for key in values if key not in declared]
         if strict and unexpected:
             raise KeyError(
-                f"weights have {len(unexpected)} key(s) the model does not declare: "
+                f"{what} have {len(unexpected)} key(s) the model does not declare: "
                 f"{', '.join(unexpected)} (pass strict=False to ignore them)"
             )
         for key, param in declared.items():
-            param.set_value(weights[key])
+            param.set_value(values[key])
         return self
 
     # ------------------------------------------------------------------ precision
@@ -194,7 +206,9 @@ class Module:
             inside = any(path == k or path.startswith(k + ".") for k in kept)
             object.__setattr__(module, "_fp32_island", path in kept)
             for param in module._parameters.values():
-                if param is not None and dtypes.is_floating(param.stored_dtype):
+                if param is None or param.kind == "scale":  # scales stay FP32
+                    continue
+                if dtypes.is_floating(param.stored_dtype):
                     param.dtype = dtypes.float32 if inside else dtype
                     param._tensor = None
         return self

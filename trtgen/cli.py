@@ -38,6 +38,18 @@ def _generate_parser():
     p.add_argument("--keep-fp32", action="append", default=[], metavar="PATHS",
                    help="module paths (comma-separated, repeatable) that run wholly in FP32 "
                         "in an fp16/bf16 network, e.g. encoder.ln,heads")
+    p.add_argument("--quant", choices=None, metavar="int8|fp8",
+                   help="post-training quantization: Q/DQ on conv/linear inputs and residual skips, "
+                        "scales calibrated into quant.safetensors")
+    p.add_argument("--calib", metavar="DIR",
+                   help="calibration samples, one .pt (or, for one input, .npy) file each "
+                        "(default: MODEL.py's get_calibration_data())")
+    p.add_argument("--calibrator", metavar="max|percentile|entropy|mse",
+                   help="how activation ranges are chosen (default: percentile for int8, max for fp8)")
+    p.add_argument("--percentile", type=float, default=99.99,
+                   help="the percentile calibrator's percentile (default 99.99)")
+    p.add_argument("--skip-quant", action="append", default=[], metavar="PATHS",
+                   help="module paths (comma-separated, repeatable) left in float")
     p.add_argument("--lang", default="python", metavar="LANGS",
                    help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
@@ -91,20 +103,23 @@ def run_generate(argv):
     from .load import parse_shape
     from .output import check_target, write_output
     from .precision import parse_precision
+    from .quant.options import parse_quant
     from .rules import load_rules
 
     args = _generate_parser().parse_args(argv)
     out = args.output or default_output(args.model)
     langs = parse_languages(args.lang)
     precision = parse_precision(args.precision, args.keep_fp32)
+    quant = parse_quant(args.quant, args.calibrator, args.percentile, args.skip_quant, args.calib)
     check_target(out, args.force)
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], template_dir=args.templates, out_dir=out,
                          plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic,
-                         profiles=args.profile, precision=precision)
+                         profiles=args.profile, precision=precision, quant=quant)
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
+    sources += ", quant.safetensors" if generated.scales is not None else ""
     print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
           f"captured with {', '.join(generated.manifest['capture'])}")
     for entry in generated.manifest["plugin_placeholders"]:

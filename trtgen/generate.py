@@ -16,6 +16,10 @@ from .iospec import io_spec, run_model
 from .load import load_model
 from .plan import build_plan
 from .precision import Precision, check_module_paths
+from .quant.calib_data import calibration_samples
+from .quant.calibrate import calibrate
+from .quant.options import check_skip_paths
+from .quant.placement import add_residual_quantizers, mark_weighted_modules
 from .render import render_python, render_text
 from .weights import network_weights
 
@@ -26,12 +30,19 @@ class Generated:
     weights: dict  # key → numpy array
     manifest: dict
     plan: object
+    scales: dict = None  # quant.safetensors: key → float32 array (quantized networks)
+    scales_metadata: dict = None
 
 
-def _generated_model(source, root_ctor):
-    """Run the generated source's class definitions; the root module, named."""
+def _generated_namespace(source):
+    """The generated network.py, run as a module that is not ``__main__``."""
     namespace = {"__name__": "trtgen_generated"}
     exec(compile(source, "network.py", "exec"), namespace)
+    return namespace
+
+
+def _root(namespace, root_ctor):
+    """The generated root module, named."""
     model = eval(root_ctor, namespace)
     model._assign_names()
     return model
@@ -71,6 +82,7 @@ def generate_loaded(
     dynamic=(),
     profiles=(),
     precision=Precision(),
+    quant=None,
 ):
     """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
     source = loaded.source
@@ -81,14 +93,32 @@ def generate_loaded(
         [*loaded.dynamic_specs, *dynamic], profiles, io.input_names, io.input_shapes
     )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
+    samples = None
+    if quant:  # checked before the slow steps
+        check_skip_paths(quant, (path for path, _ in loaded.model.named_modules()))
+        samples = calibration_samples(loaded, quant.calib_dir)
+        mark_weighted_modules(loaded.model, quant.quant, quant.skip)
     captures = capture(loaded.model, loaded.example_inputs, probe, run)
+    if quant:
+        add_residual_quantizers(captures, quant.quant, quant.skip)
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
-    network_py = render_python(plan, io, origin, template_dir, precision)
-    model = _generated_model(network_py, plan.root_ctor)
-    check_module_paths(precision, (path for path, _ in model.named_modules()))
-    declared = [(key, param.shape) for key, param in model.named_parameters()]
+    network_py = render_python(plan, io, origin, template_dir, precision, quant and quant.quant)
+    namespace = _generated_namespace(network_py)
+    model = _root(namespace, plan.root_ctor)
+    module_paths = [path for path, _ in model.named_modules()]
+    check_module_paths(precision, module_paths)
+    declared = [
+        (key, param.shape)
+        for key, param in model.named_parameters()
+        if getattr(param, "kind", "weight") == "weight"
+    ]
     weights = network_weights(loaded.model, declared, plan.constants)
+    scales = metadata = None
+    if quant:
+        scales, metadata = calibrate(
+            model, namespace["build_network"], weights, samples, io.input_names, quant
+        )
     manifest = {
         "trtgen": __version__,
         "source": source,
@@ -102,6 +132,8 @@ def generate_loaded(
         ],
         **io.manifest(),
         "precision": precision.name,
+        "quant": quant.quant if quant else None,
+        "quantization": metadata,
         "versions": {
             "torch": torch.__version__,
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
@@ -116,4 +148,4 @@ def generate_loaded(
         )
     if "python" not in langs:
         del files["network.py"]
-    return Generated(files, weights, manifest, plan)
+    return Generated(files, weights, manifest, plan, scales, metadata)

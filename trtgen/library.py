@@ -14,8 +14,12 @@ import layers
 
 
 def layers_class(module):
-    """The ``layers`` class mirroring ``type(module)``, or None."""
+    """The ``layers`` class mirroring ``type(module)``, or None. trtgen's own stand-in modules
+    (a quantizer placed in a captured graph) name theirs in ``layers_class_name``."""
     cls = type(module)
+    stand_in = getattr(cls, "layers_class_name", None)
+    if stand_in is not None:
+        return getattr(layers, stand_in)
     if not cls.__module__.startswith("torch.nn."):
         return None
     return getattr(layers, cls.__name__, None)

@@ -30,6 +30,7 @@ class LoadedModel:
     init_args: dict  # id(module) -> {param name: value} as passed to its __init__
     input_names: list
     dynamic_specs: list = dataclasses.field(default_factory=list)  # get_dynamic_shapes(), as --dynamic
+    calibration_data: object = None  # MODEL.py's get_calibration_data, when it defines one
 
 
 def _record_init_args():
@@ -159,7 +160,8 @@ def load_model(source, input_shapes=()):
     if module is not None and hasattr(module, "get_dynamic_shapes"):
         shapes = _call_user(source, "get_dynamic_shapes()", module.get_dynamic_shapes)
         specs = dynamic_specs(source, shapes, dict(zip(names, inputs)))
-    return LoadedModel(model, tuple(inputs), source, entry, records, names, specs)
+    calibration = getattr(module, "get_calibration_data", None) if module is not None else None
+    return LoadedModel(model, tuple(inputs), source, entry, records, names, specs, calibration)
 
 
 def input_names(model, count):

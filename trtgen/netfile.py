@@ -9,6 +9,8 @@ import layers
 
 from .errors import TrtgenError
 
+SCALES_FILE = "quant.safetensors"
+
 
 def import_network_file(out_dir):
     path = os.path.join(os.path.abspath(out_dir), "network.py")
@@ -37,8 +39,12 @@ def build_with_profiles(out_dir):
     module = import_network_file(out_dir)
     builder, network = layers.create_network()
     weights = os.path.join(os.path.abspath(out_dir), "weights.safetensors")
+    scales = os.path.join(os.path.abspath(out_dir), SCALES_FILE)
     try:
-        module.build_network(network, weights)
+        if os.path.exists(scales):  # a quantized network: its scales are the third argument
+            module.build_network(network, weights, scales)
+        else:
+            module.build_network(network, weights)
     except Exception as exc:  # the (possibly hand-edited) network does not build: say where
         raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
     return builder, network, getattr(module, "PROFILES", [])

@@ -12,6 +12,7 @@ import tempfile
 from safetensors.numpy import save_file
 
 from .errors import TrtgenError
+from .netfile import SCALES_FILE
 
 MANIFEST = "trtgen.json"
 
@@ -44,6 +45,8 @@ def write_output(out_dir, generated, force=False):
                 f.write(content)
         save_file(generated.weights, os.path.join(staging, "weights.safetensors"),
                   metadata={"generator": f"trtgen {generated.manifest['trtgen']}"})
+        if generated.scales is not None:  # a quantized network, even one with every layer skipped
+            save_file(generated.scales, os.path.join(staging, SCALES_FILE), metadata=generated.scales_metadata)
         with open(os.path.join(staging, MANIFEST), "w") as f:
             json.dump(generated.manifest, f, indent=2, sort_keys=True)
             f.write("\n")

@@ -32,9 +32,10 @@ def format_python(source):
     return black.format_str(source, mode=black.Mode(line_length=100))
 
 
-def render_python(plan, io, source, template_dir=None, precision=None):
+def render_python(plan, io, source, template_dir=None, precision=None, quant=None):
     """``network.py`` text for ``plan``; ``io`` is the network's ``IOSpec``; ``precision`` a
-    ``trtgen.precision.Precision`` (FP32 when None)."""
+    ``trtgen.precision.Precision`` (FP32 when None); ``quant``: "int8" / "fp8" when the network
+    is quantized (its scales load from quant.safetensors)."""
     classes = [
         dict(
             name=c.name, base=c.base, torch_class=c.torch_class, count=len(c.instances),
@@ -59,6 +60,7 @@ def render_python(plan, io, source, template_dir=None, precision=None):
         helpers=[helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)],
         placeholders=plan.placeholders,
         precision=precision.template_context(io) if precision else None,
+        quant=quant,
     )
     return format_python(text)
 

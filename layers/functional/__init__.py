@@ -15,6 +15,7 @@ from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
+from .qdq import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

@@ -8,3 +8,4 @@ from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
+from .quantized import *  # noqa: F401,F403

@@ -9,6 +9,7 @@ from .. import dtypes
 from ..functional import conv as F
 from ..functional._common import ntuple
 from ..functional.pad import pad
+from ..functional.qdq import fake_quantize
 from ..module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -36,6 +37,7 @@ class _ConvNd(Module):
         padding_mode="zeros",
         device=None,
         dtype=None,
+        quant=None,
     ):
         super().__init__()
         nd = self._nd
@@ -62,6 +64,23 @@ class _ConvNd(Module):
             shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(shape, dtype)
         self.bias = Parameter((out_channels,), dtype) if bias else None
+        self.quant = quant
+        if quant is not None:  # Q/DQ on the input (per tensor) and the weight (per channel)
+            self.input_scale = Parameter((), dtypes.float32, kind="scale")
+            self.weight_scale = Parameter((shape[self._weight_axis],), dtypes.float32, kind="scale")
+
+    # the weight's output-channel axis: (out, in / groups, ...) or, transposed, (in, out / groups, ...)
+    _weight_axis = 0
+
+    def _quantized(self, input):
+        """(input, weight) through their Q/DQ pairs when the module is quantized."""
+        if self.quant is None:
+            return input, self.weight
+        input = fake_quantize(input, self.input_scale, self.quant)
+        weight = fake_quantize(
+            self.weight.tensor(), self.weight_scale, self.quant, self._weight_axis
+        )
+        return input, weight
 
     def _explicit_padding(self):
         """torch's ``_reversed_padding_repeated_twice``: F.pad pairs, last dim first."""
@@ -85,10 +104,10 @@ class _Conv(_ConvNd):
         conv = getattr(F, f"conv{self._nd}d")
         if self.padding_mode != "zeros":
             input = pad(input, self._explicit_padding(), mode=self.padding_mode)
-            return conv(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return conv(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+            input, weight = self._quantized(input)
+            return conv(input, weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        input, weight = self._quantized(input)
+        return conv(input, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv1d(_Conv):
@@ -105,6 +124,7 @@ class Conv3d(_Conv):
 
 class _ConvTranspose(_ConvNd):
     _transposed = True
+    _weight_axis = 1
 
     def __init__(
         self,
@@ -120,6 +140,7 @@ class _ConvTranspose(_ConvNd):
         padding_mode="zeros",
         device=None,
         dtype=None,
+        quant=None,
     ):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
@@ -134,6 +155,7 @@ class _ConvTranspose(_ConvNd):
             groups,
             bias,
             dtype=dtype,
+            quant=quant,
         )
         self.output_padding = ntuple(output_padding, self._nd, "output_padding")
 
@@ -164,9 +186,10 @@ class _ConvTranspose(_ConvNd):
     def forward(self, input, output_size=None):
         conv = getattr(F, f"conv_transpose{self._nd}d")
         output_padding = self._output_padding(input, output_size)
+        input, weight = self._quantized(input)
         return conv(
             input,
-            self.weight,
+            weight,
             self.bias,
             self.stride,
             self.padding,

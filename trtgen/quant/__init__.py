@@ -1,0 +1,1 @@
+"""Quantization: Q/DQ placement, calibration data, calibrators and scales."""

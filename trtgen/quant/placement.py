@@ -1,0 +1,105 @@
+"""Where Q/DQ pairs go, by TensorRT's placement recommendations for explicit quantization.
+
+* The inputs (activation and weight) of every convolution, transposed convolution and linear
+  layer are quantized: those modules are written ``nn.Conv2d(..., quant="int8")``.
+* Their outputs are not: TensorRT fuses bias, BatchNorm (left unfolded) and activations into
+  the quantized layer and picks the output precision itself.
+* A residual add fed by a conv/BatchNorm path gets a Q/DQ pair on its other (skip) input,
+  ``out = bn2 + self.residual_quantizer(identity)``, so TensorRT fuses conv + BN + add + ReLU
+  into one INT8 kernel. No conv/BN path gets a Q/DQ pair before an add it feeds: when both
+  inputs are conv paths (a downsampling shortcut), neither is quantized.
+
+``--skip-quant`` paths (and everything under them) stay in float.
+"""
+
+import torch
+
+from ..normalize import normalize
+
+WEIGHTED = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
+# producers TensorRT fuses an elementwise add into (conv, or BatchNorm right after a conv)
+FUSABLE = (torch.nn.modules.conv._ConvNd, torch.nn.modules.batchnorm._BatchNorm)
+RESIDUAL_QUANTIZER = "residual_quantizer"
+
+
+class TorchQuantDequant(torch.nn.Module):
+    """Stands for ``nn.QuantDequant(quant)`` in the captured graph; the identity in PyTorch."""
+
+    layers_class_name = "QuantDequant"
+
+    def __init__(self, quant):
+        super().__init__()
+        self.quant = quant
+
+    def forward(self, x):
+        return x
+
+
+def skipped(path, skip):
+    return any(path == s or path.startswith(s + ".") for s in skip)
+
+
+def mark_weighted_modules(model, quant, skip):
+    """Set ``quant`` on every weighted module outside ``skip`` (read back as a constructor
+    argument of its ``layers`` class); returns their paths."""
+    marked = []
+    for path, module in model.named_modules():
+        if isinstance(module, WEIGHTED) and not skipped(path, skip):
+            module.quant = quant
+            marked.append(path)
+    return marked
+
+
+def add_residual_quantizers(captures, quant, skip):
+    """Rewrite each captured ``a + b`` where one side comes from a conv/BN path: the other side
+    goes through a new ``residual_quantizer`` child. Returns the quantizers' module paths."""
+    added = []
+    for capture in captures:
+        if skipped(capture.path, skip):
+            continue
+        for node in list(capture.graph.nodes):
+            skip_input = _skip_input(capture, node)
+            if skip_input is None:
+                continue
+            name = _free_name(capture.module)
+            capture.module.add_module(name, TorchQuantDequant(quant))
+            with capture.graph.inserting_before(node):
+                # create_node: the graph's own GraphModule does not have the new child
+                quantized = capture.graph.create_node("call_module", name, (skip_input,))
+            node.replace_input_with(skip_input, quantized)
+            added.append(f"{capture.path}.{name}" if capture.path else name)
+    return added
+
+
+def _skip_input(capture, node):
+    """The operand of a residual add to quantize, or None when ``node`` is no such add."""
+    if node.op not in ("call_function", "call_method") or normalize(node).name != "add":
+        return None
+    operands = [a for a in node.args[:2] if isinstance(a, torch.fx.Node)]
+    if len(operands) != 2 or operands[0] is operands[1]:
+        return None
+    first, second = (_fusable(capture, a) for a in operands)
+    if first != second:
+        return operands[1] if first else operands[0]
+    return None
+
+
+def _fusable(capture, node):
+    """``node`` is the output of a conv or BatchNorm module (a Sequential ending in one too)."""
+    if node.op != "call_module":
+        return False
+    module = capture.module.get_submodule(node.target)
+    while isinstance(module, torch.nn.Sequential) and len(module):
+        module = module[-1]
+    return isinstance(module, FUSABLE)
+
+
+def _free_name(module):
+    name, index = RESIDUAL_QUANTIZER, 0
+    while hasattr(module, name):
+        index += 1
+        name = f"{RESIDUAL_QUANTIZER}_{index}"
+    return name
+
+
+__all__ = ["TorchQuantDequant", "mark_weighted_modules", "add_residual_quantizers"]
