@@ -94,6 +94,11 @@ def generate_loaded(
     )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
     samples = None
+    if quant and "cpp" in langs:
+        raise TrtgenError(
+            "--quant with --lang cpp: network.cpp cannot load quant.safetensors yet; "
+            "generate the quantized network with --lang python"
+        )
     if quant:  # checked before the slow steps
         check_skip_paths(quant, (path for path, _ in loaded.model.named_modules()))
         samples = calibration_samples(loaded, quant.calib_dir)

@@ -216,6 +216,7 @@ def test_skip_quant_leaves_a_module_in_float(tmp_path):
         ),
         (["--quant", "int8", "--percentile", "0"], "--percentile 0.0: give a value in (0, 100]"),
         (["--quant", "int8"], "--quant needs calibration data: define get_calibration_data()"),
+        (["--quant", "int8", "--lang", "cpp"], "network.cpp cannot load quant.safetensors yet"),
     ],
 )
 def test_bad_quant_arguments(tmp_path, args, message):
