@@ -116,7 +116,7 @@ def generate_loaded(
     declared = [
         (key, param.shape)
         for key, param in model.named_parameters()
-        if getattr(param, "kind", "weight") == "weight"
+        if param.kind == "weight"  # quantization scales go to quant.safetensors
     ]
     weights = network_weights(loaded.model, declared, plan.constants)
     scales = metadata = None
@@ -137,8 +137,7 @@ def generate_loaded(
         ],
         **io.manifest(),
         "precision": precision.name,
-        "quant": quant.quant if quant else None,
-        "quantization": metadata,
+        **({"quant": quant.quant, "quantization": metadata} if quant else {}),
         "versions": {
             "torch": torch.__version__,
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",

@@ -58,7 +58,7 @@ def _weight_scales(model, weights, quant):
     transposed convolution on axis 1 (its weight is (in, out / groups, ...))."""
     scales, modules = {}, dict(model.named_modules())
     for key, param in model.named_parameters():
-        if getattr(param, "kind", None) != "scale" or not key.endswith(".weight_scale"):
+        if param.kind != "scale" or not key.endswith(".weight_scale"):
             continue
         path = key[: -len(".weight_scale")]
         axis = 1 if getattr(modules.get(path), "_transposed", False) else 0
