@@ -88,7 +88,9 @@ def check(out_dir, rtol=None, layerwise=False, log=print, shapes=None, min_cosin
     log(f"tolerance ({manifest.get('quant') or manifest.get('precision', 'fp32')}): {tolerance.describe()}")
     log(table(rows))
     ok = all(r.ok for r in rows)
-    if layerwise:
+    if layerwise and manifest.get("quant"):
+        _report_sqnr(per_module, values, tolerance, log)
+    elif layerwise:
         ok = _report_layerwise(per_module, values, tolerance, log) and ok
     log("PASS" if ok else "FAIL")
     return ok
@@ -169,3 +171,18 @@ def _report_layerwise(per_module, values, tolerance, log):
         log(f"first diverging module: {first_bad.name} (rel err {first_bad.rel:.3e})")
         return False
     return True
+
+
+SQNR_ROWS = 10
+
+
+def _report_sqnr(per_module, values, tolerance, log):
+    """Quantized networks: every module's SQNR against FP32 PyTorch, the lowest first, so the
+    modules worth ``--skip-quant`` stand out (error grows along the network, so compare a
+    module with its neighbours rather than with a fixed bound)."""
+    rows = [compare(p, values[p], want, tolerance) for p, want in per_module.items() if p in values]
+    rows.sort(key=lambda r: r.sqnr)
+    log(f"layerwise: SQNR of {len(rows)} module outputs against FP32 PyTorch, lowest first")
+    log(f"{'module':<48} {'SQNR dB':>8} {'cosine':>10}")
+    for row in rows[:SQNR_ROWS]:
+        log(f"{row.name:<48} {row.sqnr:>8.2f} {row.cosine:>10.6f}")

@@ -1,6 +1,7 @@
 """Numbers for ``trtgen check``: error metrics and the tolerance rule."""
 
 import dataclasses
+import math
 
 import torch
 
@@ -12,6 +13,7 @@ class Comparison:
     rel: float  # max_abs / max(1, max|reference|)
     cosine: float
     ok: bool
+    sqnr: float = float("inf")  # dB: 10 log10(|want|^2 / |got - want|^2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +68,9 @@ def compare(name, got, want, tolerance):
     rel = max_abs / max(1.0, want.abs().max().item())
     denom = got.norm() * want.norm()
     cosine = 1.0 if denom == 0 and torch.equal(got, want) else (got @ want / denom).item() if denom > 0 else 0.0
-    return Comparison(name, max_abs, rel, cosine, bool(tolerance.accepts(rel, cosine)))
+    noise = (got - want).pow(2).sum().item()
+    sqnr = float("inf") if noise == 0 else 10 * math.log10(max(want.pow(2).sum().item(), 1e-300) / noise)
+    return Comparison(name, max_abs, rel, cosine, bool(tolerance.accepts(rel, cosine)), sqnr)
 
 
 def table(rows):

@@ -18,6 +18,7 @@ from .plan import build_plan
 from .precision import Precision, check_module_paths
 from .quant.calib_data import calibration_samples
 from .quant.calibrate import calibrate
+from .quant.imported import import_quantizers, imported_metadata
 from .quant.options import check_skip_paths
 from .quant.placement import add_residual_quantizers, mark_weighted_modules
 from .render import render_python, render_text
@@ -104,11 +105,18 @@ def generate_loaded(
         samples = calibration_samples(loaded, quant.calib_dir)
         mark_weighted_modules(loaded.model, quant.quant, quant.skip)
     captures = capture(loaded.model, loaded.example_inputs, probe, run)
+    imported = import_quantizers(captures)  # the model's own fake-quantize / Q/DQ scales
+    if imported and quant:
+        raise TrtgenError(
+            "the model is already quantized (fake-quantize or quantize/dequantize ops); "
+            "drop --quant to keep its own scales"
+        )
     if quant:
         add_residual_quantizers(captures, quant.quant, quant.skip)
+    quant_format = quant.quant if quant else "int8" if imported else None
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
-    network_py = render_python(plan, io, origin, template_dir, precision, quant and quant.quant)
+    network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
     namespace = _generated_namespace(network_py)
     model = _root(namespace, plan.root_ctor)
     module_paths = [path for path, _ in model.named_modules()]
@@ -124,6 +132,8 @@ def generate_loaded(
         scales, metadata = calibrate(
             model, namespace["build_network"], weights, samples, io.input_names, quant
         )
+    elif imported:
+        scales, metadata = imported, imported_metadata()
     manifest = {
         "trtgen": __version__,
         "source": source,
@@ -137,7 +147,7 @@ def generate_loaded(
         ],
         **io.manifest(),
         "precision": precision.name,
-        **({"quant": quant.quant, "quantization": metadata} if quant else {}),
+        **({"quant": quant_format, "quantization": metadata} if quant_format else {}),
         "versions": {
             "torch": torch.__version__,
             "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",

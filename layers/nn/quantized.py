@@ -10,13 +10,18 @@ __all__ = ["QuantDequant"]
 
 
 class QuantDequant(Module):
-    def __init__(self, quant):
+    """One scale (``input_scale``), or with ``axis`` one per ``channels`` along that dim."""
+
+    def __init__(self, quant, axis=None, channels=None):
         super().__init__()
-        self.quant = quant
-        self.input_scale = Parameter((), dtypes.float32, kind="scale")
+        if (axis is None) != (channels is None):
+            raise ValueError("QuantDequant: give both axis and channels (per channel) or neither")
+        self.quant, self.axis = quant, axis
+        shape = () if axis is None else (channels,)
+        self.input_scale = Parameter(shape, dtypes.float32, kind="scale")
 
     def forward(self, input):
-        return fake_quantize(input, self.input_scale, self.quant)
+        return fake_quantize(input, self.input_scale, self.quant, self.axis)
 
     def __repr__(self):
-        return f"QuantDequant({self.quant!r})"
+        return f"QuantDequant({self.quant!r}, axis={self.axis})"

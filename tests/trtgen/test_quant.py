@@ -227,3 +227,15 @@ def test_bad_quant_arguments(tmp_path, args, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert not out.exists()
+
+
+def test_layerwise_check_lists_modules_by_sqnr(quantized):
+    quant, outs = quantized
+    result = run_trtgen("check", outs["bert_encoder.py"], "--layerwise")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("layerwise: SQNR of "))
+    rows = [line.split() for line in lines[start + 2 : start + 12]]
+    sqnr = [float(row[1]) for row in rows]
+    assert len(rows) == 10 and sqnr == sorted(sqnr)  # the lowest first
+    assert all(row[0].startswith(("encoder", "embeddings", "pooler")) for row in rows)

@@ -27,9 +27,9 @@ class TorchQuantDequant(torch.nn.Module):
 
     layers_class_name = "QuantDequant"
 
-    def __init__(self, quant):
+    def __init__(self, quant, axis=None, channels=None):
         super().__init__()
-        self.quant = quant
+        self.quant, self.axis, self.channels = quant, axis, channels
 
     def forward(self, x):
         return x
