@@ -50,6 +50,9 @@ def _generate_parser():
                    help="the percentile calibrator's percentile (default 99.99)")
     p.add_argument("--skip-quant", action="append", default=[], metavar="PATHS",
                    help="module paths (comma-separated, repeatable) left in float")
+    p.add_argument("--weight-only", metavar="int8|int4",
+                   help="Linear weights stored quantized (W8A16, or W4A16 in blocks of 128), "
+                        "dequantized into the matmul; activations stay float")
     p.add_argument("--lang", default="python", metavar="LANGS",
                    help="python (network.py, the default), cpp (network.cpp + CMakeLists.txt) or python,cpp")
     return p
@@ -103,20 +106,23 @@ def run_generate(argv):
     from .load import parse_shape
     from .output import check_target, write_output
     from .precision import parse_precision
-    from .quant.options import parse_quant
+    from .quant.options import parse_quant, parse_weight_only
     from .rules import load_rules
 
     args = _generate_parser().parse_args(argv)
     out = args.output or default_output(args.model)
     langs = parse_languages(args.lang)
     precision = parse_precision(args.precision, args.keep_fp32)
-    quant = parse_quant(args.quant, args.calibrator, args.percentile, args.skip_quant, args.calib)
+    quant = parse_quant(args.quant, args.calibrator, args.percentile, args.skip_quant, args.calib,
+                        args.weight_only)
+    weight_only = parse_weight_only(args.weight_only, args.quant, args.skip_quant)
     check_target(out, args.force)
     for path in args.rules:
         load_rules(path)
     generated = generate(args.model, [parse_shape(s) for s in args.input], template_dir=args.templates, out_dir=out,
                          plugins=args.plugin_placeholders, langs=langs, dynamic=args.dynamic,
-                         profiles=args.profile, precision=precision, quant=quant)
+                         profiles=args.profile, precision=precision, quant=quant,
+                         weight_only=weight_only)
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
     sources += ", quant.safetensors" if generated.scales is not None else ""

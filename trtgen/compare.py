@@ -42,6 +42,8 @@ TOLERANCES = {
     "bf16": Tolerance(rtol=1e-2, min_cosine=0.999),
     "int8": Tolerance(min_cosine=0.99),
     "fp8": Tolerance(min_cosine=0.99),
+    "weight-only int8": Tolerance(min_cosine=0.99),
+    "weight-only int4": Tolerance(min_cosine=0.99),
 }
 
 

@@ -20,6 +20,7 @@ from .quant.calib_data import calibration_samples
 from .quant.calibrate import calibrate
 from .quant.imported import import_quantizers, imported_metadata
 from .quant.options import check_skip_paths
+from .quant.weight_only import mark_linear_modules, weight_only_metadata, weight_only_scales
 from .quant.placement import add_residual_quantizers, mark_weighted_modules
 from .render import render_python, render_text
 from .weights import network_weights
@@ -59,6 +60,13 @@ def _relative_source(source, out_dir):
 LANGUAGES = ("python", "cpp")
 
 
+def _refuse_quantized_cpp():
+    raise TrtgenError(
+        "a quantized network with --lang cpp: network.cpp cannot load quant.safetensors yet; "
+        "generate it with --lang python"
+    )
+
+
 def parse_languages(text):
     """``python``, ``cpp`` or ``python,cpp`` → a tuple, or a TrtgenError naming the bad entry."""
     langs = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -84,6 +92,7 @@ def generate_loaded(
     profiles=(),
     precision=Precision(),
     quant=None,
+    weight_only=None,
 ):
     """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
     source = loaded.source
@@ -95,25 +104,30 @@ def generate_loaded(
     )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
     samples = None
-    if quant and "cpp" in langs:
-        raise TrtgenError(
-            "--quant with --lang cpp: network.cpp cannot load quant.safetensors yet; "
-            "generate the quantized network with --lang python"
-        )
-    if quant:  # checked before the slow steps
-        check_skip_paths(quant, (path for path, _ in loaded.model.named_modules()))
+    if (quant or weight_only) and "cpp" in langs:
+        _refuse_quantized_cpp()
+    if quant or weight_only:  # checked before the slow steps
+        check_skip_paths(quant or weight_only, (path for path, _ in loaded.model.named_modules()))
+    if quant:
         samples = calibration_samples(loaded, quant.calib_dir)
         mark_weighted_modules(loaded.model, quant.quant, quant.skip)
+    if weight_only:
+        mark_linear_modules(loaded.model, weight_only.weight_only, weight_only.skip)
     captures = capture(loaded.model, loaded.example_inputs, probe, run)
     imported = import_quantizers(captures)  # the model's own fake-quantize / Q/DQ scales
-    if imported and quant:
+    if imported and (quant or weight_only):
         raise TrtgenError(
             "the model is already quantized (fake-quantize or quantize/dequantize ops); "
-            "drop --quant to keep its own scales"
+            "drop --quant / --weight-only to keep its own scales"
         )
     if quant:
         add_residual_quantizers(captures, quant.quant, quant.skip)
-    quant_format = quant.quant if quant else "int8" if imported else None
+    quant_format = (
+        quant.quant if quant else f"weight-only {weight_only.weight_only}" if weight_only
+        else "int8" if imported else None
+    )
+    if imported and "cpp" in langs:
+        _refuse_quantized_cpp()
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
@@ -132,6 +146,9 @@ def generate_loaded(
         scales, metadata = calibrate(
             model, namespace["build_network"], weights, samples, io.input_names, quant
         )
+    elif weight_only:
+        scales = weight_only_scales(model, weights, weight_only.weight_only)
+        metadata = weight_only_metadata(weight_only.weight_only, weight_only.skip)
     elif imported:
         scales, metadata = imported, imported_metadata()
     manifest = {

@@ -87,3 +87,44 @@ def fake_quantize(input, scale, qtype, axis=None):
         return input
     scale = _scale_tensor(scale)
     return dequantize(quantize(input, scale, qtype, axis), scale, input.dtype, axis)
+
+
+# --------------------------------------------------------------------------- weight-only
+# weight_only= names → (TensorRT type, clamp range)
+WEIGHT_ONLY_TYPES = {"int8": ("INT8", -128, 127), "int4": ("INT4", -8, 7)}
+
+
+def _round_to_int(values, low, high):
+    """TensorRT's quantize, in numpy: round half to even, then clamp."""
+    return np.clip(np.rint(values), low, high).astype(np.int8)
+
+
+def _pack_int4(q):
+    """Two INT4 values per byte along the last dim, the first in the low nibble."""
+    low, high = q[..., 0::2].astype(np.uint8) & 0xF, q[..., 1::2].astype(np.uint8) & 0xF
+    return (high << 4 | low).astype(np.uint8)
+
+
+def quantized_weight(weight, scale, qtype, dtype):
+    """The weight rounded at build time into an INT8 / INT4 CONSTANT, then a DEQUANTIZE to
+    ``dtype``: per output row (``scale`` (out,)) or in blocks along the last dim (``scale``
+    (out, in / block)). ``weight`` and ``scale`` are Parameters."""
+    from ..backend import trt
+    from ..network import as_weights, current_network, keep_alive
+
+    kind, low, high = WEIGHT_ONLY_TYPES[qtype]
+    values, scales = weight.stored().astype(np.float32), scale.numpy().astype(np.float32)
+    expanded = scales.reshape(scales.shape[0], -1)
+    expanded = np.repeat(expanded, values.shape[-1] // expanded.shape[-1], axis=-1)
+    q = _round_to_int(values / expanded, low, high)
+    if kind == "INT4":
+        if values.shape[-1] % 2:
+            raise ValueError(f"INT4 weights need an even number of columns, got {values.shape}")
+        packed = keep_alive(np.ascontiguousarray(_pack_int4(q)))
+        data = trt.Weights(trt.DataType.INT4, packed.ctypes.data, q.size)
+    else:
+        data = as_weights(q)
+    layer = current_network().add_constant(tuple(q.shape), data)
+    quantized = output(layer, f"{qtype}_weight")
+    axis = 0 if scales.ndim == 1 else None
+    return dequantize(quantized, scale, dtype, axis)

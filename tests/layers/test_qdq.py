@@ -152,3 +152,41 @@ def test_a_quantized_conv_builds_an_engine():
     with nn.net_guard(network):
         nn.mark_output(module(nn.add_input("x", nn.float32, (1, 4, 8, 8))), "y")
     assert len(nn.build_engine(builder, network)) > 0
+
+
+@pytest.mark.parametrize("weight_only, block", [("int8", None), ("int4", 128)])
+@pytest.mark.parametrize("pre_quant_scale", [False, True])
+def test_weight_only_linear_matches_torch_with_dequantized_weights(
+    weight_only, block, pre_quant_scale
+):
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((8, 256)).astype(np.float32)
+    bias = rng.standard_normal(8).astype(np.float32)
+    qmax, low = (127, -128) if weight_only == "int8" else (7, -8)
+    blocks = weight.reshape(8, -1, block) if block else weight[:, None, :]
+    scale = (np.abs(blocks).max(axis=-1) / qmax).astype(np.float32)
+    scale = scale if block else scale[:, 0]
+    expanded = np.repeat(scale.reshape(8, -1), 256 // scale.reshape(8, -1).shape[1], axis=1)
+    dequantized = np.clip(np.rint(weight / expanded), low, qmax) * expanded
+    pre = (rng.random(256) + 0.5).astype(np.float32)
+    module = nn.Linear(256, 8, weight_only=weight_only, pre_quant_scale=pre_quant_scale)
+    module.load_weights({"weight": weight, "bias": bias})
+    scales = {"weight_scale": scale} | ({"pre_quant_scale": pre} if pre_quant_scale else {})
+    module.load_scales(scales)
+    x = torch.randn(3, 256)
+    (got,), (_, network) = run_layers(module, x, return_network=True)
+    x_in = x * torch.from_numpy(pre) if pre_quant_scale else x
+    want = x_in @ torch.from_numpy(dequantized.astype(np.float32)).T + torch.from_numpy(bias)
+    assert_close(got, want, rtol=1e-5)
+    constants = [
+        network.get_layer(i)
+        for i in range(network.num_layers)
+        if network.get_layer(i).type.name == "CONSTANT"
+    ]
+    kinds = {c.get_output(0).dtype.name for c in constants}
+    assert {"int8": "INT8", "int4": "INT4"}[weight_only] in kinds
+
+
+def test_weight_only_int4_needs_whole_blocks():
+    with pytest.raises(ValueError, match="in_features 200 is not a multiple of block_size 128"):
+        nn.Linear(200, 8, weight_only="int4")

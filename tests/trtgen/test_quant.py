@@ -239,3 +239,19 @@ def test_layerwise_check_lists_modules_by_sqnr(quantized):
     sqnr = [float(row[1]) for row in rows]
     assert len(rows) == 10 and sqnr == sorted(sqnr)  # the lowest first
     assert all(row[0].startswith(("encoder", "embeddings", "pooler")) for row in rows)
+
+
+@pytest.mark.parametrize("weight_only", ["int8", "int4"])
+def test_weight_only_bert_passes_check(tmp_path, weight_only):
+    out = tmp_path / "out"
+    example = os.path.join(EXAMPLES, "bert_encoder.py")
+    result = run_trtgen(example, "-o", out, "--weight-only", weight_only, "--precision", "fp16")
+    assert result.returncode == 0, result.stderr
+    source = (out / "network.py").read_text()
+    assert f'weight_only="{weight_only}"' in source
+    scales = load_file(out / "quant.safetensors")
+    key = "encoder.layer.0.output.dense.weight_scale"  # 128 inputs: the one INT4-blockable Linear
+    assert scales[key].shape == ((64,) if weight_only == "int8" else (64, 1))
+    check = run_trtgen("check", out)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"tolerance (weight-only {weight_only}): cosine >= 0.99" in check.stdout
