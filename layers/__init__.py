@@ -14,7 +14,19 @@ Importing this package never imports torch.
 
 from . import build_options, functional  # noqa: F401
 from .backend import BACKEND_NAME, IS_RTX, trt  # noqa: F401
-from .dtypes import bfloat16, bool, float16, float32, float8_e4m3fn, int8, int32, int64, uint8  # noqa: F401
+from .dtypes import (  # noqa: F401
+    bfloat16,
+    bool,
+    float16,
+    float32,
+    float8_e4m3fn,
+    fp8,
+    int4,
+    int8,
+    int32,
+    int64,
+    uint8,
+)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from .network import (  # noqa: F401
     add_input,

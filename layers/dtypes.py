@@ -17,23 +17,51 @@ int64 = trt.DataType.INT64
 bool = trt.DataType.BOOL  # noqa: A001 - mirrors torch.bool
 uint8 = trt.DataType.UINT8
 float8_e4m3fn = trt.DataType.FP8
+fp8 = float8_e4m3fn  # the quant="fp8" name
 int4 = getattr(trt.DataType, "INT4", None)
 
 _BY_NAME = {
-    "float32": float32, "float": float32, "float16": float16, "half": float16,
-    "bfloat16": bfloat16, "int8": int8, "int32": int32, "int64": int64, "long": int64,
-    "bool": bool, "uint8": uint8, "float8_e4m3fn": float8_e4m3fn,
+    "float32": float32,
+    "float": float32,
+    "float16": float16,
+    "half": float16,
+    "bfloat16": bfloat16,
+    "int8": int8,
+    "int32": int32,
+    "int64": int64,
+    "long": int64,
+    "bool": bool,
+    "uint8": uint8,
+    "float8_e4m3fn": float8_e4m3fn,
+    "fp8": float8_e4m3fn,
 }
+if int4 is not None:
+    _BY_NAME["int4"] = int4
 
 _NUMPY = {
-    float32: np.float32, float16: np.float16, int8: np.int8, int32: np.int32,
-    int64: np.int64, bool: np.bool_, uint8: np.uint8,
+    float32: np.float32,
+    float16: np.float16,
+    int8: np.int8,
+    int32: np.int32,
+    int64: np.int64,
+    bool: np.bool_,
+    uint8: np.uint8,
 }
 
 _FROM_NUMPY = {np.dtype(v): k for k, v in _NUMPY.items()}
 
 FLOATING = (float32, float16, bfloat16, float8_e4m3fn)
-_RANK = {bool: 0, uint8: 1, int8: 1, int32: 2, int64: 3, float8_e4m3fn: 4, bfloat16: 5, float16: 5, float32: 6}
+_RANK = {
+    bool: 0,
+    uint8: 1,
+    int8: 1,
+    int32: 2,
+    int64: 3,
+    float8_e4m3fn: 4,
+    bfloat16: 5,
+    float16: 5,
+    float32: 6,
+}
 
 
 def to_trt(dtype):

@@ -60,12 +60,6 @@ def _relative_source(source, out_dir):
 LANGUAGES = ("python", "cpp")
 
 
-def _refuse_quantized_cpp():
-    raise TrtgenError(
-        "a quantized network with --lang cpp: network.cpp cannot load quant.safetensors yet; "
-        "generate it with --lang python"
-    )
-
 
 def parse_languages(text):
     """``python``, ``cpp`` or ``python,cpp`` → a tuple, or a TrtgenError naming the bad entry."""
@@ -104,8 +98,11 @@ def generate_loaded(
     )
     probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
     samples = None
-    if (quant or weight_only) and "cpp" in langs:
-        _refuse_quantized_cpp()
+    if weight_only and "cpp" in langs:
+        raise TrtgenError(
+            "--weight-only with --lang cpp: network.cpp cannot round weights to INT8/INT4 yet; "
+            "generate it with --lang python"
+        )
     if quant or weight_only:  # checked before the slow steps
         check_skip_paths(quant or weight_only, (path for path, _ in loaded.model.named_modules()))
     if quant:
@@ -126,8 +123,6 @@ def generate_loaded(
         quant.quant if quant else f"weight-only {weight_only.weight_only}" if weight_only
         else "int8" if imported else None
     )
-    if imported and "cpp" in langs:
-        _refuse_quantized_cpp()
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
@@ -175,7 +170,9 @@ def generate_loaded(
     files = {"network.py": network_py, "README.md": readme}
     if "cpp" in langs:
         files.update(
-            render_cpp(network_py, weights, plan.root.name, origin, template_dir, io.profiles())
+            render_cpp(
+                network_py, weights, plan.root.name, origin, template_dir, io.profiles(), scales
+            )
         )
     if "python" not in langs:
         del files["network.py"]

@@ -58,6 +58,7 @@ private:
 struct Options
 {
     std::string weights{"weights.safetensors"};
+    std::string scales; // quantized networks only; default: quant.safetensors beside the weights
     std::string engine{"model.engine"};
     std::string describe;
     bool run{false};
@@ -72,7 +73,7 @@ struct Options
 };
 
 inline char const* kUsage =
-    "usage: build_engine [--weights W] [--engine E] [--describe FILE] [--run] [--workspace MiB] "
+    "usage: build_engine [--weights W] [--scales S] [--engine E] [--describe FILE] [--run] [--workspace MiB] "
     "[--opt-level 0-5] [--refittable] [--strip-weights] [--compute-capability smXY] [--timing-cache FILE] "
     "[--hardware-compatible] [--version-compatible]";
 
@@ -97,6 +98,10 @@ inline Options parse_options(int argc, char** argv)
         else if (arg == "--engine")
         {
             options.engine = value();
+        }
+        else if (arg == "--scales")
+        {
+            options.scales = value();
         }
         else if (arg == "--describe")
         {
@@ -281,16 +286,27 @@ inline void add_profiles(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& 
     }
 }
 
+// `name` in the folder of `path` (a path with no folder: the working folder).
+inline std::string beside(std::string const& path, std::string const& name)
+{
+    auto const slash = path.find_last_of('/');
+    return slash == std::string::npos ? name : path.substr(0, slash + 1) + name;
+}
+
 using BuildFn = void (*)(nvinfer1::INetworkDefinition&, WeightsFile&);
 using DescribeFn = void (*)(nvinfer1::INetworkDefinition const&, std::ostream&);
 
 inline int builder_main(int argc, char** argv, BuildFn build, std::vector<ExpectedWeight> const& expected,
-                        DescribeFn describe, std::vector<Profile> const& profiles = {})
+                        DescribeFn describe, std::vector<Profile> const& profiles = {}, bool quantized = false)
 {
     try
     {
         Options const options = parse_options(argc, argv);
         WeightsFile weights(options.weights);
+        if (quantized)
+        {
+            weights.add_scales(options.scales.empty() ? beside(options.weights, "quant.safetensors") : options.scales);
+        }
         weights.check(expected);
 
         Logger logger;

@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -127,6 +128,115 @@ inline std::string dtype_name(nvinfer1::DataType type)
     return "?";
 }
 
+// Float conversions for weights an FP16 / BF16 network reads from an FP32 state_dict. They round
+// to nearest, ties to even, as numpy's astype does for the Python builder: subnormals are kept,
+// values past the largest finite one become infinity, NaN stays NaN. Portable: no CUDA headers.
+namespace float_detail
+{
+
+// `value` in a binary float format with `exponentBits` and `mantissaBits` (half: 5, 10; bfloat16:
+// 8, 7), as its bits. Rounding from double is one rounding for a float or a double value alike.
+inline uint32_t narrow(double value, int exponentBits, int mantissaBits)
+{
+    uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    uint32_t const sign = static_cast<uint32_t>(bits >> 63) << (exponentBits + mantissaBits);
+    uint32_t const infinity = ((uint32_t{1} << exponentBits) - 1) << mantissaBits;
+    int const exponent = static_cast<int>(bits >> 52 & 0x7FF);
+    uint64_t const fraction = bits & ((uint64_t{1} << 52) - 1);
+    if (exponent == 0x7FF)
+    {
+        if (fraction == 0)
+        {
+            return sign | infinity;
+        }
+        // NaN: a quiet NaN with the sign and the leading payload bits
+        return sign | infinity | static_cast<uint32_t>(fraction >> (52 - mantissaBits)) |
+               uint32_t{1} << (mantissaBits - 1);
+    }
+    if (exponent == 0)
+    {
+        return sign; // zero, or a double subnormal: far below the smallest subnormal of the format
+    }
+    int const bias = (1 << (exponentBits - 1)) - 1;
+    int const e = exponent - 1023; // value = 1.fraction * 2^e
+    if (e > bias)
+    {
+        return sign | infinity;
+    }
+    // keep mantissaBits fraction bits, fewer for a result below the smallest normal (subnormal)
+    int const shift = 52 - mantissaBits + (e < 1 - bias ? 1 - bias - e : 0);
+    if (shift > 53)
+    {
+        return sign; // below half the smallest subnormal
+    }
+    uint64_t const significand = fraction | uint64_t{1} << 52;
+    uint64_t rounded = significand >> shift;
+    uint64_t const rest = significand & ((uint64_t{1} << shift) - 1);
+    uint64_t const halfway = uint64_t{1} << (shift - 1);
+    if (rest > halfway || (rest == halfway && (rounded & 1) != 0))
+    {
+        ++rounded; // may carry into the exponent: still the right bits, up to infinity
+    }
+    // a normal result's implicit bit in `rounded` adds the 1 to the biased exponent e + bias - 1;
+    // rounding up from the largest finite value carries into exactly the bits of infinity
+    uint64_t const result = e >= 1 - bias ? (static_cast<uint64_t>(e + bias - 1) << mantissaBits) + rounded : rounded;
+    return sign | static_cast<uint32_t>(result);
+}
+
+// The value of `bits` in that format (exact in double).
+inline double widen(uint32_t bits, int exponentBits, int mantissaBits)
+{
+    int const bias = (1 << (exponentBits - 1)) - 1;
+    uint32_t const maxExponent = (uint32_t{1} << exponentBits) - 1;
+    uint32_t const exponent = bits >> mantissaBits & maxExponent;
+    uint32_t const fraction = bits & ((uint32_t{1} << mantissaBits) - 1);
+    double magnitude = 0.0;
+    if (exponent == maxExponent)
+    {
+        magnitude = fraction == 0 ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
+    }
+    else if (exponent == 0)
+    {
+        magnitude = std::ldexp(static_cast<double>(fraction), 1 - bias - mantissaBits);
+    }
+    else
+    {
+        magnitude = std::ldexp(static_cast<double>(fraction | uint32_t{1} << mantissaBits),
+                               static_cast<int>(exponent) - bias - mantissaBits);
+    }
+    return (bits >> (exponentBits + mantissaBits) & 1) != 0 ? -magnitude : magnitude;
+}
+
+} // namespace float_detail
+
+// IEEE half (FP16) bits of `value`, rounded to nearest even.
+inline uint16_t half_bits(double value)
+{
+    return static_cast<uint16_t>(float_detail::narrow(value, 5, 10));
+}
+
+// bfloat16 bits of `value`, rounded to nearest even.
+inline uint16_t bfloat16_bits(double value)
+{
+    return static_cast<uint16_t>(float_detail::narrow(value, 8, 7));
+}
+
+inline float half_value(uint16_t bits)
+{
+    return static_cast<float>(float_detail::widen(bits, 5, 10));
+}
+
+inline float bfloat16_value(uint16_t bits)
+{
+    return static_cast<float>(float_detail::widen(bits, 8, 7));
+}
+
+inline bool is_float_type(nvinfer1::DataType type)
+{
+    return type == nvinfer1::DataType::kFLOAT || type == nvinfer1::DataType::kHALF || type == nvinfer1::DataType::kBF16;
+}
+
 // A weight the network reads: checked against the file before any layer is built.
 struct ExpectedWeight
 {
@@ -142,15 +252,21 @@ class WeightsFile
 public:
     explicit WeightsFile(std::string const& path) : mFile(path) {}
 
+    // A second file read by key too: a quantized network's scales (quant.safetensors).
+    void add_scales(std::string const& path)
+    {
+        mScales = std::make_unique<SafeTensors>(path);
+    }
+
     // Every expected key present with the expected dtype and shape, or a WeightsError naming it.
     void check(std::vector<ExpectedWeight> const& expected) const
     {
         for (ExpectedWeight const& e : expected)
         {
-            TensorView const& t = mFile.at(e.key);
+            TensorView const& t = at(e.key);
             if (data_type(t.dtype, e.key) != e.type || t.shape != e.shape)
             {
-                throw WeightsError(mFile.path() + ": weight '" + e.key + "' is " + t.dtype + " " +
+                throw WeightsError(source(e.key).path() + ": weight '" + e.key + "' is " + t.dtype + " " +
                                    safetensors_detail::list_text(t.shape) + ", the network expects " +
                                    dtype_name(e.type) + " " + safetensors_detail::list_text(e.shape));
             }
@@ -159,22 +275,45 @@ public:
 
     nvinfer1::Weights get(std::string const& key)
     {
-        TensorView const& t = mFile.at(key);
+        TensorView const& t = at(key);
         nvinfer1::Weights weights{data_type(t.dtype, key), t.data, t.count()};
         mKeys[t.data] = key;
         return weights;
     }
 
-    // Folded inference batch norm, computed in double as trtgen's Python layers do:
-    // scale = weight / sqrt(running_var + eps), shift = bias - running_mean * scale.
-    nvinfer1::Weights batch_norm_scale(std::string const& prefix, double eps)
+    // The tensor converted to `type` (between F32, F16 and BF16, rounding to nearest even): an
+    // FP16 network's weights from an FP32 weights file. The converted copy lives as long as this object.
+    nvinfer1::Weights get(std::string const& key, nvinfer1::DataType type)
     {
-        return batch_norm(prefix, eps, false);
+        TensorView const& t = at(key);
+        if (data_type(t.dtype, key) == type)
+        {
+            return get(key);
+        }
+        if (!is_float_type(data_type(t.dtype, key)) || !is_float_type(type))
+        {
+            throw WeightsError(source(key).path() + ": weight '" + key + "' is " + t.dtype +
+                               ", which cannot be converted to " + dtype_name(type) +
+                               " (only between F32, F16 and BF16)");
+        }
+        nvinfer1::Weights weights = store(t.count(), type, [&t](int64_t i) { return element(t, i); });
+        mKeys[weights.values] = key;
+        return weights;
     }
 
-    nvinfer1::Weights batch_norm_shift(std::string const& prefix, double eps)
+    // Folded inference batch norm, computed in double as trtgen's Python layers do:
+    // scale = weight / sqrt(running_var + eps), shift = bias - running_mean * scale,
+    // then rounded to `type` (kHALF for an FP16 network).
+    nvinfer1::Weights batch_norm_scale(std::string const& prefix, double eps,
+                                       nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
     {
-        return batch_norm(prefix, eps, true);
+        return batch_norm(prefix, eps, false, type);
+    }
+
+    nvinfer1::Weights batch_norm_shift(std::string const& prefix, double eps,
+                                       nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
+    {
+        return batch_norm(prefix, eps, true, type);
     }
 
     // Give convolution weights their state_dict keys, so a refitter can find them by name.
@@ -204,6 +343,17 @@ public:
     }
 
 private:
+    // The file holding `key`: the scales file for keys only it has, else the weights file.
+    SafeTensors const& source(std::string const& key) const
+    {
+        return mScales && !mFile.contains(key) && mScales->contains(key) ? *mScales : mFile;
+    }
+
+    TensorView const& at(std::string const& key) const
+    {
+        return source(key).at(key);
+    }
+
     void name(nvinfer1::INetworkDefinition& net, nvinfer1::Weights const& weights) const
     {
         auto it = mKeys.find(weights.values);
@@ -213,21 +363,67 @@ private:
         }
     }
 
+    // Element `i` of an F32, F16 or BF16 tensor (the mapping may be unaligned: memcpy).
+    static double element(TensorView const& t, int64_t i)
+    {
+        auto const* bytes = static_cast<unsigned char const*>(t.data);
+        if (t.dtype == "F32")
+        {
+            float value = 0.0f;
+            std::memcpy(&value, bytes + i * 4, sizeof value);
+            return value;
+        }
+        uint16_t bits = 0;
+        std::memcpy(&bits, bytes + i * 2, sizeof bits);
+        return t.dtype == "F16" ? half_value(bits) : bfloat16_value(bits);
+    }
+
+    // `count` values, value(i) each, rounded to `type` in a buffer this object keeps.
+    template <typename Value> nvinfer1::Weights store(int64_t count, nvinfer1::DataType type, Value value)
+    {
+        if (type == nvinfer1::DataType::kFLOAT)
+        {
+            mDerived.emplace_back(static_cast<size_t>(count));
+            std::vector<float>& out = mDerived.back();
+            for (size_t i = 0; i < out.size(); ++i)
+            {
+                out[i] = static_cast<float>(value(static_cast<int64_t>(i)));
+            }
+            return nvinfer1::Weights{type, out.data(), count};
+        }
+        if (type != nvinfer1::DataType::kHALF && type != nvinfer1::DataType::kBF16)
+        {
+            throw WeightsError("weights cannot be converted to " + dtype_name(type));
+        }
+        mDerived16.emplace_back(static_cast<size_t>(count));
+        std::vector<uint16_t>& out = mDerived16.back();
+        bool const half = type == nvinfer1::DataType::kHALF;
+        for (size_t i = 0; i < out.size(); ++i)
+        {
+            double const v = value(static_cast<int64_t>(i));
+            out[i] = half ? half_bits(v) : bfloat16_bits(v);
+        }
+        return nvinfer1::Weights{type, out.data(), count};
+    }
+
     std::vector<double> floats(std::string const& key, int64_t count) const
     {
         TensorView const& t = mFile.at(key);
-        if (t.dtype != "F32" || t.count() != count)
+        if ((t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16") || t.count() != count)
         {
-            throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32 with " +
+            throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32, F16 or BF16 with " +
                                std::to_string(count) + " values, the file has " + t.dtype + " " +
                                safetensors_detail::list_text(t.shape));
         }
-        std::vector<float> values(static_cast<size_t>(count));
-        std::memcpy(values.data(), t.data, values.size() * sizeof(float));
-        return std::vector<double>(values.begin(), values.end());
+        std::vector<double> values(static_cast<size_t>(count));
+        for (size_t i = 0; i < values.size(); ++i)
+        {
+            values[i] = element(t, static_cast<int64_t>(i));
+        }
+        return values;
     }
 
-    nvinfer1::Weights batch_norm(std::string const& prefix, double eps, bool shift)
+    nvinfer1::Weights batch_norm(std::string const& prefix, double eps, bool shift, nvinfer1::DataType type)
     {
         std::string const base = prefix.empty() ? "" : prefix + ".";
         int64_t const channels = mFile.at(base + "running_var").count();
@@ -237,8 +433,7 @@ private:
         bool const hasBias = mFile.contains(base + "bias");
         std::vector<double> const weight = hasWeight ? floats(base + "weight", channels) : std::vector<double>{};
         std::vector<double> const bias = hasBias ? floats(base + "bias", channels) : std::vector<double>{};
-        mDerived.emplace_back(static_cast<size_t>(channels));
-        std::vector<float>& out = mDerived.back();
+        std::vector<double> out(static_cast<size_t>(channels));
         for (size_t c = 0; c < out.size(); ++c)
         {
             double scale = 1.0 / std::sqrt(var[c] + eps);
@@ -255,13 +450,15 @@ private:
                     value = value + bias[c];
                 }
             }
-            out[c] = static_cast<float>(value);
+            out[c] = value;
         }
-        return nvinfer1::Weights{nvinfer1::DataType::kFLOAT, out.data(), channels};
+        return store(channels, type, [&out](int64_t c) { return out[static_cast<size_t>(c)]; });
     }
 
     SafeTensors mFile;
+    std::unique_ptr<SafeTensors> mScales;
     std::deque<std::vector<float>> mDerived;
+    std::deque<std::vector<uint16_t>> mDerived16; // F16 / BF16 bits
     std::map<void const*, std::string> mKeys;
 };
 

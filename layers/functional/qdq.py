@@ -1,9 +1,11 @@
 """Explicit quantization: QUANTIZE / DEQUANTIZE layers and the Q/DQ pair TensorRT fuses.
 
-Scales are FP32 build-time constants (TensorRT wants constants; FP32 scales work for FP32,
-FP16 and BF16 tensors alike), symmetric (no zero point): a 0-d scale per tensor, a 1-D scale
-along ``axis`` per channel (weights), or a scale of the input's rank with one dim divided by a
-block size (INT4 weight-only). Inside ``layers.quant_calibration.calibration_taps()`` an
+Scales are build-time constants (TensorRT wants constants) in the float type of the quantized
+side: the input's for QUANTIZE, the output's for DEQUANTIZE (FP32 scale Parameters become FP16 /
+BF16 constants in a reduced-precision network: TensorRT-RTX refuses FP32 block scales for FP16
+and BF16 data). Symmetric (no zero point): a 0-d scale per tensor, a 1-D scale along ``axis``
+per channel (weights), or a scale of the input's rank with one of its last two dims divided by
+a block size (INT4 weight-only). Inside ``layers.quant_calibration.calibration_taps()`` an
 activation quantizer adds no layers: it names its input for the calibrator instead.
 """
 
@@ -13,7 +15,8 @@ from .. import dtypes
 from ..module import Parameter
 from ..quant_calibration import calibrating, tap
 from ..tensor import Tensor
-from ._common import network, output
+from ._common import network, normalize_dim, output
+from .cast import cast_layer
 from .constant import constant
 
 __all__ = ["quantize", "dequantize", "fake_quantize", "QUANT_TYPES"]
@@ -32,35 +35,68 @@ def _quant_type(qtype):
     return dtypes.to_trt(qtype)
 
 
-def _scale_tensor(scale):
-    if isinstance(scale, Parameter):  # one constant per network, named by its quant.safetensors key
-        return scale.tensor()
-    if isinstance(scale, Tensor):
-        return scale
-    return constant(np.asarray(scale, dtype=np.float32))
+def check_quant(quant, owner):
+    """``quant`` if it names a Q/DQ type ("int8", "fp8") or is None, for module constructors."""
+    if quant is not None and quant not in QUANT_TYPES:
+        raise ValueError(
+            f"{owner}: quant must be None or one of {list(QUANT_TYPES)}, got {quant!r}"
+        )
+    return quant
+
+
+def _scale_tensor(scale, dtype):
+    """``scale`` as a network tensor of the float type ``dtype``."""
+    dtype = dtypes.to_trt(dtype)
+    if isinstance(scale, Tensor) and not isinstance(scale, Parameter):
+        return cast_layer(scale, dtype, "scale_cast")
+    name = scale.name if isinstance(scale, Parameter) else None
+    values = scale.numpy() if isinstance(scale, Parameter) else scale
+    values = np.asarray(values, dtype=np.float32)
+    if not np.all(values > 0):
+        raise ValueError(
+            f"scale{f' {name!r}' if name else ''} has values <= 0 (or NaN): TensorRT needs "
+            "strictly positive scales"
+        )
+    if isinstance(scale, Parameter) and scale.dtype == dtype:
+        return scale.tensor()  # one constant per network, named by its quant.safetensors key
+    if dtype == dtypes.float16:  # keep tiny / huge scales positive and finite in FP16
+        info = np.finfo(np.float16)
+        values = np.clip(values, info.smallest_subnormal, info.max)
+    return constant(values, name=name, dtype=dtype)
 
 
 def _check_scale(x, scale, axis):
+    """The axis to set on the layer (per channel), or None (per tensor or blocks)."""
     shape = tuple(scale.shape)
     if len(shape) == 0 or shape == (1,):
         return None
     if len(shape) == 1 and axis is not None:
+        axis = normalize_dim(axis, x.ndim)
         if x.shape[axis] not in (-1, shape[0]):
             raise ValueError(
-                f"a per-channel scale of {shape[0]} does not fit dim {axis} of {x.shape}"
+                f"a per-channel scale of {shape[0]} does not fit dim {axis} of {list(x.shape)}"
             )
         return axis
-    if len(shape) == x.ndim and all(-1 in (n, s) or n % s == 0 for n, s in zip(x.shape, shape)):
-        return None  # block scales: each covers a block of consecutive elements
+    # block scales: the input's shape with one of its last two dims divided by the block size
+    blocked = [i for i, (n, s) in enumerate(zip(x.shape, shape)) if n not in (-1, s)]
+    if (
+        axis is None
+        and len(shape) == x.ndim >= 2
+        and len(blocked) == 1
+        and blocked[0] >= x.ndim - 2
+        and x.shape[blocked[0]] % shape[blocked[0]] == 0
+    ):
+        return None
     raise ValueError(
-        f"scale of shape {list(shape)} fits neither per tensor, per channel (axis) nor blocks "
-        f"of an input of shape {list(x.shape)}"
+        f"scale of shape {list(shape)} fits neither per tensor (0-d), per channel (1-D along "
+        f"axis={axis}) nor blocks (one of the last two dims divided) of an input of shape "
+        f"{list(x.shape)}"
     )
 
 
 def quantize(input, scale, dtype, axis=None):
     """One QUANTIZE layer: round_half_even(input / scale) clamped into ``dtype``."""
-    scale = _scale_tensor(scale)
+    scale = _scale_tensor(scale, input.dtype)
     axis = _check_scale(input, scale, axis)
     layer = network().add_quantize(input.trt, scale.trt, _quant_type(dtype))
     if axis is not None:
@@ -70,7 +106,7 @@ def quantize(input, scale, dtype, axis=None):
 
 def dequantize(input, scale, dtype, axis=None):
     """One DEQUANTIZE layer: input * scale, as ``dtype``."""
-    scale = _scale_tensor(scale)
+    scale = _scale_tensor(scale, dtype)
     axis = _check_scale(input, scale, axis)
     layer = network().add_dequantize(input.trt, scale.trt, dtypes.to_trt(dtype))
     if axis is not None:
@@ -85,7 +121,7 @@ def fake_quantize(input, scale, qtype, axis=None):
         if axis is None and isinstance(scale, Parameter):
             tap(scale.name, input)
         return input
-    scale = _scale_tensor(scale)
+    scale = _scale_tensor(scale, input.dtype)  # one constant for both layers
     return dequantize(quantize(input, scale, qtype, axis), scale, input.dtype, axis)
 
 

@@ -9,7 +9,7 @@ from .. import dtypes
 from ..functional import conv as F
 from ..functional._common import ntuple
 from ..functional.pad import pad
-from ..functional.qdq import fake_quantize
+from ..functional.qdq import check_quant, fake_quantize
 from ..module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -64,7 +64,7 @@ class _ConvNd(Module):
             shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(shape, dtype)
         self.bias = Parameter((out_channels,), dtype) if bias else None
-        self.quant = quant
+        self.quant = check_quant(quant, type(self).__name__)
         if quant is not None:  # Q/DQ on the input (per tensor) and the weight (per channel)
             self.input_scale = Parameter((), dtypes.float32, kind="scale")
             self.weight_scale = Parameter((shape[self._weight_axis],), dtypes.float32, kind="scale")
@@ -95,7 +95,8 @@ class _ConvNd(Module):
     def __repr__(self):
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-            f"kernel_size={self.kernel_size}, stride={self.stride})"
+            f"kernel_size={self.kernel_size}, stride={self.stride}"
+            + (f", quant={self.quant!r})" if self.quant else ")")
         )
 
 

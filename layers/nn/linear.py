@@ -4,7 +4,7 @@ from .. import dtypes
 from ..functional.linear import linear
 from ..functional.cast import cast
 from ..functional.elementwise import mul
-from ..functional.qdq import fake_quantize, quantized_weight
+from ..functional.qdq import check_quant, fake_quantize, quantized_weight
 from ..module import Module, Parameter
 
 __all__ = ["Linear"]
@@ -31,7 +31,7 @@ class Linear(Module):
         self.out_features = out_features
         self.weight = Parameter((out_features, in_features), dtype)
         self.bias = Parameter((out_features,), dtype) if bias else None
-        self.quant = quant
+        self.quant = check_quant(quant, "Linear")
         if quant is not None:  # Q/DQ on the input (per tensor) and the weight (per output row)
             self.input_scale = Parameter((), dtypes.float32, kind="scale")
             self.weight_scale = Parameter((out_features,), dtypes.float32, kind="scale")
@@ -75,7 +75,11 @@ class Linear(Module):
         return linear(input, weight, self.bias)
 
     def __repr__(self):
+        extra = f", quant={self.quant!r}" if self.quant else ""
+        if self.weight_only:
+            extra += f", weight_only={self.weight_only!r}"
+            extra += f", block_size={self.block_size}" if self.weight_only == "int4" else ""
         return (
             f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
-            f"bias={self.bias is not None}" + (f", quant={self.quant!r})" if self.quant else ")")
+            f"bias={self.bias is not None}{extra})"
         )

@@ -3,7 +3,7 @@ skip input of a residual add (``out = bn2 + self.residual_quantizer(identity)``)
 can fuse the add into the convolution before it."""
 
 from .. import dtypes
-from ..functional.qdq import fake_quantize
+from ..functional.qdq import check_quant, fake_quantize
 from ..module import Module, Parameter
 
 __all__ = ["QuantDequant"]
@@ -16,7 +16,7 @@ class QuantDequant(Module):
         super().__init__()
         if (axis is None) != (channels is None):
             raise ValueError("QuantDequant: give both axis and channels (per channel) or neither")
-        self.quant, self.axis = quant, axis
+        self.quant, self.axis = check_quant(quant, "QuantDequant"), axis
         shape = () if axis is None else (channels,)
         self.input_scale = Parameter(shape, dtypes.float32, kind="scale")
 

@@ -216,7 +216,9 @@ def test_skip_quant_leaves_a_module_in_float(tmp_path):
         ),
         (["--quant", "int8", "--percentile", "0"], "--percentile 0.0: give a value in (0, 100]"),
         (["--quant", "int8"], "--quant needs calibration data: define get_calibration_data()"),
-        (["--quant", "int8", "--lang", "cpp"], "network.cpp cannot load quant.safetensors yet"),
+        (["--weight-only", "int8", "--lang", "cpp"], "network.cpp cannot round weights to INT8/INT4 yet"),
+        (["--weight-only", "int2"], "--weight-only 'int2': choose one of int8, int4"),
+        (["--weight-only", "int8", "--quant", "int8"], "--weight-only and --quant exclude each other"),
     ],
 )
 def test_bad_quant_arguments(tmp_path, args, message):

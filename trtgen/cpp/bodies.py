@@ -19,6 +19,11 @@ HOLE = "\x00"
 INLINE_CONSTANT_LIMIT = 4096  # elements; larger non-state_dict weights get a clear error
 
 
+# float weights the C++ builder reads as stored or converts (WeightsFile::get(key, type));
+# bfloat16 has no numpy type, so the Python layers never hand TensorRT bfloat16 weights
+FLOAT_WEIGHTS = (np.dtype(np.float32), np.dtype(np.float16))
+
+
 class CppEmitError(Exception):
     pass
 
@@ -208,15 +213,14 @@ class BodyWriter:
         output_name = []
         if index in self.folded:
             output_name = [", ", Lit("name", relative(self.folded[index], self.path))]
-        self.emit(
-            f"auto* {var} = named(",
-            *expr,
-            ", ",
-            Lit("name", relative(layer.name, self.path)),
-            *output_name,
-            ");\n",
-        )
-        self._setters(spec, layer, var)
+        name = [Lit("name", relative(layer.name, self.path)), *output_name]
+        if spec.set_before_naming:
+            self.emit(f"auto* {var} = ", *expr, ";\n")
+            self._setters(spec, layer, var)
+            self.emit(f"named({var}, ", *name, ");\n")
+        else:
+            self.emit(f"auto* {var} = named(", *expr, ", ", *name, ");\n")
+            self._setters(spec, layer, var)
         created = spec.created_inputs if spec.created_inputs is not None else len(ins)
         for i in range(created, len(ins)):
             if ins[i] is not None:
@@ -291,45 +295,63 @@ class BodyWriter:
     # ------------------------------------------------------------------ weights
     def _weights(self, role, layer, var, pre):
         array = getattr(layer, role)
+        if isinstance(array, trt.Weights) and array.size == 0:  # e.g. a kernel given as an input
+            return ["no_weights(", Lit("enum", array.dtype), ")"]
         if array is None or np.asarray(array).size == 0:
             dtype = _empty_weights_type(layer)
             return ["no_weights(", Lit("enum", dtype), ")"]
         array = np.asarray(array)
         source = self.rec.weight_sources.get(array.ctypes.data)
-        if source is not None and source[0] == "param" and self._stored_as(source[1], array):
-            self.used_keys.add(source[1])
-            return ["w.get(", Lit("name", relative(source[1], self.path)), ")"]
         if source is not None and source[0] == "param" and source[1] in self.weights:
-            stored = self.weights[source[1]]
-            raise CppEmitError(
-                f"layer {layer.name!r} reads {source[1]!r} as {array.dtype} {list(array.shape)}, but "
-                f"weights.safetensors holds it as {stored.dtype} {list(stored.shape)}; the C++ "
-                "builder does not convert weights yet"
-            )
-        if source is not None and source[0] == "batch_norm" and array.dtype == np.float32:
-            return self._batch_norm(source)
+            return self._param(source[1], array, layer)
+        if source is not None and source[0] == "batch_norm" and array.dtype in FLOAT_WEIGHTS:
+            return self._batch_norm(source, array)
         return self._inline_weights(array, layer, var, role, pre)
 
-    def _stored_as(self, key, array):
-        stored = self.weights.get(key)
-        return stored is not None and stored.dtype == array.dtype and stored.size == array.size
+    def _param(self, key, array, layer):
+        """``w.get(key)`` for the tensor as stored; ``w.get(key, DataType::kHALF)`` for a float
+        tensor the network uses in another float type (an FP16 network, FP32 weights file)."""
+        stored = np.asarray(self.weights[key])
+        name = Lit("name", relative(key, self.path))
+        if stored.size == array.size and stored.dtype == array.dtype:
+            self.used_keys.add(key)
+            return ["w.get(", name, ")"]
+        if stored.size == array.size and {stored.dtype, array.dtype} <= set(FLOAT_WEIGHTS):
+            self.used_keys.add(key)
+            return ["w.get(", name, ", ", Lit("enum", data_type_of(array)), ")"]
+        why = (
+            f"{array.size} values, not {stored.size}"
+            if stored.size != array.size
+            else "the C++ builder converts weights only between float32, float16 and bfloat16"
+        )
+        raise CppEmitError(
+            f"layer {layer.name!r} reads {key!r} as {array.dtype} {list(array.shape)}, but "
+            f"weights.safetensors holds it as {stored.dtype} {list(stored.shape)}; {why}"
+        )
 
-    def _batch_norm(self, source):
+    def _batch_norm(self, source, array):
         _, role, mean, var, weight, bias, eps = source
         keys = [mean, var, weight, bias]
         prefix = _common_prefix(keys)
-        if prefix is not None and all(k is None or k in self.weights for k in keys):
+        if (
+            prefix is not None
+            and all(k is None or k in self.weights for k in keys)
+            and all(k is None or np.asarray(self.weights[k]).dtype in FLOAT_WEIGHTS for k in keys)
+        ):
             self.used_keys.update(k for k in keys if k)
+            # folded in double from the stored values, then rounded to the SCALE layer's type
+            dtype = [] if array.dtype == np.float32 else [", ", Lit("enum", data_type_of(array))]
             return [
                 f"w.batch_norm_{role}(",
                 Lit("name", relative(prefix, self.path)),
                 ", ",
                 Lit("double", eps),
+                *dtype,
                 ")",
             ]
         raise CppEmitError(
             f"batch norm over {[k for k in keys if k]}: C++ output folds batch norm only for "
-            "running_mean/running_var/weight/bias of one module"
+            "float32/float16 running_mean/running_var/weight/bias of one module"
         )
 
     def _inline_weights(self, array, layer, var, role, pre):

@@ -71,6 +71,8 @@ def _tensor(tensor):
 
 
 def _weights(array):
+    if isinstance(array, trt.Weights) and array.size == 0:  # TensorRT hands back empty Weights
+        return {"count": 0}
     array = np.asarray(array)
     if array.size == 0:
         return {"count": 0}

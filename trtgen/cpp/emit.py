@@ -25,12 +25,14 @@ SUPPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"
 SUPPORT_FILES = ("trtgen_builder.h", "trtgen_main.h", "trtgen_run.h", "trtgen_safetensors.h")
 
 
-def render_cpp(network_py, weights, title, source, template_dir=None, profiles=()):
+def render_cpp(network_py, weights, title, source, template_dir=None, profiles=(), scales=None):
     """``{file name: text}`` of the C++ builder equivalent to ``network_py``; ``profiles``:
-    ``[{input name: (min, opt, max) shape}]`` for dynamic inputs."""
+    ``[{input name: (min, opt, max) shape}]`` for dynamic inputs; ``scales``: the quantization
+    scales of a quantized network (quant.safetensors), read by key like the weights."""
+    readable = weights if scales is None else {**weights, **scales}
     try:
-        rec = record(network_py, weights)
-        builder = HelperBuilder(rec, weights, _user_class_test())
+        rec = record(network_py, weights, scales=scales)
+        builder = HelperBuilder(rec, readable, _user_class_test())
         helpers, top_body, _ = builder.build(rec.top)
     except (CppEmitError, NotImplementedError) as exc:
         raise TrtgenError(f"cannot write network.cpp: {exc}") from exc
@@ -41,7 +43,8 @@ def render_cpp(network_py, weights, title, source, template_dir=None, profiles=(
         source=source,
         helpers=[_helper_view(h, builder) for h in helpers],
         build_body=drop_unused_declarations(render_body(top_body)),
-        expected=_expected(weights, builder.used_keys),
+        expected=_expected(readable, builder.used_keys),
+        quantized=scales is not None,
         profiles=[
             [(cpp_string(name), *(cpp_dims(s) for s in shapes)) for name, shapes in profile.items()]
             for profile in profiles

@@ -86,6 +86,9 @@ class HelperBuilder:
         local = set().union(*(w.names.taken for w in self.writers.values())) - self.function_stems
         names = Names(
             {
+                "net",  # every helper's parameters: a class Net gets a helper net_1
+                "w",
+                "name",
                 "build_network",
                 "expected_weights",
                 "named",

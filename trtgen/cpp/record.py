@@ -44,8 +44,9 @@ class Recording:
     tensor_ids: dict = field(default_factory=dict)  # final tensor name -> tensor id
 
 
-def record(network_source, weights, origin="network.py"):
-    """Run the generated ``network_source`` and build its network with ``weights`` (a dict)."""
+def record(network_source, weights, origin="network.py", scales=None):
+    """Run the generated ``network_source`` and build its network with ``weights`` (a dict),
+    and ``scales`` for a quantized network."""
     namespace = {"__name__": "trtgen_generated_network"}
     exec(compile(network_source, origin, "exec"), namespace)
     for value in list(namespace.values()):
@@ -53,7 +54,10 @@ def record(network_source, weights, origin="network.py"):
             _record_init_args(value)
     builder, network = layers.create_network()
     with journaling() as contexts:
-        namespace["build_network"](network, weights)
+        if scales is None:
+            namespace["build_network"](network, weights)
+        else:
+            namespace["build_network"](network, weights, scales)
     journal = [event for context in contexts for event in context.journal]
     sources = {k: v for context in contexts for k, v in context.weight_sources.items()}
     return _assemble(builder, network, journal, sources)

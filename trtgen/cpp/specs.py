@@ -64,6 +64,9 @@ class Spec:
     # differ only in stride or padding then share a helper (the value becomes a parameter)
     explicit: tuple = ()
     sizing: object = None  # (layer, var) -> C++ statements setting what no Attr covers
+    # attributes TensorRT validates when the layer's output is first read (naming reads it):
+    # set them before `named(...)`, as network.py does (a per-channel Q/DQ's axis)
+    set_before_naming: bool = False
 
 
 def _rank(layer):
@@ -465,13 +468,15 @@ SPECS = {
         "IQuantizeLayer",
         lambda l: _call("addQuantize", In(0), In(1), Lit("enum", l.to_type)),
         2,
-        (Attr("axis", "Axis", "int", 0),),
+        (Attr("axis", "Axis", "int", -1),),
+        set_before_naming=True,
     ),
     trt.LayerType.DEQUANTIZE: Spec(
         "IDequantizeLayer",
         lambda l: _call("addDequantize", In(0), In(1), Lit("enum", l.to_type)),
         2,
-        (Attr("axis", "Axis", "int", 0),),
+        (Attr("axis", "Axis", "int", -1),),
+        set_before_naming=True,
     ),
 }
 
