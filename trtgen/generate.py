@@ -60,7 +60,6 @@ def _relative_source(source, out_dir):
 LANGUAGES = ("python", "cpp")
 
 
-
 def parse_languages(text):
     """``python``, ``cpp`` or ``python,cpp`` → a tuple, or a TrtgenError naming the bad entry."""
     langs = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -120,8 +119,13 @@ def generate_loaded(
     if quant:
         add_residual_quantizers(captures, quant.quant, quant.skip)
     quant_format = (
-        quant.quant if quant else f"weight-only {weight_only.weight_only}" if weight_only
-        else "int8" if imported else None
+        quant.quant
+        if quant
+        else (
+            f"weight-only {weight_only.weight_only}"
+            if weight_only
+            else "int8" if imported else None
+        )
     )
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
@@ -141,6 +145,11 @@ def generate_loaded(
         scales, metadata = calibrate(
             model, namespace["build_network"], weights, samples, io.input_names, quant
         )
+        if not scales and not quant.skip:
+            raise TrtgenError(
+                f"--quant {quant.quant}: nothing in the model was quantized; trtgen quantizes "
+                "the Conv*d, ConvTranspose*d and Linear modules a model calls as modules"
+            )
     elif weight_only:
         scales = weight_only_scales(model, weights, weight_only.weight_only)
         metadata = weight_only_metadata(weight_only.weight_only, weight_only.skip)

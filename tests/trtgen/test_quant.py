@@ -188,6 +188,20 @@ def test_check_uses_the_quantized_tolerance(quantized):
     assert f"tolerance ({quant}): cosine >= 0.99" in result.stdout
 
 
+def test_a_model_with_nothing_to_quantize_is_refused(tmp_path):
+    model = tmp_path / "conv.py"
+    model.write_text(
+        "import torch\n\ndef get_model():\n    return torch.nn.Conv2d(3, 4, 3)\n\n"
+        "def get_example_inputs():\n    return (torch.randn(1, 3, 8, 8),)\n\n"
+        "def get_calibration_data():\n    return [(torch.randn(1, 3, 8, 8),)]\n"
+    )
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out, "--quant", "int8")
+    assert result.returncode != 0
+    assert "nothing in the model was quantized" in result.stderr
+    assert not out.exists()
+
+
 def test_skip_quant_leaves_a_module_in_float(tmp_path):
     model = tmp_path / "tiny.py"
     model.write_text(
@@ -216,9 +230,15 @@ def test_skip_quant_leaves_a_module_in_float(tmp_path):
         ),
         (["--quant", "int8", "--percentile", "0"], "--percentile 0.0: give a value in (0, 100]"),
         (["--quant", "int8"], "--quant needs calibration data: define get_calibration_data()"),
-        (["--weight-only", "int8", "--lang", "cpp"], "network.cpp cannot round weights to INT8/INT4 yet"),
+        (
+            ["--weight-only", "int8", "--lang", "cpp"],
+            "network.cpp cannot round weights to INT8/INT4 yet",
+        ),
         (["--weight-only", "int2"], "--weight-only 'int2': choose one of int8, int4"),
-        (["--weight-only", "int8", "--quant", "int8"], "--weight-only and --quant exclude each other"),
+        (
+            ["--weight-only", "int8", "--quant", "int8"],
+            "--weight-only and --quant exclude each other",
+        ),
     ],
 )
 def test_bad_quant_arguments(tmp_path, args, message):

@@ -58,11 +58,12 @@ def _weight_scales(model, weights, quant):
     transposed convolution on axis 1 (its weight is (in, out / groups, ...))."""
     scales, modules = {}, dict(model.named_modules())
     for key, param in model.named_parameters():
-        if param.kind != "scale" or not key.endswith(".weight_scale"):
+        if param.kind != "scale" or key.rsplit(".", 1)[-1] != "weight_scale":
             continue
-        path = key[: -len(".weight_scale")]
+        path = key[: -len("weight_scale")].rstrip(".")  # "" when the model is one conv
         axis = 1 if getattr(modules.get(path), "_transposed", False) else 0
-        scales[key] = weight_scales(weights[f"{path}.weight"], axis, quant).reshape(param.shape)
+        weight = weights[f"{path}.weight" if path else "weight"]
+        scales[key] = weight_scales(weight, axis, quant).reshape(param.shape)
     return scales
 
 
