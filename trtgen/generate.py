@@ -19,6 +19,7 @@ from .precision import Precision, check_module_paths
 from .quant.calib_data import calibration_samples
 from .quant.calibrate import calibrate
 from .quant.imported import import_quantizers, imported_metadata
+from .quant.modelopt_import import import_modelopt
 from .quant.options import check_skip_paths
 from .quant.weight_only import mark_linear_modules, weight_only_metadata, weight_only_scales
 from .quant.placement import add_residual_quantizers, mark_weighted_modules
@@ -69,6 +70,25 @@ def parse_languages(text):
     return langs
 
 
+def _quant_format(quant, weight_only, imported, modelopt):
+    """The label of the network's quantization (manifest, generated docstrings), or None."""
+    if quant:
+        return quant.quant
+    if weight_only:
+        return f"weight-only {weight_only.weight_only}"
+    if modelopt:
+        return modelopt.label()
+    return "int8" if imported else None
+
+
+def _cpp_unsupported(modelopt):
+    """What of an imported ModelOpt quantization network.cpp cannot build, or None."""
+    if any(key.endswith(".pre_quant_scale") or key == "pre_quant_scale" for key in modelopt.scales):
+        return "pre_quant_scale"
+    weight_only = [f for f in modelopt.formats if f.startswith("weight-only")]
+    return weight_only[0] if weight_only else None
+
+
 def generate(source, input_shapes=(), **options):
     """``trtgen MODEL.py``: load the model, then ``generate_loaded`` (same options)."""
     return generate_loaded(load_model(source, input_shapes), input_shapes, **options)
@@ -109,24 +129,25 @@ def generate_loaded(
         mark_weighted_modules(loaded.model, quant.quant, quant.skip)
     if weight_only:
         mark_linear_modules(loaded.model, weight_only.weight_only, weight_only.skip)
+    modelopt = import_modelopt(loaded.model)  # ModelOpt quantizers → trtgen's, before capture
     captures = capture(loaded.model, loaded.example_inputs, probe, run)
     imported = import_quantizers(captures)  # the model's own fake-quantize / Q/DQ scales
+    if modelopt:
+        modelopt.insert_input_quantizers(captures)
+        imported.update(modelopt.scales)
     if imported and (quant or weight_only):
         raise TrtgenError(
-            "the model is already quantized (fake-quantize or quantize/dequantize ops); "
-            "drop --quant / --weight-only to keep its own scales"
+            "the model is already quantized (fake-quantize, quantize/dequantize ops or ModelOpt "
+            "quantizers); drop --quant / --weight-only to keep its own scales"
         )
     if quant:
         add_residual_quantizers(captures, quant.quant, quant.skip)
-    quant_format = (
-        quant.quant
-        if quant
-        else (
-            f"weight-only {weight_only.weight_only}"
-            if weight_only
-            else "int8" if imported else None
+    quant_format = _quant_format(quant, weight_only, imported, modelopt)
+    if "cpp" in langs and modelopt and _cpp_unsupported(modelopt):
+        raise TrtgenError(
+            f"--lang cpp: network.cpp cannot express this model's {_cpp_unsupported(modelopt)} "
+            "quantization yet; generate it with --lang python"
         )
-    )
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
     network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
@@ -154,7 +175,8 @@ def generate_loaded(
         scales = weight_only_scales(model, weights, weight_only.weight_only)
         metadata = weight_only_metadata(weight_only.weight_only, weight_only.skip)
     elif imported:
-        scales, metadata = imported, imported_metadata()
+        scales = imported
+        metadata = modelopt.metadata() if modelopt else imported_metadata()
     manifest = {
         "trtgen": __version__,
         "source": source,

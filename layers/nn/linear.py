@@ -37,15 +37,16 @@ class Linear(Module):
             self.weight_scale = Parameter((out_features,), dtypes.float32, kind="scale")
         self.weight_only = weight_only
         if weight_only is not None:
-            self._weight_only_scales(
-                in_features, out_features, weight_only, block_size, pre_quant_scale
-            )
+            self._weight_only_scales(in_features, out_features, weight_only, block_size)
+        if pre_quant_scale and quant is None and weight_only is None:
+            raise ValueError("Linear: pre_quant_scale needs quant= or weight_only=")
+        # AWQ / SmoothQuant: a per-input-feature factor applied to the input before quantizing
+        self.pre_quant_scale = (
+            Parameter((in_features,), dtypes.float32, kind="scale") if pre_quant_scale else None
+        )
 
-    def _weight_only_scales(
-        self, in_features, out_features, weight_only, block_size, pre_quant_scale
-    ):
-        """INT8: one scale per output row; INT4: one per row and block of ``block_size`` inputs.
-        ``pre_quant_scale`` (AWQ): a per-input-feature factor applied to the input first."""
+    def _weight_only_scales(self, in_features, out_features, weight_only, block_size):
+        """INT8: one scale per output row; INT4: one per row and block of ``block_size`` inputs."""
         if weight_only not in ("int8", "int4"):
             raise ValueError(f"weight_only must be 'int8' or 'int4', got {weight_only!r}")
         shape = (out_features,)
@@ -58,14 +59,11 @@ class Linear(Module):
             shape = (out_features, in_features // block_size)
         self.block_size = block_size
         self.weight_scale = Parameter(shape, dtypes.float32, kind="scale")
-        self.pre_quant_scale = (
-            Parameter((in_features,), dtypes.float32, kind="scale") if pre_quant_scale else None
-        )
 
     def forward(self, input):
+        if self.pre_quant_scale is not None:
+            input = mul(input, cast(self.pre_quant_scale.tensor(), input.dtype))
         if self.weight_only is not None:
-            if self.pre_quant_scale is not None:
-                input = mul(input, cast(self.pre_quant_scale.tensor(), input.dtype))
             weight = quantized_weight(self.weight, self.weight_scale, self.weight_only, input.dtype)
             return linear(input, weight, self.bias)
         if self.quant is None:
@@ -79,6 +77,7 @@ class Linear(Module):
         if self.weight_only:
             extra += f", weight_only={self.weight_only!r}"
             extra += f", block_size={self.block_size}" if self.weight_only == "int4" else ""
+        extra += ", pre_quant_scale=True" if self.pre_quant_scale is not None else ""
         return (
             f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}{extra})"

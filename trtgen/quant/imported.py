@@ -31,17 +31,24 @@ def import_quantizers(captures):
             if found is None:
                 continue
             source, scale, axis, replaced = found
-            name = _free_name(capture.module, _stem(source))
-            capture.module.add_module(
-                name, TorchQuantDequant("int8", axis, scale.size if axis is not None else None)
-            )
-            with capture.graph.inserting_before(replaced):
-                quantizer = capture.graph.create_node("call_module", name, (source,))
-            replaced.replace_all_uses_with(quantizer)
+            channels = scale.size if axis is not None else None
+            quantizer = TorchQuantDequant("int8", axis, channels)
+            key, call = insert_quantizer(capture, replaced, source, _stem(source), quantizer)
+            replaced.replace_all_uses_with(call)
             _erase_dead(capture.graph, replaced)
-            key = f"{capture.path}.{name}" if capture.path else name
             scales[f"{key}.input_scale"] = scale
     return scales
+
+
+def insert_quantizer(capture, before, source, stem, quantizer):
+    """Add ``quantizer`` as a new child ``<stem>_quantizer`` of the captured module, called on
+    ``source`` just before node ``before``; returns (the child's module path, the call node)."""
+    name = _free_name(capture.module, stem.replace(".", "_"))
+    capture.module.add_module(name, quantizer)
+    with capture.graph.inserting_before(before):
+        # create_node: the graph's own GraphModule does not have the new child
+        call = capture.graph.create_node("call_module", name, (source,))
+    return (f"{capture.path}.{name}" if capture.path else name), call
 
 
 def _quantizer(capture, node):

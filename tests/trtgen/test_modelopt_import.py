@@ -1,0 +1,183 @@
+"""NVIDIA ModelOpt quantized models (``mtq.quantize``) keep their scales: every enabled
+TensorQuantizer's amax becomes ``amax / bound`` in quant.safetensors under ModelOpt's export
+names, and the generated network computes what the ModelOpt model computes. The models are
+quantized by the real ModelOpt package on the CPU."""
+
+import re
+import textwrap
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from cli_helpers import run_trtgen
+
+# conv → pool → linear: ModelOpt quantizes the conv and linear inputs and weights, and the pool's
+# input; CFG picks the ModelOpt config
+CONV_NET = textwrap.dedent("""
+    import torch
+    import modelopt.torch.quantization as mtq
+
+    CFG = "{cfg}"
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.pool = torch.nn.MaxPool2d(2)
+            self.fc = torch.nn.Linear(8 * 4 * 4, 10)
+
+        def forward(self, x):
+            return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))
+
+    def get_model():
+        torch.manual_seed(0)
+        data = [torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+
+        def forward_loop(model):
+            for x in data:
+                model(x)
+
+        return mtq.quantize(Net().eval(), getattr(mtq, CFG), forward_loop)
+
+    def get_example_inputs():
+        return (torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(9)),)
+    """)
+
+MLP = textwrap.dedent("""
+    import torch
+    import modelopt.torch.quantization as mtq
+
+    CFG = "{cfg}"
+
+    def get_model():
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(256, 64), torch.nn.GELU(), torch.nn.Linear(64, 8))
+        data = [torch.randn(4, 256, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+
+        def forward_loop(model):
+            for x in data:
+                model(x)
+
+        return mtq.quantize(net.eval(), getattr(mtq, CFG), forward_loop)
+
+    def get_example_inputs():
+        return (torch.randn(4, 256, generator=torch.Generator().manual_seed(9)),)
+    """)
+
+BOUND = {"INT8_DEFAULT_CFG": 127.0, "FP8_DEFAULT_CFG": 448.0}
+
+
+def _generate(tmp_path, source, *args):
+    model = tmp_path / "model.py"
+    model.write_text(source)
+    out = tmp_path / "out"
+    return model, out, run_trtgen(model, "-o", out, *args)
+
+
+def _quantized(model):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("modelopt_model_under_test", model)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_model()
+
+
+def _scale(amax, bound):
+    return (amax.detach().numpy().astype(np.float32) / np.float32(bound)).astype(np.float32)
+
+
+@pytest.mark.parametrize("cfg", sorted(BOUND))
+def test_conv_pool_linear_keep_their_amax_as_scales(tmp_path, cfg):
+    model, out, result = _generate(tmp_path, CONV_NET.format(cfg=cfg))
+    assert result.returncode == 0, result.stderr
+    fmt = "int8" if cfg.startswith("INT8") else "fp8"
+    source = (out / "network.py").read_text()
+    assert f'self.conv = nn.Conv2d(3, 8, 3, padding=1, quant="{fmt}")' in source
+    assert f'self.fc = nn.Linear(128, 10, quant="{fmt}")' in source
+    assert f'self.pool_input_quantizer = nn.QuantDequant("{fmt}")' in source
+    assert re.search(r"self\.pool\((self\.)?pool_input_quantizer\b", source)  # feeds the pool
+
+    net, bound = _quantized(model), BOUND[cfg]
+    scales = load_file(out / "quant.safetensors")
+    assert sorted(scales) == [
+        "conv.input_scale",
+        "conv.weight_scale",
+        "fc.input_scale",
+        "fc.weight_scale",
+        "pool_input_quantizer.input_scale",
+    ]
+    for module in ("conv", "fc"):
+        quantizers = net.get_submodule(module)
+        assert (
+            scales[f"{module}.input_scale"].tobytes()
+            == _scale(quantizers.input_quantizer.amax, bound).tobytes()
+        )
+        weight = _scale(quantizers.weight_quantizer.amax, bound).reshape(-1)
+        channels = scales[f"{module}.weight_scale"]
+        # INT8: one amax per output channel; FP8: one per tensor, repeated on every channel
+        assert channels.shape == (len(quantizers.weight),)
+        assert np.array_equal(channels, np.broadcast_to(weight, channels.shape))
+    assert (
+        scales["pool_input_quantizer.input_scale"].tobytes()
+        == _scale(net.pool.input_quantizer.amax, bound).tobytes()
+    )
+    # against the ModelOpt model's own fake quantization
+    check = run_trtgen("check", out, "--min-cosine", "0.9999")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"tolerance ({fmt})" in check.stdout
+
+
+def test_smoothquant_keeps_pre_quant_scale(tmp_path):
+    model, out, result = _generate(tmp_path, MLP.format(cfg="INT8_SMOOTHQUANT_CFG"))
+    assert result.returncode == 0, result.stderr
+    source = (out / "network.py").read_text()
+    assert 'nn.Linear(256, 64, quant="int8", pre_quant_scale=True)' in source
+    net = _quantized(model)
+    scales = load_file(out / "quant.safetensors")
+    smoothing = net[0].input_quantizer.pre_quant_scale.detach().numpy().astype(np.float32)
+    assert scales["0.pre_quant_scale"].tobytes() == smoothing.tobytes()
+    assert not np.allclose(smoothing, 1.0)  # SmoothQuant really moved scale into the weights
+    check = run_trtgen("check", out, "--min-cosine", "0.9999")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_int4_awq_becomes_weight_only_int4_with_its_block_scales(tmp_path):
+    model, out, result = _generate(tmp_path, MLP.format(cfg="INT4_AWQ_CFG"))
+    assert result.returncode == 0, result.stderr
+    source = (out / "network.py").read_text()
+    # in_features 64 is one block shorter than 128: ModelOpt scales the whole row as a block
+    assert 'nn.Linear(256, 64, weight_only="int4", pre_quant_scale=True)' in source
+    assert 'nn.Linear(64, 8, weight_only="int4", block_size=64, pre_quant_scale=True)' in source
+    net = _quantized(model)
+    scales = load_file(out / "quant.safetensors")
+    amax = net[0].weight_quantizer.amax
+    assert scales["0.weight_scale"].shape == (64, 2)
+    assert scales["0.weight_scale"].tobytes() == _scale(amax, 7.0).reshape(64, 2).tobytes()
+    check = run_trtgen("check", out, "--min-cosine", "0.9999")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "tolerance (weight-only int4)" in check.stdout
+
+
+def test_weight_only_import_refuses_cpp(tmp_path):
+    _, out, result = _generate(tmp_path, MLP.format(cfg="INT4_AWQ_CFG"), "--lang", "cpp")
+    assert result.returncode != 0
+    assert "--lang python" in result.stderr
+    assert not out.exists()
+
+
+OUTPUT_QUANTIZED = CONV_NET.replace(
+    "return mtq.quantize(Net().eval(), getattr(mtq, CFG), forward_loop)",
+    "net = mtq.quantize(Net().eval(), getattr(mtq, CFG), forward_loop)\n"
+    "    net.fc.output_quantizer.enable()\n"
+    "    net.fc.output_quantizer.amax = torch.tensor(4.0)\n"
+    "    return net",
+)
+
+
+def test_an_enabled_output_quantizer_is_refused_by_name(tmp_path):
+    _, out, result = _generate(tmp_path, OUTPUT_QUANTIZED.format(cfg="INT8_DEFAULT_CFG"))
+    assert result.returncode != 0
+    assert "fc (QuantLinear): its output quantizer is enabled" in result.stderr
+    assert not out.exists()
