@@ -3,11 +3,13 @@ TensorQuantizer's amax becomes ``amax / bound`` in quant.safetensors under Model
 names, and the generated network computes what the ModelOpt model computes. The models are
 quantized by the real ModelOpt package on the CPU."""
 
+import pathlib
 import re
 import textwrap
 
 import numpy as np
 import pytest
+import torch
 from safetensors.numpy import load_file
 
 from cli_helpers import run_trtgen
@@ -181,3 +183,58 @@ def test_an_enabled_output_quantizer_is_refused_by_name(tmp_path):
     assert result.returncode != 0
     assert "fc (QuantLinear): its output quantizer is enabled" in result.stderr
     assert not out.exists()
+
+
+BERT = textwrap.dedent("""
+    import sys
+    import modelopt.torch.quantization as mtq
+
+    sys.path.insert(0, {examples!r})
+    import bert_encoder
+
+    get_example_inputs = bert_encoder.get_example_inputs
+
+    def get_model():
+        inputs = get_example_inputs()
+        return mtq.quantize(bert_encoder.get_model().eval(), mtq.INT8_DEFAULT_CFG, lambda m: m(*inputs))
+    """)
+
+
+def _expected_key(path, model):
+    """Where an enabled ModelOpt quantizer's scale lands in quant.safetensors."""
+    owner, _, role = path.rpartition(".")
+    parent, _, child = owner.rpartition(".")
+    weighted = isinstance(model.get_submodule(owner), (torch.nn.Linear, torch.nn.Conv2d))
+    if weighted:
+        return f"{owner}.{role.replace('_quantizer', '_scale')}"
+    return (
+        f"{parent}.{child}_input_quantizer.input_scale"
+        if parent
+        else f"{child}_input_quantizer.input_scale"
+    )
+
+
+def test_a_modelopt_bert_encoder_keeps_every_enabled_quantizer(tmp_path):
+    """A transformers encoder: Linear layers quantized, LayerNorm inputs get Q/DQ pairs."""
+    examples = str(pathlib.Path(__file__).parents[2] / "examples")
+    model, out, result = _generate(tmp_path, BERT.format(examples=examples))
+    assert result.returncode == 0, result.stderr
+    net = _quantized(model)
+    enabled = {
+        path: quantizer
+        for path, quantizer in net.named_modules()
+        if type(quantizer).__name__ == "TensorQuantizer" and quantizer.is_enabled
+    }
+    scales = load_file(out / "quant.safetensors")
+    assert len(enabled) > 20 and len(scales) == len(enabled)
+    for path, quantizer in enabled.items():
+        key = _expected_key(path, net)
+        assert key in scales, f"{path} → {key} missing"
+        assert np.array_equal(
+            scales[key].reshape(-1),
+            np.broadcast_to(
+                _scale(quantizer.amax, 127.0).reshape(-1), scales[key].reshape(-1).shape
+            ),
+        )
+    check = run_trtgen("check", out, "--min-cosine", "0.9999")
+    assert check.returncode == 0, check.stdout + check.stderr
