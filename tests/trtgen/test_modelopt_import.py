@@ -238,3 +238,10 @@ def test_a_modelopt_bert_encoder_keeps_every_enabled_quantizer(tmp_path):
         )
     check = run_trtgen("check", out, "--min-cosine", "0.9999")
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_w4a8_sequential_quantizers_are_refused_by_name(tmp_path):
+    _, out, result = _generate(tmp_path, MLP.format(cfg="W4A8_AWQ_BETA_CFG"))
+    assert result.returncode != 0
+    assert "ModelOpt 0.weight_quantizer: a SequentialQuantizer" in result.stderr
+    assert not out.exists()

@@ -76,9 +76,9 @@ class ModelOptImport:
             )
 
 
-def is_tensor_quantizer(module):
+def _is_modelopt(module, class_name):
     return any(
-        cls.__name__ == "TensorQuantizer" and cls.__module__.startswith("modelopt.")
+        cls.__name__ == class_name and cls.__module__.startswith("modelopt.")
         for cls in type(module).__mro__
     )
 
@@ -88,7 +88,12 @@ def import_modelopt(model):
     (``quant`` / ``weight_only``); returns a ModelOptImport, or None for other models."""
     holders = {}
     for path, module in model.named_modules():
-        if is_tensor_quantizer(module):
+        if _is_modelopt(module, "SequentialQuantizer"):
+            raise TrtgenError(
+                f"ModelOpt {path}: a SequentialQuantizer (several formats on one tensor, as "
+                "W4A8 does) is not imported; quantize with one format per tensor"
+            )
+        if _is_modelopt(module, "TensorQuantizer"):
             parent, _, role = path.rpartition(".")
             holders.setdefault(parent, {})[role] = module
     if not holders:
@@ -100,12 +105,26 @@ def import_modelopt(model):
         _check_roles(where, quantizers)
         if isinstance(module, WEIGHTED):
             _weighted(found, path, module, quantizers, where)
-        elif _active(quantizers.get("input_quantizer")):
-            quant, scale = _per_tensor(quantizers["input_quantizer"], where)
-            found.pending[id(module)] = (path, quant, scale)
-            found.formats.add(quant)
+        else:
+            _unweighted(found, path, module, quantizers, where)
         _restore(module, quantizers)
     return found
+
+
+def _unweighted(found, path, module, quantizers, where):
+    """A module without weights to quantize: only a per-tensor input quantizer is kept."""
+    source = quantizers.get("input_quantizer")
+    if _active(quantizers.get("weight_quantizer")) or (
+        source is not None and source.pre_quant_scale is not None
+    ):
+        raise TrtgenError(
+            f"ModelOpt {where}: trtgen imports weight quantizers and pre_quant_scale of Conv, "
+            "ConvTranspose and Linear modules only; disable this module's quantizers"
+        )
+    if _active(source):
+        quant, scale = _per_tensor(source, where)
+        found.pending[id(module)] = (path, quant, scale)
+        found.formats.add(quant)
 
 
 def _active(quantizer):
