@@ -11,7 +11,7 @@ import operator
 
 import torch
 
-from . import pysource
+from . import library, pysource
 from .pytree import suffix as pytree_suffix
 
 
@@ -20,7 +20,12 @@ def arguments(capture, node, captures_by_module, names):
     child = capture.module.get_submodule(node.target)
     child_capture = captures_by_module.get(id(child))
     if child_capture is None:  # a layers class: the call as written
-        return pysource.call_args(node.args, node.kwargs, names)
+        args = node.args
+        if capture.unflattened is not None and library.runs_as_sequential(child) and args:
+            # with dynamic shapes unflatten passes a Sequential, before its input, the tensors
+            # its items read sizes from; the generated items take sizes from their own input
+            args = args[-1:]
+        return pysource.call_args(args, node.kwargs, names)
     kept = child_capture.params
     if capture.unflattened is not None and not _signature_preserved(
         capture.unflattened, node.target

@@ -325,3 +325,51 @@ def test_transformers_models_check_at_another_shape(name, tmp_path):
     assert result.returncode == 0, result.stderr
     result = run_trtgen("check", out, *[a for s in shapes for a in ("--shape", s)])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+EXPORTED_WITH_SEQUENTIAL = """
+import math
+import torch
+
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(x).reshape(x.shape[0], -1, 8) + x  # reads its input's batch size
+
+
+class Outer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = torch.nn.Sequential(Block(), Block())
+
+    def forward(self, x):
+        rows = int(math.ceil(x.shape[1] / 2) * 2)  # Python math on a size: symbolic tracing fails
+        return self.blocks(x[:, :rows])
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Outer()
+
+
+def get_example_inputs():
+    return (torch.randn(2, 6, 8),)
+"""
+
+
+def test_a_sequential_of_blocks_inside_an_exported_module_takes_a_dynamic_batch(tmp_path):
+    """torch.export passes the Sequential the tensor its blocks read sizes from; the generated
+    call passes the Sequential its one input."""
+    model = tmp_path / "model.py"
+    model.write_text(EXPORTED_WITH_SEQUENTIAL)
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out, "--dynamic", "x:0=1:2:8")
+    assert result.returncode == 0, result.stderr
+    assert "torch.export" in json.loads((out / "trtgen.json").read_text())["capture"]
+    for batch in (1, 5):
+        result = run_trtgen("check", out, "--shape", f"x={batch}x6x8")
+        assert result.returncode == 0, result.stdout + result.stderr
