@@ -439,7 +439,8 @@ def expand_as(x, other):
 
 
 def roll(x, shifts, dims=None):
-    """torch.roll as one SLICE in WRAP mode: output[i] = x[(i - shift) mod n] (static dims)."""
+    """torch.roll as one SLICE in WRAP mode: output[i] = x[(i - shift) mod n]. The rolled dims
+    must be static; the others may be dynamic (a batch)."""
     if dims is None:
         return reshape(roll(flatten(x), shifts, 0), *x.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -452,7 +453,8 @@ def roll(x, shifts, dims=None):
         start[dim] = (start[dim] - shift) % x.shape[dim]
     if not any(start):
         return x
-    return slice_layer(x, start, list(x.shape), [1] * x.ndim, mode=trt.SampleMode.WRAP, op="roll")
+    size = [Dim(x, i) if n < 0 else n for i, n in enumerate(x.shape)]
+    return slice_layer(x, start, size, [1] * x.ndim, mode=trt.SampleMode.WRAP, op="roll")
 
 
 def repeat(x, *sizes):

@@ -238,3 +238,10 @@ def test_dynamic_flatten_needs_no_shape_layer():
 def test_roll(shifts, dims):
     x = rand(2, 5, 6, 3)
     check_op(lambda t: F.roll(t, shifts, dims), lambda t: torch.roll(t, shifts, dims), x)
+
+
+def test_roll_with_a_dynamic_batch():
+    """Swin's shifted windows: roll along static dims of a dynamic-batch input."""
+    x = rand(3, 5, 6, 4)
+    got, _ = run_dynamic(lambda t: F.roll(t, [-2, 3], [1, 2]), x)
+    assert_close(got, torch.roll(x, [-2, 3], [1, 2]), 0)
