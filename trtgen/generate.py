@@ -22,7 +22,11 @@ from .quant.imported import import_quantizers, imported_metadata
 from .quant.modelopt_import import import_modelopt
 from .quant.options import check_skip_paths
 from .quant.weight_only import mark_linear_modules, weight_only_metadata, weight_only_scales
-from .quant.placement import add_residual_quantizers, mark_weighted_modules
+from .quant.placement import (
+    add_product_quantizers,
+    add_residual_quantizers,
+    mark_weighted_modules,
+)
 from .render import render_python, render_text
 from .weights import network_weights
 
@@ -142,6 +146,7 @@ def generate_loaded(
         )
     if quant:
         add_residual_quantizers(captures, quant.quant, quant.skip)
+        add_product_quantizers(captures, quant.quant, quant.skip)
     quant_format = _quant_format(quant, weight_only, imported, modelopt)
     if "cpp" in langs and modelopt and _cpp_unsupported(modelopt):
         raise TrtgenError(

@@ -277,3 +277,54 @@ def test_weight_only_bert_passes_check(tmp_path, weight_only):
     check = run_trtgen("check", out)
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"tolerance (weight-only {weight_only}): cosine >= 0.99" in check.stdout
+
+
+EAGER_ATTENTION = """
+import torch
+
+
+class Attention(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = torch.nn.Linear(16, 48)
+        self.mix = torch.nn.Parameter(torch.randn(16, 16) * 0.2)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        probs = torch.softmax(q @ k.transpose(-1, -2) * 0.25, dim=-1)
+        return torch.matmul(probs, v) @ self.mix  # the last product has a weight
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Attention()
+
+
+def get_example_inputs():
+    return (torch.randn(2, 8, 16, generator=torch.Generator().manual_seed(1)),)
+
+
+def get_calibration_data():
+    g = torch.Generator().manual_seed(2)
+    return [(torch.randn(2, 8, 16, generator=g),) for _ in range(8)]
+"""
+
+
+@pytest.mark.parametrize("quant", ["int8", "fp8"])
+def test_products_of_two_activations_get_qdq_pairs(tmp_path, quant):
+    """Attention's ``q @ kᵀ`` and ``probs @ v`` run quantized; a product with a weight does not."""
+    model = tmp_path / "attention.py"
+    model.write_text(EAGER_ATTENTION)
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out, "--quant", quant)
+    assert result.returncode == 0, result.stderr
+    scales = load_file(out / "quant.safetensors")
+    products = sorted(k for k in scales if k.endswith("_quantizer.input_scale"))
+    assert len(products) == 4, products  # q, kᵀ, probs, v; not the product with self.mix
+    source = (out / "network.py").read_text()
+    assert source.count(f'= nn.QuantDequant("{quant}")') == 4
+    _, network = build_from_output(str(out))
+    kinds = [network.get_layer(i).type for i in range(network.num_layers)]
+    assert kinds.count(_LT.QUANTIZE) == 4 + 2  # and the qkv Linear's input and weight
+    check = run_trtgen("check", out)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -14,7 +14,7 @@ import torch
 from .. import __version__
 from ..errors import TrtgenError
 from ..normalize import normalize
-from .placement import TorchQuantDequant
+from .placement import TorchQuantDequant, insert_quantizer
 
 FAKE = {"fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"}
 QUANTIZE = {"quantize_per_tensor", "quantize_per_channel"}
@@ -38,17 +38,6 @@ def import_quantizers(captures):
             _erase_dead(capture.graph, replaced)
             scales[f"{key}.input_scale"] = scale
     return scales
-
-
-def insert_quantizer(capture, before, source, stem, quantizer):
-    """Add ``quantizer`` as a new child ``<stem>_quantizer`` of the captured module, called on
-    ``source`` just before node ``before``; returns (the child's module path, the call node)."""
-    name = _free_name(capture.module, stem.replace(".", "_"))
-    capture.module.add_module(name, quantizer)
-    with capture.graph.inserting_before(before):
-        # create_node: the graph's own GraphModule does not have the new child
-        call = capture.graph.create_node("call_module", name, (source,))
-    return (f"{capture.path}.{name}" if capture.path else name), call
 
 
 def _quantizer(capture, node):
@@ -137,14 +126,6 @@ def _stem(source):
         text = str(source.target) if source.op == "get_attr" else source.name
         return text.replace(".", "_")
     return "input"
-
-
-def _free_name(module, stem):
-    name, index = f"{stem}_quantizer", 0
-    while hasattr(module, name):
-        index += 1
-        name = f"{stem}_quantizer_{index}"
-    return name
 
 
 def imported_metadata():

@@ -25,8 +25,7 @@ import torch
 
 from .. import __version__
 from ..errors import TrtgenError
-from .imported import insert_quantizer
-from .placement import WEIGHTED, TorchQuantDequant
+from .placement import WEIGHTED, TorchQuantDequant, insert_quantizer
 
 ROLES = ("input_quantizer", "weight_quantizer", "output_quantizer")
 # ModelOpt's num_bits → (trtgen format, largest magnitude of the format)

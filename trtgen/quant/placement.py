@@ -9,6 +9,10 @@
   into one INT8 kernel. No conv/BN path gets a Q/DQ pair before an add it feeds: when both
   inputs are conv paths (a downsampling shortcut), neither is quantized.
 
+* Both operands of a product of two activations (``q @ k.transpose(-1, -2)``, ``probs @ v``)
+  and the query, key and value of ``scaled_dot_product_attention`` get Q/DQ pairs, so TensorRT
+  runs attention's batched matrix multiplies quantized: ``self.query_quantizer(query)``.
+
 ``--skip-quant`` paths (and everything under them) stay in float.
 """
 
@@ -19,7 +23,13 @@ from ..normalize import normalize
 WEIGHTED = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
 # producers TensorRT fuses an elementwise add into (conv, or BatchNorm right after a conv)
 FUSABLE = (torch.nn.modules.conv._ConvNd, torch.nn.modules.batchnorm._BatchNorm)
-RESIDUAL_QUANTIZER = "residual_quantizer"
+RESIDUAL_QUANTIZER = "residual"
+# products of two activations: operand position → quantizer name (None: the operand's own name)
+ACTIVATION_PRODUCTS = {
+    "matmul": {0: None, 1: None},
+    "bmm": {0: None, 1: None},
+    "scaled_dot_product_attention": {0: "query", 1: "key", 2: "value"},
+}
 
 
 class TorchQuantDequant(torch.nn.Module):
@@ -61,14 +71,58 @@ def add_residual_quantizers(captures, quant, skip):
             skip_input = _skip_input(capture, node)
             if skip_input is None:
                 continue
-            name = _free_name(capture.module)
-            capture.module.add_module(name, TorchQuantDequant(quant))
-            with capture.graph.inserting_before(node):
-                # create_node: the graph's own GraphModule does not have the new child
-                quantized = capture.graph.create_node("call_module", name, (skip_input,))
-            node.replace_input_with(skip_input, quantized)
-            added.append(f"{capture.path}.{name}" if capture.path else name)
+            key, call = insert_quantizer(
+                capture, node, skip_input, RESIDUAL_QUANTIZER, TorchQuantDequant(quant)
+            )
+            node.replace_input_with(skip_input, call)
+            added.append(key)
     return added
+
+
+def add_product_quantizers(captures, quant, skip):
+    """Q/DQ pairs on the operands of every captured product of two activations (attention's
+    ``q @ kᵀ`` and ``probs @ v``, sdpa's query, key and value). Returns their module paths."""
+    added = []
+    for capture in captures:
+        if skipped(capture.path, skip):
+            continue
+        live = _activations(capture.graph)
+        for node in list(capture.graph.nodes):
+            if node.op not in ("call_function", "call_method"):
+                continue
+            names = ACTIVATION_PRODUCTS.get(normalize(node).name)
+            if names is None or len(node.args) <= max(names):
+                continue  # not a product, or its operands passed by keyword
+            operands = dict(zip((node.args[i] for i in names), names.values()))
+            if not all(isinstance(a, torch.fx.Node) and a in live for a in operands):
+                continue  # a product with a weight (a constant) is a linear layer: left as is
+            for operand, name in operands.items():
+                key, call = insert_quantizer(
+                    capture, node, operand, name or operand.name, TorchQuantDequant(quant)
+                )
+                node.replace_input_with(operand, call)
+                added.append(key)
+    return added
+
+
+def _activations(graph):
+    """The nodes whose value depends on the forward's inputs (not only on weights)."""
+    live = set()
+    for node in graph.nodes:
+        if node.op == "placeholder" or any(a in live for a in node.all_input_nodes):
+            live.add(node)
+    return live
+
+
+def insert_quantizer(capture, before, source, stem, quantizer):
+    """Add ``quantizer`` as a new child ``<stem>_quantizer`` of the captured module, called on
+    ``source`` just before node ``before``; returns (the child's module path, the call node)."""
+    name = _free_name(capture.module, stem.replace(".", "_"))
+    capture.module.add_module(name, quantizer)
+    with capture.graph.inserting_before(before):
+        # create_node: the graph's own GraphModule does not have the new child
+        call = capture.graph.create_node("call_module", name, (source,))
+    return (f"{capture.path}.{name}" if capture.path else name), call
 
 
 def _skip_input(capture, node):
@@ -94,12 +148,18 @@ def _fusable(capture, node):
     return isinstance(module, FUSABLE)
 
 
-def _free_name(module):
-    name, index = RESIDUAL_QUANTIZER, 0
+def _free_name(module, stem):
+    name, index = f"{stem}_quantizer", 0
     while hasattr(module, name):
         index += 1
-        name = f"{RESIDUAL_QUANTIZER}_{index}"
+        name = f"{stem}_quantizer_{index}"
     return name
 
 
-__all__ = ["TorchQuantDequant", "mark_weighted_modules", "add_residual_quantizers"]
+__all__ = [
+    "TorchQuantDequant",
+    "mark_weighted_modules",
+    "add_residual_quantizers",
+    "add_product_quantizers",
+    "insert_quantizer",
+]
