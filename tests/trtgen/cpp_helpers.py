@@ -37,8 +37,12 @@ def cuda_include_dir():
         for candidate in sorted(
             glob.glob(os.path.join(root, "*", "include", "cuda_runtime_api.h"))
         ):
-            return os.path.dirname(candidate)
-    return None
+            folder = os.path.dirname(candidate)
+            # cuda_runtime_api.h includes crt/host_defines.h, which some wheels leave out
+            if os.path.exists(os.path.join(folder, "crt", "host_defines.h")):
+                return folder
+    toolkit = "/usr/local/cuda/include"
+    return toolkit if os.path.exists(os.path.join(toolkit, "cuda_runtime_api.h")) else None
 
 
 def require_toolchain():
