@@ -245,3 +245,43 @@ def test_w4a8_sequential_quantizers_are_refused_by_name(tmp_path):
     assert result.returncode != 0
     assert "ModelOpt 0.weight_quantizer: a SequentialQuantizer" in result.stderr
     assert not out.exists()
+
+
+DECONV = textwrap.dedent("""
+    import copy
+    import torch
+    import modelopt.torch.quantization as mtq
+
+    AXIS = {axis}
+
+    def get_model():
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ConvTranspose2d(8, 4, 2, stride=2))
+        data = [torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+        config = copy.deepcopy(mtq.INT8_DEFAULT_CFG)
+        if AXIS is not None:
+            config["quant_cfg"].append({{"quantizer_name": "*1.weight_quantizer", "cfg": {{"num_bits": 8, "axis": AXIS}}}})
+        return mtq.quantize(net.eval(), config, lambda m: [m(x) for x in data])
+
+    def get_example_inputs():
+        return (torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(9)),)
+    """)
+
+
+def test_transposed_conv_weights_need_output_channel_scales(tmp_path):
+    """ModelOpt's default scales a ConvTranspose weight per input channel (axis 0), which
+    TensorRT cannot express: refused with the fix; with axis 1 it is kept."""
+    _, out, result = _generate(tmp_path, DECONV.format(axis=None))
+    assert result.returncode != 0
+    assert "quantize this weight with axis 1" in result.stderr
+    assert not out.exists()
+
+    model, out, result = _generate(tmp_path, DECONV.format(axis=1))
+    assert result.returncode == 0, result.stderr
+    assert 'nn.ConvTranspose2d(8, 4, 2, stride=2, quant="int8")' in (out / "network.py").read_text()
+    net = _quantized(model)
+    scales = load_file(out / "quant.safetensors")
+    want = _scale(net[1].weight_quantizer.amax, 127.0).reshape(-1)
+    assert scales["1.weight_scale"].tobytes() == want.tobytes()
+    check = run_trtgen("check", out, "--min-cosine", "0.9999")
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -247,7 +247,8 @@ def _channel_scales(quantizer, axis, channels, where):
     if scale.size != channels or quantizer.axis not in (axis, axis - len(quantizer.amax.shape)):
         raise TrtgenError(
             f"ModelOpt {where}: weight amax of shape {tuple(quantizer.amax.shape)} on axis "
-            f"{quantizer.axis}; TensorRT needs one scale per output channel (axis {axis})"
+            f"{quantizer.axis}; TensorRT needs one scale per output channel: quantize this "
+            f"weight with axis {axis} (in the ModelOpt config: {{'num_bits': ..., 'axis': {axis}}})"
         )
     return scale.reshape(channels)
 
