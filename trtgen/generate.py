@@ -85,14 +85,6 @@ def _quant_format(quant, weight_only, imported, modelopt):
     return "int8" if imported else None
 
 
-def _cpp_unsupported(modelopt):
-    """What of an imported ModelOpt quantization network.cpp cannot build, or None."""
-    if any(key.endswith(".pre_quant_scale") or key == "pre_quant_scale" for key in modelopt.scales):
-        return "pre_quant_scale"
-    weight_only = [f for f in modelopt.formats if f.startswith("weight-only")]
-    return weight_only[0] if weight_only else None
-
-
 def generate(source, input_shapes=(), **options):
     """``trtgen MODEL.py``: load the model, then ``generate_loaded`` (same options)."""
     return generate_loaded(load_model(source, input_shapes), input_shapes, **options)
@@ -148,10 +140,14 @@ def generate_loaded(
         add_residual_quantizers(captures, quant.quant, quant.skip)
         add_product_quantizers(captures, quant.quant, quant.skip)
     quant_format = _quant_format(quant, weight_only, imported, modelopt)
-    if "cpp" in langs and modelopt and _cpp_unsupported(modelopt):
+    weight_only_imported = (
+        sorted(f for f in modelopt.formats if "weight-only" in f) if modelopt else []
+    )
+    if "cpp" in langs and weight_only_imported:
         raise TrtgenError(
-            f"--lang cpp: network.cpp cannot express this model's {_cpp_unsupported(modelopt)} "
-            "quantization yet; generate it with --lang python"
+            f"--lang cpp: the model's ModelOpt {weight_only_imported[0]} quantization needs "
+            "weights rounded to INT8/INT4, which network.cpp cannot do yet; generate it with "
+            "--lang python"
         )
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"

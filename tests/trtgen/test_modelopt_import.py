@@ -13,6 +13,7 @@ import torch
 from safetensors.numpy import load_file
 
 from cli_helpers import run_trtgen
+from cpp_helpers import build_and_describe, require_toolchain
 
 # conv → pool → linear: ModelOpt quantizes the conv and linear inputs and weights, and the pool's
 # input; CFG picks the ModelOpt config
@@ -285,3 +286,23 @@ def test_transposed_conv_weights_need_output_channel_scales(tmp_path):
     assert scales["1.weight_scale"].tobytes() == want.tobytes()
     check = run_trtgen("check", out, "--min-cosine", "0.9999")
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _smoothquant_cpp(tmp_path):
+    _, out, result = _generate(
+        tmp_path, MLP.format(cfg="INT8_SMOOTHQUANT_CFG"), "--lang", "python,cpp"
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_smoothquant_cpp_reads_pre_quant_scale_by_key(tmp_path):
+    source = (_smoothquant_cpp(tmp_path) / "network.cpp").read_text()
+    for key in ("0.pre_quant_scale", "0.input_scale", "2.pre_quant_scale"):
+        assert f'w.get("{key}")' in source, key
+
+
+def test_smoothquant_cpp_network_matches_python_layer_by_layer(tmp_path):
+    require_toolchain()  # compiled where TensorRT C++ headers are
+    cpp, python = build_and_describe(_smoothquant_cpp(tmp_path), tmp_path)
+    assert cpp["layers"] == python["layers"]
