@@ -306,3 +306,19 @@ def test_smoothquant_cpp_network_matches_python_layer_by_layer(tmp_path):
     require_toolchain()  # compiled where TensorRT C++ headers are
     cpp, python = build_and_describe(_smoothquant_cpp(tmp_path), tmp_path)
     assert cpp["layers"] == python["layers"]
+
+
+def test_generating_one_loaded_model_twice_gives_the_same_network(tmp_path):
+    """``trtgen bench --repeat`` generates the same loaded model again: the second generation
+    must not lose the quantization the first one took over."""
+    from trtgen.generate import generate_loaded
+    from trtgen.load import load_model
+
+    model = tmp_path / "model.py"
+    model.write_text(CONV_NET.format(cfg="INT8_DEFAULT_CFG"))
+    loaded = load_model(str(model), ())
+    first, second = (generate_loaded(loaded, out_dir=str(tmp_path / "out")) for _ in range(2))
+    assert second.files["network.py"] == first.files["network.py"]
+    assert 'quant="int8"' in second.files["network.py"]
+    assert sorted(second.scales) == sorted(first.scales)
+    assert all(np.array_equal(second.scales[k], first.scales[k]) for k in first.scales)

@@ -28,6 +28,8 @@ from ..errors import TrtgenError
 from .placement import WEIGHTED, TorchQuantDequant, insert_quantizer
 
 ROLES = ("input_quantizer", "weight_quantizer", "output_quantizer")
+# kept on the model: generating it again (trtgen bench --repeat) finds its quantizers gone
+IMPORTED = "_trtgen_modelopt_import"
 # ModelOpt's num_bits → (trtgen format, largest magnitude of the format)
 FORMATS = {8: ("int8", 127.0), (4, 3): ("fp8", 448.0), 4: ("int4", 7.0)}
 
@@ -85,6 +87,9 @@ def _is_modelopt(module, class_name):
 def import_modelopt(model):
     """Turn every ModelOpt quantized module back into its torch class, marked for trtgen
     (``quant`` / ``weight_only``); returns a ModelOptImport, or None for other models."""
+    earlier = getattr(model, IMPORTED, None)
+    if earlier is not None:
+        return dataclasses.replace(earlier, scales=dict(earlier.scales))
     holders = {}
     for path, module in model.named_modules():
         if _is_modelopt(module, "SequentialQuantizer"):
@@ -107,6 +112,7 @@ def import_modelopt(model):
         else:
             _unweighted(found, path, module, quantizers, where)
         _restore(module, quantizers)
+    setattr(model, IMPORTED, dataclasses.replace(found, scales=dict(found.scales)))
     return found
 
 

@@ -117,7 +117,7 @@ def _activations(graph):
 def insert_quantizer(capture, before, source, stem, quantizer):
     """Add ``quantizer`` as a new child ``<stem>_quantizer`` of the captured module, called on
     ``source`` just before node ``before``; returns (the child's module path, the call node)."""
-    name = _free_name(capture.module, stem.replace(".", "_"))
+    name = _free_name(capture, stem.replace(".", "_"))
     capture.module.add_module(name, quantizer)
     with capture.graph.inserting_before(before):
         # create_node: the graph's own GraphModule does not have the new child
@@ -148,9 +148,14 @@ def _fusable(capture, node):
     return isinstance(module, FUSABLE)
 
 
-def _free_name(module, stem):
+def _free_name(capture, stem):
+    """``<stem>_quantizer`` (``_1``, ``_2``... when taken). A quantizer this graph does not call
+    is free: one left on the model by an earlier generation (``trtgen bench --repeat``)."""
+    called = {n.target for n in capture.graph.nodes if n.op == "call_module"}
     name, index = f"{stem}_quantizer", 0
-    while hasattr(module, name):
+    while hasattr(capture.module, name) and (
+        name in called or not isinstance(getattr(capture.module, name), TorchQuantDequant)
+    ):
         index += 1
         name = f"{stem}_quantizer_{index}"
     return name
