@@ -140,12 +140,9 @@ def generate_loaded(
         add_residual_quantizers(captures, quant.quant, quant.skip)
         add_product_quantizers(captures, quant.quant, quant.skip)
     quant_format = _quant_format(quant, weight_only, imported, modelopt)
-    weight_only_imported = (
-        sorted(f for f in modelopt.formats if "weight-only" in f) if modelopt else []
-    )
-    if "cpp" in langs and weight_only_imported:
+    if "cpp" in langs and modelopt and modelopt.weight_only():
         raise TrtgenError(
-            f"--lang cpp: the model's ModelOpt {weight_only_imported[0]} quantization needs "
+            f"--lang cpp: the model's ModelOpt {modelopt.weight_only()} quantization needs "
             "weights rounded to INT8/INT4, which network.cpp cannot do yet; generate it with "
             "--lang python"
         )

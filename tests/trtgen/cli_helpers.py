@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +16,23 @@ def run_trtgen(*args, cwd=None):
         text=True,
         timeout=1800,
     )
+
+
+def generate_source(tmp_path, source, *args):
+    """Write ``source`` as tmp_path/model.py and run ``trtgen`` on it into tmp_path/out;
+    returns (model path, OUT, CompletedProcess)."""
+    model = tmp_path / "model.py"
+    model.write_text(source)
+    out = tmp_path / "out"
+    return model, out, run_trtgen(model, "-o", out, *args)
+
+
+def import_model_file(path, name):
+    """The model file at ``path``, imported as module ``name`` (to call its get_model())."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # A one-Linear model for command-line tests; add get_model() / get_example_inputs() as needed.

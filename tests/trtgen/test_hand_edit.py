@@ -1,23 +1,19 @@
 """A user edits the generated network: the edited file still builds and matches the edited model."""
 
-import importlib.util
 import os
 import re
 
 import torch
 
 import layers
-from cli_helpers import EXAMPLES
+from cli_helpers import EXAMPLES, import_model_file
 from trtgen.cli import main
 from trtgen.compare import compare
 from trtgen.reference import execute
 
 
 def _import(path):
-    spec = importlib.util.spec_from_file_location("edited_network", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_model_file(path, "edited_network")
 
 
 def test_swap_activation_and_mark_intermediate_output(tmp_path):

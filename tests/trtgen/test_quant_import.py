@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.numpy import load_file
 
-from cli_helpers import run_trtgen
+from cli_helpers import generate_source as _generate, import_model_file, run_trtgen
 
 FAKE_QUANT_MODEL = textwrap.dedent("""
     import torch
@@ -75,20 +75,8 @@ AO_MODEL = textwrap.dedent("""
     """)
 
 
-def _generate(tmp_path, source, *args):
-    model = tmp_path / "model.py"
-    model.write_text(source)
-    out = tmp_path / "out"
-    return model, out, run_trtgen(model, "-o", out, *args)
-
-
 def _load(model):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("quantized_model_under_test", model)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_model_file(model, "quantized_model_under_test")
 
 
 def _bits(array):

@@ -43,6 +43,10 @@ class ModelOptImport:
     def label(self):
         return " + ".join(sorted(self.formats))
 
+    def weight_only(self):
+        """The weight-only format it imported ("weight-only int4"), or None."""
+        return next((f for f in sorted(self.formats) if f.startswith("weight-only")), None)
+
     def metadata(self):
         return {
             "format": self.label(),
