@@ -90,7 +90,8 @@ def _child_ctor(module, instances_by_id):
         if isinstance(module, torch.nn.ModuleList):
             return Ctor("nn.ModuleList", [(None, ("list", children), None)])
         return Ctor("nn.Sequential", [(None, c, None) for c in children])
-    if isinstance(module, torch.nn.ModuleDict):
+    # a bare nn.Module only holds children (torch.fx's GraphModule rebuilds submodule paths so)
+    if isinstance(module, torch.nn.ModuleDict) or type(module) is torch.nn.Module:
         items = [(k, _child_ctor(m, instances_by_id)) for k, m in module._modules.items()]
         return Ctor("nn.ModuleDict", [(None, ("dict", items), None)])
     return _leaf_ctor(module)

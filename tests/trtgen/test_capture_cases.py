@@ -137,6 +137,30 @@ CASES = {
 
         INPUTS = (torch.randn(2, 8),)
     """,
+    # torch.fx rebuilds a GraphModule's submodule paths from bare nn.Module holders
+    "fx_graph_module": """
+        from torch.fx.experimental.optimization import fuse
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(4, 4, 3, padding=1)
+                self.bn = nn.BatchNorm2d(4)
+            def forward(self, x):
+                return torch.relu(self.bn(self.conv(x))) + x
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = nn.Sequential(Block(), Block())
+            def forward(self, x):
+                return self.blocks(x)
+
+        def M():
+            return fuse(Net().eval())  # conv+bn folded; blocks.0.conv lives in bare Modules
+
+        INPUTS = (torch.randn(1, 4, 8, 8),)
+    """,
 }
 
 HEADER = "import torch\nfrom torch import nn\n"
