@@ -3,11 +3,14 @@
 Tracing each module with its children as leaves keeps the model's hierarchy: every class the
 user wrote becomes one generated class, whose ``forward`` is the graph traced here.
 ``symbolic_trace`` is tried first; a module it cannot trace (data-dependent Python, ...) is
-captured with ``torch.export`` on the inputs it really received, its subtree inlined.
+captured with ``torch.export`` on the inputs it really received, its subtree inlined. Its
+descendants that need torch.export too are cut from that one export (``preserved_calls``).
 """
 
+import contextlib
 import dataclasses
 import inspect
+import io
 import warnings
 
 import torch
@@ -16,6 +19,7 @@ import torch.fx
 from .errors import TrtgenError
 from . import library
 from .inplace import functionalize
+from .preserved_calls import PreservedCall
 from .library import has_layers_class
 
 
@@ -317,6 +321,18 @@ def _called_children(module):
     return tuple(paths)
 
 
+def _composite_descendants(module, prefix=""):
+    """Paths of every composite below ``module`` (through containers): preserving all their
+    signatures in one export lets descendants that need torch.export reuse it."""
+    paths = []
+    for name, child in module.named_children():
+        if not is_leaf(child):
+            paths.append(prefix + name)
+        if not is_leaf(child) or library.is_container(child):
+            paths += _composite_descendants(child, f"{prefix}{name}.")
+    return tuple(paths)
+
+
 def _mutates(program):
     """Does the exported graph write into tensors (``mask[a:b] = v``, ``x.add_(y)``)?"""
     for node in program.graph.nodes:
@@ -346,7 +362,8 @@ def _dynamic_shapes(module, args, kwargs, dims):
 
 
 def _export_once(module, args, kwargs, preserve, dims=None):
-    with warnings.catch_warnings():  # unflatten warns about its own spec attributes
+    # unflatten warns about its own spec attributes, and prints a debug line on mutations
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         program = torch.export.export(
             module,
@@ -382,7 +399,9 @@ def _export(module, recorded, path, dims=None):
     args, kwargs = recorded
     errors = []
     children = _called_children(module)
-    for preserve in (children, "each", ()):
+    descendants = _composite_descendants(module)
+    attempts = ((descendants,) if descendants != children else ()) + (children, "each", ())
+    for preserve in attempts:
         if preserve == "each":
             # keep the signatures export can keep: a child whose input is an eval-mode Dropout's
             # output (removed by export) cannot be preserved
@@ -433,6 +452,7 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
         dynamic = _changing_dims(recorded, probe.inputs)
     pending = [("", model)]
     seen = set()
+    exports = []  # (path, unflattened, on_probe) of every module captured with torch.export
     while pending:
         path, module = pending.pop(0)
         if id(module) in seen:
@@ -449,7 +469,14 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
             dims = dynamic.get(id(module))
             on_probe = _any_dynamic(dims)
             inputs = (probe if on_probe else run).inputs.get(id(module))
-            unflat = _export(module, inputs, path, dims)
+            unflat = None
+            if inputs is not None:
+                unflat = PreservedCall.find(
+                    exports, path, module, inputs, on_probe, _called_children(module)
+                )
+            if unflat is None:
+                unflat = _export(module, inputs, path, dims)
+            exports.append((path, unflat, on_probe))
             graph, mode, params = (
                 unflat.graph,
                 "torch.export",

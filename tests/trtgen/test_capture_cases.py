@@ -137,6 +137,53 @@ CASES = {
 
         INPUTS = (torch.randn(2, 8),)
     """,
+    # an exported child called twice is one dispatcher in its parent's export, not a graph
+    "export_shared_child": """
+        class Shared(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(8, 8)
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                return torch.tanh(self.lin(x))
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.shared = Shared()
+            def forward(self, x):
+                if x.size(0) > 0:
+                    pass
+                return self.shared(self.shared(x) + 1)
+
+        INPUTS = (torch.randn(2, 8),)
+    """,
+    # the parent's export traced another call of the child than the eager run recorded
+    # (transformers builds masks under tracing that eager runs skip)
+    "export_traces_another_call": """
+        class Att(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(8, 8)
+            def forward(self, x, mask=None):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                y = self.lin(x)
+                return y if mask is None else y.masked_fill(mask, 0.0)
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.att = Att()
+            def forward(self, x):
+                if x.size(0) > 0:
+                    pass
+                mask = (x > 0) if torch.compiler.is_exporting() else None
+                return self.att(x, mask=mask)
+
+        INPUTS = (torch.randn(2, 8),)
+    """,
     # torch.fx rebuilds a GraphModule's submodule paths from bare nn.Module holders
     "fx_graph_module": """
         from torch.fx.experimental.optimization import fuse
@@ -173,5 +220,65 @@ def test_case_generates_and_matches(tmp_path, name):
     model.write_text(HEADER + textwrap.dedent(CASES[name]) + FOOTER)
     out = tmp_path / "out"
     assert main([str(model), "-o", str(out)]) == 0
+    lines = []
+    assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+NESTED_EXPORTS = """
+    class Inner(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(8, 8)
+        def forward(self, x, scale=None):
+            if x.size(0) > 0:  # Python control flow on a shape: captured with torch.export
+                pass
+            return self.lin(x) * scale
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Inner()
+            self.norm = nn.LayerNorm(8)
+        def forward(self, x):
+            if x.size(0) > 0:
+                pass
+            return self.norm(x + self.inner(x, scale=x.sigmoid()))
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([Block(), Block()])
+        def forward(self, x):
+            if x.size(0) > 0:
+                pass
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    INPUTS = (torch.randn(3, 8),)
+"""
+
+
+def test_nested_exports_reuse_the_outermost_one(tmp_path, monkeypatch):
+    """Modules that need torch.export inside one that does are cut from its export: one
+    torch.export call in all, and identical siblings still read as one class."""
+    import torch
+
+    exports = []
+    real_export = torch.export.export
+
+    def counted(*args, **kwargs):
+        exports.append(type(args[0]).__name__)
+        return real_export(*args, **kwargs)
+
+    monkeypatch.setattr(torch.export, "export", counted)
+    model = tmp_path / "nested.py"
+    model.write_text(HEADER + textwrap.dedent(NESTED_EXPORTS) + FOOTER)
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) == 0
+    assert exports == ["M"]
+    network = (out / "network.py").read_text()
+    assert '"""PyTorch: nested.Block (2 instances)"""' in network
+    assert '"""PyTorch: nested.Inner (2 instances)"""' in network
     lines = []
     assert check(str(out), log=lines.append), "\n".join(lines)
