@@ -123,7 +123,37 @@ def _getattr(op):
     return op
 
 
+def _upsample(mode, align_corners):
+    """``aten.upsample_<mode>.vec(input, output_size, [align_corners,] scale_factors)``: how
+    torch.export spells ``F.interpolate``."""
+
+    def rewrite(op):
+        input, size, *rest = op.args
+        align = rest.pop(0) if align_corners and rest else None
+        scales = rest[0] if rest and isinstance(rest[0], (list, tuple)) else None
+        kwargs = {"size": size} if size is not None else {"scale_factor": scales}
+        kwargs["mode"] = mode
+        if align_corners:
+            kwargs["align_corners"] = align
+        return Op("interpolate", (input,), kwargs, False)
+
+    return rewrite
+
+
+# torch.export's resize ops: mode, and whether the op takes align_corners
+_UPSAMPLE = {
+    "upsample_nearest1d": ("nearest", False), "upsample_nearest2d": ("nearest", False),
+    "upsample_nearest3d": ("nearest", False), "_upsample_nearest_exact1d": ("nearest-exact", False),
+    "_upsample_nearest_exact2d": ("nearest-exact", False),
+    "_upsample_nearest_exact3d": ("nearest-exact", False), "upsample_linear1d": ("linear", True),
+    "upsample_bilinear2d": ("bilinear", True), "upsample_bicubic2d": ("bicubic", True),
+    "upsample_trilinear3d": ("trilinear", True),
+}
+
 _REWRITES = {
+    **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
+    # torch.split([...]) as torch.export spells it
+    "split_with_sizes": lambda op: Op("split", op.args, op.kwargs, False),
     "getattr": _getattr,
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),

@@ -184,6 +184,23 @@ CASES = {
 
         INPUTS = (torch.randn(2, 8),)
     """,
+    # torch.export spells F.interpolate as aten.upsample_<mode>.vec, torch.split as
+    # split_with_sizes (SegFormer's decode head)
+    "export_resize_and_split": """
+        import torch.nn.functional as F
+
+        class M(nn.Module):
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                a = F.interpolate(x, size=(8, 8), mode="bilinear", align_corners=False)
+                b = F.interpolate(x, scale_factor=2, mode="nearest")
+                c = F.interpolate(x, size=(6, 6), mode="bicubic", align_corners=True)
+                first, rest = torch.split(x, [1, 2], dim=1)
+                return a * b, c, first - rest.sum(1, keepdim=True)
+
+        INPUTS = (torch.randn(1, 3, 4, 4),)
+    """,
     # torch.fx rebuilds a GraphModule's submodule paths from bare nn.Module holders
     "fx_graph_module": """
         from torch.fx.experimental.optimization import fuse
