@@ -15,7 +15,7 @@ from ._common import network, normalize_dim, output, prepend_ones
 from ._params import tensor_of
 from .cast import cast
 from .constant import constant, scalar
-from .elementwise import add, lt, mul, select_layer
+from .elementwise import add, lt, mul, ne, select_layer, sub
 from .shape import Dim, expand, permute, reshape_to, resolve, slice_layer, unsqueeze
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "masked_fill",
     "index",
     "slice_scatter",
+    "diff",
 ]
 
 _FULL = builtins.slice(None)
@@ -222,6 +223,20 @@ def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
     parts = [p for p, size in ((slice_tensor(x, d, 0, lo), lo), (cast(src, x.dtype), hi - lo),
                                (slice_tensor(x, d, hi, n), n - hi)) if size > 0]
     return parts[0] if len(parts) == 1 else cat(parts, d)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """torch.diff: ``x[1:] - x[:-1]`` along ``dim``, ``n`` times, after joining ``prepend`` and
+    ``append``; bool tensors compare (``!=``) instead."""
+    from .join import cat
+
+    d = normalize_dim(dim, input.ndim)
+    parts = [tensor_of(p) for p in (prepend, input, append) if p is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        later, earlier = slice_tensor(x, d, 1, None), slice_tensor(x, d, 0, -1)
+        x = ne(later, earlier) if x.dtype == dtypes.bool else sub(later, earlier)
+    return x
 
 
 def narrow(x, dim, start, length):

@@ -201,6 +201,36 @@ def test_slice_scatter(dim, start, end):
     )
 
 
+@pytest.mark.parametrize(
+    "n, dim, ends",
+    [(1, -1, False), (2, 1, False), (1, 0, True), (1, -1, True)],
+)
+def test_diff(n, dim, ends):
+    x = rand(4, 5, 6)
+    size = list(x.shape)
+    size[dim] = 1
+    pre, post = rand(*size, seed=4), rand(*size, seed=5)
+    kwargs = {"prepend": pre, "append": post} if ends else {}
+    check_op(
+        lambda a, b, c: F.diff(a, n, dim, **({"prepend": b, "append": c} if ends else {})),
+        lambda a, b, c: torch.diff(a, n, dim, **kwargs),
+        x,
+        pre,
+        post,
+    )
+
+
+def test_diff_of_bools_compares_neighbours():
+    x = rand(3, 7) > 0
+    check_op(lambda a: F.diff(a), lambda t: torch.diff(t), x)
+
+
+def test_diff_with_a_dynamic_batch():
+    x = rand(3, 6)
+    got, _ = run_dynamic(lambda a: F.diff(a, prepend=a[:, :1] - 1), x)
+    assert_close(got, torch.diff(x, prepend=x[:, :1] - 1))
+
+
 def test_fill_and_advanced_index():
     x = rand(3, 4)
     check_op(lambda a: F.fill(a, 2.5), lambda a: torch.fill(a, 2.5), x)
