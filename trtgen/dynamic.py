@@ -100,7 +100,7 @@ def probe_inputs(example_inputs, input_names, dynamic):
 
     Capture runs the model on both sets: a module input dim whose size differs between the two
     runs follows a dynamic model input, so torch.export keeps it symbolic there. Values are the
-    example's, repeated or cut along the dim, so masks and token ids stay realistic.
+    example's, repeated or thinned out along the dim, so masks and token ids stay realistic.
     """
     if not dynamic:
         return None
@@ -113,10 +113,20 @@ def probe_inputs(example_inputs, input_names, dynamic):
             others = [b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]]
             size = next((b for b in others if b > 1), others[0] if others else None)
             if size is not None:
-                index = torch.arange(size) % tensor.shape[dim]
-                tensor = tensor.index_select(dim, index)
+                tensor = tensor.index_select(dim, _probe_index(tensor.shape[dim], size))
         probes.append(tensor)
     return tuple(probes)
+
+
+def _probe_index(length, size):
+    """Indices of ``size`` items from ``length``: the example repeated when growing; when
+    shrinking, spread over all of it, first and last included, so a padded mask keeps its
+    padding (a mask of ones only makes transformers drop the mask from the graph)."""
+    import torch
+
+    if size >= length:
+        return torch.arange(size) % length
+    return torch.linspace(0, length - 1, size).round().long()
 
 
 def dynamic_specs(source, shapes, inputs):

@@ -140,6 +140,29 @@ def test_bert_checks_at_two_sequence_lengths(bert_dynamic_length, length):
     assert "PASS" in result.stdout
 
 
+def test_a_profile_below_the_example_length_keeps_the_mask(tmp_path):
+    """OPT 8 < the example's 16: the probe thins the padded mask out instead of cutting its
+    padding off (a mask of ones makes transformers leave the mask out of the graph)."""
+    out = tmp_path / "out"
+    spec = "=4:8:16"
+    result = run_trtgen(
+        os.path.join(EXAMPLES, "bert_encoder.py"),
+        "-o",
+        out,
+        "--dynamic",
+        "input_ids:1" + spec,
+        "--dynamic",
+        "attention_mask:1" + spec,
+    )
+    assert result.returncode == 0, result.stderr
+    shape = "2x5"
+    result = run_trtgen(
+        "check", out, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+
+
 def test_bert_cpp_builder_matches_with_a_dynamic_length(bert_dynamic_length, tmp_path):
     """Run-time sizes in C++: FILL and SLICE read shape tensors, slices leave whole dims out."""
     cpp, python = build_and_describe(bert_dynamic_length, tmp_path)
