@@ -12,6 +12,7 @@ import operator
 import torch
 
 from . import library, pysource
+from .flattened_calls import match_flattened
 from .pytree import suffix as pytree_suffix
 
 
@@ -30,7 +31,7 @@ def arguments(capture, node, captures_by_module, names):
     if capture.unflattened is not None and not _signature_preserved(
         capture.unflattened, node.target
     ):
-        by_name = _match_flattened(node, child_capture, capture.exported_on_probe)
+        by_name = match_flattened(node, child_capture, capture, captures_by_module)
     else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
         signature = inspect.signature(type(child).forward)
         bound = signature.bind(child, *node.args[_prepended(capture, node) :], **node.kwargs)
@@ -125,31 +126,3 @@ def _preserved_entry(unflattened, target):
 
 def _signature_preserved(unflattened, target):
     return _preserved_entry(unflattened, target) is not None
-
-
-def _match_flattened(node, child_capture, on_probe=False):
-    """Export flattened this call: match its tensors to the child's parameters by shape and dtype
-    (as recorded when the child ran: in the probe run when the parent was exported on it), in
-    order where several fit."""
-    signature = inspect.signature(type(child_capture.module).forward)
-    args, kwargs = child_capture.seen_inputs(on_probe)
-    bound = dict(signature.bind(child_capture.module, *args, **kwargs).arguments)
-    for name, param in signature.parameters.items():
-        if param.kind == inspect.Parameter.VAR_KEYWORD:
-            bound.update(bound.pop(name, {}))
-    remaining = [a for a in node.args if isinstance(a, torch.fx.Node)]
-    by_name = {}
-    for name in child_capture.params:
-        wanted = bound.get(name)
-        for arg in remaining:
-            value = arg.meta.get("val")
-            if (
-                isinstance(value, torch.Tensor)
-                and isinstance(wanted, torch.Tensor)
-                and tuple(value.shape) == tuple(wanted.shape)
-                and value.dtype == wanted.dtype
-            ):
-                by_name[name] = arg
-                remaining.remove(arg)
-                break
-    return by_name

@@ -163,6 +163,47 @@ def test_a_profile_below_the_example_length_keeps_the_mask(tmp_path):
     assert "PASS" in result.stdout
 
 
+LLAMA = """
+import torch
+import transformers
+
+
+def get_model():
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64, use_cache=False,
+    )
+    return transformers.LlamaModel(config).eval()
+
+
+def get_example_inputs():
+    ids = torch.randint(0, 100, (2, 16), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(2, 16, dtype=torch.long)
+    mask[1, 11:] = 0
+    return ids, mask
+"""
+
+
+def test_llama_with_a_dynamic_length(tmp_path):
+    """A decoder whose layer calls export flattens: RoPE's cos and sin (same shape) are told
+    apart by value, and position_ids, which the layers never read, is passed as None."""
+    model = tmp_path / "llama.py"
+    model.write_text(LLAMA)
+    out = tmp_path / "out"
+    spec = "=4:8:16"
+    dynamic = ["--dynamic", "input_ids:1" + spec, "--dynamic", "attention_mask:1" + spec]
+    result = run_trtgen(model, "-o", out, *dynamic)
+    assert result.returncode == 0, result.stderr
+    for length in (5, 12):
+        shape = f"2x{length}"
+        result = run_trtgen(
+            "check", out, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "PASS" in result.stdout
+
+
 def test_bert_cpp_builder_matches_with_a_dynamic_length(bert_dynamic_length, tmp_path):
     """Run-time sizes in C++: FILL and SLICE read shape tensors, slices leave whole dims out."""
     cpp, python = build_and_describe(bert_dynamic_length, tmp_path)
