@@ -15,12 +15,12 @@ from ..backend import trt
 from ._params import tensor_of
 from .activation import softmax
 from .cast import cast
-from .constant import constant, scalar
-from .elementwise import add, eq, mul, select_layer
+from .constant import arange, constant, scalar
+from .elementwise import add, eq, gt, mul, select_layer
 from .join import concat_layer
 from .linear import linear, matrix_multiply
 from .reduce import reduce
-from .shape import Dim, permute_to, reshape_to, slice_layer, squeeze, unsqueeze
+from .shape import Dim, permute_to, reshape_to, size, slice_layer, squeeze, unsqueeze
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -43,12 +43,17 @@ def _apply_mask(scores, mask, ignore_where_true):
     return select_layer(mask, then, otherwise, "masked_fill")
 
 
-def _causal_bias(length, source, dtype):
-    """0 on and below the diagonal, -inf above (top-left aligned, as torch's is_causal)."""
-    if -1 in (length, source):
-        raise NotImplementedError("a causal mask needs static query and key lengths")
-    bias = np.triu(np.full((length, source), -np.inf, dtype=np.float32), k=1)
-    return constant(bias, dtype=dtype)
+def _causal_mask(query, key):
+    """torch's is_causal (top-left aligned) as a ``(mask, ignore_where_true)`` pair: a constant
+    bias, 0 on and below the diagonal and -inf above; for run-time lengths, the bool mask of the
+    positions above the diagonal, from two ranges."""
+    length, source = query.shape[-2], key.shape[-2]
+    if -1 not in (length, source):
+        bias = np.triu(np.full((length, source), -np.inf, dtype=np.float32), k=1)
+        return constant(bias, dtype=query.dtype), False
+    rows = arange(size(query, query.ndim - 2))
+    columns = arange(size(key, key.ndim - 2))
+    return gt(unsqueeze(columns, 0), unsqueeze(rows, 1)), True
 
 
 def _attend(q, k, v, masks, scale, safe=False):
@@ -91,7 +96,7 @@ def scaled_dot_product_attention(
     if attn_mask is not None:
         masks.append((attn_mask, False))
     if is_causal:
-        masks.append((_causal_bias(length, source, query.dtype), False))
+        masks.append(_causal_mask(query, key))
 
     q_heads = query.shape[-3] if query.ndim >= 3 else 1
     kv_heads = key.shape[-3] if key.ndim >= 3 else 1
@@ -321,7 +326,7 @@ def multi_head_attention_forward(
     )
     masks = _head_masks(attn_mask, key_padding_mask, heads)
     if causal:
-        masks.append((_causal_bias(length, k.shape[2], q.dtype), True))
+        masks.append(_causal_mask(q, k))
 
     # plain softmax, NaN for a fully masked query: torch's weights path and its fused
     # eval-mode path agree on that (only its functional sdpa path gives zeros)

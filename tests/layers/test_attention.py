@@ -245,3 +245,16 @@ def test_sdpa_query_with_every_key_masked_gets_zeros(kind):
         v,
         mask,
     )
+
+
+@pytest.mark.parametrize("length", [3, 7])
+def test_causal_attention_with_a_run_time_length(length):
+    """is_causal on a dynamic sequence length: the mask is built from two ranges at run time."""
+    from helpers import assert_close
+    from test_shape import run_dynamic
+
+    x = rand(2, 2, length, 4)
+    got, _ = run_dynamic(
+        lambda a: F.scaled_dot_product_attention(a, a * 0.5, a + 1.0, is_causal=True), x, (2,)
+    )
+    assert_close(got, TF.scaled_dot_product_attention(x, x * 0.5, x + 1.0, is_causal=True))
