@@ -121,8 +121,8 @@ def _renamed(graph):
     module's own export: siblings cut from one ancestor export then read alike."""
     fresh, env = torch.fx.Graph(), {}
     for node in graph.nodes:
-        if node.op == "call_module":  # named by its module path, as export names it
-            node.name = node.target.replace(".", "_")
+        if node.op == "call_module":  # its module path in snake case, as fx names it
+            node.name = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", node.target).lower().replace(".", "_")
         elif node.op == "call_function":  # the op's name, then numbered
             node.name = re.sub(r"_\d+$", "", node.name)
         env[node] = fresh.node_copy(node, lambda n: env[n])
