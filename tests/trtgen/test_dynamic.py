@@ -99,24 +99,31 @@ def test_cpp_builder_adds_the_profile(resnet18, tmp_path):
     assert cpp["layers"] == python["layers"]
 
 
+def generate_with_length_profile(model, out, profile, *options):
+    """``trtgen MODEL -o OUT`` with input_ids and attention_mask dynamic in dim 1."""
+    dynamic = ["--dynamic", f"input_ids:1={profile}", "--dynamic", f"attention_mask:1={profile}"]
+    result = run_trtgen(model, "-o", out, *dynamic, *options)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def assert_checks_at_length(out, length):
+    shape = f"2x{length}"
+    result = run_trtgen(
+        "check", out, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+
+
+BERT = os.path.join(EXAMPLES, "bert_encoder.py")
+
+
 @pytest.fixture(scope="module")
 def bert_dynamic_length(tmp_path_factory):
     """The example BERT encoder with a dynamic sequence length (torch.export keeps it symbolic)."""
     out = tmp_path_factory.mktemp("dynamic_bert") / "out"
-    spec = "=4:16:64"
-    result = run_trtgen(
-        os.path.join(EXAMPLES, "bert_encoder.py"),
-        "-o",
-        out,
-        "--dynamic",
-        "input_ids:1" + spec,
-        "--dynamic",
-        "attention_mask:1" + spec,
-        "--lang",
-        "python,cpp",
-    )
-    assert result.returncode == 0, result.stderr
-    return out
+    return generate_with_length_profile(BERT, out, "4:16:64", "--lang", "python,cpp")
 
 
 def test_bert_reads_the_sequence_length_at_run_time(bert_dynamic_length):
@@ -127,40 +134,13 @@ def test_bert_reads_the_sequence_length_at_run_time(bert_dynamic_length):
 
 @pytest.mark.parametrize("length", [9, 40])
 def test_bert_checks_at_two_sequence_lengths(bert_dynamic_length, length):
-    shape = f"2x{length}"
-    result = run_trtgen(
-        "check",
-        bert_dynamic_length,
-        "--shape",
-        f"input_ids={shape}",
-        "--shape",
-        f"attention_mask={shape}",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout
+    assert_checks_at_length(bert_dynamic_length, length)
 
 
 def test_a_profile_below_the_example_length_keeps_the_mask(tmp_path):
     """OPT 8 < the example's 16: the probe thins the padded mask out instead of cutting its
     padding off (a mask of ones makes transformers leave the mask out of the graph)."""
-    out = tmp_path / "out"
-    spec = "=4:8:16"
-    result = run_trtgen(
-        os.path.join(EXAMPLES, "bert_encoder.py"),
-        "-o",
-        out,
-        "--dynamic",
-        "input_ids:1" + spec,
-        "--dynamic",
-        "attention_mask:1" + spec,
-    )
-    assert result.returncode == 0, result.stderr
-    shape = "2x5"
-    result = run_trtgen(
-        "check", out, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout
+    assert_checks_at_length(generate_with_length_profile(BERT, tmp_path / "out", "4:8:16"), 5)
 
 
 LLAMA = """
@@ -190,18 +170,9 @@ def test_llama_with_a_dynamic_length(tmp_path):
     apart by value, and position_ids, which the layers never read, is passed as None."""
     model = tmp_path / "llama.py"
     model.write_text(LLAMA)
-    out = tmp_path / "out"
-    spec = "=4:8:16"
-    dynamic = ["--dynamic", "input_ids:1" + spec, "--dynamic", "attention_mask:1" + spec]
-    result = run_trtgen(model, "-o", out, *dynamic)
-    assert result.returncode == 0, result.stderr
+    out = generate_with_length_profile(model, tmp_path / "out", "4:8:16")
     for length in (5, 12):
-        shape = f"2x{length}"
-        result = run_trtgen(
-            "check", out, "--shape", f"input_ids={shape}", "--shape", f"attention_mask={shape}"
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "PASS" in result.stdout
+        assert_checks_at_length(out, length)
 
 
 def test_bert_cpp_builder_matches_with_a_dynamic_length(bert_dynamic_length, tmp_path):
