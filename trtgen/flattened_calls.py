@@ -79,11 +79,21 @@ def _run_graph(capture):
     placeholders = [n for n in capture.graph.nodes if n.op == "placeholder"]
     if len(leaves) != len(placeholders):
         return {}
+    # keep only what child calls receive, not every intermediate of the model
+    kept = {
+        a
+        for n in capture.graph.nodes
+        if n.op == "call_module"
+        for a in n.args
+        if isinstance(a, torch.fx.Node)
+    }
     values = {}
 
     class Recorder(torch.fx.Interpreter):
         def run_node(self, node):
-            values[node] = result = super().run_node(node)
+            result = super().run_node(node)
+            if node in kept:
+                values[node] = result
             return result
 
     try:

@@ -48,8 +48,19 @@ class PreservedCall:
                 return None
             graph = _standalone_graph(graph, module, inputs)
             child = None if graph is None else PreservedCall(unflattened, relative, graph)
-            return child if child is not None and child.keeps_calls(child_paths) else None
+            if child is None or not child.called_as(inputs) or not child.keeps_calls(child_paths):
+                return None
+            return child
         return None
+
+    def called_as(self, inputs):
+        """Was the traced call made with the recorded call's positional count and keywords, in
+        that order (so its input leaves line up with the recorded ones)?"""
+        entry = next((e.signature for e in self.module_call_graph if e.fqn == ""), None)
+        if entry is None:
+            return False
+        args, kwargs = entry.in_spec.children()
+        return args.num_children == len(inputs[0]) and list(kwargs.context) == list(inputs[1])
 
     def keeps_calls(self, child_paths):
         """Were the calls of ``child_paths`` preserved, as the module's own export would try
@@ -142,7 +153,10 @@ def _same_leaf(meta, recorded):
             and isinstance(recorded, torch.Tensor)
             and (value.dtype, value.ndim) == (recorded.dtype, recorded.ndim)
         )
-    return type(value) is type(recorded) and value == recorded
+    try:
+        return type(value) is type(recorded) and bool(value == recorded)
+    except Exception:  # values without a plain truth value
+        return False
 
 
 def _same_dtype_to(node):
