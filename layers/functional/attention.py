@@ -90,7 +90,6 @@ def scaled_dot_product_attention(
         raise ValueError(
             "scaled_dot_product_attention: pass either attn_mask or is_causal, not both"
         )
-    length, source = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     masks = []
     if attn_mask is not None:
@@ -297,7 +296,7 @@ def multi_head_attention_forward(
         key = value = query
 
     # from here on (N, L, E) inputs
-    length, embed_dim = query.shape[1], query.shape[2]
+    embed_dim = query.shape[2]
     heads = num_heads
     if embed_dim % heads:
         raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {heads}")
