@@ -104,8 +104,6 @@ def probe_inputs(example_inputs, input_names, dynamic):
     """
     if not dynamic:
         return None
-    import torch
-
     probes = []
     for name, tensor in zip(input_names, example_inputs):
         for dim, bounds in sorted(dynamic.get(name, {}).items()):
