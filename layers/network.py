@@ -34,6 +34,7 @@ class NetworkContext:
         self.journal = [] if journals is not None else None
         self.weight_sources = {}
         self.precision = None  # layers.precision.Policy inside `with precision(...)`
+        self.shared = {}  # constants made once per network (``functional.constant.shared_scalar``)
         if journals is not None:
             journals.append(self)
 
@@ -247,3 +248,9 @@ def param_source(key):
 def batch_norm_source(role, mean, var, weight, bias, eps):
     """Weight source: the SCALE ``role`` ("shift" / "scale") of a folded batch norm."""
     return ("batch_norm", role, mean, var, weight, bias, float(eps))
+
+
+def rows_scaled_source(key, rows, factor, total):
+    """Weight source: ``total`` values, the state_dict tensor ``key`` (ones without a key) with
+    its first ``rows`` values multiplied by ``factor``."""
+    return ("rows_scaled", key, int(rows), float(factor), int(total))

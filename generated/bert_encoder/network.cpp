@@ -55,15 +55,16 @@ ITensor* bert_embeddings(INetworkDefinition& net, WeightsFile& w, std::string co
     auto* add_1 =
         named(net.addElementWise(*add->getOutput(0), *position_embeddings->getOutput(0), ElementWiseOperation::kSUM),
               name + "/add_1");
-    auto* LayerNorm_weight =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.weight")), name + ".LayerNorm.weight");
-    auto* LayerNorm_bias =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.bias")), name + ".LayerNorm.bias");
-    auto* LayerNorm = named(net.addNormalizationV2(*add_1->getOutput(0), *LayerNorm_weight->getOutput(0),
-                                                   *LayerNorm_bias->getOutput(0), 1U << 2),
-                            name + ".LayerNorm/layer_norm", name);
+    ITensor* one_3d = w.shared_scalar(net, "shared/one_3d", 1.0, 3, DataType::kFLOAT);
+    ITensor* zero_3d = w.shared_scalar(net, "shared/zero_3d", 0.0, 3, DataType::kFLOAT);
+    auto* LayerNorm =
+        named(net.addNormalizationV2(*add_1->getOutput(0), *one_3d, *zero_3d, 1U << 2), name + ".LayerNorm/layer_norm");
     LayerNorm->setEpsilon(1e-12f);
-    return LayerNorm->getOutput(0);
+    auto* LayerNorm_1 =
+        named(net.addScaleNd(*LayerNorm->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".LayerNorm.bias"),
+                             w.get(name + ".LayerNorm.weight"), no_weights(DataType::kFLOAT), 2),
+              name + ".LayerNorm/affine", name);
+    return LayerNorm_1->getOutput(0);
 }
 
 // PyTorch: transformers.models.bert.modeling_bert.BertSelfAttention (2 instances); this helper builds 2 of them
@@ -75,10 +76,9 @@ ITensor* bert_self_attention(INetworkDefinition& net, WeightsFile& w, std::strin
     auto* query = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *query_weight->getOutput(0),
                                               MatrixOperation::kTRANSPOSE),
                         name + ".query/linear");
-    auto* query_bias = named(net.addConstant(dims({1, 1, 64}), w.get(name + ".query.bias")), name + ".query.bias");
-    auto* query_1 =
-        named(net.addElementWise(*query->getOutput(0), *query_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".query/add", name + ".query");
+    auto* query_1 = named(net.addScaleNd(*query->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".query.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                          name + ".query/bias", name + ".query");
     auto* reshape = named(net.addShuffle(*query_1->getOutput(0)), name + "/reshape");
     reshape->setReshapeDimensions(dims({2, 16, 4, 16}));
     auto* transpose = named(net.addShuffle(*reshape->getOutput(0)), name + "/transpose");
@@ -87,9 +87,9 @@ ITensor* bert_self_attention(INetworkDefinition& net, WeightsFile& w, std::strin
     auto* key = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *key_weight->getOutput(0),
                                             MatrixOperation::kTRANSPOSE),
                       name + ".key/linear");
-    auto* key_bias = named(net.addConstant(dims({1, 1, 64}), w.get(name + ".key.bias")), name + ".key.bias");
-    auto* key_1 = named(net.addElementWise(*key->getOutput(0), *key_bias->getOutput(0), ElementWiseOperation::kSUM),
-                        name + ".key/add", name + ".key");
+    auto* key_1 = named(net.addScaleNd(*key->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".key.bias"),
+                                       no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                        name + ".key/bias", name + ".key");
     auto* reshape_1 = named(net.addShuffle(*key_1->getOutput(0)), name + "/reshape_1");
     reshape_1->setReshapeDimensions(dims({2, 16, 4, 16}));
     auto* transpose_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/transpose_1");
@@ -99,10 +99,9 @@ ITensor* bert_self_attention(INetworkDefinition& net, WeightsFile& w, std::strin
     auto* value = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *value_weight->getOutput(0),
                                               MatrixOperation::kTRANSPOSE),
                         name + ".value/linear");
-    auto* value_bias = named(net.addConstant(dims({1, 1, 64}), w.get(name + ".value.bias")), name + ".value.bias");
-    auto* value_1 =
-        named(net.addElementWise(*value->getOutput(0), *value_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".value/add", name + ".value");
+    auto* value_1 = named(net.addScaleNd(*value->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".value.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                          name + ".value/bias", name + ".value");
     auto* reshape_2 = named(net.addShuffle(*value_1->getOutput(0)), name + "/reshape_2");
     reshape_2->setReshapeDimensions(dims({2, 16, 4, 16}));
     auto* transpose_2 = named(net.addShuffle(*reshape_2->getOutput(0)), name + "/transpose_2");
@@ -110,30 +109,29 @@ ITensor* bert_self_attention(INetworkDefinition& net, WeightsFile& w, std::strin
     auto* scores = named(net.addMatrixMultiply(*transpose->getOutput(0), MatrixOperation::kNONE,
                                                *transpose_1->getOutput(0), MatrixOperation::kTRANSPOSE),
                          name + "/scores");
-    static float const constant_weights[] = {0.25f};
+    static float const scale_scale[] = {0.25f};
+    auto* scale = named(net.addScaleNd(*scores->getOutput(0), ScaleMode::kUNIFORM, no_weights(DataType::kFLOAT),
+                                       Weights{DataType::kFLOAT, scale_scale, 1}, no_weights(DataType::kFLOAT), 0),
+                        name + "/scale");
+    static float const constant_weights[] = {-std::numeric_limits<float>::infinity()};
     auto* constant =
         named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_weights, 1}), name + "/constant");
-    auto* mul = named(net.addElementWise(*scores->getOutput(0), *constant->getOutput(0), ElementWiseOperation::kPROD),
-                      name + "/mul");
-    static float const constant_1_weights[] = {-std::numeric_limits<float>::infinity()};
-    auto* constant_1 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_1_weights, 1}),
-                             name + "/constant_1");
     auto* masked_fill =
-        named(net.addSelect(*attention_mask, *mul->getOutput(0), *constant_1->getOutput(0)), name + "/masked_fill");
+        named(net.addSelect(*attention_mask, *scale->getOutput(0), *constant->getOutput(0)), name + "/masked_fill");
     auto* softmax = named(net.addSoftMax(*masked_fill->getOutput(0)), name + "/softmax");
     softmax->setAxes(1U << 3);
     auto* row_max =
         named(net.addReduce(*masked_fill->getOutput(0), ReduceOperation::kMAX, 1U << 3, true), name + "/row_max");
-    static float const constant_2_weights[] = {-std::numeric_limits<float>::infinity()};
+    static float const constant_1_weights[] = {-std::numeric_limits<float>::infinity()};
+    auto* constant_1 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_1_weights, 1}),
+                             name + "/constant_1");
+    auto* eq =
+        named(net.addElementWise(*row_max->getOutput(0), *constant_1->getOutput(0), ElementWiseOperation::kEQUAL),
+              name + "/eq");
+    static float const constant_2_weights[] = {0.0f};
     auto* constant_2 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_2_weights, 1}),
                              name + "/constant_2");
-    auto* eq =
-        named(net.addElementWise(*row_max->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kEQUAL),
-              name + "/eq");
-    static float const constant_3_weights[] = {0.0f};
-    auto* constant_3 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_3_weights, 1}),
-                             name + "/constant_3");
-    auto* safe_softmax = named(net.addSelect(*eq->getOutput(0), *constant_3->getOutput(0), *softmax->getOutput(0)),
+    auto* safe_softmax = named(net.addSelect(*eq->getOutput(0), *constant_2->getOutput(0), *softmax->getOutput(0)),
                                name + "/safe_softmax");
     auto* attention = named(net.addMatrixMultiply(*safe_softmax->getOutput(0), MatrixOperation::kNONE,
                                                   *transpose_2->getOutput(0), MatrixOperation::kNONE),
@@ -154,21 +152,21 @@ ITensor* bert_self_output(INetworkDefinition& net, WeightsFile& w, std::string c
     auto* dense = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *dense_weight->getOutput(0),
                                               MatrixOperation::kTRANSPOSE),
                         name + ".dense/linear");
-    auto* dense_bias = named(net.addConstant(dims({1, 1, 64}), w.get(name + ".dense.bias")), name + ".dense.bias");
-    auto* dense_1 =
-        named(net.addElementWise(*dense->getOutput(0), *dense_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".dense/add", name + ".dense");
+    auto* dense_1 = named(net.addScaleNd(*dense->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".dense.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                          name + ".dense/bias", name + ".dense");
     auto* add =
         named(net.addElementWise(*dense_1->getOutput(0), *input_tensor, ElementWiseOperation::kSUM), name + "/add");
-    auto* LayerNorm_weight =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.weight")), name + ".LayerNorm.weight");
-    auto* LayerNorm_bias =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.bias")), name + ".LayerNorm.bias");
-    auto* LayerNorm = named(net.addNormalizationV2(*add->getOutput(0), *LayerNorm_weight->getOutput(0),
-                                                   *LayerNorm_bias->getOutput(0), 1U << 2),
-                            name + ".LayerNorm/layer_norm", name);
+    ITensor* one_3d = w.shared_scalar(net, "shared/one_3d", 1.0, 3, DataType::kFLOAT);
+    ITensor* zero_3d = w.shared_scalar(net, "shared/zero_3d", 0.0, 3, DataType::kFLOAT);
+    auto* LayerNorm =
+        named(net.addNormalizationV2(*add->getOutput(0), *one_3d, *zero_3d, 1U << 2), name + ".LayerNorm/layer_norm");
     LayerNorm->setEpsilon(1e-12f);
-    return LayerNorm->getOutput(0);
+    auto* LayerNorm_1 =
+        named(net.addScaleNd(*LayerNorm->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".LayerNorm.bias"),
+                             w.get(name + ".LayerNorm.weight"), no_weights(DataType::kFLOAT), 2),
+              name + ".LayerNorm/affine", name);
+    return LayerNorm_1->getOutput(0);
 }
 
 // PyTorch: transformers.activations.GELUActivation (2 instances); this helper builds 2 of them
@@ -187,21 +185,21 @@ ITensor* bert_output(INetworkDefinition& net, WeightsFile& w, std::string const&
     auto* dense = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *dense_weight->getOutput(0),
                                               MatrixOperation::kTRANSPOSE),
                         name + ".dense/linear");
-    auto* dense_bias = named(net.addConstant(dims({1, 1, 64}), w.get(name + ".dense.bias")), name + ".dense.bias");
-    auto* dense_1 =
-        named(net.addElementWise(*dense->getOutput(0), *dense_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".dense/add", name + ".dense");
+    auto* dense_1 = named(net.addScaleNd(*dense->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".dense.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                          name + ".dense/bias", name + ".dense");
     auto* add =
         named(net.addElementWise(*dense_1->getOutput(0), *input_tensor, ElementWiseOperation::kSUM), name + "/add");
-    auto* LayerNorm_weight =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.weight")), name + ".LayerNorm.weight");
-    auto* LayerNorm_bias =
-        named(net.addConstant(dims({1, 1, 64}), w.get(name + ".LayerNorm.bias")), name + ".LayerNorm.bias");
-    auto* LayerNorm = named(net.addNormalizationV2(*add->getOutput(0), *LayerNorm_weight->getOutput(0),
-                                                   *LayerNorm_bias->getOutput(0), 1U << 2),
-                            name + ".LayerNorm/layer_norm", name);
+    ITensor* one_3d = w.shared_scalar(net, "shared/one_3d", 1.0, 3, DataType::kFLOAT);
+    ITensor* zero_3d = w.shared_scalar(net, "shared/zero_3d", 0.0, 3, DataType::kFLOAT);
+    auto* LayerNorm =
+        named(net.addNormalizationV2(*add->getOutput(0), *one_3d, *zero_3d, 1U << 2), name + ".LayerNorm/layer_norm");
     LayerNorm->setEpsilon(1e-12f);
-    return LayerNorm->getOutput(0);
+    auto* LayerNorm_1 =
+        named(net.addScaleNd(*LayerNorm->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".LayerNorm.bias"),
+                             w.get(name + ".LayerNorm.weight"), no_weights(DataType::kFLOAT), 2),
+              name + ".LayerNorm/affine", name);
+    return LayerNorm_1->getOutput(0);
 }
 
 // PyTorch: transformers.models.bert.modeling_bert.BertPooler; this helper builds 1 of them
@@ -215,10 +213,9 @@ ITensor* bert_pooler(INetworkDefinition& net, WeightsFile& w, std::string const&
     auto* dense = named(net.addMatrixMultiply(*reshape->getOutput(0), MatrixOperation::kNONE,
                                               *dense_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
                         name + ".dense/linear");
-    auto* dense_bias = named(net.addConstant(dims({1, 64}), w.get(name + ".dense.bias")), name + ".dense.bias");
-    auto* dense_1 =
-        named(net.addElementWise(*dense->getOutput(0), *dense_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".dense/add", name + ".dense");
+    auto* dense_1 = named(net.addScaleNd(*dense->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".dense.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 1),
+                          name + ".dense/bias", name + ".dense");
     auto* activation =
         named(net.addActivation(*dense_1->getOutput(0), ActivationType::kTANH), name + ".activation/tanh", name);
     return activation->getOutput(0);
@@ -242,10 +239,9 @@ ITensor* bert_intermediate(INetworkDefinition& net, WeightsFile& w, std::string 
     auto* dense = named(net.addMatrixMultiply(*hidden_states, MatrixOperation::kNONE, *dense_weight->getOutput(0),
                                               MatrixOperation::kTRANSPOSE),
                         name + ".dense/linear");
-    auto* dense_bias = named(net.addConstant(dims({1, 1, 128}), w.get(name + ".dense.bias")), name + ".dense.bias");
-    auto* dense_1 =
-        named(net.addElementWise(*dense->getOutput(0), *dense_bias->getOutput(0), ElementWiseOperation::kSUM),
-              name + ".dense/add", name + ".dense");
+    auto* dense_1 = named(net.addScaleNd(*dense->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".dense.bias"),
+                                         no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                          name + ".dense/bias", name + ".dense");
     ITensor* intermediate_act_fn = gelu_activation(net, w, name + ".intermediate_act_fn", dense_1->getOutput(0));
     rename(intermediate_act_fn, name);
     return intermediate_act_fn;

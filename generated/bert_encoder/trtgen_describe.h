@@ -159,6 +159,19 @@ inline void put_attributes(std::ostream& out, nvinfer1::ILayer const& layer)
         out << "}";
         return;
     }
+    case nvinfer1::LayerType::kSCALE:
+    {
+        auto const& l = static_cast<nvinfer1::IScaleLayer const&>(layer);
+        out << "}, \"weights\": {";
+        out << "\"shift\": ";
+        put_weights(out, l.getShift());
+        out << ", \"scale\": ";
+        put_weights(out, l.getScale());
+        out << ", \"power\": ";
+        put_weights(out, l.getPower());
+        out << "}";
+        return;
+    }
     case nvinfer1::LayerType::kSOFTMAX:
     {
         auto const& l = static_cast<nvinfer1::ISoftMaxLayer const&>(layer);

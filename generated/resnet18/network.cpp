@@ -98,9 +98,9 @@ ITensor* res_net(INetworkDefinition& net, WeightsFile& w, ITensor* x)
     auto* fc = named(net.addMatrixMultiply(*flatten->getOutput(0), MatrixOperation::kNONE, *fc_weight->getOutput(0),
                                            MatrixOperation::kTRANSPOSE),
                      "fc/linear");
-    auto* fc_bias = named(net.addConstant(dims({1, 1000}), w.get("fc.bias")), "fc.bias");
-    auto* fc_1 = named(net.addElementWise(*fc->getOutput(0), *fc_bias->getOutput(0), ElementWiseOperation::kSUM),
-                       "fc/add", "fc");
+    auto* fc_1 = named(net.addScaleNd(*fc->getOutput(0), ScaleMode::kCHANNEL, w.get("fc.bias"),
+                                      no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 1),
+                       "fc/bias", "fc");
     return fc_1->getOutput(0);
 }
 

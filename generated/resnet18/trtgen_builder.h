@@ -316,7 +316,46 @@ public:
         return batch_norm(prefix, eps, true, type);
     }
 
-    // Give convolution weights their state_dict keys, so a refitter can find them by name.
+    // `total` values: the tensor `key` (ones when `key` is empty) with its first `rows` values
+    // times `factor`, in double and then rounded to `type`, as trtgen's Python layers do: an
+    // attention's 1/sqrt(head_dim) folded into the q rows of its in-projection's SCALE layer.
+    nvinfer1::Weights rows_scaled(std::string const& key, int64_t rows, double factor, int64_t total,
+                                  nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
+    {
+        std::vector<double> const values =
+            key.empty() ? std::vector<double>(static_cast<size_t>(total), 1.0) : floats(key, total);
+        return store(total, type, [&values, rows, factor](int64_t i) {
+            double const value = values[static_cast<size_t>(i)];
+            return i < rows ? value * factor : value;
+        });
+    }
+
+    // A one-element constant of `rank` dims that many modules read (`shared/one_3d`): made by
+    // the first that asks, found by name after that, as trtgen's Python layers do.
+    nvinfer1::ITensor* shared_scalar(nvinfer1::INetworkDefinition& net, char const* name, double value,
+                                     int32_t rank, nvinfer1::DataType type)
+    {
+        for (int32_t i = 0; i < net.getNbLayers(); ++i)
+        {
+            if (std::strcmp(net.getLayer(i)->getName(), name) == 0)
+            {
+                return net.getLayer(i)->getOutput(0);
+            }
+        }
+        nvinfer1::Dims shape{};
+        shape.nbDims = rank;
+        for (int32_t d = 0; d < rank; ++d)
+        {
+            shape.d[d] = 1;
+        }
+        nvinfer1::IConstantLayer* layer = net.addConstant(shape, store(1, type, [value](int64_t) { return value; }));
+        layer->setName(name);
+        layer->getOutput(0)->setName(name);
+        return layer->getOutput(0);
+    }
+
+    // Give convolution and SCALE-layer weights read as they are stored their state_dict keys,
+    // so a refitter can find them by name (derived ones, like folded batch norm, keep none).
     void name_weights(nvinfer1::INetworkDefinition& net) const
     {
         for (int32_t i = 0; i < net.getNbLayers(); ++i)
@@ -333,6 +372,12 @@ public:
                 auto* deconv = static_cast<nvinfer1::IDeconvolutionLayer*>(layer);
                 name(net, deconv->getKernelWeights());
                 name(net, deconv->getBiasWeights());
+            }
+            else if (layer->getType() == nvinfer1::LayerType::kSCALE)
+            {
+                auto* scale = static_cast<nvinfer1::IScaleLayer*>(layer);
+                name(net, scale->getScale());
+                name(net, scale->getShift());
             }
         }
     }
@@ -411,7 +456,7 @@ private:
         TensorView const& t = mFile.at(key);
         if ((t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16") || t.count() != count)
         {
-            throw WeightsError(mFile.path() + ": batch norm weight '" + key + "' must be F32, F16 or BF16 with " +
+            throw WeightsError(mFile.path() + ": weight '" + key + "' must be F32, F16 or BF16 with " +
                                std::to_string(count) + " values, the file has " + t.dtype + " " +
                                safetensors_detail::list_text(t.shape));
         }

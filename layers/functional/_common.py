@@ -6,7 +6,8 @@ import functools
 import numpy as np
 
 from .. import dtypes
-from ..network import current_network, name_layer
+from ..backend import trt
+from ..network import as_weights, current_network, name_layer
 from ..tensor import Tensor
 
 
@@ -17,6 +18,32 @@ def network():
 def output(layer, op):
     """Name ``layer`` after the current module path and wrap its first output."""
     return Tensor(name_layer(layer, op).get_output(0))
+
+
+def channel_scale(x, axis, op, scale=None, shift=None):
+    """One SCALE layer, ``x * scale + shift`` per channel along ``axis``; ``scale`` and ``shift``
+    are ``trt.Weights`` in x's dtype (an absent one is 1 or 0)."""
+    empty = trt.Weights(x.dtype)
+    layer = network().add_scale_nd(
+        x.trt,
+        trt.ScaleMode.CHANNEL,
+        empty if shift is None else shift,
+        empty if scale is None else scale,
+        empty,
+        axis,
+    )
+    return output(layer, op)
+
+
+def uniform_scale(x, factor, op):
+    """``x * factor`` as one SCALE layer (the factor inside it, no CONSTANT); None when x's
+    dtype has no numpy type to hold the factor (bfloat16) or is not float."""
+    if x.dtype not in (dtypes.float32, dtypes.float16):
+        return None
+    factor = as_weights(np.array([factor], dtype=dtypes.to_numpy(x.dtype)))
+    empty = trt.Weights(x.dtype)
+    layer = network().add_scale_nd(x.trt, trt.ScaleMode.UNIFORM, empty, factor, empty, 0)
+    return output(layer, op)
 
 
 def normalize_dim(dim, ndim):

@@ -4,8 +4,10 @@ A Parameter that must broadcast gets its broadcastable shape built into the CONS
 saves a SHUFFLE per use; a Tensor operand gets the SHUFFLE.
 """
 
+from .. import dtypes
 from ..module import Parameter
-from ._common import prepend_ones
+from ..network import as_weights, param_source
+from ._common import network, prepend_ones
 from .constant import constant
 from .shape import Dim, reshape_to
 
@@ -34,3 +36,22 @@ def per_channel(value, ndim):
 
 def _reshaped(param, shape):
     return constant(param.numpy().reshape(shape), name=param.name, dtype=param.dtype)
+
+
+def weights_of(value, dtype):
+    """``(trt.Weights, None)`` for a Parameter with a build-time value, else ``(None, Tensor)``.
+
+    bfloat16 has no numpy type, so such parameters go through a (cast) constant tensor.
+    """
+    if isinstance(value, Parameter):
+        if value.dtype == dtypes.bfloat16 or dtype == dtypes.bfloat16:
+            return None, value.tensor()
+        array = value.numpy().astype(dtypes.to_numpy(dtype), copy=False)
+        return as_weights(array, param_source(value.name)), None
+    return None, value
+
+
+def name_weights(weights, param):
+    """Tag ``weights`` with the state_dict key so a refitter can find them by key."""
+    if weights is not None and isinstance(param, Parameter) and param.name:
+        network().set_weights_name(weights, param.name)

@@ -12,6 +12,9 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
+from ..module import Parameter
+from ..network import as_weights, rows_scaled_source
+from ._common import channel_scale, uniform_scale
 from ._params import tensor_of
 from .activation import softmax
 from .cast import cast
@@ -64,7 +67,9 @@ def _attend(q, k, v, masks, scale, safe=False):
     scaled_dot_product_attention does this; a left-padded causal batch has such rows).
     """
     scores = matrix_multiply(q, _MM.NONE, k, _MM.TRANSPOSE, "scores")
-    scores = mul(scores, float(scale))
+    if scale != 1:  # a query already scaled (``_in_projection``) needs no second factor
+        scaled = uniform_scale(scores, float(scale), "scale")
+        scores = mul(scores, float(scale)) if scaled is None else scaled
     for mask, ignore_where_true in masks:
         scores = _apply_mask(scores, mask, ignore_where_true)
     probs = softmax(scores, -1)
@@ -169,8 +174,11 @@ def _pad_mask(mask, op):
     return concat_layer([mask, constant(fill, dtype=mask.dtype)], mask.ndim - 1, op)
 
 
-def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w):
-    """Input projections, returned split into heads: (N, H, L, D) each.
+def _project(
+    query, key, value, heads, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w, q_scale
+):
+    """Input projections split into heads, (N, H, L, D) each, and whether q is already
+    multiplied by ``q_scale``.
 
     Self-attention (one tensor for q, k and v) runs one fused linear, one SHUFFLE to
     (N, 3 * H, L, D) and a SLICE of H heads per projection: no static dims needed.
@@ -178,14 +186,15 @@ def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q
     embed_dim = query.shape[-1] if not separate else q_w.shape[0]
     head_dim = embed_dim // heads
     if not separate and query is key and key is value:
-        qkv = linear(query, in_proj_weight, in_proj_bias)
+        qkv, q_scaled = _in_projection(query, in_proj_weight, in_proj_bias, embed_dim, q_scale)
         spec = [Dim(qkv, 0), Dim(qkv, 1), 3 * heads, head_dim]
         qkv = reshape_to(qkv, spec, "split_heads", then_permute=(0, 2, 1, 3))
         sizes = [Dim(qkv, 0), heads, Dim(qkv, 2), head_dim]
-        return tuple(
+        qkv = tuple(
             slice_layer(qkv, [0, i * heads, 0, 0], sizes, [1, 1, 1, 1], op=name)
             for i, name in enumerate("qkv")
         )
+        return qkv, q_scaled
     if separate:
         weights = (q_w, k_w, v_w)
     else:
@@ -199,10 +208,37 @@ def _project(query, key, value, heads, in_proj_weight, in_proj_bias, separate, q
             _weight_rows(in_proj_bias, i * embed_dim, embed_dim, f"{n}_proj_bias")
             for i, n in enumerate("qkv")
         )
-    return tuple(
+    qkv = tuple(
         _split_heads(linear(x, w, b), heads)
         for x, w, b in zip((query, key, value), weights, biases)
     )
+    return qkv, False
+
+
+def _in_projection(x, weight, bias, embed_dim, q_scale):
+    """The fused q/k/v projection, ``(x @ Wᵀ + b) * s`` with s = ``q_scale`` on the q rows and 1
+    on k and v: the attention's 1/√d rides on the bias SCALE layer instead of scaling the
+    scores. Returns ``(qkv, True)``, or ``(linear(x, weight, bias), False)`` where the factor
+    cannot be folded (a Tensor or bfloat16 bias, a non-float input)."""
+    total = 3 * embed_dim
+    if x.dtype not in (dtypes.float32, dtypes.float16) or not (
+        bias is None or (isinstance(bias, Parameter) and bias.dtype != dtypes.bfloat16)
+    ):
+        return linear(x, weight, bias), False
+    numpy_dtype = dtypes.to_numpy(x.dtype)
+    factors = np.ones(total)
+    factors[:embed_dim] = q_scale
+    scale = as_weights(
+        factors.astype(numpy_dtype), rows_scaled_source(None, embed_dim, q_scale, total)
+    )
+    shift = None
+    if bias is not None:  # folded in float64 from the stored values, as batch norm is
+        values = bias.stored().astype(np.float64) * factors
+        shift = as_weights(
+            values.astype(numpy_dtype), rows_scaled_source(bias.name, embed_dim, q_scale, total)
+        )
+    y = linear(x, weight)
+    return channel_scale(y, y.ndim - 1, "bias_and_q_scale", scale=scale, shift=shift), True
 
 
 def _bias_heads(bias, heads):
@@ -301,7 +337,8 @@ def multi_head_attention_forward(
     if embed_dim % heads:
         raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {heads}")
     head_dim = embed_dim // heads
-    q, k, v = _project(
+    scale = 1.0 / math.sqrt(head_dim)
+    (q, k, v), q_scaled = _project(
         query,
         key,
         value,
@@ -312,6 +349,7 @@ def multi_head_attention_forward(
         q_proj_weight,
         k_proj_weight,
         v_proj_weight,
+        scale,
     )
 
     # torch: with the is_causal hint and nothing else to merge, sdpa's own causal mask is used
@@ -329,7 +367,7 @@ def multi_head_attention_forward(
 
     # plain softmax, NaN for a fully masked query: torch's weights path and its fused
     # eval-mode path agree on that (only its functional sdpa path gives zeros)
-    out, weights = _attend(q, k, v, masks, 1.0 / math.sqrt(head_dim))
+    out, weights = _attend(q, k, v, masks, 1.0 if q_scaled else scale)
     out = linear(_merge_heads(out), out_proj_weight, out_proj_bias)
     if not need_weights:
         weights = None

@@ -51,6 +51,26 @@ def scalar(value, dtype, ndim=0):
     return constant(np.full((1,) * ndim, value, dtype=dtypes.to_numpy(dtype)))
 
 
+SHARED_PREFIX = "shared/"  # names of the constants ``shared_scalar`` makes
+
+
+def shared_scalar(value, dtype, ndim):
+    """``scalar`` as one CONSTANT per network, value, dtype and rank, named for what it holds
+    (``shared/one_3d``), not after the module that first asks: many modules read it, as every
+    normalization reads its unit scale."""
+    dtype = dtypes.to_trt(dtype)
+    context = current()
+    key = ("scalar", float(value), dtype, ndim)
+    if key not in context.shared:
+        array = np.full((1,) * ndim, value, dtype=dtypes.to_numpy(dtype))
+        layer = context.network.add_constant(array.shape, as_weights(array))
+        word = {0.0: "zero", 1.0: "one"}.get(float(value), str(value))
+        layer.name = context.unique(f"{SHARED_PREFIX}{word}_{ndim}d")
+        layer.get_output(0).name = layer.name
+        context.shared[key] = Tensor(layer.get_output(0))
+    return context.shared[key]
+
+
 def as_tensor(value, like=None):
     """Pass tensors through; wrap numbers / arrays as constants.
 

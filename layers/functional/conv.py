@@ -12,7 +12,7 @@ from ..backend import trt
 from ..module import Parameter
 from ..network import as_weights, param_source
 from ._common import network, ntuple, output
-from ._params import per_channel
+from ._params import name_weights, per_channel, weights_of
 from ._spatial import spatial_layout, widen_1d
 from .elementwise import add
 from .pad import pad
@@ -29,25 +29,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- weights
-def weights_of(value, dtype):
-    """``(trt.Weights, None)`` for a Parameter with a build-time value, else ``(None, Tensor)``.
-
-    bfloat16 has no numpy type, so such parameters go through a (cast) constant tensor.
-    """
-    if isinstance(value, Parameter):
-        if value.dtype == dtypes.bfloat16 or dtype == dtypes.bfloat16:
-            return None, value.tensor()
-        array = value.numpy().astype(dtypes.to_numpy(dtype), copy=False)
-        return as_weights(array, param_source(value.name)), None
-    return None, value
-
-
-def name_weights(weights, param):
-    """Tag ``weights`` with the state_dict key so a refitter can find them by key."""
-    if weights is not None and isinstance(param, Parameter) and param.name:
-        network().set_weights_name(weights, param.name)
-
-
 def _kernel(weight, dtype, nd):
     """Kernel as Weights or Tensor; a 1d kernel (O, I, k) gets the unit width (O, I, k, 1)."""
     if nd != 1:

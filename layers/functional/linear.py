@@ -1,9 +1,11 @@
 """Linear algebra: linear, matmul (torch broadcasting incl. 1-D operands), bmm, addmm, einsum."""
 
+from .. import dtypes
 from ..backend import trt
+from ..module import Parameter
 from ..tensor import Tensor
-from ._common import align_ranks, common_dtype, network, output, prepend_ones
-from ._params import tensor_of, with_leading_ones
+from ._common import align_ranks, channel_scale, common_dtype, network, output, prepend_ones
+from ._params import name_weights, tensor_of, weights_of, with_leading_ones
 from .cast import cast, promote_pair
 from .elementwise import add, mul
 
@@ -21,7 +23,8 @@ def matrix_multiply(a, op_a, b, op_b, op="matmul"):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``: one MATRIX_MULTIPLY (weight transposed in place), one add."""
+    """``input @ weight.T + bias``: one MATRIX_MULTIPLY (weight transposed in place) and the bias
+    (``add_bias``)."""
     if input.ndim == 1:  # (in,) → (out,): weight times a vector
         w = with_leading_ones(weight, 2)
         y = matrix_multiply(w, _OP.NONE, input, _OP.VECTOR, "linear")
@@ -29,8 +32,30 @@ def linear(input, weight, bias=None):
         w = with_leading_ones(weight, input.ndim)
         y = matrix_multiply(input, _OP.NONE, w, _OP.TRANSPOSE, "linear")
     if bias is not None:
-        y = add(y, with_leading_ones(bias, y.ndim))
+        y = add_bias(y, bias)
     return y
+
+
+def add_bias(y, bias):
+    """``y + bias`` over the last dim. A state_dict bias is the shift of one SCALE layer, its
+    values inside the layer as a convolution's bias is (no CONSTANT + ELEMENTWISE pair, refit
+    by key); a Tensor or bfloat16 bias, or an output with no last-dim channels, is an add."""
+    if _shiftable(y, bias):
+        shift, _ = weights_of(bias, y.dtype)
+        if shift is not None:
+            y = channel_scale(y, y.ndim - 1, "bias", shift=shift)
+            name_weights(shift, bias)  # TensorRT names only weights a layer already holds
+            return y
+    return add(y, with_leading_ones(bias, y.ndim))
+
+
+def _shiftable(y, bias):
+    return (
+        isinstance(bias, Parameter)
+        and y.ndim >= 2
+        and y.dtype in (dtypes.float32, dtypes.float16)
+        and tuple(bias.shape) == (y.shape[-1],)
+    )
 
 
 def matmul(input, other):
@@ -80,6 +105,8 @@ def _scaled_sum(input, product, beta, alpha):
         product = mul(product, alpha)
     if beta == 0:  # torch ignores input (even NaN/inf) when beta is 0
         return product
+    if beta == 1 and _shiftable(product, input):  # a bias, as in linear (GPT-2's Conv1D)
+        return add_bias(product, input)
     if beta != 1:
         input = mul(input, beta)
     return add(input, product)

@@ -12,9 +12,9 @@ from ..backend import trt
 from ..precision import fp32_island
 from ..module import Parameter
 from ..network import as_weights, batch_norm_source
-from ._common import axes_mask, network, output
-from ._params import per_channel, with_leading_ones
-from .constant import full, scalar
+from ._common import axes_mask, channel_scale, network, output
+from ._params import name_weights, per_channel, weights_of, with_leading_ones
+from .constant import full, scalar, shared_scalar
 from .elementwise import add, div, mul, sub
 from . import reduce
 from .shape import append_ones, squeeze
@@ -152,7 +152,12 @@ def _batch_stats_norm(x, weight, bias, eps):
 # --------------------------------------------------------------------------- layer norm
 @fp32_island("normalization")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize over the last ``len(normalized_shape)`` dims: one NORMALIZATION layer."""
+    """Normalize over the last ``len(normalized_shape)`` dims: one NORMALIZATION layer.
+
+    Over the last dim with state_dict weight and bias, the layer normalizes with the network's
+    shared unit scale and zero shift and a SCALE layer applies the affine, its values inside
+    the layer (``layer_norm`` + ``affine``: no CONSTANT per weight, refit by key).
+    """
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(d) for d in normalized_shape)
@@ -161,10 +166,35 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ValueError(
             f"layer_norm: input {input.shape} does not end in {list(normalized_shape)}"
         )
+    affine = _affine_weights(input, weight, bias) if k == 1 else None
+    if affine is not None:
+        one, zero = shared_scalar(1.0, input.dtype, n), shared_scalar(0.0, input.dtype, n)
+        y = _normalization(input, one, zero, (n - 1,), eps, "layer_norm")
+        y = channel_scale(y, n - 1, "affine", *affine)
+        for weights, param in zip(affine, (weight, bias)):
+            name_weights(weights, param)  # TensorRT names only weights a layer already holds
+        return y
     shape = (1,) * (n - k) + normalized_shape
     scale = with_leading_ones(weight, n) if weight is not None else full(shape, 1.0, input.dtype)
     shift = with_leading_ones(bias, n) if bias is not None else full(shape, 0.0, input.dtype)
     return _normalization(input, scale, shift, range(n - k, n), eps, "layer_norm")
+
+
+def _affine_weights(x, weight, bias):
+    """``(scale, shift)`` Weights of state_dict weight and bias over x's last dim, or None when
+    either is a Tensor, bfloat16, or both are absent."""
+    params = [p for p in (weight, bias) if p is not None]
+    if not params or not all(isinstance(p, Parameter) and p.value is not None for p in params):
+        return None
+    if x.dtype not in (dtypes.float32, dtypes.float16):
+        return None
+    affine = []
+    for param in (weight, bias):
+        weights = weights_of(param, x.dtype)[0] if param is not None else None
+        if param is not None and weights is None:
+            return None
+        affine.append(weights)
+    return tuple(affine)
 
 
 # --------------------------------------------------------------------------- group / instance norm

@@ -219,6 +219,23 @@ def test_mha_causal_hint_and_bias_kv_zero_attn():
     )
 
 
+def test_mha_self_attention_folds_the_scale_into_the_in_projection():
+    """1/sqrt(head_dim) rides on the q rows of the in-projection's SCALE layer: the scores get
+    no multiplication of their own, and no weight needs a CONSTANT but the two matrices."""
+    q = rand(4, 2, E, seed=1)
+    layers_fn, torch_fn = _mha(_weights(), False, need_weights=False)
+    network = check_op(
+        lambda h: layers_fn(h, h, h, self_attention=True)[0],
+        lambda t: torch_fn(t, t, t, self_attention=True),
+        q,
+    )
+    kinds = [network.get_layer(i).type for i in range(network.num_layers)]
+    names = [network.get_layer(i).name for i in range(network.num_layers)]
+    assert layers.trt.LayerType.ELEMENTWISE not in kinds
+    assert "bias_and_q_scale" in names and "scale" not in names
+    assert kinds.count(layers.trt.LayerType.CONSTANT) == 2
+
+
 def test_mha_unbatched():
     q, k = rand(4, E, seed=1), rand(5, E, seed=2)
     _run_mha(_weights(), [q, k, k])

@@ -8,6 +8,7 @@ import layers
 from layers import functional as F
 
 from helpers import check_and_build as check_op, param, rand, run_layers
+from trtgen.reference.registry import downcast
 
 
 @pytest.mark.parametrize("shape", [(5,), (3, 5), (2, 3, 5), (2, 1, 3, 5)])
@@ -23,7 +24,15 @@ def test_linear_parameters(shape, bias):
     # weight and bias constants are created at the input's rank: no reshapes
     assert layers.trt.LayerType.SHUFFLE not in kinds
     names = [network.get_layer(i).name for i in range(network.num_layers)]
-    assert "fc.weight" in names and ("fc.bias" in names) == bias
+    assert "fc.weight" in names
+    # a bias over a last dim is the shift of one SCALE layer; a 1-D output adds a CONSTANT
+    shifts = [downcast(network.get_layer(i)) for i in range(network.num_layers)]
+    shifts = [layer.shift for layer in shifts if isinstance(layer, layers.trt.IScaleLayer)]
+    if bias and len(shape) > 1:
+        assert "fc.bias" not in names and len(shifts) == 1
+        torch.testing.assert_close(torch.from_numpy(shifts[0]), b, rtol=0, atol=0)
+    else:
+        assert ("fc.bias" in names) == bias and not shifts
 
 
 def test_linear_tensor_weights():
@@ -66,6 +75,19 @@ def test_mm_mv_dot_bmm():
     check_op(lambda x, y: x.bmm(y), torch.bmm, p, q)
     with pytest.raises(ValueError, match="bmm expects 3-D"):
         run_layers(F.bmm, a, b)
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0)])
+def test_addmm_with_a_bias_parameter(beta, alpha):
+    """GPT-2's Conv1D: ``addmm(bias, x, w)``; a plain bias is the SCALE layer's shift."""
+    bias, a, w = rand(5, seed=1), rand(3, 4, seed=2), rand(4, 5, seed=3)
+    network = check_op(
+        lambda x: F.addmm(param("c.bias", bias), x, param("c.weight", w), beta=beta, alpha=alpha),
+        lambda x: torch.addmm(bias, x, w, beta=beta, alpha=alpha),
+        a,
+    )
+    kinds = [network.get_layer(i).type for i in range(network.num_layers)]
+    assert (layers.trt.LayerType.SCALE in kinds) == (beta == 1)
 
 
 @pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1)])

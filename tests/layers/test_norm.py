@@ -89,6 +89,33 @@ def test_layer_norm(normalized_shape, affine):
     assert kinds.count(LT.NORMALIZATION) == 1 and LT.SHUFFLE not in kinds
 
 
+def test_layer_norms_share_their_unit_scale_and_apply_the_affine_as_scale():
+    """Over the last dim, each layer_norm is NORMALIZATION + SCALE (weight and bias inside the
+    SCALE layer); every one reads the same two unit constants."""
+    weights = [(rand(5, seed=s), rand(5, seed=s + 1)) for s in (1, 3)]
+
+    def layers_fn(h):
+        for i, (w, b) in enumerate(weights):
+            h = F.layer_norm(h, (5,), param(f"ln{i}.weight", w), param(f"ln{i}.bias", b))
+        return h
+
+    def torch_fn(t):
+        for w, b in weights:
+            t = TF.layer_norm(t, (5,), w, b)
+        return t
+
+    network = check_and_build(layers_fn, torch_fn, rand(2, 3, 5))
+    names = [network.get_layer(i).name for i in range(network.num_layers)]
+    assert names == [
+        "shared/one_3d",
+        "shared/zero_3d",
+        "layer_norm",
+        "affine",
+        "layer_norm_1",
+        "affine_1",
+    ]
+
+
 def test_layer_norm_tensor_weights():
     w, b = rand(5, seed=1), rand(5, seed=2)
     check_op(

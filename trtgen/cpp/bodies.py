@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from layers.backend import trt
+from layers.functional.constant import SHARED_PREFIX
 
 from .literals import CPP_KEYWORDS, cpp_dims, cpp_enum, cpp_string, data_type_of
 from .record import input_ids
@@ -114,9 +115,27 @@ class BodyWriter:
 
     def ptr(self, tid):
         if tid not in self.scope:
-            param = self._new_input(tid)
-            self.scope[tid] = param
+            shared = self._shared_layer(tid)
+            self.scope[tid] = self._shared(shared) if shared else self._new_input(tid)
         return self.scope[tid]
+
+    def _shared_layer(self, tid):
+        """The layer of a constant every module may read (``shared/one_3d``), or None."""
+        if tid[0] == "input":
+            return None
+        layer = self.rec.layers[tid[0]]
+        return layer if layer.name.startswith(SHARED_PREFIX) else None
+
+    def _shared(self, layer):
+        """Fetch a shared constant where it is read: the first reader makes it, as in Python,
+        so no helper passes it on as an argument or a result."""
+        var = self.names.fresh(layer.name[len(SHARED_PREFIX) :])
+        value = float(np.asarray(layer.weights).reshape(-1)[0])
+        self.emit(
+            f"ITensor* {var} = w.shared_scalar(net, {cpp_string(layer.name)}, {value!r}, "
+            f"{len(layer.shape)}, {cpp_enum(layer.get_output(0).dtype)});\n"
+        )
+        return var
 
     def _new_input(self, tid):
         name = self.rec_name(tid)
@@ -201,6 +220,8 @@ class BodyWriter:
     # ------------------------------------------------------------------ layers
     def layer(self, index):
         layer = self.rec.layers[index]
+        if layer.name.startswith(SHARED_PREFIX):
+            return  # made by its first reader (``_shared``)
         spec = spec_for(layer)
         var = self.names.fresh(_stem(layer.name, self.path))
         ins = input_ids(layer, self.rec.tensor_ids)
@@ -306,6 +327,8 @@ class BodyWriter:
             return self._param(source[1], array, layer)
         if source is not None and source[0] == "batch_norm" and array.dtype in FLOAT_WEIGHTS:
             return self._batch_norm(source, array)
+        if source is not None and source[0] == "rows_scaled" and array.dtype in FLOAT_WEIGHTS:
+            return self._rows_scaled(source, array, layer)
         return self._inline_weights(array, layer, var, role, pre)
 
     def _param(self, key, array, layer):
@@ -353,6 +376,32 @@ class BodyWriter:
             f"batch norm over {[k for k in keys if k]}: C++ output folds batch norm only for "
             "float32/float16 running_mean/running_var/weight/bias of one module"
         )
+
+    def _rows_scaled(self, source, array, layer):
+        _, key, rows, factor, total = source
+        if key is not None and (
+            key not in self.weights or np.asarray(self.weights[key]).dtype not in FLOAT_WEIGHTS
+        ):
+            raise CppEmitError(
+                f"layer {layer.name!r} scales rows of {key!r}, which weights.safetensors does not "
+                "hold as float32/float16"
+            )
+        if key is not None:
+            self.used_keys.add(key)
+        dtype = [] if array.dtype == np.float32 else [", ", Lit("enum", data_type_of(array))]
+        name = Lit("name", relative(key, self.path)) if key is not None else Lit("str", "")
+        return [
+            "w.rows_scaled(",
+            name,
+            ", ",
+            Lit("int", rows),
+            ", ",
+            Lit("double", factor),
+            ", ",
+            Lit("int", total),
+            *dtype,
+            ")",
+        ]
 
     def _inline_weights(self, array, layer, var, role, pre):
         if array.size > INLINE_CONSTANT_LIMIT:
