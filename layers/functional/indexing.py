@@ -314,6 +314,27 @@ def masked_fill(x, mask, value):
     return select_layer(cast(mask, dtypes.bool), value, x, "masked_fill")
 
 
+def tensor_unfold(input, dimension, size, step):
+    """``Tensor.unfold`` (not F.unfold): windows of ``size`` every ``step`` along ``dimension``,
+    which now counts the windows; the window is a new last dim. One GATHER with a constant
+    (windows, size) index, and one SHUFFLE moving the window last. ``dimension`` must be static.
+    """
+    x = input
+    d = normalize_dim(dimension, x.ndim) if x.ndim else 0
+    if x.ndim == 0:
+        return reshape_to(x, [1], "unsqueeze")
+    n = x.shape[d]
+    if n < 0:
+        raise NotImplementedError("Tensor.unfold along a dynamic dim")
+    if size > n or step <= 0:
+        raise ValueError(f"unfold: size {size} > dim size {n}, or step {step} is not positive")
+    count = (n - size) // step + 1
+    index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    windows = gather_layer(x, d, index, "unfold")
+    order = [i for i in range(windows.ndim) if i != d + 1] + [d + 1]
+    return permute(windows, order)
+
+
 # --------------------------------------------------------------------------- triangles
 
 
