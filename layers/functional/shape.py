@@ -484,13 +484,15 @@ def tile(x, *dims):
     return repeat(x, [1] * (x.ndim - len(dims)) + dims)
 
 
-def flip(input, dims):
-    """torch.flip as one SLICE with stride -1 on the flipped dims.
+def flip(input, *args, dims=None):
+    """torch.flip as one SLICE with stride -1 on the flipped dims; ``dims`` as torch.flip takes
+    them (a tuple, also as ``dims=``) or as Tensor.flip does (``x.flip(0, 2)``).
 
     A static dim starts at its last index; a dynamic one starts at -1 in WRAP mode (-1 - i wraps
     to n - 1 - i), so its length is never needed as a start.
     """
     x = input
+    dims = varargs_shape(args) if dims is None else dims
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     flipped = {normalize_dim(d, x.ndim) for d in dims}
     flipped = {d for d in flipped if x.shape[d] != 1}
