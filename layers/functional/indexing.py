@@ -320,9 +320,9 @@ def tensor_unfold(input, dimension, size, step):
     (windows, size) index, and one SHUFFLE moving the window last. ``dimension`` must be static.
     """
     x = input
-    d = normalize_dim(dimension, x.ndim) if x.ndim else 0
-    if x.ndim == 0:
+    if x.ndim == 0:  # torch: a 0-d tensor has one window of size 1
         return reshape_to(x, [1], "unsqueeze")
+    d = normalize_dim(dimension, x.ndim)
     n = x.shape[d]
     if n < 0:
         raise NotImplementedError("Tensor.unfold along a dynamic dim")
