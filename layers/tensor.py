@@ -166,6 +166,10 @@ class Tensor:
     def contiguous(self, *_, **__):
         return self
 
+    def unfold(self, dimension, size, step):
+        # sliding windows, not F.unfold's im2col that the functional name means
+        return _F().indexing.tensor_unfold(self, dimension, size, step)
+
     def float(self):
         return _F().cast(self, dtypes.float32)
 

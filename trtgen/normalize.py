@@ -74,7 +74,8 @@ def normalize(node):
     if node.op == "call_method":
         name, method = canonical(node.target), True
     else:
-        name, method = canonical(_function_name(node.target)), False
+        name = canonical(_function_name(node.target))
+        method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
     if node.op == "call_function":
         kwargs = _without_defaults(node.target, kwargs)
@@ -150,10 +151,16 @@ _UPSAMPLE = {
     "upsample_trilinear3d": ("trilinear", True),
 }
 
+# aten ops that are Tensor methods whose function of the same name means something else:
+# aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
+_ATEN_METHODS = {"unfold"}
+
 _REWRITES = {
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
     # torch.split([...]) as torch.export spells it
     "split_with_sizes": lambda op: Op("split", op.args, op.kwargs, False),
+    # F.unfold as torch.export spells it (same arguments, in the same order)
+    "im2col": lambda op: Op("unfold", op.args, op.kwargs, False),
     "getattr": _getattr,
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),

@@ -14,7 +14,7 @@ from ._common import network, normalize_dim, output
 from .cast import cast
 from .elementwise import add, gt, maximum, mul, sub, where
 from .reduce import amax, sum  # noqa: A004 - torch names
-from .shape import reshape_to
+from .shape import Dim, reshape_to, slice_layer
 from .unary import erf, exp, log
 
 _A = trt.ActivationType
@@ -152,6 +152,24 @@ def prelu(input, weight):
     return output(network().add_parametric_relu(input.trt, weight.trt), "prelu")
 
 
+def glu(input, dim=-1):
+    """F.glu: a * sigmoid(b), where a and b are the two halves of ``dim`` (two SLICEs, one
+    SIGMOID activation, one ELEMENTWISE PROD). ``dim`` must be static and even."""
+    x = input
+    d = normalize_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n < 0:
+        raise NotImplementedError(f"glu: dim {d} has a dynamic size; halving it needs a static one")
+    if n % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {d} is size {n}")
+    spec = [n // 2 if i == d else Dim(x, i) for i in range(x.ndim)]
+    halves = [
+        slice_layer(x, [n // 2 * h if i == d else 0 for i in range(x.ndim)], spec, [1] * x.ndim)
+        for h in (0, 1)
+    ]
+    return mul(halves[0], sigmoid(halves[1]))  # noqa: F821
+
+
 # --------------------------------------------------------------------------- softmax
 
 
@@ -198,6 +216,7 @@ __all__ = list(_ACTIVATIONS) + [
     "celu",
     "threshold",
     "prelu",
+    "glu",
     "softmax",
     "log_softmax",
     "softmin",

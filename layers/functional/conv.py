@@ -1,4 +1,4 @@
-"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d with torch semantics.
+"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d with torch semantics; unfold (im2col).
 
 Parameters become ``trt.Weights`` named by their state_dict key (readable network, no CONSTANT
 layer, refit by key); Tensor weights are wired as layer inputs. TensorRT convolves 2 or 3
@@ -15,8 +15,9 @@ from ._common import network, ntuple, output
 from ._params import name_weights, per_channel, weights_of
 from ._spatial import spatial_layout, widen_1d
 from .elementwise import add
+from .indexing import gather_layer
 from .pad import pad
-from .shape import unsqueeze
+from .shape import Dim, reshape_to, unsqueeze
 
 __all__ = [
     "conv1d",
@@ -25,6 +26,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
+    "unfold",
 ]
 
 
@@ -215,4 +217,52 @@ def conv_transpose3d(
 ):
     return _conv_transpose(
         input, weight, bias, stride, padding, output_padding, groups, dilation, 3
+    )
+
+
+# --------------------------------------------------------------------------- im2col
+
+
+def _window_starts(n, kernel, dilation, stride):
+    """Input index of tap ``k`` of window ``w``: ``w * stride + k * dilation``, shape (w, k)."""
+    count = (n - dilation * (kernel - 1) - 1) // stride + 1
+    if count <= 0:
+        raise ValueError(f"unfold: a kernel of {kernel} (dilation {dilation}) does not fit {n}")
+    return np.arange(count)[:, None] * stride + np.arange(kernel)[None, :] * dilation
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """F.unfold (im2col): (N, C, H, W) → (N, C * kh * kw, L), every sliding block as a column.
+
+    A zero-padding SLICE (if ``padding``), one GATHER per spatial dim with a constant (windows,
+    taps) index, and one SHUFFLE that moves the taps next to C and merges. Gathers copy the
+    values exactly, for any dtype. H and W must be static; (C, H, W) inputs work too.
+    """
+    x = input
+    if x.ndim not in (3, 4):
+        raise ValueError(f"unfold expects a 3D or 4D input, got shape {x.shape}")
+    kernel = ntuple(kernel_size, 2, "unfold kernel_size")
+    dilation, padding = ntuple(dilation, 2, "unfold dilation"), ntuple(padding, 2, "unfold padding")
+    stride = ntuple(stride, 2, "unfold stride")
+    if min(x.shape[-2:]) < 0:
+        raise NotImplementedError("unfold with a dynamic height or width")
+    if any(padding):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    b = x.ndim - 3  # position of C
+    counts = []
+    for i, axis in enumerate((b + 1, b + 3)):  # H, then W (after H's taps were inserted)
+        index = _window_starts(x.shape[axis], kernel[i], dilation[i], stride[i])
+        counts.append(index.shape[0])
+        if index.shape[1] == 1 and np.array_equal(index[:, 0], np.arange(x.shape[axis])):
+            x = unsqueeze(x, axis + 1)  # every position is its own window: no gather
+        else:
+            x = gather_layer(x, axis, index, "unfold")
+    # (.., C, oh, kh, ow, kw) → (.., C, kh, kw, oh, ow) → (.., C * kh * kw, oh * ow)
+    channels = x.shape[b]
+    taps = channels * kernel[0] * kernel[1] if channels >= 0 else -1
+    return reshape_to(
+        x,
+        [Dim(x, i) for i in range(b)] + [taps, counts[0] * counts[1]],
+        "unfold",
+        first_permute=list(range(b)) + [b, b + 2, b + 4, b + 1, b + 3],
     )

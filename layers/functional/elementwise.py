@@ -235,6 +235,19 @@ def clamp_max(input, max):  # noqa: A002
     return clamp(input, max=max)
 
 
+def outer(input, vec2):
+    """torch.outer: ``input[i] * vec2[j]`` as one SHUFFLE ((n,) to (n, 1)) and one ELEMENTWISE
+    PROD, which broadcasts vec2 along the new dim."""
+    from .shape import Dim, reshape_to  # late: shape builds on this module
+
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ValueError(f"outer: expected 1-D vectors, got {input.ndim}-D and {vec2.ndim}-D")
+    return mul(reshape_to(input, [Dim(input, 0), 1], "unsqueeze"), vec2)
+
+
+ger = outer
+
+
 clip = clamp
 
 __all__ = list(_BINARY) + [
@@ -258,4 +271,6 @@ __all__ = list(_BINARY) + [
     "clamp_min",
     "clamp_max",
     "clip",
+    "outer",
+    "ger",
 ]

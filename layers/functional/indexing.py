@@ -1,4 +1,5 @@
-"""Indexing: ``x[...]``, select/narrow/slice, gather, index_select, embedding, masked_fill.
+"""Indexing: ``x[...]``, select/narrow/slice, gather, index_select, embedding, masked_fill,
+tril / triu.
 
 ``x[...]`` with ints, slices, None and Ellipsis is one SLICE for all axes plus, when dims are
 dropped or added, one SHUFFLE; a single integer-tensor (or list) index adds one GATHER.
@@ -14,9 +15,9 @@ from ..tensor import Tensor
 from ._common import network, normalize_dim, output, prepend_ones
 from ._params import tensor_of
 from .cast import cast
-from .constant import constant, scalar
-from .elementwise import add, lt, mul, ne, select_layer, sub
-from .shape import Dim, expand, permute, reshape_to, resolve, slice_layer, unsqueeze
+from .constant import arange, constant, scalar
+from .elementwise import add, gt, lt, mul, ne, select_layer, sub
+from .shape import Dim, expand, permute, reshape_to, resolve, size, slice_layer, unsqueeze
 
 __all__ = [
     "getitem",
@@ -31,6 +32,8 @@ __all__ = [
     "index",
     "slice_scatter",
     "diff",
+    "tril",
+    "triu",
 ]
 
 _FULL = builtins.slice(None)
@@ -309,6 +312,66 @@ def masked_fill(x, mask, value):
     else:
         value = scalar(value, x.dtype, x.ndim)
     return select_layer(cast(mask, dtypes.bool), value, x, "masked_fill")
+
+
+def tensor_unfold(input, dimension, size, step):
+    """``Tensor.unfold`` (not F.unfold): windows of ``size`` every ``step`` along ``dimension``,
+    which now counts the windows; the window is a new last dim. One GATHER with a constant
+    (windows, size) index, and one SHUFFLE moving the window last. ``dimension`` must be static.
+    """
+    x = input
+    if x.ndim == 0:  # torch: a 0-d tensor has one window of size 1
+        return reshape_to(x, [1], "unsqueeze")
+    d = normalize_dim(dimension, x.ndim)
+    n = x.shape[d]
+    if n < 0:
+        raise NotImplementedError("Tensor.unfold along a dynamic dim")
+    if size > n or step <= 0:
+        raise ValueError(f"unfold: size {size} > dim size {n}, or step {step} is not positive")
+    count = (n - size) // step + 1
+    index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    windows = gather_layer(x, d, index, "unfold")
+    order = [i for i in range(windows.ndim) if i != d + 1] + [d + 1]
+    return permute(windows, order)
+
+
+# --------------------------------------------------------------------------- triangles
+
+
+def _positions(x, dim, offset):
+    """Indices along ``dim`` of ``x`` plus ``offset``, shaped to broadcast against ``x``: a
+    constant for a static dim, a FILL (arange of the run-time size) for a dynamic one."""
+    n = x.shape[dim]
+    shape = [1] * x.ndim
+    shape[dim] = n
+    if n >= 0:
+        return constant(np.arange(offset, offset + n, dtype=np.int64).reshape(shape))
+    positions = arange(size(x, dim))
+    if offset:
+        positions = add(positions, offset)
+    return reshape_to(positions, [Dim(positions, 0) if i == dim else 1 for i in range(x.ndim)])
+
+
+def _triangle(input, diagonal, upper, op):
+    """Zero what lies below (``upper``) or above the ``diagonal``-th diagonal of the last two
+    dims: row and column ranges compared (one ELEMENTWISE), then one SELECT."""
+    x = input
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input needs at least 2 dims, got {x.ndim}")
+    rows = _positions(x, x.ndim - 2, int(diagonal))  # column index of each row's diagonal
+    columns = _positions(x, x.ndim - 1, 0)
+    outside = lt(columns, rows) if upper else gt(columns, rows)
+    return select_layer(outside, scalar(0, x.dtype, x.ndim), x, op)
+
+
+def tril(input, diagonal=0):
+    """torch.tril: keep the ``diagonal``-th diagonal and what lies below it, zero the rest."""
+    return _triangle(input, diagonal, False, "tril")
+
+
+def triu(input, diagonal=0):
+    """torch.triu: keep the ``diagonal``-th diagonal and what lies above it, zero the rest."""
+    return _triangle(input, diagonal, True, "triu")
 
 
 # --------------------------------------------------------------------------- advanced indexing

@@ -1,5 +1,6 @@
 """Reductions (torch names and signatures): sum, mean, amax, amin, prod, max / min, argmax /
-argmin, var / std, all / any, norm, logsumexp, and cumsum.
+argmin, var / std, all / any, norm, logsumexp, and cumsum; topk / sort / argsort (TopK, like
+max / min along a dim).
 
 ``dim`` may be an int, a tuple / list, or None (every dim); negative dims count from the end.
 Integer and bool sums / products / cumsums accumulate in int64, as torch does.
@@ -96,15 +97,19 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 # --------------------------------------------------------------------------- max / min / arg*
 
 
-def _topk1(input, operation, dim):
-    """TOPK with k=1 along ``dim``: (values, int64 indices), ``dim`` kept with size 1.
+# TensorRT's TopK keeps at most this many elements (ITopKLayer docs: "K up to 3840")
+MAX_TOPK_K = 3840
+
+
+def _topk(input, operation, k, dim):
+    """One TOPK keeping ``k`` along ``dim``: (values, int64 indices), ``dim`` now of size k.
 
     TensorRT's TopK wants at least 2 dims and reduces one of the last four: a 1-d input is
     viewed as (1, n), earlier dims go through a transpose.
     """
     ndim = input.ndim
     if ndim == 1:
-        pair = _topk1(unsqueeze(input, 0), operation, 1)
+        pair = _topk(unsqueeze(input, 0), operation, k, 1)
         return tuple(squeeze(t, 0) for t in pair)
     perm = None
     if ndim - dim > 4:
@@ -112,7 +117,7 @@ def _topk1(input, operation, dim):
         input = permute_to(input, perm, "transpose")
         dim = ndim - 1
     index_type = {"indices_type": dtypes.int64} if hasattr(trt.ITopKLayer, "indices_type") else {}
-    layer = network().add_topk(input.trt, operation, 1, 1 << dim, **index_type)
+    layer = network().add_topk(input.trt, operation, k, 1 << dim, **index_type)
     values = output(layer, "topk")
     indices = cast(Tensor(layer.get_output(1)), dtypes.int64)
     if perm is not None:
@@ -120,6 +125,11 @@ def _topk1(input, operation, dim):
         values = permute_to(values, inverse, "transpose")
         indices = permute_to(indices, inverse, "transpose")
     return values, indices
+
+
+def _topk1(input, operation, dim):
+    """TOPK with k=1 along ``dim``, ``dim`` kept with size 1."""
+    return _topk(input, operation, 1, dim)
 
 
 def _max_min(input, dim, keepdim, operation, reduce_op, elementwise_op):
@@ -160,6 +170,61 @@ def argmax(input, dim=None, keepdim=False):
 
 def argmin(input, dim=None, keepdim=False):
     return _arg(input, dim, keepdim, trt.TopKOperation.MIN)
+
+
+# --------------------------------------------------------------------------- topk / sort
+
+
+def _check_k(k, n, op):
+    if n >= 0 and not 0 <= k <= n:
+        raise ValueError(f"{op}: k={k} is out of range for a dim of size {n}")
+    if k > MAX_TOPK_K:
+        raise NotImplementedError(
+            f"{op}: k={k} exceeds TensorRT's TopK limit of {MAX_TOPK_K} elements per axis"
+        )
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch name
+    """torch.topk: (values, indices) of the ``k`` largest (or smallest) along ``dim``, as one
+    TOPK layer (MAX or MIN) with int64 indices.
+
+    TensorRT returns the values sorted, which ``sorted=False`` allows too. ``k`` must be a
+    Python int (at most 3840, TensorRT's limit); among equal values the order is TensorRT's.
+    """
+    if isinstance(k, Tensor):
+        raise NotImplementedError("topk: k must be a Python int, not a run-time value")
+    dim = normalize_dim(dim, input.ndim)
+    k = int(k)
+    _check_k(k, input.shape[dim] if input.ndim else 1, "topk")
+    if input.ndim == 0:  # torch allows k in (0, 1) on a 0-d tensor
+        return ValuesIndices(input, constant(np.array(0, dtype=np.int64)))
+    operation = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
+    return ValuesIndices(*_topk(input, operation, k, dim))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """torch.sort: (values, indices) along ``dim``, as one TOPK with k = the size of ``dim``.
+
+    ``dim`` must be static and at most 3840 long (TensorRT's TopK limit). ``stable`` is
+    accepted, but the order among equal values is TensorRT's.
+    """
+    if input.ndim == 0:
+        return ValuesIndices(input, constant(np.array(0, dtype=np.int64)))
+    dim = normalize_dim(dim, input.ndim)
+    n = input.shape[dim]
+    if n < 0:
+        raise NotImplementedError(
+            f"sort: dim {dim} has a dynamic size; TensorRT's TopK needs k, the sorted length, "
+            "at build time"
+        )
+    _check_k(n, n, "sort")
+    operation = trt.TopKOperation.MAX if descending else trt.TopKOperation.MIN
+    return ValuesIndices(*_topk(input, operation, n, dim))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """torch.argsort: the indices of ``sort`` (one TOPK, int64)."""
+    return sort(input, dim, descending, stable).indices
 
 
 # --------------------------------------------------------------------------- statistics
@@ -281,6 +346,9 @@ __all__ = [
     "min",
     "argmax",
     "argmin",
+    "topk",
+    "sort",
+    "argsort",
     "var",
     "std",
     "var_mean",

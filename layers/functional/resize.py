@@ -1,4 +1,5 @@
-"""interpolate / upsample (RESIZE) and pixel_shuffle / pixel_unshuffle (two SHUFFLEs).
+"""interpolate / upsample (RESIZE); pixel_shuffle / pixel_unshuffle and channel_shuffle (two
+SHUFFLEs each).
 
 torch's sampling rules in TensorRT terms:
   nearest        src = floor(dst * in/out)           → ASYMMETRIC + FLOOR
@@ -25,6 +26,8 @@ __all__ = [
     "upsample_bilinear",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "channel_shuffle",
+    "native_channel_shuffle",
 ]
 
 _Mode = trt.InterpolationMode
@@ -180,3 +183,30 @@ def pixel_unshuffle(input, downscale_factor):
     return reshape_to(
         y, _lead(y, 5) + [c * r * r if c >= 0 else -1, h // r, w // r], "pixel_unshuffle"
     )
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) → (N, C, *) with channel g * (C / groups) + i moved to i * groups + g: one
+    SHUFFLE reshaping to (N, groups, C / groups, *) and swapping those two dims, then one
+    SHUFFLE merging them back. C must be static."""
+    x, g = input, int(groups)
+    if x.ndim < 3:
+        raise ValueError(f"channel_shuffle: expected at least 3 dims (N, C, *), got {x.ndim}")
+    c = x.shape[1]
+    if c < 0:
+        raise NotImplementedError("channel_shuffle with a dynamic channel count")
+    if g <= 0 or c % g:
+        raise ValueError(f"channel_shuffle: {c} channels are not divisible by groups={g}")
+    if g == 1 or g == c:
+        return x
+    rest = [Dim(x, i) for i in range(2, x.ndim)]
+    y = reshape_to(
+        x,
+        [Dim(x, 0), g, c // g] + rest,
+        "channel_shuffle",
+        then_permute=[0, 2, 1] + list(range(3, x.ndim + 1)),
+    )
+    return reshape_to(y, [Dim(y, 0), c] + [Dim(y, i) for i in range(3, y.ndim)], "channel_shuffle")
+
+
+native_channel_shuffle = channel_shuffle

@@ -1,4 +1,5 @@
-"""Shape ops: view/reshape, flatten, permute, squeeze/unsqueeze, expand, repeat.
+"""Shape ops: view/reshape, flatten, permute, squeeze/unsqueeze, expand, repeat, flip,
+repeat_interleave.
 
 One SHUFFLE (or SLICE) per op, none for a no-op. Static shapes go into the layer as literal
 dims, so static networks get no SHAPE layers; a dynamic (-1) dim is read at run time from a
@@ -37,6 +38,10 @@ __all__ = [
     "broadcast_to",
     "repeat",
     "tile",
+    "flip",
+    "fliplr",
+    "flipud",
+    "repeat_interleave",
     "contiguous",
 ]
 
@@ -477,3 +482,66 @@ def repeat(x, *sizes):
 def tile(x, *dims):
     dims = list(varargs_shape(dims))
     return repeat(x, [1] * (x.ndim - len(dims)) + dims)
+
+
+def flip(input, *args, dims=None):
+    """torch.flip as one SLICE with stride -1 on the flipped dims; ``dims`` as torch.flip takes
+    them (a tuple, also as ``dims=``) or as Tensor.flip does (``x.flip(0, 2)``).
+
+    A static dim starts at its last index; a dynamic one starts at -1 in WRAP mode (-1 - i wraps
+    to n - 1 - i), so its length is never needed as a start.
+    """
+    x = input
+    dims = varargs_shape(args) if dims is None else dims
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    flipped = {normalize_dim(d, x.ndim) for d in dims}
+    flipped = {d for d in flipped if x.shape[d] != 1}
+    if not flipped:
+        return x
+    wrap = any(x.shape[d] < 0 for d in flipped)
+    start = [(-1 if wrap else x.shape[i] - 1) if i in flipped else 0 for i in range(x.ndim)]
+    stride = [-1 if i in flipped else 1 for i in range(x.ndim)]
+    size = [Dim(x, i) for i in range(x.ndim)]
+    return slice_layer(
+        x, start, size, stride, mode=trt.SampleMode.WRAP if wrap else None, op="flip"
+    )
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """torch.repeat_interleave with an int ``repeats``: each element ``repeats`` times in a row.
+
+    Unsqueeze after ``dim`` and broadcast it to ``repeats`` (one SLICE with stride 0, whose
+    output is (.., n, repeats, ..)), then merge the two dims (one SHUFFLE). ``dim=None``
+    flattens first, as torch does.
+    """
+    if repeats is None or isinstance(repeats, Tensor) or not isinstance(repeats, int):
+        raise NotImplementedError(
+            "repeat_interleave: only an int 'repeats' is supported (per-element repeats give a "
+            "data-dependent shape)"
+        )
+    x = input
+    if dim is None:
+        x, dim = flatten(x), 0
+    d = normalize_dim(dim, x.ndim)
+    if repeats == 1:
+        return x
+    n = x.shape[d]
+    dims = _dims(x)
+    y = reshape_to(x, dims[: d + 1] + [1] + dims[d + 1 :], "unsqueeze")
+    y = slice_layer(
+        y,
+        [0] * y.ndim,
+        [repeats if i == d + 1 else Dim(y, i) for i in range(y.ndim)],
+        [0 if i == d + 1 else 1 for i in range(y.ndim)],
+        op="expand",
+    )
+    merged = n * repeats if n >= 0 else -1
+    return reshape_to(y, [Dim(y, i) for i in range(d)] + [merged] + _dims(y)[d + 2 :], "reshape")

@@ -1,9 +1,9 @@
 """torch.nn odds and ends: Identity, Dropout (identity at inference), Flatten/Unflatten,
-Upsample, PixelShuffle/PixelUnshuffle and the padding modules. Constructor arguments and
-attribute names are torch's; ``forward`` calls the functional op."""
+Upsample, PixelShuffle/PixelUnshuffle, ChannelShuffle and the padding modules. Constructor
+arguments and attribute names are torch's; ``forward`` calls the functional op."""
 
 from ..functional.pad import pad
-from ..functional.resize import interpolate, pixel_shuffle, pixel_unshuffle
+from ..functional.resize import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from ..functional.shape import flatten, unflatten
 from ..module import Module
 
@@ -22,6 +22,7 @@ __all__ = [
     "UpsamplingBilinear2d",
     "PixelShuffle",
     "PixelUnshuffle",
+    "ChannelShuffle",
 ]
 
 
@@ -140,6 +141,15 @@ class PixelUnshuffle(Module):
 
     def forward(self, input):
         return pixel_unshuffle(input, self.downscale_factor)
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
 
 
 # --------------------------------------------------------------------------- padding modules

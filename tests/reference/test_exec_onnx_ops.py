@@ -106,6 +106,14 @@ SNIPPETS = {
         ),
         (X4,),
     ),
+    "sort_argsort": (
+        lambda s, x: torch.cat(
+            [torch.sort(x, 2, descending=True).values, x.argsort(-1).float()], -1
+        ),
+        (X4,),
+    ),
+    "flip": (lambda s, x: x.flip(1, 3) + x.flip(-2), (X4,)),  # Slice with negative steps
+    "tril_triu": (lambda s, x: torch.tril(x, -1) + torch.triu(x, 2), (X4,)),
     "cumsum": (lambda s, x: torch.cumsum(x, 2), (X4,)),
     "argmax": (lambda s, x: x.argmax(1).float(), (X4,)),
     "gather": (

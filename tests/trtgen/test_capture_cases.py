@@ -225,6 +225,50 @@ CASES = {
 
         INPUTS = (torch.randn(1, 4, 8, 8),)
     """,
+    # sorting, flipping, masking and shuffling ops, as symbolic_trace and torch.export spell them
+    "sort_flip_mask_shuffle": """
+        import torch.nn.functional as F
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = nn.Linear(8, 16)
+                self.shuffle = nn.ChannelShuffle(2)
+            def forward(self, x):
+                h = F.glu(self.proj(x), -1)
+                values, indices = torch.topk(h, 3, dim=-1)
+                order = torch.sort(h, dim=1, descending=True)
+                scores = torch.tril(h @ h.transpose(1, 2), diagonal=-1) + h[..., :4].triu(1)
+                repeated = values.flip(-1).repeat_interleave(2, dim=1)
+                shuffled = self.shuffle(x.unsqueeze(-1)).squeeze(-1) * torch.outer(x[0, 0, :4], x[1, 1])
+                patches = F.unfold(x.unsqueeze(1), 2, padding=1) + h.argsort(dim=-1).sum()
+                windows = x.unfold(-1, 4, 2)
+                return values, indices, order.values, order.indices[:, 0], scores, repeated, shuffled, patches, windows
+
+        INPUTS = (torch.randn(2, 4, 8),)
+    """,
+    "export_sort_flip_mask_shuffle": """
+        import torch.nn.functional as F
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = nn.Linear(8, 16)
+                self.shuffle = nn.ChannelShuffle(2)
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                h = F.glu(self.proj(x), -1)
+                values, indices = torch.topk(h, 3, dim=-1, largest=False)
+                scores = torch.tril(h @ h.transpose(1, 2)) + torch.sort(h[..., :4], dim=-1).values
+                repeated = values.flip(0, 2).repeat_interleave(2)
+                shuffled = self.shuffle(x.unsqueeze(-1)).squeeze(-1) * torch.outer(x[0, 0, :4], x[1, 1])
+                patches = F.unfold(x.unsqueeze(1), (2, 3), stride=2)
+                windows = x.unfold(1, 2, 1)
+                return indices, scores, repeated, shuffled, patches, windows
+
+        INPUTS = (torch.randn(2, 4, 8),)
+    """,
 }
 
 HEADER = "import torch\nfrom torch import nn\n"
