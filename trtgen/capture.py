@@ -18,7 +18,7 @@ import torch.fx
 
 from .errors import TrtgenError
 from . import library
-from .inplace import functionalize
+from .inplace import functionalize, without_aliasing
 from .preserved_calls import PreservedCall
 from .library import has_layers_class
 
@@ -271,9 +271,12 @@ def _replays(module, graph, tensors, recorded, result, run=None):
     args, kwargs = recorded
     bound = inspect.signature(type(module).forward).bind(module, *args, **kwargs).arguments
     inputs = [_clone(bound[name]) for name in tensors]
+    # in-place calls replayed as the network computes them (no aliasing): a write into a view,
+    # which the graph loses, shows as a different output
+    replayed = without_aliasing(graph)
     try:
         with torch.no_grad():
-            replay = torch.fx.GraphModule(_replay_root(module, graph, run), graph)(*inputs)
+            replay = torch.fx.GraphModule(_replay_root(module, graph, run), replayed)(*inputs)
     except Exception:
         return False
     want = [t for t in torch.utils._pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]

@@ -137,13 +137,18 @@ def _recorded_constants(capture):
 _MAX_INLINE_DEPTH = 2
 
 
-def _live_nodes(graph, dropped):
-    """Nodes the output depends on; ops whose only purpose was a dropped assert disappear."""
+def _live_nodes(graph, dropped, kinds):
+    """Nodes the output depends on; ops whose only purpose was a dropped assert disappear, and
+    so do operands a normalized op no longer reads (the destination of an ``aten.copy``)."""
     live = set()
     for node in reversed(graph.nodes):
         if node.op == "output" or (node in live and node not in dropped):
             live.add(node)
-            live.update(node.all_input_nodes)
+            if node in kinds:
+                op = kinds[node][1]
+                torch.fx.node.map_arg((op.args, op.kwargs), live.add)
+            else:
+                live.update(node.all_input_nodes)
     return live
 
 
@@ -168,7 +173,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     taken = {rule.render.__name__ for rule in helper_rules()}  # never shadow a --rules helper
     kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
-    live = _live_nodes(graph, dropped)
+    live = _live_nodes(graph, dropped, kinds)
     depth = {}
 
     def emit(node, expression, compound=False):

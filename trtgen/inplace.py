@@ -2,7 +2,9 @@
 
 fx records ``x.relu_()`` as a node whose result the model may ignore, while later nodes still
 read ``x``. A network has no mutation, so each in-place call becomes the new version of its
-first argument, and later uses are redirected to it.
+first argument, and later uses are redirected to it. That cannot follow a write into a view
+(``x[:, :2].mul_(0.5)`` changes ``x``): ``without_aliasing`` replays the graph as the network
+computes it, so capture can tell and use torch.export, which functionalizes such writes.
 """
 
 import operator
@@ -41,3 +43,17 @@ def functionalize(graph):
                 if current is node.args[0]:
                     latest[alias] = node
     return graph
+
+
+def without_aliasing(graph):
+    """A copy of ``graph`` whose in-place calls write into a clone of their first argument: it
+    computes what the network will, where a write into a view leaves the viewed tensor as is."""
+    copy = torch.fx.Graph()
+    values = {}
+    copy.output(copy.graph_copy(graph, values))
+    for node in list(copy.nodes):
+        if is_inplace(node) and node.args and isinstance(node.args[0], torch.fx.Node):
+            with copy.inserting_before(node):
+                fresh = copy.call_method("clone", (node.args[0],))
+            node.args = (fresh,) + tuple(node.args[1:])
+    return copy

@@ -32,6 +32,8 @@ ALIASES = {
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
+    # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
+    "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
 }
 
 # keyword arguments with no meaning in a TensorRT network
@@ -151,6 +153,70 @@ _UPSAMPLE = {
     "upsample_trilinear3d": ("trilinear", True),
 }
 
+def _to_the_end(position):
+    """``x[a:]`` as torch.export spells it, ``slice(x, dim, a, 2**63 - 1)``, read back as
+    ``end=None``: argument ``position`` is the end."""
+
+    def rewrite(op):
+        args = list(op.args)
+        if len(args) > position and isinstance(args[position], int) and args[position] >= 2**62:
+            args[position] = None
+        return Op(op.name, tuple(args), op.kwargs, op.method)
+
+    return rewrite
+
+
+def _copy(op):
+    """``aten.copy(dst, src)`` where ``src`` already has ``dst``'s shape (``x[:, 1:] = y``
+    once functionalized) is ``src`` in ``dst``'s dtype: no expand, and ``dst`` goes unread."""
+    dst, src = op.args[:2]
+    dst_val, src_val = (getattr(a, "meta", {}).get("val") for a in (dst, src))
+    if not isinstance(dst_val, torch.Tensor) or not isinstance(src_val, torch.Tensor):
+        return op
+    if dst_val.shape != src_val.shape:
+        return op
+    if dst_val.dtype == src_val.dtype:
+        return Op("alias", (src,), {}, False)
+    return Op("to", (src, dst_val.dtype), {}, True)
+
+
+def _copied(node):
+    """``node``, or what it copies when it is an ``aten.copy`` that is only a copy (same shape
+    and dtype)."""
+    if getattr(node, "target", None) is torch.ops.aten.copy.default:
+        return node.args[1] if normalize(node).name == "alias" else node
+    return node
+
+
+def _unchanged_write(view, defaults):
+    """``slice_scatter(a, slice(a, ...), ...)`` writes back what ``a`` holds: ``a``. torch.export
+    ends each augmented assignment (``y[:, 0] += 1``) with one, after the real write.
+    ``view``: the op reading the same place; ``defaults``: its arguments after the tensor."""
+
+    def full(args):
+        return list(args) + list(defaults[len(args):])
+
+    def rewrite(op):
+        base, src, *where = op.args
+        src = _copied(src)
+        if (
+            not op.kwargs
+            and getattr(src, "target", None) is view
+            and not src.kwargs
+            and src.args[0] is base
+            and full(src.args[1:]) == full(where)
+        ):
+            return Op("alias", (base,), {}, False)
+        return op
+
+    return rewrite
+
+
+def _slice_scatter(op):
+    op = _unchanged_write(torch.ops.aten.slice.Tensor, (0, None, None, 1))(op)
+    return op if op.name == "alias" else _to_the_end(4)(op)
+
+
 # aten ops that are Tensor methods whose function of the same name means something else:
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
@@ -166,4 +232,8 @@ _REWRITES = {
     "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,
     "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
+    "slice_tensor": _to_the_end(3),
+    "slice_scatter": _slice_scatter,
+    "select_scatter": _unchanged_write(torch.ops.aten.select.int, ()),
+    "copy": _copy,
 }

@@ -125,15 +125,25 @@ def _runtime_arange(start, end, step, dtype):
 
 
 def zeros(*shape, dtype=dtypes.float32):
-    return constant(np.zeros(varargs_shape(shape)), dtype=dtype)
+    return full(varargs_shape(shape), 0.0, dtype=dtype)
 
 
 def ones(*shape, dtype=dtypes.float32):
-    return constant(np.ones(varargs_shape(shape)), dtype=dtype)
+    return full(varargs_shape(shape), 1.0, dtype=dtype)
 
 
 def full(shape, fill_value, dtype=dtypes.float32):
-    return constant(np.full(tuple(shape), fill_value), dtype=dtype)
+    """A constant of ``shape``; where a size is a run-time one (``x.size(1)`` of a dynamic dim),
+    one value broadcast to it (a SLICE with stride 0)."""
+    shape = tuple(shape)
+    if not any(isinstance(n, Tensor) for n in shape):
+        return constant(np.full(shape, fill_value), dtype=dtype)
+    from .shape import expand
+
+    if dtype is None:  # torch's: from the fill value
+        kinds = ((bool, dtypes.bool), (int, dtypes.int64), (float, dtypes.float32))
+        dtype = next(d for kind, d in kinds if isinstance(fill_value, kind))
+    return expand(scalar(fill_value, dtype, len(shape)), shape)
 
 
 def new_full(x, size, fill_value, dtype=None):
@@ -164,9 +174,9 @@ def fill(x, value):
     """aten ``fill``: a tensor shaped like ``x`` holding ``value`` (a number or 0-d tensor)."""
     if not isinstance(value, Tensor):
         return full_like(x, value)
-    from .elementwise import add
+    from .indexing import copy  # late: indexing builds on this module
 
-    return add(zeros_like(x), value)
+    return copy(x, value)  # in x's dtype, as torch casts the value
 
 
 def ones_like(x, dtype=None):

@@ -1,5 +1,6 @@
 """Indexing: ``x[...]``, select/narrow/slice, gather, index_select, embedding, masked_fill,
-tril / triu.
+tril / triu, and the writes torch.export turns ``x[...] = v`` into (slice/select_scatter,
+index_put, copy).
 
 ``x[...]`` with ints, slices, None and Ellipsis is one SLICE for all axes plus, when dims are
 dropped or added, one SHUFFLE; a single integer-tensor (or list) index adds one GATHER.
@@ -15,9 +16,21 @@ from ..tensor import Tensor
 from ._common import network, normalize_dim, output, prepend_ones
 from ._params import tensor_of
 from .cast import cast
-from .constant import arange, constant, scalar
-from .elementwise import add, gt, lt, mul, ne, select_layer, sub
-from .shape import Dim, expand, permute, reshape_to, resolve, size, slice_layer, unsqueeze
+from .constant import arange, constant, full_like, scalar
+from .elementwise import add, eq, gt, lt, mul, ne, select_layer, sub
+from .shape import (
+    Dim,
+    append_ones,
+    expand,
+    expand_as,
+    flatten,
+    permute,
+    reshape_to,
+    resolve,
+    size,
+    slice_layer,
+    unsqueeze,
+)
 
 __all__ = [
     "getitem",
@@ -31,6 +44,9 @@ __all__ = [
     "masked_fill",
     "index",
     "slice_scatter",
+    "select_scatter",
+    "index_put",
+    "copy",
     "diff",
     "tril",
     "triu",
@@ -96,12 +112,15 @@ def _dynamic_slice(s, x, dim):
 
 def _whole(x, starts, sizes, strides):
     """True when the slice reads all of ``x`` (no layer needed)."""
-    for i, (start, size, stride) in enumerate(zip(starts, sizes, strides)):
+    for i, (start, extent, stride) in enumerate(zip(starts, sizes, strides)):
         full = (
-            size == x.shape[i]
-            if isinstance(size, int)
+            extent == x.shape[i]
+            if isinstance(extent, int)
             else (
-                isinstance(size, Dim) and size.tensor is x and size.index == i and not size.offset
+                isinstance(extent, Dim)
+                and extent.tensor is x
+                and extent.index == i
+                and not extent.offset
             )
         )
         if start != 0 or stride != 1 or not full:
@@ -211,21 +230,160 @@ def slice_tensor(x, dim=0, start=None, end=None, step=1):
 
 
 def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
-    """aten ``slice_scatter``: ``x`` with ``x[start:end]`` along ``dim`` replaced by ``src``.
+    """aten ``slice_scatter``: ``x`` with ``x[start:end:step]`` along ``dim`` replaced by ``src``.
 
-    What functionalized in-place slice writes (``mask[a:b] = v``) become; step 1, static dim.
+    What functionalized in-place slice writes (``mask[a:b] = v``) become: a CONCATENATION of the
+    parts kept and ``src`` for step 1, else a GATHER spreading ``src`` and a SELECT.
     """
     from .join import cat
 
     d = normalize_dim(dim, x.ndim)
     n = x.shape[d]
-    if step != 1 or n < 0:
-        raise NotImplementedError("slice_scatter with a step or along a dynamic dim")
-    lo, hi, _ = builtins.slice(start, end).indices(n)
+    src = cast(src, x.dtype)
+    if n < 0:
+        return _dynamic_slice_scatter(x, src, d, start, end, step)
+    lo, hi, step = builtins.slice(start, end, step).indices(n)
+    if step <= 0:
+        raise ValueError("slice_scatter: step must be greater than zero")
+    if step != 1:
+        return _strided_scatter(x, src, d, range(lo, hi, step))
     hi = max(hi, lo)
-    parts = [p for p, size in ((slice_tensor(x, d, 0, lo), lo), (cast(src, x.dtype), hi - lo),
-                               (slice_tensor(x, d, hi, n), n - hi)) if size > 0]
+    parts = [
+        p
+        for p, size in (
+            (slice_tensor(x, d, 0, lo), lo),
+            (src, hi - lo),
+            (slice_tensor(x, d, hi, n), n - hi),
+        )
+        if size > 0
+    ]
+    if not parts:  # x has no entries along d
+        return x
     return parts[0] if len(parts) == 1 else cat(parts, d)
+
+
+def _dynamic_slice_scatter(x, src, d, start, end, step):
+    """slice_scatter along a run-time sized dim: the parts before and after the slice, around
+    ``src`` (whose size torch already checked is the slice's)."""
+    from .join import cat
+
+    if (step or 1) != 1:
+        raise NotImplementedError("slice_scatter with a step along a dynamic dim")
+    start = start or 0
+    to_the_end = end is None or end >= _TO_THE_END
+    parts = [slice_tensor(x, d, 0, start)] if start != 0 else []
+    parts.append(src)
+    if not to_the_end:
+        parts.append(slice_tensor(x, d, end, None))
+    return parts[0] if len(parts) == 1 else cat(parts, d)
+
+
+def _strided_scatter(x, src, d, positions):
+    """``x`` with the entries of dim ``d`` at ``positions`` taken from ``src`` in order: a
+    constant GATHER spreads ``src`` over the whole dim, a SELECT keeps ``x`` elsewhere."""
+    n = x.shape[d]
+    if not positions:
+        return x
+    source = np.zeros(n, np.int64)
+    source[list(positions)] = np.arange(len(positions))
+    written = np.zeros([n if i == d else 1 for i in range(x.ndim)], np.bool_)
+    written.reshape(-1)[list(positions)] = True
+    return select_layer(constant(written), gather_layer(src, d, source), x, "slice_scatter")
+
+
+def select_scatter(input, src, dim, index):
+    """aten ``select_scatter``: ``input`` with ``input.select(dim, index)`` replaced by ``src``
+    (what ``x[:, 0] = v`` becomes once torch.export functionalizes it)."""
+    d = normalize_dim(dim, input.ndim)
+    n = input.shape[d]
+    if n >= 0:
+        if not -n <= index < n:
+            raise IndexError(f"select_scatter: index {index} is out of range for size {n}")
+        index %= n
+    end = None if index == -1 else index + 1
+    return slice_scatter(input, unsqueeze(src, d), d, index, end)
+
+
+def copy(input, src, non_blocking=False):
+    """aten ``copy`` / ``x.copy_(src)``: ``src`` broadcast to ``input``'s shape, in its dtype."""
+    if not isinstance(src, Tensor):
+        return full_like(input, src)
+    return expand_as(cast(src, input.dtype), input)
+
+
+def _is_mask(index):
+    if isinstance(index, Tensor):
+        return index.dtype == dtypes.bool
+    return np.asarray(index).dtype == np.bool_
+
+
+def index_put(input, indices, values, accumulate=False):
+    """aten ``index_put`` / ``x.index_put_``: ``x[indices] = values`` (``+=`` with
+    ``accumulate``), for one index: a boolean mask (a SELECT), or an integer index along one
+    dim (a SCATTER; a one-hot sum when accumulating, so repeated indices add up)."""
+    positions = [i for i, t in enumerate(indices) if t is not None]
+    if len(positions) != 1:
+        raise NotImplementedError("index_put supports a single index tensor")
+    d = positions[0]
+    if isinstance(values, Tensor):
+        values = cast(values, input.dtype)
+    else:
+        values = scalar(values, input.dtype)
+    if _is_mask(indices[d]):
+        return _masked_put(input, d, indices[d], values, accumulate)
+    return _scattered_put(input, d, indices[d], values, accumulate)
+
+
+def _masked_put(input, d, mask, values, accumulate):
+    """``x[..., mask] = values`` with one value for every masked element (broadcast)."""
+    mask = mask if isinstance(mask, Tensor) else constant(np.asarray(mask))
+    rest = input.ndim - d - mask.ndim  # dims after the masked ones
+    if values.ndim > rest:
+        lead = values.ndim - rest  # values of shape (count, *rest)
+        if any(n != 1 for n in values.shape[:lead]):
+            raise NotImplementedError(
+                "index_put with a mask and one value per masked element (a data-dependent count)"
+            )
+        values = reshape_to(values, [Dim(values, i) for i in range(lead, values.ndim)])
+    mask = append_ones(mask, mask.ndim + rest)  # the SELECT broadcasts it over the later dims
+    if not accumulate:
+        return select_layer(mask, values, input, "index_put")
+    zero = scalar(0, input.dtype, input.ndim)
+    return add(input, select_layer(mask, values, zero, "index_put"))
+
+
+def _scattered_put(input, d, index, values, accumulate):
+    """``x[:, ..., index] = values`` with an integer index along dim ``d``."""
+    from .reduce import sum as reduce_sum
+
+    n = input.shape[d]
+    runtime = isinstance(index, Tensor)
+    index = cast(_index_tensor(index, n), dtypes.int64)
+    if runtime and n >= 0:  # run-time negatives wrap, as in torch
+        index = add(index, mul(cast(lt(index, 0), dtypes.int64), n))
+    # values broadcast to x's shape with the index's dims in place of dim d
+    target = _dims(input, range(d)) + _dims(index, range(index.ndim))
+    values = expand(values, target + _dims(input, range(d + 1, input.ndim)))
+    if index.ndim != 1:  # one index dim, as the ELEMENT scatter and the one-hot sum want
+        values = unsqueeze(values, d) if index.ndim == 0 else flatten(values, d, d + index.ndim - 1)
+        index = reshape_to(index, [-1])
+    after = [1] * (input.ndim - d - 1)
+    if accumulate:
+        positions = arange(size(input, d), dtype=dtypes.int64)
+        hot = eq(unsqueeze(index, 1), unsqueeze(positions, 0))  # (k, n)
+        hot = reshape_to(hot, [1] * d + [Dim(hot, 0), Dim(hot, 1)] + after)
+        zero = scalar(0, input.dtype, input.ndim + 1)
+        spread = select_layer(hot, unsqueeze(values, d + 1), zero, "index_put")
+        return add(input, reduce_sum(spread, d))
+    index = reshape_to(index, [1] * d + [Dim(index, 0)] + after)
+    index = expand(index, _dims(values, range(values.ndim)))
+    layer = network().add_scatter(input.trt, index.trt, values.trt, trt.ScatterMode.ELEMENT)
+    layer.axis = d
+    return output(layer, "index_put")
+
+
+def _dims(x, indices):
+    return [Dim(x, i) for i in indices]
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):

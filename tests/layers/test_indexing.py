@@ -258,6 +258,16 @@ RUNTIME_BOUNDS = [
         ),
         lambda x: x[torch.arange(x.shape[0])[:, None], torch.arange(x.shape[1])[None]],
     ),
+    (
+        "new_zeros_of_runtime_size",
+        lambda x: F.new_zeros(x, [x.size(0), 2, x.size(1)]) + 1,
+        lambda x: torch.zeros(x.shape[0], 2, x.shape[1]) + 1,
+    ),
+    (
+        "full_of_runtime_size",
+        lambda x: F.full([3, x.size(1)], 7.0),
+        lambda x: torch.full((3, x.shape[1]), 7.0),
+    ),
 ]
 
 
@@ -266,3 +276,137 @@ def test_runtime_size_bounds(name, fn, ref):
     for x in (rand(3, 5, 4), rand(4, 6, 4, seed=1)):  # two sizes through one network definition
         got, network = run_dynamic(fn, x, dynamic=(0, 1))
         assert_close(got, ref(x))
+
+
+@pytest.mark.parametrize(
+    "dim, start, end, step", [(1, 0, 5, 2), (-1, 1, None, 3), (0, -3, -1, 1), (2, 4, 2, 1)]
+)
+def test_slice_scatter_steps_and_negative_bounds(dim, start, end, step):
+    x = rand(4, 5, 6)
+    size = list(x.shape)
+    size[dim] = len(range(*slice(start, end, step).indices(x.shape[dim])))
+    s = rand(*size, seed=3)
+    check(
+        lambda a, b: F.slice_scatter(a, b, dim, start, end, step),
+        lambda a, b: torch.slice_scatter(a, b, dim, start, end, step),
+        x,
+        s,
+    )
+
+
+def test_slice_scatter_casts_the_source():
+    x = torch.randint(0, 9, (2, 5))
+    check(
+        lambda a, b: F.slice_scatter(a, b, 1, 1, 2**63 - 1),
+        lambda a, b: torch.slice_scatter(a, b.to(a.dtype), 1, 1),
+        x,
+        torch.randint(0, 9, (2, 4)).to(torch.int32),
+    )
+
+
+@pytest.mark.parametrize("start, end", [(1, 2**63 - 1), (0, 2), (-2, None), (1, -1)])
+def test_slice_scatter_along_a_dynamic_dim(start, end):
+    x = rand(5, 3)
+    # the source comes from x itself, so it has the slice's run-time size
+    got, _ = run_dynamic(
+        lambda a: F.slice_scatter(a, F.slice_tensor(a, 0, start, end) * 2, 0, start, end), x
+    )
+    want = torch.slice_scatter(x, x[start:end] * 2, 0, start, end if end is not None else None)
+    assert_close(got, want)
+
+
+@pytest.mark.parametrize("dim, index", [(0, 1), (1, -1), (2, 0), (-1, 5)])
+def test_select_scatter(dim, index):
+    x = rand(3, 4, 6)
+    size = [n for i, n in enumerate(x.shape) if i != dim % x.ndim]
+    check(
+        lambda a, b: F.select_scatter(a, b, dim, index),
+        lambda a, b: torch.select_scatter(a, b, dim, index),
+        x,
+        rand(*size, seed=2),
+    )
+
+
+def test_select_scatter_along_a_dynamic_dim():
+    x = rand(4, 3)
+    got, _ = run_dynamic(lambda a: F.select_scatter(a, F.select(a, 0, -1) + 1, 0, -1), x)
+    assert_close(got, torch.select_scatter(x, x[-1] + 1, 0, -1))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4,), (1, 4), ()])
+def test_copy_broadcasts_and_casts(shape):
+    x = rand(2, 3, 4)
+    src = torch.randint(-5, 5, shape, generator=torch.Generator().manual_seed(0))
+    check_op(lambda a, b: F.copy(a, b), lambda a, b: a.clone().copy_(b), x, src)
+
+
+def test_fill_with_a_tensor_keeps_the_dtype():
+    x = torch.randint(0, 9, (2, 3))
+    check_op(lambda a, v: F.fill(a, v), lambda a, v: torch.fill(a, v), x, torch.tensor(2.0))
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize(
+    "mask_shape, value_shape",
+    [((3, 4, 5), ()), ((3, 4), (5,)), ((3, 4), (1, 5)), ((3, 4, 5), (1,))],
+)
+def test_index_put_with_a_mask(mask_shape, value_shape, accumulate):
+    x = rand(3, 4, 5)
+    mask = rand(*mask_shape, seed=4) > 0
+    values = rand(*value_shape or (1,), seed=5).reshape(value_shape)
+    check(
+        lambda a, m, v: F.index_put(a, [m], v, accumulate),
+        lambda a, m, v: a.index_put((m,), v, accumulate),
+        x,
+        mask,
+        values,
+    )
+
+
+def test_index_put_with_a_mask_after_a_full_dim():
+    x = torch.randint(-9, 9, (2, 6))
+    mask = torch.tensor([True, False, True, True, False, False])
+
+    def want(a, m):
+        a = a.clone()
+        a[:, m] = 7
+        return a
+
+    check_op(lambda a, m: F.index_put(a, [None, m], 7), want, x, mask)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize(
+    "dim, index, value_shape",
+    [
+        (0, [2, 0], (2, 4, 5)),
+        (1, [3, -1], ()),
+        (2, [[0, 1], [4, 3]], (2, 2)),
+        (1, 2, (3, 5)),
+        (2, [1, 1, 3], (3, 4, 1)),  # repeated: accumulating adds up both
+    ],
+)
+def test_index_put_with_an_integer_index(dim, index, value_shape, accumulate):
+    x = rand(3, 4, 5)
+    index = torch.tensor(index)
+    if not accumulate and index.unique().numel() != index.numel():
+        pytest.skip("torch leaves repeated writes undefined")
+    check(
+        lambda a, i, v: F.index_put(a, [None] * dim + [i], v, accumulate),
+        lambda a, i, v: _put(a, dim, i, v, accumulate),
+        x,
+        index,
+        rand(*value_shape or (1,), seed=6).reshape(value_shape),
+    )
+
+
+def _put(a, dim, index, values, accumulate):
+    """torch's ``a[:, ..., index] = values`` (``+=`` over repeats when accumulating)."""
+    key = (slice(None),) * dim + (index,)
+    if not accumulate:
+        a = a.clone()
+        a[key] = values
+        return a
+    full = values.expand(a[key].shape)
+    full = full.unsqueeze(dim) if index.ndim == 0 else full.flatten(dim, dim + index.ndim - 1)
+    return a.index_add(dim, index.reshape(-1) % a.shape[dim], full)

@@ -201,6 +201,84 @@ CASES = {
 
         INPUTS = (torch.randn(1, 3, 4, 4),)
     """,
+    # `y[:, 0] = 0` cannot be traced by fx (a Proxy takes no item assignment): torch.export
+    # writes it as select + fill + select_scatter
+    "export_int_index_write": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x * 2
+                y[:, 0] = 0
+                y[..., -1] = x[..., 0]
+                return y
+
+        INPUTS = (torch.randn(2, 4, 3),)
+    """,
+    # an augmented assignment into a slice: slice + mul + slice_scatter (and an aten.copy)
+    "export_slice_augmented_assignment": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x + 1
+                y[:, :2] *= 0.5
+                y[:, 1::2] += 3  # a step: spread by a GATHER, kept by a SELECT
+                return y
+
+        INPUTS = (torch.randn(2, 5, 3),)
+    """,
+    # transformers' shift_tokens_right (BART, mBART, T5-style decoders) on int64 token ids
+    "export_shift_tokens_right": """
+        def shift_tokens_right(input_ids, pad_token_id, decoder_start_token_id):
+            shifted = input_ids.new_zeros(input_ids.shape)
+            shifted[:, 1:] = input_ids[:, :-1].clone()
+            shifted[:, 0] = decoder_start_token_id
+            shifted.masked_fill_(shifted == -100, pad_token_id)
+            return shifted
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(10, 8)
+            def forward(self, ids):
+                shifted = shift_tokens_right(ids, 1, 2)
+                return self.emb(shifted), shifted
+
+        INPUTS = (torch.tensor([[3, 4, -100, 5, 6], [7, -100, 8, 9, 2]]),)
+    """,
+    # writes through a mask and integer indices: aten.index_put
+    "export_index_put": """
+        class M(nn.Module):
+            def forward(self, x, idx):
+                y = x.clone()
+                y[y < 0] = 0
+                y[:, [0, 2]] = x[:, :2] * 3
+                y[:, idx] += 1.0
+                return y
+
+        INPUTS = (torch.randn(2, 5, 3), torch.tensor([4, 1]))
+    """,
+    # in-place methods on whole tensors stay in the fx graph, each a new value
+    "fx_inplace_methods": """
+        class M(nn.Module):
+            def forward(self, x):
+                z = torch.zeros_like(x)
+                z.copy_(x[:1])
+                z.index_put_((torch.tensor([0, 2]),), x[1] + 1)
+                z.masked_fill_(z > 1, 1.0)
+                return z + torch.empty_like(x).fill_(2.0)
+
+        INPUTS = (torch.randn(3, 4),)
+    """,
+    # fx traces a write into a view (`y[:, :2].mul_(..)`) but its graph loses it: the replay
+    # without aliasing tells, and torch.export captures the module
+    "fx_write_into_a_view": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x * 2
+                y[:, :2].mul_(0.5)
+                y.select(1, 3).fill_(0)
+                return y
+
+        INPUTS = (torch.randn(3, 4),)
+    """,
     # torch.fx rebuilds a GraphModule's submodule paths from bare nn.Module holders
     "fx_graph_module": """
         from torch.fx.experimental.optimization import fuse
@@ -343,3 +421,27 @@ def test_nested_exports_reuse_the_outermost_one(tmp_path, monkeypatch):
     assert '"""PyTorch: nested.Inner (2 instances)"""' in network
     lines = []
     assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+SHIFT_WITH_A_DYNAMIC_LENGTH = """
+    class M(nn.Module):
+        def forward(self, ids):
+            shifted = ids.new_zeros(ids.shape)  # a run-time shape: a broadcast zero
+            shifted[:, 1:] = ids[:, :-1].clone()  # slice_scatter along the dynamic dim
+            shifted[:, 0] = 2
+            shifted[:, -1] += 1
+            return shifted.masked_fill_(shifted == -100, 1)
+
+    INPUTS = (torch.tensor([[3, 4, -100, 5, 6], [7, -100, 8, 9, 2]]),)
+"""
+
+
+@pytest.mark.parametrize("length", [5, 11])
+def test_shift_tokens_right_with_a_dynamic_length(tmp_path, length):
+    model = tmp_path / "shift.py"
+    model.write_text(HEADER + textwrap.dedent(SHIFT_WITH_A_DYNAMIC_LENGTH) + FOOTER)
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out), "--dynamic", "ids:1=2:5:16"]) == 0
+    assert "[2, 5]" not in (out / "network.py").read_text()  # no example length baked in
+    lines = []
+    assert check(str(out), log=lines.append, shapes={"ids": (2, length)}), "\n".join(lines)
