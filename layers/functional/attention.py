@@ -21,7 +21,7 @@ from .cast import cast
 from .constant import arange, constant, scalar
 from .elementwise import add, eq, gt, mul, select_layer
 from .join import concat_layer
-from .linear import linear, matrix_multiply
+from .linear import add_bias, linear, matrix_multiply
 from .reduce import reduce
 from .shape import Dim, permute_to, reshape_to, size, slice_layer, squeeze, unsqueeze
 
@@ -218,14 +218,14 @@ def _project(
 def _in_projection(x, weight, bias, embed_dim, q_scale):
     """The fused q/k/v projection, ``(x @ Wᵀ + b) * s`` with s = ``q_scale`` on the q rows and 1
     on k and v: the attention's 1/√d rides on the bias SCALE layer instead of scaling the
-    scores. Returns ``(qkv, True)``, or ``(linear(x, weight, bias), False)`` where the factor
-    cannot be folded (a Tensor or bfloat16 bias, a non-float input)."""
+    scores. Returns ``(qkv, True)``, or ``(x @ Wᵀ + b, False)`` where the factor cannot be
+    folded (a Tensor or bfloat16 bias, a non-float projection)."""
+    y = linear(x, weight)
+    foldable = bias is None or (isinstance(bias, Parameter) and bias.dtype != dtypes.bfloat16)
+    if y.dtype not in (dtypes.float32, dtypes.float16) or not foldable:
+        return (y if bias is None else add_bias(y, bias)), False
     total = 3 * embed_dim
-    if x.dtype not in (dtypes.float32, dtypes.float16) or not (
-        bias is None or (isinstance(bias, Parameter) and bias.dtype != dtypes.bfloat16)
-    ):
-        return linear(x, weight, bias), False
-    numpy_dtype = dtypes.to_numpy(x.dtype)
+    numpy_dtype = dtypes.to_numpy(y.dtype)
     factors = np.ones(total)
     factors[:embed_dim] = q_scale
     scale = as_weights(
@@ -237,7 +237,6 @@ def _in_projection(x, weight, bias, embed_dim, q_scale):
         shift = as_weights(
             values.astype(numpy_dtype), rows_scaled_source(bias.name, embed_dim, q_scale, total)
         )
-    y = linear(x, weight)
     return channel_scale(y, y.ndim - 1, "bias_and_q_scale", scale=scale, shift=shift), True
 
 

@@ -236,6 +236,29 @@ def test_mha_self_attention_folds_the_scale_into_the_in_projection():
     assert kinds.count(layers.trt.LayerType.CONSTANT) == 2
 
 
+def test_mha_self_attention_with_a_run_time_bias_scales_the_scores():
+    """An in-projection bias that is a network tensor cannot be folded: the scores are scaled."""
+    w = _weights()
+    q = rand(4, 2, E, seed=1)
+
+    def layers_fn(h, bias):
+        p = {name: _param(name, t) for name, t in w.items()}
+        return F.multi_head_attention_forward(
+            h, h, h, E, H, p["in_proj_weight"], bias, None, None, False, 0.0,
+            p["out_proj.weight"], p["out_proj.bias"], training=False, need_weights=False,
+        )[0]  # fmt: skip
+
+    def torch_fn(t, bias):
+        return TF.multi_head_attention_forward(
+            t, t, t, E, H, w["in_proj_weight"], bias, None, None, False, 0.0,
+            w["out_proj.weight"], w["out_proj.bias"], training=False, need_weights=False,
+        )[0]  # fmt: skip
+
+    network = check_op(layers_fn, torch_fn, q, w["in_proj_bias"])
+    names = [network.get_layer(i).name for i in range(network.num_layers)]
+    assert "scale" in names and "bias_and_q_scale" not in names
+
+
 def test_mha_unbatched():
     q, k = rand(4, E, seed=1), rand(5, E, seed=2)
     _run_mha(_weights(), [q, k, k])
