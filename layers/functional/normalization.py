@@ -8,7 +8,6 @@ onto TensorRT's NORMALIZATION layer; rms_norm is an elementwise composition.
 import numpy as np
 
 from .. import dtypes
-from ..backend import trt
 from ..precision import fp32_island
 from ..module import Parameter
 from ..network import as_weights, batch_norm_source
@@ -116,15 +115,10 @@ def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
         shift = shift + bias.stored()
     ndim = x.ndim
     x = append_ones(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
-    layer = network().add_scale_nd(
-        x.trt,
-        trt.ScaleMode.CHANNEL,
-        as_weights(shift.astype(numpy_dtype), batch_norm_source("shift", *keys, eps)),
-        as_weights(scale.astype(numpy_dtype), batch_norm_source("scale", *keys, eps)),
-        trt.Weights(x.dtype),
-        1,
-    )
-    return _restore_rank(output(layer, "batch_norm"), ndim)
+    shift = as_weights(shift.astype(numpy_dtype), batch_norm_source("shift", *keys, eps))
+    scale = as_weights(scale.astype(numpy_dtype), batch_norm_source("scale", *keys, eps))
+    y = channel_scale(x, 1, "batch_norm", scale=scale, shift=shift)
+    return _restore_rank(y, ndim)
 
 
 def _elementwise_batch_norm(x, mean, var, weight, bias, eps):
