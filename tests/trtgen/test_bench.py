@@ -13,9 +13,13 @@ import layers
 from cli_helpers import run_trtgen
 from layers.backend import trt
 from layers.runtime import gpu_unavailable_reason
+from trtgen.bench.onnx_route import OnnxRoute
 from trtgen.bench.report import zoo_markdown
 from trtgen.bench.result import BenchResult
+from trtgen.bench.run import _convert
 from trtgen.bench.targets import evaluate
+from trtgen.bench.trtgen_route import TrtgenRoute
+from trtgen.load import load_model
 from trtgen.netfile import build_from_output
 
 PLUMBING = ("SHAPE", "CAST", "SHUFFLE", "CONSTANT", "IDENTITY")
@@ -295,3 +299,19 @@ def test_a_route_that_fails_is_reported_not_hidden(tmp_path):
     assert ours["layers"] is None and ours["convert_runs_s"] == []
     assert "trtgen failed at generation" in (out / "bench.md").read_text()
     assert "special_i0" in result.stderr
+
+
+@pytest.mark.parametrize("route_class", [TrtgenRoute, OnnxRoute], ids=["trtgen", "onnx"])
+def test_a_route_keeps_only_its_last_output(route_class, tmp_path):
+    """Each run deletes the route's previous output first, and the network is built from the last."""
+    model = write_model(tmp_path, TINIEST, "tiniest")
+    work = tmp_path / "work"
+    work.mkdir()
+    route = route_class(load_model(str(model), ()), (), str(work))
+    for run in range(3):
+        _convert(route, run, log=lambda message: None)
+        assert len(os.listdir(work)) == 1, os.listdir(work)
+    assert route.result.error is None and len(route.result.convert_runs_s) == 3
+    assert os.listdir(work)[0].endswith("-2")
+    _, network, _, _ = route.network()
+    assert network.num_layers > 0

@@ -3,6 +3,7 @@ OnnxParser into a strongly typed network (as `layers.create_network()` makes the
 
 import gc
 import os
+import shutil
 
 import torch
 
@@ -68,6 +69,12 @@ class OnnxRoute:
     @property
     def path(self):
         return os.path.join(self.folder, "model.onnx")
+
+    def discard(self):
+        """Delete the last export (the driver calls this, untimed, before the next one)."""
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def convert(self, run):
         """One export into a fresh folder (the driver times this call)."""

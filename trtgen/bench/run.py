@@ -2,7 +2,8 @@
 
 Order: the model is loaded once (untimed), the modules either route imports lazily are imported
 (untimed), then each of the ``repeat`` rounds converts with the trtgen route and then the ONNX
-route. Nothing is warmed up: the first round includes each route's first-call costs, and the
+route, each writing into a fresh folder after deleting its previous one (untimed). Nothing is
+warmed up: the first round includes each route's first-call costs, and the
 trtgen route, running first, also pays the ones both share. After the rounds, each route's
 network is built from its last output and its layers counted; then, in ``repeat`` rounds, an
 engine is built from each network (default build options, trtgen's first); when a GPU can run
@@ -104,6 +105,9 @@ def _convert(route, run, log):
     result = route.result
     if result.error:
         return
+    # a route keeps only its last output, so each run's writes reuse the page cache the previous
+    # run's files held: growing it by a model's weights can cost more than the conversion itself
+    route.discard()
     try:
         _, seconds, cpu_seconds = cpu_timed(route.convert, run)
     except Exception as exc:  # noqa: BLE001 - recorded; the other route still runs

@@ -2,6 +2,7 @@
 network from OUT/network.py the way `trtgen build` does."""
 
 import os
+import shutil
 
 from ..generate import generate_loaded
 from ..netfile import build_with_profiles
@@ -24,6 +25,12 @@ class TrtgenRoute:
             convert="generation: capture, plan, render, weights, write OUT",
             network="import OUT/network.py and build the network",
         )
+
+    def discard(self):
+        """Delete the last OUT (the driver calls this, untimed, before the next conversion)."""
+        if self.out:
+            shutil.rmtree(self.out, ignore_errors=True)
+            self.out = None
 
     def convert(self, run):
         """One generation into a fresh OUT (the driver times this call)."""
