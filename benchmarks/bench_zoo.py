@@ -23,7 +23,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 
 import corpus  # noqa: E402
-from trtgen.bench.chart import require_matplotlib, zoo_chart  # noqa: E402
+from trtgen.bench.extra import require_bench_packages  # noqa: E402
+
+require_bench_packages()  # before the modules that import them
+from trtgen.bench.chart import zoo_chart  # noqa: E402
 from trtgen.bench.report import zoo_markdown  # noqa: E402
 from trtgen.bench.result import BenchResult, RouteResult  # noqa: E402
 from trtgen.bench.run import ROUTES, environment  # noqa: E402
@@ -127,9 +130,9 @@ def parse_args(argv):
     p.add_argument(
         "--repeat",
         type=int,
-        default=3,
+        default=5,  # the fewest rounds a sign test can judge a timing target from
         metavar="N",
-        help="conversions and engine builds per route and model, medians reported (default 3)",
+        help="conversions and engine builds per route and model, medians reported (default 5)",
     )
     p.add_argument(
         "--render",
@@ -148,7 +151,6 @@ def parse_args(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    require_matplotlib()
     if args.render:
         return render(args.render, args.out)
     names = args.names or list(DEFAULT_MODELS)

@@ -187,7 +187,9 @@ def _bench_parser():
 
 
 def run_bench(argv):
-    from .bench.chart import require_matplotlib
+    from .bench.extra import require_bench_packages
+
+    require_bench_packages()  # before the modules that import them
     from .bench.run import bench
     from .bench.write import check_bench_target, write_bench
     from .load import parse_shape
@@ -197,7 +199,6 @@ def run_bench(argv):
         raise TrtgenError("--repeat and --iterations take a positive number")
     out = args.output or os.path.join("bench", os.path.basename(default_output(args.model)))
     check_bench_target(out, args.force)
-    require_matplotlib()
     result = bench(args.model, [parse_shape(s) for s in args.input], engine=not args.no_engine,
                    repeat=args.repeat, iterations=args.iterations)
     write_bench(out, result, force=args.force)

@@ -2,24 +2,15 @@
 
 import io
 
-from ..errors import TrtgenError
+from .extra import require_bench_packages
 from .measure import PLUMBING
 from .report import ROUTE_TITLES
 
 COLORS = {"trtgen": "#2a7ab0", "onnx": "#d9822b"}
-INSTALL_HINT = "the PNG chart needs matplotlib: pip install 'trtgen[bench]'"
-
-
-def require_matplotlib():
-    """Fail before a long run, not after it, when the chart cannot be drawn."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        raise TrtgenError(INSTALL_HINT) from exc
 
 
 def _pyplot():
-    require_matplotlib()
+    require_bench_packages()
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window

@@ -2,9 +2,12 @@
 
 import dataclasses
 
+from scipy.stats import binomtest
+
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 VIT_MAX_LAYERS = 350
 GENERATION_MAX_RATIO = 0.5
+SIGNIFICANCE = 0.05  # of the sign test that tells a slower route from run-to-run noise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,21 +45,50 @@ def resnet_plumbing(by_model):
     return measured, FAIL if any(ours.layer_types.get(k, 0) for k in kinds) else PASS
 
 
+def sign_test(ours_runs, theirs_runs, limit):
+    """``(rounds over, rounds compared, p)``: in how many rounds the trtgen run took longer than
+    ``limit`` times the ONNX route's run of the same round (the routes alternate, so a round's
+    two runs see the same machine), and the one-sided sign-test p-value of that count if each
+    round were as likely to come out under the limit as over it. Tied rounds are left out."""
+    pairs = [(ours, limit * theirs) for ours, theirs in zip(ours_runs, theirs_runs)]
+    pairs = [(ours, theirs) for ours, theirs in pairs if ours != theirs]
+    over = sum(ours > theirs for ours, theirs in pairs)
+    if not pairs:
+        return 0, 0, 1.0
+    return over, len(pairs), binomtest(over, len(pairs), 0.5, alternative="greater").pvalue
+
+
+def _judge_excess(ours_runs, theirs_runs, limit):
+    """``(counts as over the limit, why)`` for a model whose median is over the limit.
+
+    Given enough rounds for a sign test to tell a real difference from run-to-run noise, only
+    a significant excess counts; with fewer, the median decides."""
+    over, rounds, p = sign_test(ours_runs, theirs_runs, limit)
+    if 0.5**rounds > SIGNIFICANCE:  # even "over in every round" would prove nothing
+        return True, f"median over; too few rounds for a sign test: {rounds}"
+    if p < SIGNIFICANCE:
+        return True, f"over in {over} of {rounds} rounds, sign test p={p:.3f}"
+    return False, f"over in {over} of {rounds} rounds: run-to-run noise, sign test p={p:.2f}"
+
+
 def _per_model(by_model, field, runs_field, limit):
-    """Judge ``trtgen <= limit * ONNX route`` on the medians ``field`` for every model where both
-    were measured. A model over the limit whose fastest trtgen run (of ``runs_field``) is within
-    the limit of the ONNX route's slowest run is marked "within run-to-run spread"."""
+    """Judge ``trtgen <= limit * ONNX route`` for every model where both were measured."""
     measured, failing, missing = [], [], []
     for name, result in by_model.items():
         ours, theirs = result.routes["trtgen"], result.routes["onnx"]
         if getattr(ours, field) is None or not getattr(theirs, field):
             missing.append(name)
             continue
-        measured.append(f"{name} {getattr(ours, field) / getattr(theirs, field):.2f}×")
+        text = f"{name} {getattr(ours, field) / getattr(theirs, field):.2f}×"
         if getattr(ours, field) > limit * getattr(theirs, field):
-            fastest, slowest = min(getattr(ours, runs_field)), max(getattr(theirs, runs_field))
-            spread = fastest <= limit * slowest
-            failing.append(name + (" (within run-to-run spread)" if spread else ""))
+            counts, why = _judge_excess(
+                getattr(ours, runs_field), getattr(theirs, runs_field), limit
+            )
+            if counts:
+                failing.append(f"{name} ({why})")
+            else:
+                text += f" ({why})"
+        measured.append(text)
     if not measured:
         return "not measured", NOT_MEASURED
     text = ", ".join(measured)
