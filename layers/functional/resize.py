@@ -6,6 +6,7 @@ torch's sampling rules in TensorRT terms:
   nearest-exact  src = floor((dst + 0.5) * in/out)    → HALF_PIXEL + HALF_UP
   (bi/tri)linear, bicubic: align_corners=True → ALIGN_CORNERS, else HALF_PIXEL;
   bicubic uses A = -0.75 and clamps taps to the edge (exclude_outside off).
+  area           adaptive average pooling to the output size, as torch computes it.
 ``size`` sets the output shape; ``scale_factor`` sets ``scales`` (as TensorRT's ONNX parser does
 for ONNX Resize scales). torch then maps coordinates by 1/scale_factor, TensorRT's documented
 formulas by in/out: the same whenever in * scale_factor is whole (2x, 1.5x of an even size...).
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from ..backend import trt
 from ._common import network, output
+from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .shape import Dim, dim_entry, is_static, resolve, reshape_to, shape_tensor
 
 __all__ = [
@@ -51,6 +53,9 @@ _RULES = {
 }
 
 
+_AREA_POOLS = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
+
+
 def _per_dim(value, count, what):
     values = list(value) if isinstance(value, (tuple, list)) else [value] * count
     if len(values) != count:
@@ -69,9 +74,11 @@ def interpolate(
 ):
     """F.interpolate as one RESIZE layer, sampling exactly like torch."""
     x = input
+    if mode == "area":
+        return _area(x, size, scale_factor, align_corners, antialias)
     if mode not in _RULES:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not supported; use one of {sorted(_RULES)}"
+            f"interpolate: mode {mode!r} is not supported; use one of {sorted([*_RULES, 'area'])}"
         )
     rule = _RULES[mode]
     spatial = x.ndim - 2
@@ -124,6 +131,25 @@ def interpolate(
         layer.exclude_outside = False
     layer.selector_for_single_pixel = trt.ResizeSelector.FORMULA
     return output(layer, "interpolate")
+
+
+def _area(x, size, scale_factor, align_corners, antialias):
+    """mode="area": adaptive average pooling to ``size``, or to floor(in * scale_factor)."""
+    spatial = x.ndim - 2
+    if spatial not in _AREA_POOLS:
+        raise ValueError(f"interpolate: mode 'area' does not take a {x.ndim}-D input")
+    if align_corners is not None or antialias:
+        raise ValueError("interpolate: mode 'area' takes neither align_corners nor antialias")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    if size is None:
+        if min(x.shape[2:]) < 0:
+            raise NotImplementedError(
+                "interpolate(mode='area', scale_factor=...) needs static spatial dims; pass size"
+            )
+        factors = _per_dim(scale_factor, spatial, "scale_factor")
+        size = [math.floor(n * float(s)) for n, s in zip(x.shape[2:], factors)]
+    return _AREA_POOLS[spatial](x, tuple(_per_dim(size, spatial, "size")))
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -99,8 +99,36 @@ def test_interpolate_rejects_torch_errors():
             F.interpolate(x, scale_factor=2, align_corners=True)  # nearest takes no align_corners
         with pytest.raises(ValueError):
             F.interpolate(x, size=(4, 4), scale_factor=2)
-        with pytest.raises(NotImplementedError):
-            F.interpolate(x, scale_factor=2, mode="area")
+        with pytest.raises(ValueError, match="area"):
+            F.interpolate(x, scale_factor=2, mode="area", align_corners=False)
+        with pytest.raises(NotImplementedError, match="bogus"):
+            F.interpolate(x, scale_factor=2, mode="bogus")
+
+
+AREAS = [  # torch's mode="area" is adaptive average pooling to the output size
+    ("down_uniform", (2, 3, 8, 6), dict(size=(4, 3))),
+    ("down_uneven", (2, 3, 7, 5), dict(size=(3, 2))),
+    ("up", (1, 2, 3, 4), dict(size=(5, 7))),
+    ("scale_half", (2, 3, 8, 6), dict(scale_factor=0.5)),
+    ("scale_floor", (1, 2, 7, 5), dict(scale_factor=(0.6, 1.5))),  # floor(4.2), floor(7.5)
+    ("1d", (2, 3, 10), dict(size=4)),
+    ("3d", (1, 2, 4, 6, 5), dict(size=(2, 3, 2))),
+]
+
+
+@pytest.mark.parametrize("shape,kwargs", [a[1:] for a in AREAS], ids=[a[0] for a in AREAS])
+def test_area(shape, kwargs):
+    check(
+        lambda x: F.interpolate(x, mode="area", **kwargs),
+        lambda t: TF.interpolate(t, mode="area", **kwargs),
+        rand(*shape),
+    )
+
+
+def test_area_with_a_dynamic_batch():
+    x = rand(3, 2, 8, 6)
+    got = run_dynamic(lambda a: F.interpolate(a, size=(3, 2), mode="area"), x)
+    assert_close(got[0], TF.interpolate(x, size=(3, 2), mode="area"))
 
 
 @pytest.mark.parametrize("shape", [(2, 8, 3, 4), (18, 2, 3), (1, 2, 4, 2, 3)], ids=str)

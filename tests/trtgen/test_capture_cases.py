@@ -196,10 +196,22 @@ CASES = {
                 a = F.interpolate(x, size=(8, 8), mode="bilinear", align_corners=False)
                 b = F.interpolate(x, scale_factor=2, mode="nearest")
                 c = F.interpolate(x, size=(6, 6), mode="bicubic", align_corners=True)
+                d = F.interpolate(x, size=(3, 2), mode="area")  # adaptive average pooling
                 first, rest = torch.split(x, [1, 2], dim=1)
-                return a * b, c, first - rest.sum(1, keepdim=True)
+                return a * b, c, first - rest.sum(1, keepdim=True), d
 
         INPUTS = (torch.randn(1, 3, 4, 4),)
+    """,
+    "resize_area": """
+        import torch.nn.functional as F
+
+        class M(nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, scale_factor=0.5, mode="area") + F.interpolate(
+                    x[..., :3], size=(2, 1), mode="area"
+                ).sum()
+
+        INPUTS = (torch.randn(2, 3, 5, 4),)
     """,
     # `y[:, 0] = 0` cannot be traced by fx (a Proxy takes no item assignment): torch.export
     # writes it as select + fill + select_scatter
