@@ -35,6 +35,9 @@ class NetworkContext:
         self.weight_sources = {}
         self.precision = None  # layers.precision.Policy inside `with precision(...)`
         self.shared = {}  # constants made once per network (``functional.constant.shared_scalar``)
+        # the convolution added last, while a batch norm may still fold into it
+        # (``functional.batch_norm_fold``)
+        self.foldable_convolution = None
         if journals is not None:
             journals.append(self)
 
@@ -248,6 +251,13 @@ def param_source(key):
 def batch_norm_source(role, mean, var, weight, bias, eps):
     """Weight source: the SCALE ``role`` ("shift" / "scale") of a folded batch norm."""
     return ("batch_norm", role, mean, var, weight, bias, float(eps))
+
+
+def conv_batch_norm_source(role, kernel, bias, mean, var, weight, bn_bias, eps):
+    """Weight source: the ``role`` ("kernel" / "bias") of a convolution with a batch norm folded
+    in: the kernel times the batch norm's scale per output channel; the bias (zero without a
+    key) times that scale, plus its shift."""
+    return ("conv_batch_norm", role, kernel, bias, mean, var, weight, bn_bias, float(eps))
 
 
 def rows_scaled_source(key, rows, factor, total):

@@ -13,28 +13,44 @@ def _F():
 
 
 class Tensor:
-    __slots__ = ("trt",)
+    __slots__ = ("_trt", "_rebuild")
 
     def __init__(self, itensor):
-        self.trt = itensor
+        self._trt = itensor
+        self._rebuild = None
+
+    @property
+    def trt(self):
+        """The ``ITensor``; rebuilt first if its layer was changed to compute something else."""
+        if self._rebuild is not None:
+            rebuild, self._rebuild = self._rebuild, None
+            self._trt = rebuild()
+        return self._trt
+
+    def rebuild_on_use(self, rebuild):
+        """This handle's ITensor now holds another value (a batch norm folded into the
+        convolution that made it): ``rebuild()`` makes an ITensor of the old value if it is
+        used again."""
+        self._rebuild = rebuild
 
     # ------------------------------------------------------------------ metadata
     @property
     def name(self):
         return self.trt.name
 
+    # shape and dtype survive a fold (``rebuild_on_use``): reading them rebuilds nothing
     @property
     def shape(self):
         """Static dims as ints, dynamic ones as -1 (use ``size(dim)`` for a shape tensor)."""
-        return tuple(self.trt.shape)
+        return tuple(self._trt.shape)
 
     @property
     def dtype(self):
-        return self.trt.dtype
+        return self._trt.dtype
 
     @property
     def ndim(self):
-        return len(self.trt.shape)
+        return len(self._trt.shape)
 
     def dim(self):
         return self.ndim

@@ -316,6 +316,35 @@ public:
         return batch_norm(prefix, eps, true, type);
     }
 
+    // A batch norm (state_dict prefix `bn`) folded into the convolution before it, in double
+    // and then rounded to `type`, as trtgen's Python layers do: the kernel `kernel` times the
+    // batch norm's scale per output channel; the bias `bias` (zeros when empty) times that
+    // scale, plus its shift.
+    nvinfer1::Weights conv_batch_norm_kernel(std::string const& kernel, std::string const& bn, double eps,
+                                             nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
+    {
+        std::vector<double> const scale = batch_norm_values(bn, eps, false);
+        int64_t const count = mFile.at(kernel).count();
+        int64_t const perChannel = count / static_cast<int64_t>(scale.size());
+        std::vector<double> const values = floats(kernel, count);
+        return store(count, type, [&values, &scale, perChannel](int64_t i) {
+            return values[static_cast<size_t>(i)] * scale[static_cast<size_t>(i / perChannel)];
+        });
+    }
+
+    nvinfer1::Weights conv_batch_norm_bias(std::string const& bias, std::string const& bn, double eps,
+                                           nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
+    {
+        std::vector<double> const scale = batch_norm_values(bn, eps, false);
+        std::vector<double> const shift = batch_norm_values(bn, eps, true);
+        int64_t const channels = static_cast<int64_t>(scale.size());
+        std::vector<double> const values = bias.empty() ? std::vector<double>{} : floats(bias, channels);
+        return store(channels, type, [&values, &scale, &shift](int64_t c) {
+            size_t const i = static_cast<size_t>(c);
+            return values.empty() ? shift[i] : values[i] * scale[i] + shift[i];
+        });
+    }
+
     // `total` values: the tensor `key` (ones when `key` is empty) with its first `rows` values
     // times `factor`, in double and then rounded to `type`, as trtgen's Python layers do: an
     // attention's 1/sqrt(head_dim) folded into the q rows of its in-projection's SCALE layer.
@@ -470,6 +499,14 @@ private:
 
     nvinfer1::Weights batch_norm(std::string const& prefix, double eps, bool shift, nvinfer1::DataType type)
     {
+        std::vector<double> const out = batch_norm_values(prefix, eps, shift);
+        return store(static_cast<int64_t>(out.size()), type,
+                     [&out](int64_t c) { return out[static_cast<size_t>(c)]; });
+    }
+
+    // The scale (or, with `shift`, the shift) of the batch norm with state_dict prefix `prefix`.
+    std::vector<double> batch_norm_values(std::string const& prefix, double eps, bool shift) const
+    {
         std::string const base = prefix.empty() ? "" : prefix + ".";
         int64_t const channels = mFile.at(base + "running_var").count();
         std::vector<double> const var = floats(base + "running_var", channels);
@@ -497,7 +534,7 @@ private:
             }
             out[c] = value;
         }
-        return store(channels, type, [&out](int64_t c) { return out[static_cast<size_t>(c)]; });
+        return out;
     }
 
     SafeTensors mFile;

@@ -23,42 +23,33 @@ namespace
 ITensor* basic_block(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x, int64_t planes,
                      Dims const& stride, bool has_downsample)
 {
-    auto* conv1 = named(
-        net.addConvolutionNd(*x, planes, dims({3, 3}), w.get(name + ".conv1.weight"), no_weights(DataType::kFLOAT)),
-        name + ".conv1/conv", name + ".conv1");
+    auto* conv1 = named(net.addConvolutionNd(*x, planes, dims({3, 3}),
+                                             w.conv_batch_norm_kernel(name + ".conv1.weight", name + ".bn1", 1e-05),
+                                             w.conv_batch_norm_bias("", name + ".bn1", 1e-05)),
+                        name + ".conv1/conv", name + ".bn1");
     conv1->setStrideNd(stride);
     conv1->setPaddingNd(dims({1, 1}));
-    auto* bn1 =
-        named(net.addScaleNd(*conv1->getOutput(0), ScaleMode::kCHANNEL, w.batch_norm_shift(name + ".bn1", 1e-05),
-                             w.batch_norm_scale(name + ".bn1", 1e-05), no_weights(DataType::kFLOAT), 1),
-              name + ".bn1/batch_norm", name + ".bn1");
     auto* relu =
-        named(net.addActivation(*bn1->getOutput(0), ActivationType::kRELU), name + ".relu/relu", name + ".relu");
-    auto* conv2 = named(net.addConvolutionNd(*relu->getOutput(0), planes, dims({3, 3}), w.get(name + ".conv2.weight"),
-                                             no_weights(DataType::kFLOAT)),
-                        name + ".conv2/conv", name + ".conv2");
+        named(net.addActivation(*conv1->getOutput(0), ActivationType::kRELU), name + ".relu/relu", name + ".relu");
+    auto* conv2 = named(net.addConvolutionNd(*relu->getOutput(0), planes, dims({3, 3}),
+                                             w.conv_batch_norm_kernel(name + ".conv2.weight", name + ".bn2", 1e-05),
+                                             w.conv_batch_norm_bias("", name + ".bn2", 1e-05)),
+                        name + ".conv2/conv", name + ".bn2");
     conv2->setStrideNd(dims({1, 1}));
     conv2->setPaddingNd(dims({1, 1}));
-    auto* bn2 =
-        named(net.addScaleNd(*conv2->getOutput(0), ScaleMode::kCHANNEL, w.batch_norm_shift(name + ".bn2", 1e-05),
-                             w.batch_norm_scale(name + ".bn2", 1e-05), no_weights(DataType::kFLOAT), 1),
-              name + ".bn2/batch_norm", name + ".bn2");
     ITensor* downsample = x;
     if (has_downsample)
     {
-        auto* downsample_0 = named(net.addConvolutionNd(*x, planes, dims({1, 1}), w.get(name + ".downsample.0.weight"),
-                                                        no_weights(DataType::kFLOAT)),
-                                   name + ".downsample.0/conv", name + ".downsample.0");
+        auto* downsample_0 = named(
+            net.addConvolutionNd(*x, planes, dims({1, 1}),
+                                 w.conv_batch_norm_kernel(name + ".downsample.0.weight", name + ".downsample.1", 1e-05),
+                                 w.conv_batch_norm_bias("", name + ".downsample.1", 1e-05)),
+            name + ".downsample.0/conv", name + ".downsample");
         downsample_0->setStrideNd(dims({2, 2}));
         downsample_0->setPaddingNd(dims({0, 0}));
-        auto* downsample_1 =
-            named(net.addScaleNd(*downsample_0->getOutput(0), ScaleMode::kCHANNEL,
-                                 w.batch_norm_shift(name + ".downsample.1", 1e-05),
-                                 w.batch_norm_scale(name + ".downsample.1", 1e-05), no_weights(DataType::kFLOAT), 1),
-                  name + ".downsample.1/batch_norm", name + ".downsample");
-        downsample = downsample_1->getOutput(0);
+        downsample = downsample_0->getOutput(0);
     }
-    auto* add = named(net.addElementWise(*bn2->getOutput(0), *downsample, ElementWiseOperation::kSUM), name + "/add");
+    auto* add = named(net.addElementWise(*conv2->getOutput(0), *downsample, ElementWiseOperation::kSUM), name + "/add");
     auto* relu_1 = named(net.addActivation(*add->getOutput(0), ActivationType::kRELU), name + ".relu/relu_1", name);
     return relu_1->getOutput(0);
 }
@@ -66,14 +57,13 @@ ITensor* basic_block(INetworkDefinition& net, WeightsFile& w, std::string const&
 // PyTorch: torchvision.models.resnet.ResNet; this helper builds 1 of them
 ITensor* res_net(INetworkDefinition& net, WeightsFile& w, ITensor* x)
 {
-    auto* conv1 = named(net.addConvolutionNd(*x, 64, dims({7, 7}), w.get("conv1.weight"), no_weights(DataType::kFLOAT)),
-                        "conv1/conv", "conv1");
+    auto* conv1 =
+        named(net.addConvolutionNd(*x, 64, dims({7, 7}), w.conv_batch_norm_kernel("conv1.weight", "bn1", 1e-05),
+                                   w.conv_batch_norm_bias("", "bn1", 1e-05)),
+              "conv1/conv", "bn1");
     conv1->setStrideNd(dims({2, 2}));
     conv1->setPaddingNd(dims({3, 3}));
-    auto* bn1 = named(net.addScaleNd(*conv1->getOutput(0), ScaleMode::kCHANNEL, w.batch_norm_shift("bn1", 1e-05),
-                                     w.batch_norm_scale("bn1", 1e-05), no_weights(DataType::kFLOAT), 1),
-                      "bn1/batch_norm", "bn1");
-    auto* relu = named(net.addActivation(*bn1->getOutput(0), ActivationType::kRELU), "relu/relu", "relu");
+    auto* relu = named(net.addActivation(*conv1->getOutput(0), ActivationType::kRELU), "relu/relu", "relu");
     auto* maxpool =
         named(net.addPoolingNd(*relu->getOutput(0), PoolingType::kMAX, dims({3, 3})), "maxpool/max_pool", "maxpool");
     maxpool->setStrideNd(dims({2, 2}));

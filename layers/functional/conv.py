@@ -12,6 +12,7 @@ from ..backend import trt
 from ..module import Parameter
 from ..network import as_weights, param_source
 from ._common import network, ntuple, output
+from .batch_norm_fold import remember_convolution
 from ._params import name_weights, per_channel, weights_of
 from ._spatial import spatial_layout, widen_1d
 from .elementwise import add
@@ -74,10 +75,13 @@ def _conv_padding(padding, kernel, stride, dilation, nd):
 
 
 # --------------------------------------------------------------------------- convolution
-def _conv_layer(
-    add_layer, x, outputs, weight, bias, nd, op, *, kernel, stride, pre, post, dilation, groups
-):
-    """One CONVOLUTION / DECONVOLUTION layer (``add_layer``); weights as Weights or inputs."""
+def _conv_layer(add_layer, x, outputs, weight, bias, nd, op, **geometry):
+    """One CONVOLUTION / DECONVOLUTION layer (``add_layer``); weights as Weights or inputs.
+
+    ``geometry``: kernel, stride, pre, post, dilation, groups."""
+    kernel, stride, pre, post, dilation, groups = (
+        geometry[k] for k in ("kernel", "stride", "pre", "post", "dilation", "groups")
+    )
     kernel_w, kernel_t = _kernel(weight, x.dtype, nd)
     bias_w, bias_t = weights_of(bias, x.dtype) if bias is not None else (None, None)
     layer = add_layer(
@@ -98,7 +102,15 @@ def _conv_layer(
         layer.set_input(2, bias_t.trt)
     name_weights(kernel_w, weight)
     name_weights(bias_w, bias)
-    return output(layer, op)
+    result = output(layer, op)
+    build_time = kernel_w is not None and (bias is None or bias_w is not None)
+    if op == "conv" and build_time:  # a convolution, not a transposed one
+
+        def rebuild():  # an unfolded copy, should a batch norm fold into this layer
+            return _conv_layer(add_layer, x, outputs, weight, bias, nd, op, **geometry).trt
+
+        remember_convolution(layer, result, weight, bias, rebuild)
+    return result
 
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, nd):

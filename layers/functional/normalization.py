@@ -1,7 +1,7 @@
 """Normalizations: batch_norm, layer_norm, group_norm, instance_norm, rms_norm, local_response_norm.
 
-Inference batch norm with Parameter statistics folds into one SCALE layer (per-channel
-``x * scale + shift``), the form TensorRT fuses into a preceding convolution. The others map
+Inference batch norm with Parameter statistics folds into the convolution just before it
+(``batch_norm_fold``), else into one SCALE layer (per-channel ``x * scale + shift``). The others map
 onto TensorRT's NORMALIZATION layer; rms_norm is an elementwise composition.
 """
 
@@ -12,6 +12,7 @@ from ..precision import fp32_island
 from ..module import Parameter
 from ..network import as_weights, batch_norm_source
 from ._common import axes_mask, channel_scale, network, output
+from .batch_norm_fold import fold_into_convolution
 from ._params import name_weights, per_channel, weights_of, with_leading_ones
 from .constant import full, scalar, shared_scalar
 from .elementwise import add, div, mul, sub
@@ -103,7 +104,8 @@ def batch_norm(
 
 
 def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
-    """One SCALE layer: scale = w / sqrt(var + eps), shift = b - mean * scale (in float64)."""
+    """scale = w / sqrt(var + eps), shift = b - mean * scale (in float64), folded into the
+    convolution that made ``x`` or one SCALE layer."""
     keys = [p.name if p is not None else None for p in (mean, var, weight, bias)]
     # the stored (full-precision) values: an FP16 network still folds in float64
     var = var.stored().astype(np.float64)
@@ -113,6 +115,9 @@ def _folded_batch_norm(x, mean, var, weight, bias, eps, numpy_dtype):
     shift = -mean.stored().astype(np.float64) * scale
     if bias is not None:
         shift = shift + bias.stored()
+    folded = fold_into_convolution(x, scale, shift, keys, eps, numpy_dtype)
+    if folded is not None:
+        return folded
     ndim = x.ndim
     x = append_ones(x, 4)  # SCALE wants NCHW / NCDHW (as TensorRT's ONNX parser does)
     shift = as_weights(shift.astype(numpy_dtype), batch_norm_source("shift", *keys, eps))

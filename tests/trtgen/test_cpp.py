@@ -66,7 +66,10 @@ def test_outputs_and_one_helper_per_class(resnet18):
     assert source.count("ITensor* basic_block(") == 1
     assert source.count("= basic_block(") == 8
     assert "if (has_downsample)" in source
-    assert 'w.get(name + ".conv1.weight")' in source  # weights by state_dict key
+    # weights by state_dict key; each batch norm folded into the convolution before it
+    assert 'w.conv_batch_norm_kernel(name + ".conv1.weight", name + ".bn1", 1e-05)' in source
+    assert 'w.conv_batch_norm_bias("", name + ".bn1", 1e-05)' in source
+    assert 'w.get("fc.weight")' in source
     assert "#include <torch" not in source
 
 

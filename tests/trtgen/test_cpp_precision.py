@@ -121,12 +121,19 @@ def small_fp16(small_model, tmp_path_factory):
 def test_fp16_cpp_reads_fp32_weights_through_converting_lookups(small_fp16):
     source = (small_fp16 / "network.cpp").read_text()
     # one call per weight, as for FP32, with the type the network needs
-    assert 'w.get(name + ".conv.weight", DataType::kHALF)' in source
-    assert 'w.get(name + ".conv.bias", DataType::kHALF)' in source
     assert 'w.get("seq.weight", DataType::kHALF)' in source  # conv1d: the kernel gets a unit width
+    assert 'w.get("seq.bias", DataType::kHALF)' in source
     assert 'w.get("fc.weight", DataType::kHALF)' in source  # a CONSTANT layer
-    assert 'w.batch_norm_shift(name + ".bn", 1e-05, DataType::kHALF)' in source
-    assert 'w.batch_norm_scale(name + ".bn", 1e-05, DataType::kHALF)' in source
+    # the block's batch norm folds into its convolution, computed from the FP32 values
+    assert (
+        'w.conv_batch_norm_kernel(name + ".conv.weight", name + ".bn", 1e-05, DataType::kHALF)'
+        in source
+    )
+    assert (
+        'w.conv_batch_norm_bias(name + ".conv.bias", name + ".bn", 1e-05, DataType::kHALF)'
+        in source
+    )
+    assert 'w.batch_norm_shift("norm", 1e-05, DataType::kHALF)' in source  # after a ReLU
     assert 'w.batch_norm_scale("norm", 1e-05, DataType::kHALF)' in source  # no weight / bias
     assert "static uint16_t const" not in source  # nothing inlined
     # the file stays the FP32 state_dict, and the builder checks it as FP32
@@ -137,7 +144,8 @@ def test_fp16_cpp_reads_fp32_weights_through_converting_lookups(small_fp16):
 
 def test_fp32_output_keeps_plain_lookups(small_model, tmp_path):
     source = (generate(tmp_path, small_model) / "network.cpp").read_text()
-    assert 'w.get(name + ".conv.weight")' in source
+    assert 'w.get("seq.weight")' in source
+    assert 'w.conv_batch_norm_kernel(name + ".conv.weight", name + ".bn", 1e-05)' in source
     assert 'w.batch_norm_scale("norm", 1e-05)' in source
     assert "DataType::kHALF" not in source
 
@@ -188,17 +196,17 @@ def test_fp16_small_network_matches_python_layer_by_layer(small_fp16, tmp_path):
 def test_fp16_resnet18_matches_python_layer_by_layer(tmp_path):
     out = generate(tmp_path, os.path.join(EXAMPLES, "resnet18.py"), "--precision", "fp16")
     source = (out / "network.cpp").read_text()
-    assert 'w.get("conv1.weight", DataType::kHALF)' in source
-    assert 'w.batch_norm_scale("bn1", 1e-05, DataType::kHALF)' in source
+    assert 'w.conv_batch_norm_kernel("conv1.weight", "bn1", 1e-05, DataType::kHALF)' in source
+    assert 'w.get("fc.weight", DataType::kHALF)' in source
     assert_cpp_matches_python(out, tmp_path)
 
 
 def test_keep_fp32_module_reads_its_weights_as_stored(small_model, tmp_path):
     out = generate(tmp_path, small_model, "--precision", "fp16", "--keep-fp32", "b")
     source = (out / "network.cpp").read_text()
-    assert 'w.get(name + ".conv.weight", DataType::kHALF)' in source  # block a
-    assert 'w.get(name + ".conv.weight")' in source  # block b, FP32
-    assert 'w.batch_norm_scale(name + ".bn", 1e-05)' in source
+    kernel = 'w.conv_batch_norm_kernel(name + ".conv.weight", name + ".bn", 1e-05'
+    assert kernel + ", DataType::kHALF)" in source  # block a
+    assert kernel + ")" in source  # block b, FP32
     assert_cpp_matches_python(out, tmp_path)
 
 

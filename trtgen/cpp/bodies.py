@@ -329,6 +329,8 @@ class BodyWriter:
             return self._batch_norm(source, array)
         if source is not None and source[0] == "rows_scaled" and array.dtype in FLOAT_WEIGHTS:
             return self._rows_scaled(source, array, layer)
+        if source is not None and source[0] == "conv_batch_norm" and array.dtype in FLOAT_WEIGHTS:
+            return self._conv_batch_norm(source, array, layer)
         return self._inline_weights(array, layer, var, role, pre)
 
     def _param(self, key, array, layer):
@@ -354,7 +356,44 @@ class BodyWriter:
 
     def _batch_norm(self, source, array):
         _, role, mean, var, weight, bias, eps = source
-        keys = [mean, var, weight, bias]
+        prefix = self._batch_norm_prefix([mean, var, weight, bias])
+        # folded in double from the stored values, then rounded to the SCALE layer's type
+        return [
+            f"w.batch_norm_{role}(",
+            Lit("name", relative(prefix, self.path)),
+            ", ",
+            Lit("double", eps),
+            *_type_argument(array),
+            ")",
+        ]
+
+    def _conv_batch_norm(self, source, array, layer):
+        _, role, kernel, bias, mean, var, weight, bn_bias, eps = source
+        prefix = self._batch_norm_prefix([mean, var, weight, bn_bias])
+        key = kernel if role == "kernel" else bias
+        if key is not None and (
+            key not in self.weights or np.asarray(self.weights[key]).dtype not in FLOAT_WEIGHTS
+        ):
+            raise CppEmitError(
+                f"layer {layer.name!r} folds a batch norm into {key!r}, which weights.safetensors "
+                "does not hold as float32/float16"
+            )
+        if key is not None:
+            self.used_keys.add(key)
+        name = Lit("name", relative(key, self.path)) if key is not None else Lit("str", "")
+        return [
+            f"w.conv_batch_norm_{role}(",
+            name,
+            ", ",
+            Lit("name", relative(prefix, self.path)),
+            ", ",
+            Lit("double", eps),
+            *_type_argument(array),
+            ")",
+        ]
+
+    def _batch_norm_prefix(self, keys):
+        """The module prefix of a batch norm's weights (marked used), or CppEmitError."""
         prefix = _common_prefix(keys)
         if (
             prefix is not None
@@ -362,16 +401,7 @@ class BodyWriter:
             and all(k is None or np.asarray(self.weights[k]).dtype in FLOAT_WEIGHTS for k in keys)
         ):
             self.used_keys.update(k for k in keys if k)
-            # folded in double from the stored values, then rounded to the SCALE layer's type
-            dtype = [] if array.dtype == np.float32 else [", ", Lit("enum", data_type_of(array))]
-            return [
-                f"w.batch_norm_{role}(",
-                Lit("name", relative(prefix, self.path)),
-                ", ",
-                Lit("double", eps),
-                *dtype,
-                ")",
-            ]
+            return prefix
         raise CppEmitError(
             f"batch norm over {[k for k in keys if k]}: C++ output folds batch norm only for "
             "float32/float16 running_mean/running_var/weight/bias of one module"
@@ -388,7 +418,7 @@ class BodyWriter:
             )
         if key is not None:
             self.used_keys.add(key)
-        dtype = [] if array.dtype == np.float32 else [", ", Lit("enum", data_type_of(array))]
+        dtype = _type_argument(array)
         name = Lit("name", relative(key, self.path)) if key is not None else Lit("str", "")
         return [
             "w.rows_scaled(",
@@ -477,6 +507,11 @@ def _empty_weights_type(layer):
     if layer.num_inputs and layer.get_input(0) is not None:
         return layer.get_input(0).dtype
     return trt.float32
+
+
+def _type_argument(array):
+    """The ``type`` argument of a derived-weights call: none for float32, the default."""
+    return [] if array.dtype == np.float32 else [", ", Lit("enum", data_type_of(array))]
 
 
 def _common_prefix(keys):
