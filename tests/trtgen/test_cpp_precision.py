@@ -506,3 +506,46 @@ def test_weights_file_converts_by_key_and_refuses_non_floats(convert_program, tm
             assert np.array_equal(actual, wanted), index
         else:
             assert_same_bits(actual, wanted, wanted, "half" if dtype == 1 else "bfloat16")
+
+
+FOLDS_MODEL = """
+import torch
+
+
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.att = torch.nn.MultiheadAttention(16, 4, batch_first=True)
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4)
+
+    def forward(self, x, img):
+        y = self.conv(img)
+        z = self.bn(y)  # right after the convolution: folds into it
+        return self.att(x, x, x, need_weights=False)[0], z, y.relu()
+
+
+def get_model():
+    torch.manual_seed(0)
+    return M().eval()
+
+
+def get_example_inputs():
+    torch.manual_seed(1)
+    return (torch.randn(2, 5, 16), torch.randn(1, 3, 6, 6))
+"""
+
+
+def test_weights_folded_at_build_time_are_recomputed_in_cpp(tmp_path):
+    """Batch norm folded into a convolution (whose output is read again: an unfolded copy) and
+    the attention scale folded into the in-projection's q rows: C++ recomputes them from the
+    weights file and builds the network.py network layer by layer."""
+    model = tmp_path / "folds.py"
+    model.write_text(FOLDS_MODEL)
+    out = generate(tmp_path, model)
+    source = (out / "network.cpp").read_text()
+    assert 'w.conv_batch_norm_kernel("conv.weight", "bn", 1e-05)' in source
+    assert 'w.conv_batch_norm_bias("conv.bias", "bn", 1e-05)' in source
+    assert 'w.get("conv.weight"), w.get("conv.bias")' in source  # the copy for y.relu()
+    assert 'w.rows_scaled("att.in_proj_bias", 16, 0.5, 48)' in source
+    assert_cpp_matches_python(out, tmp_path)

@@ -371,19 +371,9 @@ class BodyWriter:
         _, role, kernel, bias, mean, var, weight, bn_bias, eps = source
         prefix = self._batch_norm_prefix([mean, var, weight, bn_bias])
         key = kernel if role == "kernel" else bias
-        if key is not None and (
-            key not in self.weights or np.asarray(self.weights[key]).dtype not in FLOAT_WEIGHTS
-        ):
-            raise CppEmitError(
-                f"layer {layer.name!r} folds a batch norm into {key!r}, which weights.safetensors "
-                "does not hold as float32/float16"
-            )
-        if key is not None:
-            self.used_keys.add(key)
-        name = Lit("name", relative(key, self.path)) if key is not None else Lit("str", "")
         return [
             f"w.conv_batch_norm_{role}(",
-            name,
+            self._float_key(key, layer, "folds a batch norm into"),
             ", ",
             Lit("name", relative(prefix, self.path)),
             ", ",
@@ -391,6 +381,19 @@ class BodyWriter:
             *_type_argument(array),
             ")",
         ]
+
+    def _float_key(self, key, layer, what):
+        """The argument naming the float32/float16 tensor ``key`` a derived weight is computed
+        from (marked used), or "" for none; CppEmitError when the weights file lacks it."""
+        if key is None:
+            return Lit("str", "")
+        if key not in self.weights or np.asarray(self.weights[key]).dtype not in FLOAT_WEIGHTS:
+            raise CppEmitError(
+                f"layer {layer.name!r} {what} {key!r}, which weights.safetensors does not hold "
+                "as float32/float16"
+            )
+        self.used_keys.add(key)
+        return Lit("name", relative(key, self.path))
 
     def _batch_norm_prefix(self, keys):
         """The module prefix of a batch norm's weights (marked used), or CppEmitError."""
@@ -409,20 +412,10 @@ class BodyWriter:
 
     def _rows_scaled(self, source, array, layer):
         _, key, rows, factor, total = source
-        if key is not None and (
-            key not in self.weights or np.asarray(self.weights[key]).dtype not in FLOAT_WEIGHTS
-        ):
-            raise CppEmitError(
-                f"layer {layer.name!r} scales rows of {key!r}, which weights.safetensors does not "
-                "hold as float32/float16"
-            )
-        if key is not None:
-            self.used_keys.add(key)
         dtype = _type_argument(array)
-        name = Lit("name", relative(key, self.path)) if key is not None else Lit("str", "")
         return [
             "w.rows_scaled(",
-            name,
+            self._float_key(key, layer, "scales rows of"),
             ", ",
             Lit("int", rows),
             ", ",
