@@ -88,8 +88,20 @@ def flatten_outputs(result, expr="outputs", name="output"):
     if result is None:
         return []
     raise TrtgenError(
-        f"the model returns a {type(result).__name__}; outputs must be tensors, tuples, lists or dicts of them"
+        f"the model's output {name!r} has type {type(result).__name__}; outputs must be tensors, "
+        f"tuples, lists or dicts of them{_cache_hint(result)}"
     )
+
+
+def _cache_hint(value):
+    """What to do about a transformers key/value cache (``past_key_values``) among the outputs."""
+    cls = type(value)
+    if cls.__module__.startswith("transformers.") and cls.__name__.endswith("Cache"):
+        return (
+            ". It is transformers' key/value cache for generation: build the model without it "
+            "(config.use_cache = False, or use_cache=False in from_pretrained) in get_model()"
+        )
+    return ""
 
 
 def run_model(loaded, run=lambda model, inputs: model(*inputs)):

@@ -42,6 +42,12 @@ CASES = {
         "def get_model():\n    return Branchy()\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n",
         ["cannot capture"],
     ),
+    "output is a cache": (
+        "import torch\nfrom transformers import DynamicCache\n\nclass Decoder(torch.nn.Module):\n"
+        "    def forward(self, x):\n        return {'logits': x * 2, 'past_key_values': DynamicCache()}\n\n"
+        "def get_model():\n    return Decoder()\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n",
+        ["output 'past_key_values' has type dynamiccache", "config.use_cache = false"],
+    ),
     "unsupported ops": (
         "import torch\n\nclass Odd(torch.nn.Module):\n    def forward(self, x):\n"
         "        y = torch.linalg.inv(x)\n        z = torch.special.i0(x)\n        return torch.linalg.inv(y + z)\n\n"
