@@ -312,16 +312,28 @@ def _symbolic_graph(module, recorded):
     return graph, tensors
 
 
+def _keeps_signature(child):
+    """Does ``child``'s call keep its signature in the export? Composites do. So does a layers
+    class whose forward takes several arguments (MultiheadAttention's query, key, value and
+    keywords): flattened, its arguments would arrive deduplicated and out of order. A
+    one-input leaf's call is plain, and an eval-mode Dropout vanishes from the export, which
+    makes preserving its signature fail."""
+    if not is_leaf(child):
+        return True
+    parameters = list(inspect.signature(type(child).forward).parameters.values())[1:]
+    return len(parameters) > 1
+
+
 def _called_children(module):
     """Paths whose calls keep their signature in the export: children, and items of containers."""
     paths = []
     for name, child in module.named_children():
-        # composites only: a leaf's call is plain, and an eval-mode Dropout vanishes from the
-        # export, which makes preserving its signature fail
-        if not is_leaf(child):
+        if _keeps_signature(child):
             paths.append(name)
         if library.is_container(child):
-            paths += [f"{name}.{sub}" for sub, item in child.named_children() if not is_leaf(item)]
+            paths += [
+                f"{name}.{sub}" for sub, item in child.named_children() if _keeps_signature(item)
+            ]
     return tuple(paths)
 
 
@@ -330,7 +342,7 @@ def _composite_descendants(module, prefix=""):
     signatures in one export lets descendants that need torch.export reuse it."""
     paths = []
     for name, child in module.named_children():
-        if not is_leaf(child):
+        if _keeps_signature(child):
             paths.append(prefix + name)
         if not is_leaf(child) or library.is_container(child):
             paths += _composite_descendants(child, f"{prefix}{name}.")

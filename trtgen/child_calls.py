@@ -21,7 +21,7 @@ def arguments(capture, node, captures_by_module, names):
     child = capture.module.get_submodule(node.target)
     child_capture = captures_by_module.get(id(child))
     if child_capture is None:  # a layers class: the call as written
-        args = node.args
+        args = node.args[_prepended(capture, node) :]
         if capture.unflattened is not None and library.runs_as_sequential(child) and args:
             # with dynamic shapes unflatten passes a Sequential, before its input, the tensors
             # its items read sizes from; the generated items take sizes from their own input

@@ -202,6 +202,19 @@ CASES = {
 
         INPUTS = (torch.randn(1, 3, 4, 4),)
     """,
+    # in eval mode TransformerEncoderLayer takes a fused fast path when it runs, so its children
+    # are never seen called; its export calls self_attn with query, key, value and keywords,
+    # which must keep their order (a key padding mask made float by the layer)
+    "export_encoder_layer_with_padding_mask": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+            def forward(self, x, mask):
+                return self.layer(x, src_key_padding_mask=mask)
+
+        INPUTS = (torch.randn(2, 5, 16), torch.tensor([[False] * 5, [False] * 3 + [True] * 2]))
+    """,
     "resize_area": """
         import torch.nn.functional as F
 

@@ -408,3 +408,44 @@ def test_a_sequential_of_blocks_inside_an_exported_module_takes_a_dynamic_batch(
     for batch in (1, 5):
         result = run_trtgen("check", out, "--shape", f"x={batch}x6x8")
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+ENCODER_LAYER_WITH_PADDING_MASK = """
+import torch
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+
+    def forward(self, x, mask):
+        return self.layer(x, src_key_padding_mask=mask)
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Model().eval()
+
+
+def get_example_inputs():
+    torch.manual_seed(1)
+    mask = torch.zeros(2, 5, dtype=torch.bool)
+    mask[1, 3:] = True
+    return (torch.randn(2, 5, 16), mask)
+"""
+
+
+def test_an_attention_call_inside_an_export_takes_a_dynamic_length(tmp_path):
+    """torch.export passes the preserved self_attn call the mask whose size its graph reads,
+    before query, key and value; the generated call passes the attention its own arguments."""
+    model = tmp_path / "model.py"
+    model.write_text(ENCODER_LAYER_WITH_PADDING_MASK)
+    out = tmp_path / "out"
+    dims = ["--dynamic", "x:1=2:5:8", "--dynamic", "mask:1=2:5:8"]
+    result = run_trtgen(model, "-o", out, *dims)
+    assert result.returncode == 0, result.stderr
+    assert "torch.export" in json.loads((out / "trtgen.json").read_text())["capture"]
+    for length in (3, 8):
+        result = run_trtgen("check", out, "--shape", f"x=2x{length}x16", "--shape", f"mask=2x{length}")
+        assert result.returncode == 0, result.stdout + result.stderr
