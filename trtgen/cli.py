@@ -189,12 +189,12 @@ def _bench_parser():
 def run_bench(argv):
     from .bench.extra import require_bench_packages
 
+    args = _bench_parser().parse_args(argv)
     require_bench_packages()  # before the modules that import them
     from .bench.run import bench
     from .bench.write import check_bench_target, write_bench
     from .load import parse_shape
 
-    args = _bench_parser().parse_args(argv)
     if args.repeat < 1 or args.iterations < 1:
         raise TrtgenError("--repeat and --iterations take a positive number")
     out = args.output or os.path.join("bench", os.path.basename(default_output(args.model)))
