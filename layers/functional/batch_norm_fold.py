@@ -31,13 +31,11 @@ class _Convolution:
 
 
 def remember_convolution(layer, output, weight, bias, rebuild):
-    """Note a convolution a batch norm may fold into: build-time kernel and bias only."""
+    """Note a convolution whose kernel and bias are build-time weights (Parameters): a batch
+    norm may fold into it."""
     context = current()
-    build_time = isinstance(weight, Parameter) and (bias is None or isinstance(bias, Parameter))
-    context.foldable_convolution = (
-        _Convolution(layer, output, context.network.num_layers, weight, bias, rebuild)
-        if build_time
-        else None
+    context.foldable_convolution = _Convolution(
+        layer, output, context.network.num_layers, weight, bias, rebuild
     )
 
 
