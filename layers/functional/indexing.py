@@ -320,18 +320,68 @@ def _is_mask(index):
 def index_put(input, indices, values, accumulate=False):
     """aten ``index_put`` / ``x.index_put_``: ``x[indices] = values`` (``+=`` with
     ``accumulate``), for one index: a boolean mask (a SELECT), or an integer index along one
-    dim (a SCATTER; a one-hot sum when accumulating, so repeated indices add up)."""
+    dim (a SCATTER; a one-hot sum when accumulating, so repeated indices add up); or for
+    integer indices at adjacent dims (one ScatterND, without accumulate)."""
     positions = [i for i, t in enumerate(indices) if t is not None]
-    if len(positions) != 1:
-        raise NotImplementedError("index_put supports a single index tensor")
+    if not positions:
+        raise ValueError("index_put needs at least one index tensor")
     d = positions[0]
     if isinstance(values, Tensor):
         values = cast(values, input.dtype)
     else:
         values = scalar(values, input.dtype)
+    if len(positions) > 1:
+        return _scattered_nd_put(input, positions, indices, values, accumulate)
     if _is_mask(indices[d]):
         return _masked_put(input, d, indices[d], values, accumulate)
     return _scattered_put(input, d, indices[d], values, accumulate)
+
+
+def _scattered_nd_put(input, positions, indices, values, accumulate):
+    """``x[:, i, j] = values`` with integer indices at adjacent dims: one ScatterND over the
+    input with the indexed dims moved to the front."""
+    from .join import stack  # late: join builds on this module
+
+    d, k = positions[0], len(positions)
+    if positions != list(range(d, d + k)):
+        raise NotImplementedError("index_put with index tensors at non-adjacent dims")
+    if accumulate or any(_is_mask(indices[p]) for p in positions):
+        raise NotImplementedError(
+            "index_put with several index tensors supports integer indices without accumulate"
+        )
+    index = [_wrapped_index(input, p, indices[p]) for p in positions]
+    common = _broadcast_dims(index)
+    index = stack([expand(i, common) for i in index], -1)  # (*B, k)
+    lead, rest = list(range(d)), list(range(d + k, input.ndim))
+    # values as torch lays them out (lead, *B, rest), then B first to match the data
+    values = expand(values, _dims(input, lead) + common + _dims(input, rest))
+    b = list(range(d, d + len(common)))
+    values = permute(values, b + lead + list(range(b[-1] + 1 if b else d, values.ndim)))
+    data = permute(input, list(range(d, d + k)) + lead + rest)
+    layer = network().add_scatter(data.trt, index.trt, values.trt, trt.ScatterMode.ND)
+    back = np.argsort(list(range(d, d + k)) + lead + rest).tolist()
+    return permute(output(layer, "index_put"), back)
+
+
+def _wrapped_index(input, d, index):
+    """An integer index along dim ``d`` as an int64 tensor whose negatives have wrapped."""
+    n = input.shape[d]
+    runtime = isinstance(index, Tensor)
+    index = cast(_index_tensor(index, n), dtypes.int64)
+    if runtime and n >= 0:  # run-time negatives wrap, as in torch
+        index = add(index, mul(cast(lt(index, 0), dtypes.int64), n))
+    return index
+
+
+def _broadcast_dims(tensors):
+    """The dims the tensors broadcast to (each from a tensor whose dim is not 1)."""
+    rank = builtins.max(t.ndim for t in tensors)
+    tensors = [prepend_ones(t, rank) for t in tensors]
+    dims = []
+    for i in range(rank):
+        wide = [t for t in tensors if t.shape[i] != 1]
+        dims.append(Dim(wide[0], i) if wide else 1)
+    return dims
 
 
 def _masked_put(input, d, mask, values, accumulate):
@@ -356,11 +406,7 @@ def _scattered_put(input, d, index, values, accumulate):
     """``x[:, ..., index] = values`` with an integer index along dim ``d``."""
     from .reduce import sum as reduce_sum
 
-    n = input.shape[d]
-    runtime = isinstance(index, Tensor)
-    index = cast(_index_tensor(index, n), dtypes.int64)
-    if runtime and n >= 0:  # run-time negatives wrap, as in torch
-        index = add(index, mul(cast(lt(index, 0), dtypes.int64), n))
+    index = _wrapped_index(input, d, index)
     # values broadcast to x's shape with the index's dims in place of dim d
     target = _dims(input, range(d)) + _dims(index, range(index.ndim))
     values = expand(values, target + _dims(input, range(d + 1, input.ndim)))

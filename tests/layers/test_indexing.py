@@ -410,3 +410,42 @@ def _put(a, dim, index, values, accumulate):
     full = values.expand(a[key].shape)
     full = full.unsqueeze(dim) if index.ndim == 0 else full.flatten(dim, dim + index.ndim - 1)
     return a.index_add(dim, index.reshape(-1) % a.shape[dim], full)
+
+
+@pytest.mark.parametrize(
+    "shape, first, indices, value_shape",
+    [
+        ((2, 4, 6, 5), 1, [[0, 3, 2], [4, 1, 0]], (3, 5)),  # x[:, i, j] = v, a row per position
+        ((2, 4, 6, 5), 1, [[0, -1], [4, -2]], ()),  # negative indices wrap; one value for all
+        ((2, 4, 6, 5), 0, [[[1], [0]], [2, 3, 1]], (2, 3, 6, 5)),  # (2, 1) and (3,) broadcast
+        ((2, 4, 6, 5), 0, [1, [0, 2]], (5,)),  # a scalar index with a vector one
+        ((3, 4, 5), 0, [[2, 0], [1, 3], [4, 4]], (2,)),  # every dim indexed
+    ],
+)
+def test_index_put_with_several_integer_indices(shape, first, indices, value_shape):
+    tensors = [torch.tensor(i) for i in indices]
+    values = rand(*value_shape or (1,), seed=6).reshape(value_shape)
+
+    def torch_fn(a, v, *idx):
+        a = a.clone()
+        a[(slice(None),) * first + idx] = v
+        return a
+
+    check(
+        lambda a, v, *idx: F.index_put(a, [None] * first + list(idx), v),
+        torch_fn,
+        rand(*shape),
+        values,
+        *tensors,
+    )
+
+
+def test_index_put_with_several_indices_refuses_what_it_cannot_do():
+    builder, network = layers.create_network()
+    with layers.net_guard(network):
+        x = layers.add_input("x", layers.float32, (2, 3, 4))
+        i = layers.add_input("i", layers.int64, (2,))
+        with pytest.raises(NotImplementedError, match="non-adjacent"):
+            F.index_put(x, [i, None, i], 1.0)
+        with pytest.raises(NotImplementedError, match="without accumulate"):
+            F.index_put(x, [i, i], 1.0, accumulate=True)

@@ -280,6 +280,16 @@ CASES = {
 
         INPUTS = (torch.randn(2, 5, 3), torch.tensor([4, 1]))
     """,
+    # several integer indices at adjacent dims: one ScatterND
+    "export_index_put_two_indices": """
+        class M(nn.Module):
+            def forward(self, x, rows, cols):
+                y = x.clone()
+                y[:, rows, cols] = x[:, :2, 0] * 2
+                return y
+
+        INPUTS = (torch.randn(2, 5, 3), torch.tensor([4, 1]), torch.tensor([2, -3]))
+    """,
     # in-place methods on whole tensors stay in the fx graph, each a new value
     "fx_inplace_methods": """
         class M(nn.Module):
