@@ -16,6 +16,7 @@ import warnings
 import torch
 import torch.fx
 
+from .autocast import inert_autocast
 from .errors import TrtgenError
 from . import library
 from .inplace import functionalize, without_aliasing
@@ -379,7 +380,7 @@ def _dynamic_shapes(module, args, kwargs, dims):
 
 def _export_once(module, args, kwargs, preserve, dims=None):
     # unflatten warns about its own spec attributes, and prints a debug line on mutations
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), inert_autocast():
         warnings.simplefilter("ignore")
         program = torch.export.export(
             module,

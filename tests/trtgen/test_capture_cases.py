@@ -215,6 +215,24 @@ CASES = {
 
         INPUTS = (torch.randn(2, 5, 16), torch.tensor([[False] * 5, [False] * 3 + [True] * 2]))
     """,
+    # autocast regions that change nothing on the CPU (disabled, or for CUDA) leave the export
+    # as plain ops (timm's EfficientViT keeps its attention in FP32 this way)
+    "export_autocast_regions": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 8)
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                with torch.autocast(device_type="cpu", enabled=False):
+                    y = self.fc(x).softmax(-1)
+                with torch.autocast(device_type="cuda", dtype=torch.float16):
+                    z = y @ y.transpose(0, 1)
+                return z
+
+        INPUTS = (torch.randn(3, 8),)
+    """,
     "resize_area": """
         import torch.nn.functional as F
 
