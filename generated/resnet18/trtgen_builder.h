@@ -323,7 +323,7 @@ public:
     nvinfer1::Weights conv_batch_norm_kernel(std::string const& kernel, std::string const& bn, double eps,
                                              nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
     {
-        std::vector<double> const scale = batch_norm_values(bn, eps, false);
+        std::vector<double> const scale = folded_batch_norm(bn, eps).scale;
         int64_t const count = mFile.at(kernel).count();
         int64_t const perChannel = count / static_cast<int64_t>(scale.size());
         std::vector<double> const values = floats(kernel, count);
@@ -335,8 +335,9 @@ public:
     nvinfer1::Weights conv_batch_norm_bias(std::string const& bias, std::string const& bn, double eps,
                                            nvinfer1::DataType type = nvinfer1::DataType::kFLOAT)
     {
-        std::vector<double> const scale = batch_norm_values(bn, eps, false);
-        std::vector<double> const shift = batch_norm_values(bn, eps, true);
+        FoldedBatchNorm const folded = folded_batch_norm(bn, eps);
+        std::vector<double> const& scale = folded.scale;
+        std::vector<double> const& shift = folded.shift;
         int64_t const channels = static_cast<int64_t>(scale.size());
         std::vector<double> const values = bias.empty() ? std::vector<double>{} : floats(bias, channels);
         return store(channels, type, [&values, &scale, &shift](int64_t c) {
@@ -499,13 +500,21 @@ private:
 
     nvinfer1::Weights batch_norm(std::string const& prefix, double eps, bool shift, nvinfer1::DataType type)
     {
-        std::vector<double> const out = batch_norm_values(prefix, eps, shift);
+        FoldedBatchNorm const folded = folded_batch_norm(prefix, eps);
+        std::vector<double> const& out = shift ? folded.shift : folded.scale;
         return store(static_cast<int64_t>(out.size()), type,
                      [&out](int64_t c) { return out[static_cast<size_t>(c)]; });
     }
 
-    // The scale (or, with `shift`, the shift) of the batch norm with state_dict prefix `prefix`.
-    std::vector<double> batch_norm_values(std::string const& prefix, double eps, bool shift) const
+    struct FoldedBatchNorm
+    {
+        std::vector<double> scale;
+        std::vector<double> shift;
+    };
+
+    // Per channel: scale = weight / sqrt(running_var + eps), shift = bias - running_mean * scale,
+    // for the batch norm with state_dict prefix `prefix`.
+    FoldedBatchNorm folded_batch_norm(std::string const& prefix, double eps) const
     {
         std::string const base = prefix.empty() ? "" : prefix + ".";
         int64_t const channels = mFile.at(base + "running_var").count();
@@ -515,24 +524,22 @@ private:
         bool const hasBias = mFile.contains(base + "bias");
         std::vector<double> const weight = hasWeight ? floats(base + "weight", channels) : std::vector<double>{};
         std::vector<double> const bias = hasBias ? floats(base + "bias", channels) : std::vector<double>{};
-        std::vector<double> out(static_cast<size_t>(channels));
-        for (size_t c = 0; c < out.size(); ++c)
+        FoldedBatchNorm out{std::vector<double>(static_cast<size_t>(channels)),
+                            std::vector<double>(static_cast<size_t>(channels))};
+        for (size_t c = 0; c < out.scale.size(); ++c)
         {
             double scale = 1.0 / std::sqrt(var[c] + eps);
             if (hasWeight)
             {
                 scale = scale * weight[c];
             }
-            double value = scale;
-            if (shift)
+            double shift = -mean[c] * scale;
+            if (hasBias)
             {
-                value = -mean[c] * scale;
-                if (hasBias)
-                {
-                    value = value + bias[c];
-                }
+                shift = shift + bias[c];
             }
-            out[c] = value;
+            out.scale[c] = scale;
+            out.shift[c] = shift;
         }
         return out;
     }
