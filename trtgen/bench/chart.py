@@ -2,7 +2,6 @@
 
 import io
 
-from .extra import require_bench_packages
 from .measure import PLUMBING
 from .report import ROUTE_TITLES
 
@@ -10,8 +9,7 @@ COLORS = {"trtgen": "#2a7ab0", "onnx": "#d9822b"}
 
 
 def _pyplot():
-    require_bench_packages()
-    import matplotlib
+    import matplotlib  # `trtgen bench` and bench_zoo.py check for it before any work
 
     matplotlib.use("Agg")  # files only, never a window
     from matplotlib import pyplot
