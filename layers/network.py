@@ -27,6 +27,8 @@ class NetworkContext:
         self.network = network
         self.scopes = []  # module paths, innermost last
         self.used_names = set()
+        self.output_names = set()  # reserved for marked outputs (``net_guard(output_names=)``)
+        self.marked_names = set()
         self.keepalive = _KEEPALIVE.setdefault(network, [])
         # Off unless a code generator asks (trtgen's C++ output): module calls and renames in
         # build order, and where each build-time weight came from (by its data address).
@@ -76,8 +78,12 @@ def journaling():
 
 
 @contextlib.contextmanager
-def net_guard(network):
-    """Make ``network`` the target of every op called inside the block."""
+def net_guard(network, output_names=()):
+    """Make ``network`` the target of every op called inside the block.
+
+    ``output_names`` are kept for ``mark_output``: the network's outputs are named after the
+    model's output structure, and internal tensors (a module's output ``hm`` followed by a
+    sigmoid) yield those names to them."""
     if isinstance(network, NetworkContext):
         context = network
     else:
@@ -89,6 +95,8 @@ def net_guard(network):
             context.used_names.add(layer.name)
             for j in range(layer.num_outputs):
                 context.used_names.add(layer.get_output(j).name)
+    context.used_names.update(output_names)
+    context.output_names.update(output_names)
     token = _ACTIVE.set(context)
     try:
         yield context
@@ -153,8 +161,11 @@ class _Logger(trt.ILogger):
         trt.ILogger.__init__(self)
         self.min_severity = min_severity
         self.no_driver_seen = False
+        self.collected = None  # a list while ``collect_errors`` is active
 
     def log(self, severity, msg):
+        if self.collected is not None and int(severity) <= int(trt.ILogger.Severity.ERROR):
+            self.collected.append(msg)
         if _NO_DRIVER in msg:
             if not self.no_driver_seen:
                 self.no_driver_seen = True
@@ -169,6 +180,18 @@ def logger():
     if _LOGGER is None:
         _LOGGER = _Logger(trt.ILogger.Severity.WARNING)
     return _LOGGER
+
+
+@contextlib.contextmanager
+def collect_errors():
+    """Yield a list that receives every error TensorRT logs inside the block (API misuse such as
+    a bad ``markOutput`` is logged, not raised)."""
+    log = logger()
+    previous, log.collected = log.collected, []
+    try:
+        yield log.collected
+    finally:
+        log.collected = previous
 
 
 def create_network(builder=None):
@@ -189,16 +212,23 @@ def add_input(name, dtype, shape):
 
 
 def mark_output(tensor, name=None):
-    """Mark ``tensor`` as a network output, optionally renaming it."""
+    """Mark ``tensor`` as a network output, optionally renaming it.
+
+    A network input, or a tensor already marked (``return x``, ``return y, y``), is copied by
+    an IDENTITY layer first: every output is a tensor of its own."""
     context = current()
     itensor = tensor.trt if hasattr(tensor, "trt") else tensor
+    if itensor.is_network_input or itensor.is_network_output:
+        itensor = name_layer(context.network.add_identity(itensor), "output_copy").get_output(0)
     if name is not None and itensor.name != name:
         # the old name stays taken: the producing layer still carries it
-        if name in context.used_names:
+        reserved = name in context.output_names and name not in context.marked_names
+        if name in context.used_names and not reserved:
             raise ValueError(f"output name {name!r} is already used by another tensor")
         context.note("rename", itensor.name, name)
         itensor.name = name
         context.used_names.add(name)
+    context.marked_names.add(itensor.name)
     context.network.mark_output(itensor)
     return tensor
 

@@ -79,7 +79,14 @@ def check(out_dir, rtol=None, layerwise=False, log=print, shapes=None, min_cosin
     result, per_module = _module_outputs(loaded.model, example)
     values = _run(builder, network, inputs, layerwise, log, profiles)
     rows = []
-    for expr, name, want in flatten_outputs(result):
+    flat = flatten_outputs(result)
+    output_names = [entry["name"] for entry in manifest["outputs"]]
+    if len(output_names) != len(flat):
+        raise TrtgenError(
+            f"the model now returns {len(flat)} tensors, {out_dir} was generated for "
+            f"{len(output_names)}; regenerate it"
+        )
+    for (_, _, want), name in zip(flat, output_names):
         if name not in values:
             raise TrtgenError(
                 f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}"

@@ -5,6 +5,7 @@ module attributes and ops), child modules called as ``self.<path>(...)``.
 """
 
 import dataclasses
+import inspect
 import os
 import re
 
@@ -44,10 +45,12 @@ def _placeholder(capture, node, names, params, constants, taken):
     flattened = re.fullmatch(r"(.+)_(\d+)", target)
     if capture.params is not None and target not in capture.params and flattened \
             and flattened.group(1) in capture.params:  # export flattened a list parameter: x_1 is x[1]
-        name = flattened.group(1)
-        if name not in params:
+        original = flattened.group(1)
+        name = next((w for w, o in params.items() if o == original), None)
+        if name is None:
+            name = pysource.legal_name(original, taken)
             taken.add(name)
-            params.append(name)
+            params[name] = original
         names[node] = f"{name}[{flattened.group(2)}]"
         return
     if capture.params is not None and target not in capture.params:
@@ -56,7 +59,7 @@ def _placeholder(capture, node, names, params, constants, taken):
     name = pysource.legal_name(target, taken)
     names[node] = name
     taken.add(name)
-    params.append(name)
+    params[name] = target
 
 
 def _literal(v):
@@ -167,7 +170,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     """
     module, graph = capture.module, capture.graph
     constants = _recorded_constants(capture)
-    names, params, unsupported, placeholders = _Names(), [], [], []
+    names, unsupported, placeholders = _Names(), [], []
+    params = {}  # forward parameter as written → the model's own parameter name
     used_leaves = {}
     statements = []  # [node, text]
     taken = {rule.render.__name__ for rule in helper_rules()}  # never shadow a --rules helper
@@ -230,9 +234,19 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         taken.add(name)
         names[node] = name
         lines.append(f"{name} = {text}")
+    written = list(params)
     if capture.params is not None:  # the order callers pass them in (export may have reordered)
-        params.sort(key=lambda p: capture.params.index(p) if p in capture.params else len(capture.params))
-    return ForwardCode(params, _rename(lines, statements, names), unsupported, placeholders)
+        order = capture.params + [p for p in params.values() if p not in capture.params]
+        written.sort(key=lambda p: order.index(params[p]))
+    starred = _var_positional(capture.module)
+    written = [f"*{p}" if params[p] == starred else p for p in written]
+    return ForwardCode(written, _rename(lines, statements, names), unsupported, placeholders)
+
+
+def _var_positional(module):
+    """The name of ``forward``'s ``*args`` parameter, if it has one."""
+    parameters = inspect.signature(type(module).forward).parameters.values()
+    return next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
 
 
 def _inline_previous(statements, user, names, depth, inline=True):

@@ -8,6 +8,7 @@ import torch
 import layers
 
 from . import __version__
+from .build_check import GENERATED_FILE, check_network_builds
 from .capture import capture, record_run
 from .cpp.emit import render_cpp
 from .dynamic import parse_profiles, probe_inputs
@@ -43,8 +44,8 @@ class Generated:
 
 def _generated_namespace(source):
     """The generated network.py, run as a module that is not ``__main__``."""
-    namespace = {"__name__": "trtgen_generated"}
-    exec(compile(source, "network.py", "exec"), namespace)
+    namespace = {"__name__": "trtgen_generated", "__trtgen_source__": source}
+    exec(compile(source, GENERATED_FILE, "exec"), namespace)
     return namespace
 
 
@@ -175,6 +176,8 @@ def generate_loaded(
     elif imported:
         scales = imported
         metadata = modelopt.metadata() if modelopt else imported_metadata()
+    if not plan.placeholders:  # a placeholder builds only once the user supplies its plugin
+        check_network_builds(namespace["build_network"], weights, io, scales if quant_format else None)
     manifest = {
         "trtgen": __version__,
         "source": source,

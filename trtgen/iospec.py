@@ -104,6 +104,19 @@ def _cache_hint(value):
     return ""
 
 
+def _output_names(flat, input_names):
+    """Output names from the result's structure; one that is also an input's name (a model
+    returning ``{"x": ...}`` from ``forward(self, x)``) becomes ``x_out``: a network tensor
+    cannot be both."""
+    taken, names = set(input_names), []
+    for _, name, _ in flat:
+        while name in taken:
+            name += "_out"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def run_model(loaded, run=lambda model, inputs: model(*inputs)):
     """``run(model, example_inputs)``, with a clear error when the model raises."""
     try:
@@ -129,7 +142,7 @@ def io_spec(loaded, result=None):
             input_names=list(loaded.input_names),
             input_shapes=[tuple(t.shape) for t in loaded.example_inputs],
             input_dtypes=[t.dtype for t in loaded.example_inputs],
-            outputs=[(e, n) for e, n, _ in flat],
+            outputs=list(zip((e for e, _, _ in flat), _output_names(flat, loaded.input_names))),
             output_shapes=[tuple(t.shape) for _, _, t in flat],
             output_floating=[t.is_floating_point() for _, _, t in flat],
         ),

@@ -166,10 +166,9 @@ def load_model(source, input_shapes=()):
 
 def input_names(model, count):
     """The model's own ``forward`` parameter names (``x`` for torchvision models)."""
-    params = [
-        p.name
-        for p in inspect.signature(model.forward).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    names = params[:count]
-    return names + [f"input{i}" for i in range(len(names), count)]
+    parameters = list(inspect.signature(model.forward).parameters.values())
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = names[:count]
+    rest = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), "input")
+    # forward(self, *args): args_0, args_1 (torch.export's names for them)
+    return names + [f"{rest}_{i}" for i in range(count - len(names))]

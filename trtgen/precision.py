@@ -20,13 +20,14 @@ class Precision:
     def reduced(self):
         return PRECISIONS[self.name] is not None
 
-    def template_context(self, io):
-        """The ``precision`` block of network.py.j2 (None for FP32)."""
+    def template_context(self, io, input_variables):
+        """The ``precision`` block of network.py.j2 (None for FP32); ``input_variables``: the
+        variable holding each input in ``build_network``."""
         if not self.reduced:
             return None
         call_args = [
             f"{name}.to(PRECISION)" if dtype.is_floating_point else name
-            for name, dtype in zip(io.input_names, io.input_dtypes)
+            for name, dtype in zip(input_variables, io.input_dtypes)
         ]
         return dict(
             title=self.name.upper(),

@@ -7,6 +7,7 @@ import black
 import jinja2
 
 from . import __version__
+from .pysource import legal_name
 from .rules import helper_rules, helper_source
 
 TEMPLATE_PACKAGE = "trtgen.templates"
@@ -54,15 +55,30 @@ def render_python(plan, io, source, template_dir=None, precision=None, quant=Non
         uses_collections=any("collections." in line for c in plan.classes for line in c.init_lines + [c.super_args]),
         inputs=io.inputs_source(),
         profiles=io.profiles(),
-        input_names=io.input_names,
+        inputs_bound=list(zip(io.input_names, input_variables(io.input_names))),
         root_ctor=plan.root_ctor,
         outputs=io.outputs,
         helpers=[helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)],
         placeholders=plan.placeholders,
-        precision=precision.template_context(io) if precision else None,
+        precision=precision.template_context(io, input_variables(io.input_names)) if precision else None,
         quant=quant,
     )
     return format_python(text)
+
+
+# the local names of build_network that input variables must not shadow
+BUILD_NETWORK_LOCALS = ("network", "weights", "scales", "model", "outputs", "builder")
+
+
+def input_variables(input_names):
+    """The variable holding each network input in ``build_network``: the input's own name
+    where that shadows nothing (``input`` → ``input_``, ``network`` → ``network_``)."""
+    taken, variables = set(BUILD_NETWORK_LOCALS), []
+    for name in input_names:
+        variable = legal_name(name, taken)
+        taken.add(variable)
+        variables.append(variable)
+    return variables
 
 
 def _calls(plan, function_name):

@@ -12,6 +12,8 @@ from layers import functional as F
 
 # name: (dtype, shape) of every network input, in the model's forward order
 INPUTS = {"input_ids": (nn.int64, (2, 16)), "attention_mask": (nn.int64, (2, 16))}
+# names of the network outputs, in the order of the model's result
+OUTPUTS = ["last_hidden_state", "pooler_output"]
 
 
 class GELUActivation(nn.Module):
@@ -205,7 +207,7 @@ def build_network(network, weights):
     """Add the model to ``network``; ``weights``: safetensors path or {state_dict key: array}."""
     model = BertModel()
     model.load_weights(weights)
-    with nn.net_guard(network):
+    with nn.net_guard(network, output_names=OUTPUTS):
         input_ids = nn.add_input("input_ids", *INPUTS["input_ids"])
         attention_mask = nn.add_input("attention_mask", *INPUTS["attention_mask"])
         outputs = model(input_ids, attention_mask)

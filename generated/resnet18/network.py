@@ -12,6 +12,8 @@ from layers import functional as F
 
 # name: (dtype, shape) of every network input, in the model's forward order
 INPUTS = {"x": (nn.float32, (1, 3, 224, 224))}
+# names of the network outputs, in the order of the model's result
+OUTPUTS = ["output"]
 
 
 class BasicBlock(nn.Module):
@@ -72,7 +74,7 @@ def build_network(network, weights):
     """Add the model to ``network``; ``weights``: safetensors path or {state_dict key: array}."""
     model = ResNet()
     model.load_weights(weights)
-    with nn.net_guard(network):
+    with nn.net_guard(network, output_names=OUTPUTS):
         x = nn.add_input("x", *INPUTS["x"])
         outputs = model(x)
         nn.mark_output(outputs, "output")

@@ -51,3 +51,19 @@ TINY_MODEL = (
     TINY_NET
     + "\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n"
 )
+
+
+MODEL_HEADER = "import torch\nfrom torch import nn\n"
+MODEL_FOOTER = (
+    "\n\ndef get_model():\n    torch.manual_seed(0)\n    return M().eval()\n\n\n"
+    "def get_example_inputs():\n    torch.manual_seed(1)\n    return INPUTS\n"
+)
+
+
+def write_model(tmp_path, body, name="model"):
+    """``body`` (defining class M and INPUTS, dedented) as a MODEL.py in tmp_path."""
+    import textwrap
+
+    model = tmp_path / f"{name}.py"
+    model.write_text(MODEL_HEADER + textwrap.dedent(body) + MODEL_FOOTER)
+    return model

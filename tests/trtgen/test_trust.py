@@ -1,0 +1,138 @@
+"""Model code that once gave a wrong network or one that did not build, with exit 0.
+
+Each case generates, builds at generation, and matches PyTorch (FP32: rel err <= 1e-4)."""
+
+import json
+
+import pytest
+
+from cli_helpers import write_model
+from trtgen.check import check
+from trtgen.cli import main
+
+CASES = {
+    # forward parameters named like names the generated file uses: same order, same names
+    "parameters_named_like_generated_names": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+            def forward(self, input, network, F, weights, model, outputs):
+                return self.fc(input) * 2 + network - F * 3 + weights / (model.abs() + 1) - outputs
+
+        INPUTS = tuple(torch.randn(2, 4) * (i + 1) for i in range(6))
+    """,
+    # a dict head named like its module, computed further (CenterNet's hm.sigmoid())
+    "dict_output_named_like_a_module": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Conv2d(3, 8, 3, padding=1)
+                self.hm = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 2, 1))
+                self.wh = nn.Conv2d(8, 2, 1)
+            def forward(self, x):
+                y = torch.relu(self.body(x))
+                return {"hm": self.hm(y).sigmoid(), "wh": self.wh(y)}
+
+        INPUTS = (torch.randn(1, 3, 16, 16),)
+    """,
+    # an output key equal to an input's name
+    "output_named_like_an_input": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                return {"x": x * 2, "y": y - 1}
+
+        INPUTS = (torch.randn(2, 3), torch.randn(2, 3))
+    """,
+    # outputs that are inputs, views or copies of inputs, or the same tensor twice
+    "outputs_that_are_inputs_or_repeated": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                z = torch.relu(x)
+                return x, y.clone(), x.permute(0, 1), torch.split(y, 4, dim=1)[0], z, z
+
+        INPUTS = (torch.randn(2, 4), torch.randn(2, 4))
+    """,
+    "output_is_the_input": """
+        class M(nn.Module):
+            def forward(self, x):
+                return x
+
+        INPUTS = (torch.randn(2, 4),)
+    """,
+    # forward(self, *args): one network input per argument, in order
+    "var_positional_forward": """
+        class M(nn.Module):
+            def forward(self, *args):
+                return args[0] + 2 * args[1] - args[2]
+
+        INPUTS = (torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 4))
+    """,
+}
+
+
+def _generate(tmp_path, name, *options):
+    model = write_model(tmp_path, CASES[name], name)
+    out = tmp_path / f"{name}_out"
+    assert main([str(model), "-o", str(out), *options]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case_generates_and_matches(tmp_path, name):
+    out = _generate(tmp_path, name)
+    lines = []
+    assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+def test_input_names_and_order_are_the_models(tmp_path):
+    out = _generate(tmp_path, "parameters_named_like_generated_names")
+    manifest = json.loads((out / "trtgen.json").read_text())
+    assert [i["name"] for i in manifest["inputs"]] == [
+        "input", "network", "F", "weights", "model", "outputs"
+    ]
+    source = (out / "network.py").read_text()
+    assert "def forward(self, input_, network, F_, weights, model, outputs):" in source
+    assert "outputs = model(input_, network_, F_, weights_, model_, outputs_)" in source
+
+
+def test_output_names_come_from_the_result(tmp_path):
+    out = _generate(tmp_path, "dict_output_named_like_a_module")
+    manifest = json.loads((out / "trtgen.json").read_text())
+    assert [o["name"] for o in manifest["outputs"]] == ["hm", "wh"]
+    out = _generate(tmp_path, "output_named_like_an_input")
+    manifest = json.loads((out / "trtgen.json").read_text())
+    assert [o["name"] for o in manifest["outputs"]] == ["x_out", "y_out"]
+
+
+def test_var_positional_forward_keeps_its_form(tmp_path):
+    out = _generate(tmp_path, "var_positional_forward")
+    source = (out / "network.py").read_text()
+    assert "def forward(self, *args):" in source
+    manifest = json.loads((out / "trtgen.json").read_text())
+    assert [i["name"] for i in manifest["inputs"]] == ["args_0", "args_1", "args_2"]
+
+
+BROKEN_RULE = '''
+from trtgen.rules import lowering
+
+
+@lowering("scaled_tanh")
+def scaled_tanh(x, scale):
+    return F.matmul(x, x) * scale  # noqa: F821 - [2, 32] @ [2, 32] cannot multiply
+'''
+
+
+def test_a_network_that_does_not_build_is_refused_at_generation(tmp_path, capsys):
+    """Generation builds the network once: a lowering whose layers TensorRT rejects is refused
+    with the module and the generated line, and nothing is written."""
+    rules = tmp_path / "broken_rules.py"
+    rules.write_text(BROKEN_RULE)
+    out = tmp_path / "out"
+    status = main(["examples/custom_op.py", "--rules", str(rules), "-o", str(out)])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.startswith("trtgen: error: ")
+    assert "the generated network does not build in module '<root>' (Net)" in error
+    assert "at network.py:" in error and "`return F.matmul(x, x) * scale" in error
+    assert not out.exists()
