@@ -76,7 +76,8 @@ def check(out_dir, rtol=None, layerwise=False, log=print, shapes=None, min_cosin
     names = manifest_input_names(manifest)
     example = reshaped_inputs(manifest, loaded.example_inputs, shapes or {})
     inputs = dict(zip(names, example))
-    result, per_module = _module_outputs(loaded.model, example)
+    # on copies: a model that writes into its inputs (x += y) must not change what the network gets
+    result, per_module = _module_outputs(loaded.model, [t.clone() for t in example])
     values = _run(builder, network, inputs, layerwise, log, profiles)
     rows = []
     flat = flatten_outputs(result)

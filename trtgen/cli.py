@@ -32,8 +32,9 @@ def _generate_parser():
     p.add_argument("--profile", action="append", default=[], metavar="NAME:DIM=MIN:OPT:MAX[,...]",
                    help="one more optimization profile (repeatable); dims it leaves out stay at the "
                         "example's size, e.g. --dynamic x:0=1:8:32 --profile x:0=33:64:128")
-    p.add_argument("--precision", default="fp32", metavar="fp32|fp16|bf16",
-                   help="float type of weights and activations (default fp32); softmax, "
+    p.add_argument("--precision", default=None, metavar="fp32|fp16|bf16",
+                   help="float type of weights and activations (default: the model's own, fp32 "
+                        "unless its parameters are all fp16 or bf16); softmax, "
                         "normalization, sums and exp/log stay FP32 (network.py's FP32_OPS)")
     p.add_argument("--keep-fp32", action="append", default=[], metavar="PATHS",
                    help="module paths (comma-separated, repeatable) that run wholly in FP32 "

@@ -16,7 +16,7 @@ from .errors import TrtgenError
 from .iospec import io_spec, run_model
 from .load import load_model
 from .plan import build_plan
-from .precision import Precision, check_module_paths
+from .precision import Precision, check_module_paths, model_precision
 from .quant.calib_data import calibration_samples
 from .quant.calibrate import calibrate
 from .quant.imported import import_quantizers, imported_metadata
@@ -100,12 +100,15 @@ def generate_loaded(
     langs=("python",),
     dynamic=(),
     profiles=(),
-    precision=Precision(),
+    precision=None,
     quant=None,
     weight_only=None,
 ):
-    """Everything after loading, on a model already in memory (``trtgen bench`` times this part)."""
+    """Everything after loading, on a model already in memory (``trtgen bench`` times this part).
+
+    ``precision`` None: the model's own (an all-fp16 model gives an fp16 network)."""
     source = loaded.source
+    precision = precision or Precision(model_precision(loaded.model))
     run = run_model(loaded, record_run)  # one forward pass serves io_spec and capture
     io, _ = io_spec(loaded, run.result_of(loaded.model))
     # MODEL.py's get_dynamic_shapes() first: --dynamic on the command line overrides it

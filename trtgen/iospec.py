@@ -121,7 +121,8 @@ def run_model(loaded, run=lambda model, inputs: model(*inputs)):
     """``run(model, example_inputs)``, with a clear error when the model raises."""
     try:
         with torch.no_grad():
-            return run(loaded.model, loaded.example_inputs)
+            # on copies: a model that writes into its inputs (x += y) keeps the examples intact
+            return run(loaded.model, tuple(t.clone() for t in loaded.example_inputs))
     except Exception as exc:
         raise TrtgenError(
             f"the model raised when called on its example inputs ({type(exc).__name__}: {exc}); "

@@ -137,8 +137,21 @@ def parse_shape(text):
         raise TrtgenError(f"bad --input shape {text!r}: write dims joined by x, e.g. 1x3x224x224") from None
 
 
+def _seed_random_generators(seed=0):
+    """Random weights and example inputs come out the same on every load (generation and
+    ``trtgen check``, two generations), so output is byte-identical for the same input."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def load_model(source, input_shapes=()):
     """Import and instantiate the model; check it and its example inputs."""
+    _seed_random_generators()
     module = None
     if source.endswith(".py") or os.path.sep in source:
         model, inputs, entry, records, module = _from_file(source)

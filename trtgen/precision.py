@@ -41,8 +41,28 @@ class Precision:
         )
 
 
+# parameter dtype → the --precision that keeps it
+_OWN_PRECISION = {"torch.float16": "fp16", "torch.bfloat16": "bf16"}
+
+
+def model_precision(model):
+    """The precision a model's own floating-point parameters and buffers have: ``fp16`` or
+    ``bf16`` when they all have that dtype (``model.half()``), else ``fp32``."""
+    dtypes = {
+        str(t.dtype)
+        for t in [*model.parameters(), *model.buffers()]
+        if t.is_floating_point()
+    }
+    return _OWN_PRECISION.get(dtypes.pop(), "fp32") if len(dtypes) == 1 else "fp32"
+
+
 def parse_precision(name, keep_fp32=()):
-    """``--precision NAME`` and the ``--keep-fp32`` paths (comma-separated, repeatable)."""
+    """``--precision NAME`` and the ``--keep-fp32`` paths (comma-separated, repeatable);
+    ``name`` None: the model's own (see ``model_precision``), decided once it is loaded."""
+    if name is None:
+        if keep_fp32:
+            raise TrtgenError("--keep-fp32 needs --precision fp16 or bf16 (FP32 is the default)")
+        return None
     if name not in PRECISIONS:
         raise TrtgenError(f"--precision {name!r}: choose one of {', '.join(PRECISIONS)}")
     paths = tuple(

@@ -30,7 +30,9 @@ def network_weights(model, declared, constants=None):
 
 
 def _numpy(tensor):
+    """The stored array: floats as float32 (the network casts them to its precision), so an
+    fp16 or bf16 model's values are kept exactly."""
     tensor = tensor.detach().cpu().contiguous()
-    if tensor.dtype == torch.bfloat16:
+    if tensor.dtype in (torch.bfloat16, torch.float16):
         tensor = tensor.float()
     return tensor.numpy()  # a view of the model's own memory: no copy of large weights

@@ -6,9 +6,12 @@ import json
 
 import pytest
 
-from cli_helpers import write_model
+from cli_helpers import TINY_MODEL, write_model
+import torch
+
 from trtgen.check import check
 from trtgen.cli import main
+from trtgen.compare import Tolerance, compare, table
 
 CASES = {
     # forward parameters named like names the generated file uses: same order, same names
@@ -67,6 +70,36 @@ CASES = {
                 return args[0] + 2 * args[1] - args[2]
 
         INPUTS = (torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 4))
+    """,
+    # the reference runs on copies of the inputs: x += y must not change what the network gets
+    "writes_into_its_input": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                x += y
+                return x * 2
+
+        INPUTS = (torch.randn(2, 4), torch.randn(2, 4))
+    """,
+    # NaN and inf where PyTorch has them too (log and sqrt of negative numbers)
+    "nan_and_inf_outputs": """
+        class M(nn.Module):
+            def forward(self, x):
+                return torch.log(x), torch.sqrt(x), torch.asin(x * 2), 1 / (x * 0)
+
+        INPUTS = (torch.randn(3, 5),)
+    """,
+    # an fp16 model: an fp16 network, judged at FP16 tolerance
+    "half_precision_model": """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 8)
+                self.norm = nn.LayerNorm(8)
+            def forward(self, x):
+                return self.norm(torch.relu(self.fc(x)))
+
+        M = lambda: Net().half()
+        INPUTS = (torch.randn(2, 8).half(),)
     """,
 }
 
@@ -136,3 +169,32 @@ def test_a_network_that_does_not_build_is_refused_at_generation(tmp_path, capsys
     assert "the generated network does not build in module '<root>' (Net)" in error
     assert "at network.py:" in error and "`return F.matmul(x, x) * scale" in error
     assert not out.exists()
+
+
+def test_a_half_precision_model_gives_an_fp16_network(tmp_path):
+    out = _generate(tmp_path, "half_precision_model")
+    manifest = json.loads((out / "trtgen.json").read_text())
+    assert manifest["precision"] == "fp16"
+    assert "PRECISION = nn.float16" in (out / "network.py").read_text()
+
+
+def test_unseeded_models_generate_byte_identical_output(tmp_path):
+    """TINY_MODEL seeds nothing: trtgen does, so generation and check see the same values."""
+    model = tmp_path / "tiny.py"
+    model.write_text(TINY_MODEL)
+    for name in ("a", "b"):
+        assert main([str(model), "-o", str(tmp_path / name)]) == 0
+    for name in ("network.py", "weights.safetensors"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert check(str(tmp_path / "a"), log=lambda line: None)
+
+
+def test_nan_and_inf_match_only_at_the_same_positions():
+    nan, inf = float("nan"), float("inf")
+    want = torch.tensor([1.0, nan, inf, -inf, 2.0])
+    same = compare("y", want.clone(), want, Tolerance(rtol=1e-4))
+    assert same.ok and same.nonfinite_mismatches == 0 and same.max_abs == 0
+    got = torch.tensor([1.0, 0.0, -inf, -inf, nan])  # three positions disagree
+    different = compare("y", got, want, Tolerance(rtol=1e-4))
+    assert not different.ok and different.nonfinite_mismatches == 3
+    assert "3 positions NaN/inf on one side only" in table([different])
