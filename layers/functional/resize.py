@@ -11,6 +11,8 @@ torch's sampling rules in TensorRT terms:
 for ONNX Resize scales). torch then maps coordinates by 1/scale_factor, TensorRT's documented
 formulas by in/out: the same whenever in * scale_factor is whole (2x, 1.5x of an even size...).
 For other sizes pass ``recompute_scale_factor=True`` (torch then uses in/out too) or ``size``.
+With align_corners=True torch ignores the scale and maps by (in - 1) / (out - 1) of the floored
+output size, so a fractional scale_factor is applied as that size.
 """
 
 import math
@@ -95,13 +97,23 @@ def interpolate(
         raise ValueError("interpolate: give exactly one of size and scale_factor")
 
     scales = shape = None
-    if scale_factor is not None and not recompute_scale_factor:
-        scales = [1.0, 1.0] + [float(s) for s in _per_dim(scale_factor, spatial, "scale_factor")]
+    factors = None if scale_factor is None else _per_dim(scale_factor, spatial, "scale_factor")
+    # align_corners samples by (in - 1) / (out - 1) of the floored output size in torch, and by
+    # the unfloored in * scale in TensorRT given scales: fractional scales go by size there
+    by_size = recompute_scale_factor or (
+        align_corners and factors is not None and not all(float(f).is_integer() for f in factors)
+    )
+    if factors is not None and not by_size:
+        scales = [1.0, 1.0] + [float(s) for s in factors]
     else:
-        if scale_factor is not None:  # torch then samples by in/out of the rounded size
+        if factors is not None:  # torch then samples by in/out of the rounded size
             if min(x.shape[2:]) < 0:
-                raise NotImplementedError("recompute_scale_factor with dynamic spatial dims")
-            factors = _per_dim(scale_factor, spatial, "scale_factor")
+                reason = "recompute_scale_factor" if recompute_scale_factor else (
+                    "align_corners=True with a fractional scale_factor"
+                )
+                raise NotImplementedError(
+                    f"interpolate: {reason} needs static spatial dims; pass size= instead"
+                )
             size = [math.floor(n * float(s)) for n, s in zip(x.shape[2:], factors)]
         # sizes may be run-time sizes (`size=x.shape[-2:]` of a dynamic input)
         sizes = [dim_entry(s) for s in _per_dim(size, spatial, "size")]

@@ -75,6 +75,26 @@ def test_recompute_scale_factor():
     check(lambda a: F.interpolate(a, **kwargs), lambda t: TF.interpolate(t, **kwargs), x)
 
 
+@pytest.mark.parametrize("mode,shape", [
+    ("linear", (1, 2, 5)), ("bilinear", (1, 2, 5, 6)), ("bicubic", (1, 2, 5, 6)),
+    ("trilinear", (1, 2, 3, 5, 4)),
+])
+@pytest.mark.parametrize("scale", [1.7, 0.6, 2.5])
+def test_align_corners_with_a_fractional_scale_factor(mode, shape, scale):
+    """torch maps by (in - 1) / (out - 1) of the floored size, whatever the scale."""
+    kwargs = dict(scale_factor=scale, mode=mode, align_corners=True)
+    check(lambda a: F.interpolate(a, **kwargs), lambda t: TF.interpolate(t, **kwargs), rand(*shape))
+
+
+def test_align_corners_with_a_fractional_scale_factor_needs_static_dims():
+    with pytest.raises(NotImplementedError, match="fractional scale_factor needs static"):
+        run_dynamic(
+            lambda a: F.interpolate(a, scale_factor=1.7, mode="bilinear", align_corners=True),
+            rand(1, 2, 5, 6),
+            dynamic=(2,),
+        )
+
+
 def test_upsample_aliases():
     check(
         lambda x: F.upsample(x, scale_factor=2, mode="bilinear"),

@@ -308,6 +308,7 @@ def test_onnx_if(flag):
         ("nearest", "asymmetric"),
         ("cubic", "half_pixel"),
         ("linear", "align_corners"),
+        ("cubic", "align_corners"),
     ],
 )
 @pytest.mark.parametrize("scales", [(1.0, 1.0, 1.7, 0.6), (1.0, 1.0, 2.5, 1.25)])
@@ -325,6 +326,30 @@ def test_onnx_resize_scales(mode, coord, scales):
     )
     x = np.random.default_rng(0).standard_normal((1, 2, 6, 7)).astype(np.float32)
     _compare_with_onnx_reference(model, {"x": x})
+
+
+@pytest.mark.parametrize("mode,torch_mode", [("linear", "bilinear"), ("cubic", "bicubic")])
+def test_onnx_resize_sizes_align_corners_is_torch_fractional_scale(mode, torch_mode):
+    """torch's align_corners=True with a fractional scale_factor maps by (in - 1) / (out - 1) of
+    the floored size. torch.onnx.export writes it as Resize *scales*, which ONNX (and so the
+    parser) maps by the unfloored in * scale: a different result. trtgen's network passes the
+    floored sizes instead; the parser's network for that Resize matches both ONNX's reference
+    and torch."""
+    node = helper.make_node(
+        "Resize", ["x", "", "", "sizes"], ["y"], mode=mode,
+        coordinate_transformation_mode="align_corners", cubic_coeff_a=-0.75,
+    )
+    x = np.random.default_rng(0).standard_normal((1, 2, 6, 7)).astype(np.float32)
+    scale = (1.7, 0.6)
+    sizes = [1, 2] + [int(np.floor(n * f)) for n, f in zip(x.shape[2:], scale)]
+    init = helper.make_tensor("sizes", TensorProto.INT64, [4], sizes)
+    model = _onnx_case(
+        [node], [("x", TensorProto.FLOAT, [1, 2, 6, 7])], [("y", TensorProto.FLOAT)], [init], opset=13
+    )
+    parsed = _compare_with_onnx_reference(model, {"x": x})
+    got = execute(parsed.network, {"x": x})[parsed.network.get_output(0).name]
+    want = F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=torch_mode, align_corners=True)
+    assert_relative(got, want)
 
 
 @pytest.mark.parametrize("exclusive", [0, 1])
