@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from cli_helpers import EXAMPLES, REPO, run_trtgen
+from cli_helpers import EXAMPLES, REPO, TINY_MODEL, run_trtgen
 from cpp_helpers import build_and_describe, compile_builder, run_builder
 from trtgen.cpp.emit import clang_format_path
 
@@ -224,3 +224,17 @@ def test_run_flag_needs_a_gpu(resnet18, resnet18_builder, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "latency:" in result.stdout
+
+
+def test_clang_format_is_found_without_an_activated_environment(tmp_path):
+    """The clang-format package's own binary formats network.cpp when its bin/ is not on PATH
+    (``/path/to/venv/bin/trtgen --lang cpp``)."""
+    model = tmp_path / "tiny.py"
+    model.write_text(TINY_MODEL)
+    env = {**os.environ, "PATH": "/nonexistent"}
+    result = subprocess.run(
+        [sys.executable, "-m", "trtgen", str(model), "-o", str(tmp_path / "out"), "--lang", "cpp"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ITensor" in (tmp_path / "out" / "network.cpp").read_text()

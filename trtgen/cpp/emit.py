@@ -125,12 +125,23 @@ def _read(path):
 
 
 def clang_format_path():
-    found = shutil.which("clang-format")
+    """The binary the ``clang-format`` package installs (found without an activated venv),
+    else one on PATH."""
+    found = _packaged_clang_format() or shutil.which("clang-format")
     if found is None:
         raise TrtgenError(
             "clang-format is not installed; `pip install clang-format` (trtgen formats its C++ with it)"
         )
     return found
+
+
+def _packaged_clang_format():
+    try:
+        import clang_format
+    except ImportError:
+        return None
+    path = clang_format.get_executable("clang-format")
+    return path if os.access(path, os.X_OK) else None
 
 
 def format_cpp(text):
