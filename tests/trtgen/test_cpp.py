@@ -24,6 +24,8 @@ import corpus  # noqa: E402
 MODELS = {
     "resnet18": lambda tmp: os.path.join(EXAMPLES, "resnet18.py"),
     "bert_encoder": lambda tmp: os.path.join(EXAMPLES, "bert_encoder.py"),
+    "centernet": lambda tmp: os.path.join(EXAMPLES, "centernet.py"),
+    "yolov8_c2f": lambda tmp: os.path.join(EXAMPLES, "yolov8_c2f.py"),
     "mobilenet_v2": lambda tmp: corpus.model_file("mobilenet_v2", str(tmp)),
     "vit_b_16": lambda tmp: corpus.model_file("vit_b_16", str(tmp)),
 }

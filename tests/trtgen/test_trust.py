@@ -3,10 +3,11 @@
 Each case generates, builds at generation, and matches PyTorch (FP32: rel err <= 1e-4)."""
 
 import json
+import os
 
 import pytest
 
-from cli_helpers import TINY_MODEL, write_model
+from cli_helpers import EXAMPLES, TINY_MODEL, write_model
 import torch
 
 from trtgen.check import check
@@ -198,3 +199,17 @@ def test_nan_and_inf_match_only_at_the_same_positions():
     different = compare("y", got, want, Tolerance(rtol=1e-4))
     assert not different.ok and different.nonfinite_mismatches == 3
     assert "3 positions NaN/inf on one side only" in table([different])
+
+
+@pytest.mark.parametrize("example", ["centernet", "yolov8_c2f"])
+def test_seed_networks_in_their_idiomatic_form(tmp_path, example):
+    """The seed's showcase networks: a CenterNet returning dict heads named like its modules
+    (``forward(self, input)``), and YOLOv8 C2f blocks whose bottlenecks run in a generator."""
+    out = tmp_path / example
+    assert main([os.path.join(EXAMPLES, f"{example}.py"), "-o", str(out)]) == 0
+    lines = []
+    assert check(str(out), log=lines.append), "\n".join(lines)
+    if example == "centernet":
+        manifest = json.loads((out / "trtgen.json").read_text())
+        assert [o["name"] for o in manifest["outputs"]] == ["hm", "wh", "reg"]
+        assert [i["name"] for i in manifest["inputs"]] == ["input"]
