@@ -44,7 +44,24 @@ def arguments(capture, node, captures_by_module, names):
     missing = [n for n in kept if n not in by_name]
     if missing:
         raise RuntimeError(f"call of {node.target} does not pass {missing}")
-    return ", ".join(pysource.value(by_name[n], names) for n in kept)
+    starred = var_positional(child)
+    return ", ".join(
+        _starred(by_name[n], names) if n == starred else pysource.value(by_name[n], names)
+        for n in kept
+    )
+
+
+def _starred(value, names):
+    """The generated child keeps ``forward(self, *xs)``: pass the items, not the tuple."""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(pysource.value(v, names) for v in value)
+    return f"*{pysource.value(value, names)}"
+
+
+def var_positional(module):
+    """The name of ``forward``'s ``*args`` parameter, if it has one."""
+    parameters = inspect.signature(type(module).forward).parameters.values()
+    return next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
 
 
 def flattened_result(capture, node, captures_by_module, used_leaves):

@@ -5,7 +5,6 @@ module attributes and ops), child modules called as ``self.<path>(...)``.
 """
 
 import dataclasses
-import inspect
 import os
 import re
 
@@ -238,15 +237,9 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     if capture.params is not None:  # the order callers pass them in (export may have reordered)
         order = capture.params + [p for p in params.values() if p not in capture.params]
         written.sort(key=lambda p: order.index(params[p]))
-    starred = _var_positional(capture.module)
+    starred = child_calls.var_positional(capture.module)
     written = [f"*{p}" if params[p] == starred else p for p in written]
     return ForwardCode(written, _rename(lines, statements, names), unsupported, placeholders)
-
-
-def _var_positional(module):
-    """The name of ``forward``'s ``*args`` parameter, if it has one."""
-    parameters = inspect.signature(type(module).forward).parameters.values()
-    return next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
 
 
 def _inline_previous(statements, user, names, depth, inline=True):

@@ -72,6 +72,32 @@ CASES = {
 
         INPUTS = (torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 4))
     """,
+    # children taking *args and **kwargs
+    "var_positional_and_keyword_children": """
+        class Sum(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+            def forward(self, *xs):
+                return self.fc(xs[0]) + xs[1] * 2
+
+        class Scaled(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+            def forward(self, x, **kwargs):
+                return self.fc(x) * kwargs["scale"] + kwargs.get("bias", 0)
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.sum = Sum()
+                self.scaled = Scaled()
+            def forward(self, a, b):
+                return self.scaled(self.sum(a, b), scale=b.sigmoid(), bias=a)
+
+        INPUTS = (torch.randn(2, 4), torch.randn(2, 4))
+    """,
     # the reference runs on copies of the inputs: x += y must not change what the network gets
     "writes_into_its_input": """
         class M(nn.Module):
