@@ -21,7 +21,35 @@ from trtgen.cpp.emit import clang_format_path
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402
 
+# forward parameters named like what the generated Python and C++ builders use
+COLLIDING_NAMES = """
+import torch
+
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+
+    def forward(self, input, w, net, name, dims, network, weights):
+        return self.fc(input) * w + net - name / (dims.abs() + 1) + network * weights
+
+def get_model():
+    return M()
+
+def get_example_inputs():
+    return tuple(torch.randn(2, 4) for _ in range(7))
+"""
+
+
+def _model_source(tmp, name, source):
+    path = os.path.join(str(tmp), f"{name}.py")
+    with open(path, "w") as f:
+        f.write(source)
+    return path
+
+
 MODELS = {
+    "colliding_names": lambda tmp: _model_source(tmp, "colliding_names", COLLIDING_NAMES),
     "resnet18": lambda tmp: os.path.join(EXAMPLES, "resnet18.py"),
     "bert_encoder": lambda tmp: os.path.join(EXAMPLES, "bert_encoder.py"),
     "centernet": lambda tmp: os.path.join(EXAMPLES, "centernet.py"),

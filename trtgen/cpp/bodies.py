@@ -12,7 +12,7 @@ import numpy as np
 from layers.backend import trt
 from layers.functional.constant import SHARED_PREFIX
 
-from .literals import CPP_KEYWORDS, cpp_dims, cpp_enum, cpp_string, data_type_of
+from .literals import CPP_KEYWORDS, SUPPORT_NAMES, cpp_dims, cpp_enum, cpp_string, data_type_of
 from .record import input_ids
 from .specs import In, InList, Lit, Wt, defaults_of, spec_for, UNSET
 
@@ -97,7 +97,7 @@ class BodyWriter:
         self.write_child = write_child  # user Call -> its Body (written first)
         self.used_keys = used_keys  # state_dict keys read by the C++ builder
         self.body = Body()
-        self.names = Names({"net", "w", "name"})
+        self.names = Names({"net", "w", "name"} | SUPPORT_NAMES)
         self.scope = {}  # tensor id -> C++ pointer expression
         self.produced = set()
         self.open = None  # statement being written

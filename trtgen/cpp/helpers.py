@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from . import optional_child
 from .bodies import HOLE, BodyWriter, CallRef, Names
-from .literals import param_type, render_literal
+from .literals import SUPPORT_NAMES, param_type, render_literal
 from .specs import Lit
 
 
@@ -84,23 +84,8 @@ class HelperBuilder:
         self.helper_of_call = {}
         helpers = []
         local = set().union(*(w.names.taken for w in self.writers.values())) - self.function_stems
-        names = Names(
-            {
-                "net",  # every helper's parameters: a class Net gets a helper net_1
-                "w",
-                "name",
-                "build_network",
-                "expected_weights",
-                "named",
-                "rename",
-                "dims",
-                "perm",
-                "no_weights",
-                "profiles",
-                "main",
-            }
-            | local
-        )
+        # every helper's parameters too: a class Net gets a helper net_1
+        names = Names({"net", "w", "name"} | SUPPORT_NAMES | local)
         for cls in sorted(by_class, key=lambda c: (class_height[c], calls.index(by_class[c][0]))):
             for call in by_class[cls]:
                 self._expand(self.bodies[id(call)])

@@ -30,6 +30,13 @@ CPP_KEYWORDS = frozenset(
 )
 
 
+# file-scope functions of network.cpp and the support headers, called unqualified: no local
+# variable or helper may take their names (an input named ``dims`` would hide dims(...))
+SUPPORT_NAMES = frozenset(
+    "build_network expected_weights named rename dims perm no_weights profiles main".split()
+)
+
+
 def cpp_string(text):
     return json.dumps(text)  # JSON escapes are valid C++ escapes for these strings
 
