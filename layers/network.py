@@ -164,13 +164,13 @@ class _Logger(trt.ILogger):
         self.collected = None  # a list while ``collect_errors`` is active
 
     def log(self, severity, msg):
-        if self.collected is not None and int(severity) <= int(trt.ILogger.Severity.ERROR):
-            self.collected.append(msg)
         if _NO_DRIVER in msg:
             if not self.no_driver_seen:
                 self.no_driver_seen = True
                 print("[TRT] note: no usable CUDA driver; building ahead-of-time without a GPU")
             return
+        if self.collected is not None and int(severity) <= int(trt.ILogger.Severity.ERROR):
+            self.collected.append(msg)
         if int(severity) <= int(self.min_severity):
             print(f"[TRT] [{severity.name[0]}] {msg}")
 
