@@ -239,3 +239,13 @@ def test_seed_networks_in_their_idiomatic_form(tmp_path, example):
         manifest = json.loads((out / "trtgen.json").read_text())
         assert [o["name"] for o in manifest["outputs"]] == ["hm", "wh", "reg"]
         assert [i["name"] for i in manifest["inputs"]] == ["input"]
+
+
+def test_integer_outputs_must_match_exactly():
+    """Ids, indices and counts have no rounding: an off-by-one passes no relative bound."""
+    want = torch.tensor([2**31 - 100, 7, 0], dtype=torch.int64)
+    assert compare("ids", want.clone(), want, Tolerance(rtol=1e-4)).ok
+    got = want + torch.tensor([32, 0, 0])
+    assert not compare("ids", got, want, Tolerance(rtol=1e-4)).ok
+    mask = torch.tensor([True, False])
+    assert not compare("mask", ~mask, mask, Tolerance(rtol=1e-4, min_cosine=0.0)).ok
