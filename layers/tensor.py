@@ -125,17 +125,39 @@ class Tensor:
     def __abs__(self):
         return _F().abs(self)
 
+    # bitwise on integers, logical on bools (as in torch)
     def __invert__(self):
-        return _F().logical_not(self)
+        return _F().bitwise_not(self)
 
     def __and__(self, other):
-        return _F().logical_and(self, other)
+        return _F().bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _F().bitwise_and(other, self)
 
     def __or__(self, other):
-        return _F().logical_or(self, other)
+        return _F().bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _F().bitwise_or(other, self)
 
     def __xor__(self, other):
-        return _F().logical_xor(self, other)
+        return _F().bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _F().bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return _F().bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _F().bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _F().bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _F().bitwise_right_shift(other, self)
 
     # comparisons build layers; identity of handles is `is`, so __hash__ stays id-based
     def __eq__(self, other):

@@ -18,7 +18,9 @@ OPERATORS = {
     operator.eq: "eq", operator.ne: "ne", operator.lt: "lt", operator.le: "le",
     operator.gt: "gt", operator.ge: "ge", operator.and_: "and", operator.or_: "or",
     operator.xor: "xor", operator.getitem: "getitem", builtins.getattr: "getattr",
-    operator.abs: "abs",
+    operator.abs: "abs", operator.iand: "and", operator.ior: "or", operator.ixor: "xor",
+    operator.lshift: "lshift", operator.ilshift: "lshift", operator.rshift: "rshift",
+    operator.irshift: "rshift",
 }
 
 # other spellings of the same op
@@ -28,7 +30,7 @@ ALIASES = {
     "negative": "neg", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
     "not_equal": "ne", "equal": "eq", "arctan": "atan", "swapaxes": "transpose",
     "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
-    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
+    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as",
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",

@@ -9,6 +9,7 @@ from .cast import *  # noqa: F401,F403
 from .constant import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403
+from .bitwise import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
