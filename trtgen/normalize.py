@@ -10,6 +10,8 @@ import operator
 
 import torch
 
+from . import data_dependent
+
 OPERATORS = {
     operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
     operator.mul: "mul", operator.imul: "mul", operator.truediv: "div", operator.itruediv: "div",
@@ -223,7 +225,29 @@ def _slice_scatter(op):
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
 
+def _node_name(node):
+    """A call node's canonical op name, before any rewrite."""
+    if node.op == "call_method":
+        return canonical(node.target)
+    return canonical(_function_name(node.target))
+
+
+def _refuse_boolean_mask(position):
+    """``x[mask]`` (getitem) and aten ``index(x, [mask])`` with a bool index: a data-dependent
+    shape, reported under its own name (no rule lowers it) instead of failing at build time.
+    ``position``: the argument holding the index."""
+
+    def rewrite(op):
+        if len(op.args) > position and data_dependent.has_boolean_mask(op.args[position], _node_name):
+            return Op(data_dependent.BOOLEAN_MASK, op.args, op.kwargs, False)
+        return op
+
+    return rewrite
+
+
 _REWRITES = {
+    "getitem": _refuse_boolean_mask(1),
+    "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
     # torch.split([...]) as torch.export spells it
     "split_with_sizes": lambda op: Op("split", op.args, op.kwargs, False),

@@ -1,0 +1,98 @@
+"""Ops whose output shape depends on the values of their input: no static TensorRT network
+computes them, so generation refuses them (with the op and the model's line), never ``check``.
+
+``BOOLEAN_MASK`` is the op name a boolean-mask subscript (``x[x > 0]``, aten ``index`` with a
+bool index) is reported under; ``REASONS`` says why each op is refused.
+"""
+
+BOOLEAN_MASK = "boolean_mask_index"
+
+_SHAPE_FROM_VALUES = "its output shape depends on the input's values (data-dependent)"
+REASONS = {
+    "nonzero": _SHAPE_FROM_VALUES,
+    "argwhere": _SHAPE_FROM_VALUES,
+    "masked_select": _SHAPE_FROM_VALUES,
+    "unique": _SHAPE_FROM_VALUES,
+    "_unique": _SHAPE_FROM_VALUES,
+    "_unique2": _SHAPE_FROM_VALUES,
+    "unique_dim": _SHAPE_FROM_VALUES,
+    "unique_consecutive": _SHAPE_FROM_VALUES,
+    BOOLEAN_MASK: "x[mask] with a boolean mask: "
+    + _SHAPE_FROM_VALUES
+    + "; torch.where(mask, x, 0) or x.masked_fill(~mask, 0) keep the shape",
+}
+
+# ops whose result is a bool tensor whatever their operands (canonical names)
+_BOOL_RESULTS = {
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isneginf",
+    "isposinf",
+    "signbit",
+    "isin",
+    "isclose",
+    "bool",
+}
+# ops whose result is bool when their tensor operands are
+_BOOL_PRESERVING = {
+    "and",
+    "or",
+    "xor",
+    "invert",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "expand",
+    "expand_as",
+    "view",
+    "reshape",
+    "unsqueeze",
+    "squeeze",
+    "flatten",
+    "permute",
+    "transpose",
+    "contiguous",
+    "clone",
+}
+
+
+def is_bool_valued(value, canonical_name):
+    """Does ``value`` (an fx node, or anything else) hold a bool tensor? Read from the traced
+    value where the capture recorded one (torch.export), else from the op that made it.
+    ``canonical_name(node)`` gives a call node's canonical op name."""
+    import torch  # late: the error messages above are read without torch
+
+    if not isinstance(value, torch.fx.Node):
+        return False
+    traced = value.meta.get("val")
+    if isinstance(traced, torch.Tensor):
+        return traced.dtype == torch.bool
+    if value.op not in ("call_function", "call_method"):
+        return False
+    name = canonical_name(value)
+    if name in _BOOL_RESULTS:
+        return True
+    if name == "to":
+        return torch.bool in list(value.args[1:]) + list(value.kwargs.values())
+    if name in _BOOL_PRESERVING:
+        operands = [a for a in value.args if isinstance(a, torch.fx.Node)]
+        return bool(operands) and all(is_bool_valued(a, canonical_name) for a in operands)
+    return False
+
+
+def has_boolean_mask(index, canonical_name):
+    """Is a subscript (``x[index]``, or aten ``index``'s list of indices) a boolean mask?"""
+    items = index if isinstance(index, (tuple, list)) else (index,)
+    return any(is_bool_valued(item, canonical_name) for item in items)
