@@ -14,6 +14,7 @@ from .activation import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .scatter import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
 from .qdq import *  # noqa: F401,F403

@@ -321,7 +321,7 @@ def index_put(input, indices, values, accumulate=False):
     """aten ``index_put`` / ``x.index_put_``: ``x[indices] = values`` (``+=`` with
     ``accumulate``), for one index: a boolean mask (a SELECT), or an integer index along one
     dim (a SCATTER; a one-hot sum when accumulating, so repeated indices add up); or for
-    integer indices at adjacent dims (one ScatterND, without accumulate)."""
+    integer indices (one ScatterND; accumulating, the one-hot sum over their linear index)."""
     positions = [i for i, t in enumerate(indices) if t is not None]
     if not positions:
         raise ValueError("index_put needs at least one index tensor")
@@ -343,13 +343,13 @@ def _scattered_nd_put(input, positions, indices, values, accumulate):
     from .join import stack  # late: join builds on this module
 
     d, k = positions[0], len(positions)
+    if any(_is_mask(indices[p]) for p in positions):
+        raise NotImplementedError("index_put with several index tensors needs integer indices")
     if positions != list(range(d, d + k)):
-        raise NotImplementedError("index_put with index tensors at non-adjacent dims")
-    if accumulate or any(_is_mask(indices[p]) for p in positions):
-        raise NotImplementedError(
-            "index_put with several index tensors supports integer indices without accumulate"
-        )
+        return _separated_put(input, positions, indices, values, accumulate)
     index = [_wrapped_index(input, p, indices[p]) for p in positions]
+    if accumulate:
+        return _accumulated_nd_put(input, d, index, values)
     common = _broadcast_dims(index)
     index = stack([expand(i, common) for i in index], -1)  # (*B, k)
     lead, rest = list(range(d)), list(range(d + k, input.ndim))
@@ -361,6 +361,35 @@ def _scattered_nd_put(input, positions, indices, values, accumulate):
     layer = network().add_scatter(data.trt, index.trt, values.trt, trt.ScatterMode.ND)
     back = np.argsort(list(range(d, d + k)) + lead + rest).tolist()
     return permute(output(layer, "index_put"), back)
+
+
+def _separated_put(input, positions, indices, values, accumulate):
+    """Index tensors at non-adjacent dims: torch lays the values out with the broadcast index
+    dims first, then the other dims in order; so does the input with the indexed dims moved to
+    the front, where they are adjacent."""
+    rest = [i for i in range(input.ndim) if i not in positions]
+    moved = permute(input, positions + rest)
+    put = index_put(moved, [indices[p] for p in positions], values, accumulate)
+    return permute(put, np.argsort(positions + rest).tolist())
+
+
+def _accumulated_nd_put(input, d, index, values):
+    """``x[:, i, j] += values`` with repeated (i, j) pairs adding up: the indexed dims become
+    one dim of their product, addressed by the linear index ``i * n_j + j``, and the one-hot
+    sum of the single-index put does the rest."""
+    sizes = [input.shape[d + j] for j in range(len(index))]
+    if any(n < 0 for n in sizes):
+        raise NotImplementedError("index_put(accumulate=True) over several dynamic dims")
+    linear = None
+    for n, i in zip(sizes, index):
+        linear = i if linear is None else add(mul(linear, n), i)
+    total = int(np.prod(sizes))
+    after = d + len(sizes)
+    flat = reshape_to(
+        input, _dims(input, range(d)) + [total] + _dims(input, range(after, input.ndim))
+    )
+    put = _scattered_put(flat, d, linear, values, accumulate=True)
+    return reshape_to(put, _dims(put, range(d)) + sizes + _dims(put, range(d + 1, put.ndim)))
 
 
 def _wrapped_index(input, d, index):

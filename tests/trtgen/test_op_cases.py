@@ -44,6 +44,56 @@ CASES = {
 
         INPUTS = (torch.randint(-1000, 1000, (2, 6)), torch.randint(-1000, 1000, (2, 6)))
     """,
+    "scatter_family": """
+        class M(nn.Module):
+            def forward(self, x, index, src):
+                a = torch.scatter(x, 1, index[:, :1], src[:, :1])
+                b = x.clone().scatter_(1, index[:, :1], 2.5)
+                c = torch.scatter_add(x, 1, index, src)
+                d = x.scatter_reduce(1, index, src, "amax", include_self=False)
+                e = x.scatter_reduce(1, index, src, reduce="mean")
+                return a, b, c, d, e
+
+        INPUTS = (torch.randn(3, 5), torch.randint(0, 5, (3, 7)), torch.randn(3, 7))
+    """,
+    "scatter_family_exported": """
+        class M(nn.Module):
+            def forward(self, x, index, src):
+                EXPORTED(
+                    torch.scatter_add(x, 1, index, src)
+                    + x.scatter_reduce(1, index, src, "prod", include_self=False)
+                    + x.scatter(1, index[:, :1], 1.0)
+                )
+
+        INPUTS = (torch.randn(3, 5), torch.randint(0, 5, (3, 7)), torch.randn(3, 7))
+    """,
+    # repeated (i, j) pairs add up, as in torch
+    "index_put_accumulate": """
+        class M(nn.Module):
+            def forward(self, x, i, j, v):
+                y = x.index_put((i, j), v, accumulate=True)
+                return y.index_put_((i,), v[:, None], accumulate=True)
+
+        INPUTS = (
+            torch.randn(4, 6),
+            torch.tensor([0, 3, 0, 3, 1]),
+            torch.tensor([5, 1, 5, 1, 0]),
+            torch.randn(5),
+        )
+    """,
+    "index_put_accumulate_exported": """
+        class M(nn.Module):
+            def forward(self, x, i, j, v):
+                y = x.clone()
+                EXPORTED(torch.ops.aten.index_put(y, [None, i, j], v, True))
+
+        INPUTS = (
+            torch.randn(2, 4, 6),
+            torch.tensor([0, 3, 0, 3, 1]),
+            torch.tensor([5, 1, 5, 1, 0]),
+            torch.randn(5),
+        )
+    """,
 }
 
 
