@@ -225,6 +225,19 @@ def _slice_scatter(op):
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
 
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def _grid_sampler(op):
+    """``aten.grid_sampler(input, grid, mode, padding_mode, align_corners)`` with the modes as
+    torch's enum numbers: how torch.export spells ``F.grid_sample``."""
+    input, grid, mode, padding, align = op.args
+    kwargs = {"mode": _GRID_MODES[mode], "padding_mode": _GRID_PADDING[padding]}
+    kwargs["align_corners"] = align
+    return Op("grid_sample", (input, grid), kwargs, False)
+
+
 def _node_name(node):
     """A call node's canonical op name, before any rewrite."""
     if node.op == "call_method":
@@ -246,6 +259,8 @@ def _refuse_boolean_mask(position):
 
 
 _REWRITES = {
+    "grid_sampler": _grid_sampler,
+    "grid_sampler_2d": _grid_sampler,
     "getitem": _refuse_boolean_mask(1),
     "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},

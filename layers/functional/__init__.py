@@ -19,6 +19,7 @@ from .join import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
 from .qdq import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
+from .grid_sample import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403

@@ -94,6 +94,27 @@ CASES = {
             torch.randn(5),
         )
     """,
+    "grid_sample": """
+        class M(nn.Module):
+            def forward(self, x, grid):
+                a = F.grid_sample(x, grid, align_corners=False)
+                b = F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=True)
+                c = F.grid_sample(x, grid, mode="bicubic", padding_mode="reflection")
+                return a, b, c
+
+        INPUTS = (torch.randn(2, 3, 6, 5), torch.rand(2, 4, 7, 2) * 2.4 - 1.2)
+    """,
+    "grid_sample_exported": """
+        class M(nn.Module):
+            def forward(self, x, grid):
+                EXPORTED(
+                    F.grid_sample(x, grid, mode="bicubic", padding_mode="reflection", align_corners=True)
+                    + F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=False)
+                    + F.grid_sample(x, grid, align_corners=False)
+                )
+
+        INPUTS = (torch.randn(2, 3, 6, 5), torch.rand(2, 4, 7, 2) * 2.4 - 1.2)
+    """,
 }
 
 
