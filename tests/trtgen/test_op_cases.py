@@ -115,6 +115,20 @@ CASES = {
 
         INPUTS = (torch.randn(2, 3, 6, 5), torch.rand(2, 4, 7, 2) * 2.4 - 1.2)
     """,
+    "atan2": """
+        class M(nn.Module):
+            def forward(self, y, x):
+                return torch.atan2(y, x) + y.atan2(x[:1]) + torch.arctan2(y, 2.0 * x)
+
+        INPUTS = (torch.randn(3, 4), torch.randn(3, 4))
+    """,
+    "atan2_exported": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                EXPORTED(torch.atan2(y, x) + y.atan2(x[:1]))
+
+        INPUTS = (torch.randn(3, 4), torch.randn(3, 4))
+    """,
 }
 
 
