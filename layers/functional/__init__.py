@@ -22,6 +22,7 @@ from .resize import *  # noqa: F401,F403
 from .grid_sample import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403

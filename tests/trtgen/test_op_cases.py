@@ -129,6 +129,27 @@ CASES = {
 
         INPUTS = (torch.randn(3, 4), torch.randn(3, 4))
     """,
+    "cdist_pdist": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                a = torch.cdist(x, y)
+                b = torch.cdist(x, y, p=1.0) + torch.cdist(x, y, p=float("inf"))
+                c = torch.cdist(x, y, p=3.0, compute_mode="donot_use_mm_for_euclid_dist")
+                return a, b, c, F.pdist(x[0]), F.pdist(x[1], p=1.0)
+
+        INPUTS = (torch.randn(2, 6, 5), torch.randn(2, 30, 5))
+    """,
+    "cdist_pdist_exported": """
+        class M(nn.Module):
+            def forward(self, x, y):
+                EXPORTED(
+                    torch.cdist(x, y, compute_mode="use_mm_for_euclid_dist"),
+                    torch.cdist(x, y, p=1.0),
+                    F.pdist(x[0]),
+                )
+
+        INPUTS = (torch.randn(2, 6, 5), torch.randn(2, 7, 5))
+    """,
 }
 
 
