@@ -82,6 +82,8 @@ def normalize(node):
     else:
         name = canonical(_function_name(node.target))
         method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
+        if isinstance(node.target, torch._ops.OpOverload):
+            name = _ATEN_SIGNATURES.get(name, name)
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
     if node.op == "call_function":
         kwargs = _without_defaults(node.target, kwargs)
@@ -224,6 +226,15 @@ def _slice_scatter(op):
 # aten ops that are Tensor methods whose function of the same name means something else:
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
+
+# aten ops whose arguments (or results) are not those of the torch function of the same name:
+# layers.functional has them under these names
+_ATEN_SIGNATURES = {
+    # (weight, indices, offsets, ..., mode as a number, ...) -> (result, 3 bookkeeping tensors)
+    "embedding_bag": "aten_embedding_bag",
+    "_embedding_bag": "aten_embedding_bag",
+    "_embedding_bag_forward_only": "aten_embedding_bag",
+}
 
 _GRID_MODES = ("bilinear", "nearest", "bicubic")
 _GRID_PADDING = ("zeros", "border", "reflection")

@@ -15,11 +15,14 @@ from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .scatter import *  # noqa: F401,F403
+from .views import *  # noqa: F401,F403
+from .vector import *  # noqa: F401,F403
+from .bags import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
 from .qdq import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
-from .grid_sample import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403

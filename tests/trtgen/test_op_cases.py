@@ -150,6 +150,91 @@ CASES = {
 
         INPUTS = (torch.randn(2, 6, 5), torch.randn(2, 7, 5))
     """,
+    "diagonal_family": """
+        class M(nn.Module):
+            def forward(self, x):
+                a = torch.diagonal(x, 1, 1, 2) + x.diagonal(offset=-1, dim1=-1, dim2=-2)
+                b = torch.diag_embed(x[:, 0], offset=1)
+                c = torch.diag(x[0, 0]) + torch.diag(x[0, 1, :3], -1)
+                return a, b, c
+
+        INPUTS = (torch.randn(2, 4, 4),)
+    """,
+    "diagonal_family_exported": """
+        class M(nn.Module):
+            def forward(self, x):
+                EXPORTED(
+                    torch.diagonal(x, 1, 1, 2),
+                    torch.diag_embed(x[:, 0], offset=1),
+                    torch.diag(x[0, 0]) + torch.diag(x[0, 1, :3], -1),
+                )
+
+        INPUTS = (torch.randn(2, 4, 4),)
+    """,
+    "as_strided": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x * 2
+                return torch.as_strided(y, (3, 4), (1, 3)) + y.as_strided((3, 4), (2, 1), 5)
+
+        INPUTS = (torch.randn(4, 5),)
+    """,
+    "as_strided_exported": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x * 2
+                EXPORTED(torch.as_strided(y, (3, 4), (1, 3)) + y.as_strided((3, 4), (2, 1), 5))
+
+        INPUTS = (torch.randn(4, 5),)
+    """,
+    "cross": """
+        class M(nn.Module):
+            def forward(self, a, b):
+                return torch.linalg.cross(a, b) + torch.cross(a, b, dim=-1), a.cross(b, dim=2)
+
+        INPUTS = (torch.randn(2, 5, 3), torch.randn(2, 5, 3))
+    """,
+    "cross_exported": """
+        class M(nn.Module):
+            def forward(self, a, b):
+                x = a
+                EXPORTED(torch.linalg.cross(a, b) + torch.cross(a, b, dim=-1))
+
+        INPUTS = (torch.randn(2, 5, 3), torch.randn(2, 5, 3))
+    """,
+    "embedding_bag": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bag = nn.EmbeddingBag(20, 8, mode="max")
+                self.rows = nn.EmbeddingBag(20, 8, mode="sum", padding_idx=0)
+                self.weight = nn.Parameter(torch.randn(20, 8))
+            def forward(self, ids, offsets, table):
+                a = self.bag(ids, offsets)
+                b = self.rows(table)
+                c = F.embedding_bag(ids, self.weight, offsets, mode="mean")
+                return a, b, c
+
+        INPUTS = (
+            torch.tensor([1, 5, 7, 7, 19, 3, 0, 2]),
+            torch.tensor([0, 2, 2, 5]),
+            torch.tensor([[0, 3, 3], [4, 0, 9]]),
+        )
+    """,
+    "embedding_bag_exported": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = nn.Parameter(torch.randn(20, 8))
+            def forward(self, x, offsets):
+                EXPORTED(
+                    F.embedding_bag(x, self.weight, offsets, mode="mean")
+                    + F.embedding_bag(x, self.weight, offsets, mode="max")
+                    + F.embedding_bag(x, self.weight, offsets, mode="sum")
+                )
+
+        INPUTS = (torch.tensor([1, 5, 7, 7, 19, 3, 0, 2]), torch.tensor([0, 2, 2, 5]))
+    """,
 }
 
 
