@@ -79,6 +79,8 @@ def is_bool_valued(value, canonical_name):
     traced = value.meta.get("val")
     if isinstance(traced, torch.Tensor):
         return traced.dtype == torch.bool
+    if "dtype" in value.meta:  # a symbolic graph's input, as recorded
+        return value.meta["dtype"] == torch.bool
     if value.op not in ("call_function", "call_method"):
         return False
     name = canonical_name(value)

@@ -54,3 +54,29 @@ def test_data_dependent_op_is_refused_at_generation(tmp_path, case):
     result = run_trtgen(model, "-o", out)
     line = next(i for i, text in enumerate(source.splitlines(), 1) if "y = " in text)
     assert_refused(result, str(out), op, f"model.py:{line}", "data-dependent")
+
+
+MASK_INPUT_MODEL = """
+import torch
+
+
+class M(torch.nn.Module):
+    def forward(self, x, keep):
+        return x[keep] * 2
+
+
+def get_model():
+    return M()
+
+
+def get_example_inputs():
+    return (torch.randn(3, 4), torch.tensor([True, False, True]))
+"""
+
+
+def test_a_boolean_model_input_as_a_mask_is_refused_at_generation(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(MASK_INPUT_MODEL)
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out)
+    assert_refused(result, str(out), "boolean_mask_index", "model.py:7", "data-dependent")
