@@ -36,6 +36,8 @@ ALIASES = {
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
+    "_cdist_forward": "cdist", "_pdist_forward": "pdist", "_unsafe_index_put": "index_put",
+    "arctan2": "atan2",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
     "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
 }
@@ -270,6 +272,8 @@ def _refuse_boolean_mask(position):
 
 
 _REWRITES = {
+    # aten._index_put_impl_(self, indices, values, accumulate, unsafe): unsafe means nothing here
+    "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
     "grid_sampler": _grid_sampler,
     "grid_sampler_2d": _grid_sampler,
     "getitem": _refuse_boolean_mask(1),

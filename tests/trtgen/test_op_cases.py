@@ -235,6 +235,28 @@ CASES = {
 
         INPUTS = (torch.tensor([1, 5, 7, 7, 19, 3, 0, 2]), torch.tensor([0, 2, 2, 5]))
     """,
+    # aten spellings a model (or a decomposition) may call directly
+    "aten_spellings": """
+        aten = torch.ops.aten
+
+        class M(nn.Module):
+            def forward(self, x, y, i, v, g):
+                a = aten._cdist_forward(x, y, 2.0, None) + aten._cdist_forward(x, y, 1.0, 2)
+                b = aten._pdist_forward(x[0], 2.0)
+                c = aten._unsafe_index_put(v, [i], v[:2], True)
+                d = aten._index_put_impl_(v.clone(), [i], v[:2], True, True)
+                e = aten.grid_sampler_2d(x[None], g, 1, 2, True)
+                f = aten.embedding_bag.padding_idx(y[0], i, i[:1] * 0, False, 2, False, None, False, None)[0]
+                return a, b, c, d, e, f
+
+        INPUTS = (
+            torch.randn(2, 6, 5),
+            torch.randn(2, 4, 5),
+            torch.tensor([3, 0]),
+            torch.randn(5),
+            torch.rand(1, 3, 4, 2) * 2 - 1,
+        )
+    """,
 }
 
 
