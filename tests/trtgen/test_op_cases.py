@@ -285,3 +285,27 @@ def test_op_case_generates_and_matches(tmp_path, name):
     out = generate(tmp_path, name, CASES[name])
     lines = []
     assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+# (case, --dynamic specs, shapes checked besides the example's)
+DYNAMIC = {
+    "bitwise_ops": (["x:0=1:2:8", "y:0=1:2:8"], {"x": (5, 6), "y": (5, 6)}),
+    "scatter_family": (
+        ["x:0=1:3:8", "index:0=1:3:8", "src:0=1:3:8"],
+        {"x": (6, 5), "index": (6, 7), "src": (6, 7)},
+    ),
+    "grid_sample": (["x:0=1:2:4", "grid:0=1:2:4"], {"x": (3, 3, 6, 5), "grid": (3, 4, 7, 2)}),
+    "atan2": (["y:0=1:3:8", "x:0=1:3:8"], {"y": (7, 4), "x": (7, 4)}),
+    "cdist_pdist": (["y:1=2:30:40"], {"y": (2, 11, 5)}),
+    "cross": (["a:1=1:5:9", "b:1=1:5:9"], {"a": (2, 8, 3), "b": (2, 8, 3)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DYNAMIC))
+def test_op_case_with_dynamic_shapes(tmp_path, name):
+    specs, shapes = DYNAMIC[name]
+    args = [a for spec in specs for a in ("--dynamic", spec)]
+    out = generate(tmp_path, name, CASES[name], *args)
+    for checked in (None, shapes):
+        lines = []
+        assert check(str(out), log=lines.append, shapes=checked), "\n".join(lines)
