@@ -276,6 +276,7 @@ _REWRITES = {
     "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
     "grid_sampler": _grid_sampler,
     "grid_sampler_2d": _grid_sampler,
+    "grid_sampler_3d": _grid_sampler,
     "getitem": _refuse_boolean_mask(1),
     "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},

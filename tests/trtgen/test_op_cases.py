@@ -257,6 +257,25 @@ CASES = {
             torch.rand(1, 3, 4, 2) * 2 - 1,
         )
     """,
+    "grid_sample_volume": """
+        class M(nn.Module):
+            def forward(self, x, grid):
+                a = F.grid_sample(x, grid, align_corners=True)
+                b = F.grid_sample(x, grid, mode="nearest", padding_mode="reflection", align_corners=False)
+                return a, b, torch.ops.aten.grid_sampler_3d(x, grid, 0, 1, False)
+
+        INPUTS = (torch.randn(2, 3, 4, 5, 6), torch.rand(2, 3, 2, 4, 3) * 2.4 - 1.2)
+    """,
+    "grid_sample_volume_exported": """
+        class M(nn.Module):
+            def forward(self, x, grid):
+                EXPORTED(
+                    F.grid_sample(x, grid, padding_mode="border", align_corners=True)
+                    + F.grid_sample(x, grid, mode="nearest", align_corners=False)
+                )
+
+        INPUTS = (torch.randn(2, 3, 4, 5, 6), torch.rand(2, 3, 2, 4, 3) * 2.4 - 1.2)
+    """,
 }
 
 
