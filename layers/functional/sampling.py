@@ -1,17 +1,23 @@
-"""F.grid_sample: one GRID_SAMPLE layer on a 4-D input; on a 5-D (volumetric) one, which
-TensorRT's layer does not take, the trilinear / nearest sampling spelled out as torch computes
-it.
+"""F.grid_sample: one GRID_SAMPLE layer on a 4-D input; spelled out as torch computes it
+where TensorRT's layer cannot be trusted to: a 5-D (volumetric) input, which the layer does
+not take, and bicubic with border padding, where torch clamps each of the 16 taps and ONNX's
+GridSample (which TensorRT's layer implements) clamps the sample point instead, and TensorRT
+does not document which it does.
 
-4-D: torch's arguments map one to one: mode nearest / bilinear / bicubic → NEAREST / LINEAR /
-CUBIC interpolation; padding_mode zeros / border / reflection → FILL / CLAMP / REFLECT
+The layer: torch's arguments map one to one: mode nearest / bilinear / bicubic → NEAREST /
+LINEAR / CUBIC interpolation; padding_mode zeros / border / reflection → FILL / CLAMP / REFLECT
 sampling; ``align_corners`` as is.
 
-5-D (torch has bilinear, meaning trilinear, and nearest there): grid (x, y, z) → source
-coordinates along W, H, D (unnormalized by ``align_corners``; clamped for border, reflected
-then clamped for reflection), then the 8 corners (1 for nearest) of every sample read by one
-ELEMENT GATHER over the flattened volume and summed with their weights; corners outside the
-volume weigh 0 (zeros padding). The volume's D, H, W must be static.
+Spelled out: grid (x, y[, z]) → source coordinates along W, H[, D] (unnormalized by
+``align_corners``; clamped for border, reflected then clamped for reflection: for nearest and
+linear the sample point, for cubic each tap), the taps of every sample (1 per axis for
+nearest, 2 for linear, 4 for cubic with torch's A = -0.75) read by one ELEMENT GATHER over the
+flattened spatial dims (static sizes) and summed with their weights; taps outside weigh 0.
 """
+
+import itertools
+
+import numpy as np
 
 from .. import dtypes
 from ..backend import trt
@@ -56,10 +62,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if not dtypes.is_floating(input.dtype):
         raise TypeError("grid_sample: input must be a float tensor")
     grid = cast(grid, input.dtype)
-    if input.ndim == 5:
-        if mode == "bicubic":
-            raise ValueError("grid_sample: bicubic interpolation only supports 4D input")
-        return _volume(input, grid, mode, padding_mode, bool(align_corners))
+    if input.ndim == 5 and mode == "bicubic":
+        raise ValueError("grid_sample: bicubic interpolation only supports 4D input")
+    if input.ndim == 5 or (mode, padding_mode) == ("bicubic", "border"):
+        return _spelled_out(input, grid, mode, padding_mode, bool(align_corners))
     layer = network().add_grid_sample(input.trt, grid.trt)
     layer.interpolation_mode = _MODES[mode]
     layer.sample_mode = _PADDING[padding_mode]
@@ -67,16 +73,21 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     return output(layer, "grid_sample")
 
 
-# --------------------------------------------------------------------------- 5-D
+# --------------------------------------------------------------------------- spelled out
+
+_CUBIC_A = -0.75  # torch's bicubic coefficient
 
 
-def _source_coordinate(g, size, padding_mode, align_corners):
-    """torch's grid_sampler_compute_source_index: normalized ``g`` → a position along a dim of
-    ``size`` entries, with border / reflection padding applied to the position."""
+def _unnormalized(g, size, align_corners):
+    """torch's grid_sampler_unnormalize: [-1, 1] → a position along a dim of ``size``."""
     if align_corners:
-        position = mul(add(g, 1.0), (size - 1) / 2)
-    else:
-        position = sub(mul(add(g, 1.0), size / 2), 0.5)
+        return mul(add(g, 1.0), (size - 1) / 2)
+    return sub(mul(add(g, 1.0), size / 2), 0.5)
+
+
+def _padded(position, size, padding_mode, align_corners):
+    """torch's compute_coordinates: border clamps, reflection mirrors then clamps, zeros
+    leaves the position (taps outside then weigh 0)."""
     if padding_mode == "border":
         return clamp(position, 0.0, float(size - 1))
     if padding_mode == "reflection":
@@ -97,29 +108,43 @@ def _reflect(position, twice_low, twice_high):
     return where(even, add(extra, low), add(sub(span, extra), low))
 
 
-def _corners(coordinates, mode):
-    """Per corner, per axis (x, y, z): (position, weight); nearest has one corner, weight 1."""
+def _cubic_weights(t):
+    """torch's cubic convolution weights of the taps at -1, 0, 1, 2 for fraction ``t``."""
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1: ((a + 2) x - (a + 3)) x^2 + 1
+        return add(mul(mul(sub(mul(x, a + 2), a + 3), x), x), 1.0)
+
+    def far(x):  # 1 < |x| < 2: ((a x - 5a) x + 8a) x - 4a
+        return sub(mul(add(mul(sub(mul(x, a), 5 * a), x), 8 * a), x), 4 * a)
+
+    return [far(add(t, 1.0)), near(t), near(sub(1.0, t)), far(sub(2.0, t))]
+
+
+def _axis_taps(g, size, mode, padding_mode, align_corners):
+    """[(position, weight or None)] of one axis: where each tap reads, and how much it counts."""
+    position = _unnormalized(g, size, align_corners)
+    if mode == "bicubic":  # padding applies to every tap
+        low = floor(position)
+        weights = _cubic_weights(sub(position, low))
+        return [
+            (_padded(add(low, float(i - 1)), size, padding_mode, align_corners), w)
+            for i, w in enumerate(weights)
+        ]
+    position = _padded(position, size, padding_mode, align_corners)
     if mode == "nearest":
-        return [[(round_half_even(c), None) for c in coordinates]]
-    lows = [floor(c) for c in coordinates]
-    options = []
-    for c, low in zip(coordinates, lows):
-        high_weight = sub(c, low)
-        options.append([(low, sub(1.0, high_weight)), (add(low, 1.0), high_weight)])
-    return [
-        [options[0][i], options[1][j], options[2][k]]
-        for k in (0, 1)
-        for j in (0, 1)
-        for i in (0, 1)
-    ]
+        return [(round_half_even(position), None)]
+    low = floor(position)
+    high_weight = sub(position, low)
+    return [(low, sub(1.0, high_weight)), (add(low, 1.0), high_weight)]
 
 
-def _corner_index_and_weight(corner, sizes):
-    """A corner's flat index into the (D * H * W) volume and its weight, 0 outside the volume
-    (where the index is made 0: read anything, weigh nothing)."""
+def _tap_index_and_weight(tap, sizes):
+    """A tap's flat index into the spatial dims and its weight, 0 outside them (where the
+    index is made 0: read anything, weigh nothing). ``tap``: (position, weight) per axis."""
     inside, flat, weight = None, None, None
     stride = 1
-    for (position, w), n in zip(corner, sizes):
+    for (position, w), n in zip(tap, sizes):
         ok = logical_and(ge(position, 0.0), lt(position, float(n)))
         inside = ok if inside is None else logical_and(inside, ok)
         term = mul(position, float(stride))
@@ -129,31 +154,30 @@ def _corner_index_and_weight(corner, sizes):
         stride *= n
     if weight is None:  # nearest
         weight = add(mul(flat, 0.0), 1.0)
-    weight = where(inside, weight, 0.0)
-    flat = where(inside, flat, 0.0)
-    return cast(flat, dtypes.int64), weight
+    return cast(where(inside, flat, 0.0), dtypes.int64), where(inside, weight, 0.0)
 
 
-def _volume(input, grid, mode, padding_mode, align_corners):
-    depth, height, width = input.shape[2:]
-    if min(depth, height, width) < 0:
-        raise NotImplementedError("grid_sample on a volume of run-time size (D, H, W)")
-    sizes = (width, height, depth)  # the grid's last dim holds (x, y, z)
-    points = reshape_to(grid, [Dim(grid, 0), -1, 3])  # (N, P, 3)
-    coordinates = [
-        _source_coordinate(select(points, 2, k), n, padding_mode, align_corners)
+def _spelled_out(input, grid, mode, padding_mode, align_corners):
+    spatial = input.shape[2:]
+    if min(spatial) < 0:
+        raise NotImplementedError("grid_sample spelled out needs static spatial sizes")
+    sizes = tuple(reversed(spatial))  # the grid's last dim holds (x, y[, z]): W first
+    points = reshape_to(grid, [Dim(grid, 0), -1, len(sizes)])  # (N, P, k)
+    axes = [
+        _axis_taps(select(points, 2, k), n, mode, padding_mode, align_corners)
         for k, n in enumerate(sizes)
-    ]  # each (N, P)
-    corners = _corners(coordinates, mode)
-    indices, weights = zip(*(_corner_index_and_weight(c, sizes) for c in corners))
-    index = cat(list(indices), 1)  # (N, K * P)
-    volume = reshape_to(input, [Dim(input, 0), Dim(input, 1), depth * height * width])
-    index = expand(unsqueeze(index, 1), [Dim(volume, 0), Dim(volume, 1), Dim(index, 1)])
-    layer = network().add_gather_v2(volume.trt, index.trt, trt.GatherMode.ELEMENT)
+    ]
+    taps = [list(tap) for tap in itertools.product(*reversed(axes))]
+    taps = [list(reversed(tap)) for tap in taps]  # per tap: (x, y[, z]) entries
+    indices, weights = zip(*(_tap_index_and_weight(tap, sizes) for tap in taps))
+    index = cat(list(indices), 1)  # (N, taps * P)
+    flat = reshape_to(input, [Dim(input, 0), Dim(input, 1), int(np.prod(spatial))])
+    index = expand(unsqueeze(index, 1), [Dim(flat, 0), Dim(flat, 1), Dim(index, 1)])
+    layer = network().add_gather_v2(flat.trt, index.trt, trt.GatherMode.ELEMENT)
     layer.axis = 2
-    picked = output(layer, "grid_sample")  # (N, C, K * P)
-    picked = reshape_to(picked, [Dim(picked, 0), Dim(picked, 1), len(corners), -1])
-    weight = unsqueeze(stack(list(weights), 1), 1)  # (N, 1, K, P)
+    picked = output(layer, "grid_sample")  # (N, C, taps * P)
+    picked = reshape_to(picked, [Dim(picked, 0), Dim(picked, 1), len(taps), -1])
+    weight = unsqueeze(stack(list(weights), 1), 1)  # (N, 1, taps, P)
     sampled = reduce_sum(mul(picked, cast(weight, picked.dtype)), 2)  # (N, C, P)
-    spatial = [Dim(grid, i) for i in (1, 2, 3)]
-    return reshape_to(sampled, [Dim(sampled, 0), Dim(sampled, 1)] + spatial)
+    out_dims = [Dim(grid, i) for i in range(1, grid.ndim - 1)]
+    return reshape_to(sampled, [Dim(sampled, 0), Dim(sampled, 1)] + out_dims)

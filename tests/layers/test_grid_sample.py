@@ -1,7 +1,9 @@
 """F.grid_sample against torch: every mode x padding mode x align_corners on a 4-D input (one
-GRID_SAMPLE) and on a 5-D one (spelled out: TensorRT's layer is 4-D only), grid points beyond
-[-1, 1] so every padding rule is exercised, exact half positions, dynamic batches. fp32 tolerance: max |trt - torch| <= 1e-5 x max(1, max |torch|). The executor's
-GRID_SAMPLE itself is proven against NVIDIA's ONNX parser in tests/reference."""
+GRID_SAMPLE, but bicubic + border spelled out) and on a 5-D one (spelled out: TensorRT's layer
+is 4-D only); the spelled-out form for every 4-D case too; grid points beyond [-1, 1] so every
+padding rule is exercised, exact half positions, dynamic batches. fp32 tolerance:
+max |trt - torch| <= 1e-5 x max(1, max |torch|). The executor's GRID_SAMPLE itself is proven
+against NVIDIA's ONNX parser in tests/reference."""
 
 import pytest
 import torch
@@ -28,7 +30,25 @@ def test_grid_sample(mode, padding_mode, align_corners):
         X,
         GRID,
     )
-    assert layer_types(network) == [layers.trt.LayerType.GRID_SAMPLE]
+    types = layer_types(network)
+    if (mode, padding_mode) == ("bicubic", "border"):  # spelled out: torch clamps every tap
+        assert layers.trt.LayerType.GRID_SAMPLE not in types
+    else:
+        assert types == [layers.trt.LayerType.GRID_SAMPLE]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_spelled_out_form_on_images(mode, padding_mode, align_corners):
+    from layers.functional.sampling import _spelled_out
+
+    check_and_build(
+        lambda x, g: _spelled_out(x, g, mode, padding_mode, align_corners),
+        lambda x, g: TF.grid_sample(x, g, mode, padding_mode, align_corners),
+        X,
+        GRID,
+    )
 
 
 def test_grid_sample_defaults_are_torchs():
