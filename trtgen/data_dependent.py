@@ -6,6 +6,7 @@ bool index) is reported under; ``REASONS`` says why each op is refused.
 """
 
 BOOLEAN_MASK = "boolean_mask_index"
+WHERE_INDICES = "where(condition)"  # torch.where with one argument: nonzero(as_tuple=True)
 
 _SHAPE_FROM_VALUES = "its output shape depends on the input's values (data-dependent)"
 REASONS = {
@@ -17,6 +18,8 @@ REASONS = {
     "_unique2": _SHAPE_FROM_VALUES,
     "unique_dim": _SHAPE_FROM_VALUES,
     "unique_consecutive": _SHAPE_FROM_VALUES,
+    WHERE_INDICES: "torch.where(condition) without values is nonzero(condition): "
+    + _SHAPE_FROM_VALUES,
     BOOLEAN_MASK: "x[mask] with a boolean mask: "
     + _SHAPE_FROM_VALUES
     + "; torch.where(mask, x, 0) or x.masked_fill(~mask, 0) keep the shape",

@@ -271,7 +271,15 @@ def _refuse_boolean_mask(position):
     return rewrite
 
 
+def _where_condition_only(op):
+    """``torch.where(condition)`` (no values) is ``nonzero(condition, as_tuple=True)``."""
+    if len(op.args) + len(op.kwargs) == 1:
+        return Op(data_dependent.WHERE_INDICES, op.args, op.kwargs, False)
+    return op
+
+
 _REWRITES = {
+    "where": _where_condition_only,
     # aten._index_put_impl_(self, indices, values, accumulate, unsafe): unsafe means nothing here
     "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
     "grid_sampler": _grid_sampler,
