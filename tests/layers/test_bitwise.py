@@ -143,3 +143,24 @@ def test_bitwise_with_a_dynamic_batch():
     layers.build_engine(builder, network, profiles=[{"x": ((1, 8), (6, 8), (12, 8))}])
     got = execute(network, {"x": x})["y"]
     assert_close(got, (x ^ x[:, :1]) | 3)
+
+
+def test_a_number_as_the_first_operand():
+    """aten's Scalar_Tensor forms (``5 << x``, ``7 & x``): the result takes the tensor's dtype."""
+    x = torch.tensor([[0, 1, 2, 5, 31, 40]], dtype=torch.int32)
+    aten = torch.ops.aten
+    check_and_build(
+        lambda a: (
+            F.bitwise_left_shift(5, a),
+            F.bitwise_right_shift(-1000, a),
+            F.bitwise_and(7, a),
+            F.bitwise_or(-8, a),
+        ),
+        lambda a: (
+            aten.bitwise_left_shift.Scalar_Tensor(5, a),
+            aten.bitwise_right_shift.Scalar_Tensor(-1000, a),
+            aten.bitwise_and.Scalar_Tensor(7, a),
+            aten.bitwise_or.Scalar_Tensor(-8, a),
+        ),
+        x,
+    )
