@@ -18,6 +18,7 @@ REASONS = {
     "_unique2": _SHAPE_FROM_VALUES,
     "unique_dim": _SHAPE_FROM_VALUES,
     "unique_consecutive": _SHAPE_FROM_VALUES,
+    "bincount": "its output length is the largest input value + 1 (data-dependent)",
     WHERE_INDICES: "torch.where(condition) without values is nonzero(condition): "
     + _SHAPE_FROM_VALUES,
     BOOLEAN_MASK: "x[mask] with a boolean mask: "

@@ -198,7 +198,9 @@ def _index_tensor(index, n):
         return index
     array = np.asarray(index)
     if array.dtype == np.bool_:
-        raise NotImplementedError("boolean mask indexing has a data-dependent shape")
+        if array.ndim != 1 or (n >= 0 and array.size != n):
+            raise NotImplementedError("a constant boolean mask indexes one dim, of its size")
+        array = np.flatnonzero(array)  # a constant mask is a constant list of positions
     array = array.astype(np.int64)
     if n >= 0:
         array = np.where(array < 0, array + n, array)

@@ -35,6 +35,9 @@ SUBSCRIPTS = [
     ("list_with_none", lambda x: x[None, :, [1, 1], 1:]),
     ("list_2d", lambda x: x[:, :, [[0, 1], [3, 2]]]),
     ("list_last", lambda x: x[..., [4, 0]]),
+    # a constant boolean mask is a constant list of positions: no data-dependent shape
+    ("constant_bool_mask", lambda x: x[:, [True, False, True]]),
+    ("constant_bool_mask_last", lambda x: x[..., [False, True, True, False, True]]),
 ]
 
 

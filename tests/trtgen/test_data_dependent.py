@@ -18,6 +18,7 @@ CASES = {
     "argwhere": ("y = torch.argwhere(x)", "argwhere"),
     "masked_select": ("y = torch.masked_select(x, x > 0)", "masked_select"),
     "unique": ("y = torch.unique(x)", "unique"),
+    "bincount": ("y = torch.bincount((x.abs() * 3).long().flatten())", "bincount"),
     "where_condition_only": ("y = torch.where(x > 0)[1]", "where(condition)"),
     "where_condition_only_exported": (EXPORTED + "y = torch.where(x > 0)[0]", "where(condition)"),
     "boolean_mask": ("y = x[x > 0]", "boolean_mask_index"),

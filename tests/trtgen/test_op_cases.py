@@ -276,6 +276,14 @@ CASES = {
 
         INPUTS = (torch.randn(2, 3, 4, 5, 6), torch.rand(2, 3, 2, 4, 3) * 2.4 - 1.2)
     """,
+    # a constant mask has a static shape: a constant list of positions
+    "constant_boolean_mask": """
+        class M(nn.Module):
+            def forward(self, x):
+                return x[:, [True, False, True, True]] * 2
+
+        INPUTS = (torch.randn(2, 4, 3),)
+    """,
 }
 
 
