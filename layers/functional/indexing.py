@@ -42,6 +42,7 @@ __all__ = [
     "take_along_dim",
     "embedding",
     "masked_fill",
+    "masked_scatter",
     "index",
     "slice_scatter",
     "select_scatter",
@@ -547,6 +548,22 @@ def masked_fill(x, mask, value):
     else:
         value = scalar(value, x.dtype, x.ndim)
     return select_layer(cast(mask, dtypes.bool), value, x, "masked_fill")
+
+
+def masked_scatter(input, mask, source):
+    """torch.masked_scatter: where ``mask`` (broadcast to ``input``) is True, the next entries
+    of ``source`` in row-major order. The shape is static: the k-th True position reads
+    ``source.flatten()[k]``, k a running count of the mask (one CUMULATIVE), one GATHER and
+    one SELECT."""
+    from .reduce import cumsum
+
+    dims = [Dim(input, i) for i in range(input.ndim)]
+    hits = reshape_to(expand(cast(mask, dtypes.bool), dims), [-1])
+    order = sub(cumsum(cast(hits, dtypes.int64), 0), 1)  # k of the k-th True position
+    order = select_layer(hits, order, scalar(0, dtypes.int64, 1), "masked_scatter")
+    picked = gather_layer(reshape_to(cast(source, input.dtype), [-1]), 0, order, "masked_scatter")
+    flat = reshape_to(input, [-1])
+    return reshape_to(select_layer(hits, picked, flat, "masked_scatter"), dims)
 
 
 def tensor_unfold(input, dimension, size, step):

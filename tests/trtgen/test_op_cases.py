@@ -284,6 +284,21 @@ CASES = {
 
         INPUTS = (torch.randn(2, 4, 3),)
     """,
+    # the mask's count only decides which source entries are read: a static shape
+    "masked_scatter": """
+        class M(nn.Module):
+            def forward(self, x, source):
+                return x.masked_scatter(x > 0, source), torch.masked_scatter(x, x < -1, source * 2)
+
+        INPUTS = (torch.randn(3, 4), torch.randn(20))
+    """,
+    "masked_scatter_exported": """
+        class M(nn.Module):
+            def forward(self, x, source):
+                EXPORTED(x.masked_scatter(x > 0, source))
+
+        INPUTS = (torch.randn(3, 4), torch.randn(20))
+    """,
 }
 
 
