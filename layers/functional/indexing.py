@@ -47,6 +47,10 @@ __all__ = [
     "slice_scatter",
     "select_scatter",
     "index_put",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "take",
     "copy",
     "diff",
     "tril",
@@ -462,6 +466,38 @@ def _scattered_put(input, d, index, values, accumulate):
 
 def _dims(x, indices):
     return [Dim(x, i) for i in indices]
+
+
+def _along(input, dim, index, values, accumulate):
+    """``input`` with the entries of ``dim`` at ``index`` (1-D or 0-d) written (``accumulate``:
+    added, repeats adding up) from ``values``, laid out like ``input`` with ``dim`` indexed."""
+    d = normalize_dim(dim, input.ndim)
+    if not isinstance(values, Tensor):
+        values = scalar(values, input.dtype)
+    return _scattered_put(input, d, index, cast(values, input.dtype), accumulate)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """torch.index_add: ``input`` plus ``alpha * source`` along ``dim`` at ``index`` (repeated
+    indices add up)."""
+    return _along(input, dim, index, source if alpha == 1 else mul(source, alpha), True)
+
+
+def index_copy(input, dim, index, source):
+    """torch.index_copy: the entries of ``dim`` at ``index`` replaced by ``source``'s."""
+    return _along(input, dim, index, source, False)
+
+
+def index_fill(input, dim, index, value):
+    """torch.index_fill: the entries of ``dim`` at ``index`` set to ``value``."""
+    return _along(input, dim, index, value, False)
+
+
+def take(input, index):
+    """torch.take: ``input`` read as a flat vector at ``index`` (negatives count from the end);
+    the result has ``index``'s shape."""
+    flat = reshape_to(input, [-1])
+    return gather_layer(flat, 0, _wrapped_index(flat, 0, index), "take")
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):

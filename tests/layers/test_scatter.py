@@ -174,3 +174,33 @@ def test_index_put_at_separated_dims(accumulate):
         i,
         j,
     )
+
+
+# --------------------------------------------------------------------------- index_add / copy / fill, take
+
+
+def test_index_add_with_repeated_indices():
+    x, index, source = rand(3, 5, 4), torch.tensor([4, 0, 4, 2]), rand(3, 4, 4, seed=2)
+    check_and_build(
+        lambda a, i, s: (F.index_add(a, 1, i, s), F.index_add(a, 1, i, s, alpha=-2.0)),
+        lambda a, i, s: (a.index_add(1, i, s), a.index_add(1, i, s, alpha=-2.0)),
+        x,
+        index,
+        source,
+    )
+
+
+def test_index_copy_and_index_fill():
+    x, index, source = rand(3, 5, 4), torch.tensor([4, 0, 2]), rand(3, 3, 4, seed=2)
+    check_and_build(
+        lambda a, i, s: (F.index_copy(a, 1, i, s), F.index_fill(a, -1, i[1:], -1.5)),
+        lambda a, i, s: (a.index_copy(1, i, s), a.index_fill(-1, i[1:], -1.5)),
+        x,
+        index,
+        source,
+    )
+
+
+def test_take_reads_the_flat_input():
+    index = torch.tensor([[0, -1], [59, 7]])  # a negative counts from the end
+    check_and_build(F.take, torch.take, rand(3, 5, 4), index)

@@ -299,6 +299,26 @@ CASES = {
 
         INPUTS = (torch.randn(3, 4), torch.randn(20))
     """,
+    "index_add_copy_fill_take": """
+        class M(nn.Module):
+            def forward(self, x, i, s):
+                a = x.index_add(1, i, s) + torch.index_add(x, 1, i, s, alpha=0.5)
+                b = x.index_fill(1, i[:2], -1.0) + x.index_copy(1, i[1:], s[:, 1:])
+                return a, b, torch.take(x, i)
+
+        INPUTS = (torch.randn(2, 5), torch.tensor([3, 0, 3]), torch.randn(2, 3))
+    """,
+    "index_add_copy_fill_take_exported": """
+        class M(nn.Module):
+            def forward(self, x, i, s):
+                EXPORTED(
+                    x.index_add(1, i, s) + x.index_fill(1, i[:2], -1.0),
+                    x.index_copy(1, i[1:], s[:, 1:]),
+                    torch.take(x, i),
+                )
+
+        INPUTS = (torch.randn(2, 5), torch.tensor([3, 0, 3]), torch.randn(2, 3))
+    """,
 }
 
 
