@@ -55,6 +55,15 @@ class Tensor:
     def dim(self):
         return self.ndim
 
+    # torch's transposed views: ``x.T`` reverses the dims, ``x.mT`` swaps the last two
+    @property
+    def T(self):  # noqa: N802 - torch name
+        return _F().permute(self, list(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):  # noqa: N802 - torch name
+        return _F().transpose(self, -2, -1)
+
     def size(self, dim=None):
         return _F().size(self, dim)
 

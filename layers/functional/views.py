@@ -9,6 +9,7 @@ reads its input as torch reads a contiguous tensor.
 import numpy as np
 
 from ..tensor import Tensor
+from .cast import cast
 from ._common import normalize_dim
 from .constant import scalar
 from .elementwise import select_layer
@@ -16,7 +17,14 @@ from .constant import constant
 from .indexing import gather_layer
 from .shape import Dim, permute, reshape_to, slice_layer
 
-__all__ = ["diagonal", "diag", "diag_embed", "as_strided"]
+__all__ = [
+    "diagonal",
+    "diag",
+    "diag_embed",
+    "diagonal_scatter",
+    "fill_diagonal",
+    "as_strided",
+]
 
 
 def _static(x, dims, op):
@@ -80,6 +88,59 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         order[d] = k
     order[d1], order[d2] = rank - 2, rank - 1
     return permute(planes, order)
+
+
+def _planes_last(x, d1, d2):
+    """Permutation moving dims ``d1``, ``d2`` of ``x`` last (in that order), and its inverse."""
+    rest = [d for d in range(x.ndim) if d not in (d1, d2)]
+    order = rest + [d1, d2]
+    return order, [order.index(i) for i in range(x.ndim)]
+
+
+def _spread_on_diagonal(values, rows, columns, offset, op):
+    """``values``' last dim laid on the ``offset``-th diagonal of new (rows, columns) planes, and
+    the constant bool mask of that diagonal (GATHER + the mask for a SELECT)."""
+    row, column = _diagonal_positions(rows, columns, offset)
+    source = np.zeros((rows, columns), np.int64)  # which entry each plane position shows
+    on_diagonal = np.zeros((rows, columns), np.bool_)
+    source[row, column] = np.arange(row.size)
+    on_diagonal[row, column] = True
+    return gather_layer(values, values.ndim - 1, source, op), constant(on_diagonal)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """torch.diagonal_scatter: ``input`` with its ``offset``-th diagonal of the (dim1, dim2)
+    planes replaced by ``src`` (what torch.export makes of ``x.diagonal().copy_(v)``)."""
+    d1, d2 = normalize_dim(dim1, input.ndim), normalize_dim(dim2, input.ndim)
+    if d1 == d2:
+        raise ValueError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    rows, columns = _static(input, (d1, d2), "diagonal_scatter")
+    if _diagonal_positions(rows, columns, offset)[0].size == 0:
+        return input
+    order, back = _planes_last(input, d1, d2)
+    spread, on_diagonal = _spread_on_diagonal(
+        cast(src, input.dtype), rows, columns, offset, "diagonal_scatter"
+    )
+    moved = permute(input, order)
+    return permute(select_layer(on_diagonal, spread, moved, "diagonal_scatter"), back)
+
+
+def fill_diagonal(input, fill_value, wrap=False):
+    """``Tensor.fill_diagonal_``: entries (i, i, ..., i) set to ``fill_value``; a tall matrix
+    with ``wrap`` starts again every columns + 1 rows, as torch does."""
+    if input.ndim < 2:
+        raise ValueError("dimensions must larger than 1")
+    shape = _static(input, range(input.ndim), "fill_diagonal")
+    if input.ndim > 2 and len(set(shape)) != 1:
+        raise ValueError("all dimensions of input must be of equal length")
+    mask = np.zeros(shape, np.bool_)
+    stride = sum(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))  # flat step (1,..,1)
+    count = min(shape)
+    if input.ndim == 2 and wrap:  # the same step on through the rows below the square
+        count = (mask.size + stride - 1) // stride
+    mask.reshape(-1)[np.arange(count) * stride] = True
+    value = scalar(fill_value, input.dtype, input.ndim)
+    return select_layer(constant(mask), value, input, "fill_diagonal")
 
 
 def diag(input, diagonal=0):

@@ -108,3 +108,42 @@ def test_cross_needs_three_entries():
         x = layers.add_input("x", layers.float32, (2, 4))
         with pytest.raises(ValueError, match="must have length 3"):
             F.linalg_cross(x, x)
+
+
+@pytest.mark.parametrize("offset, dims", [(0, (0, 1)), (1, (1, 3)), (-2, (3, 1)), (-1, (2, 0))])
+def test_diagonal_scatter(offset, dims):
+    src = rand(*torch.diagonal(X, offset, *dims).shape, seed=9)
+    check_and_build(
+        lambda x, s: F.diagonal_scatter(x, s, offset, *dims),
+        lambda x, s: torch.diagonal_scatter(x, s, offset, *dims),
+        X,
+        src,
+    )
+
+
+@pytest.mark.parametrize(
+    "shape, wrap",
+    [
+        ((4, 4), False),
+        ((7, 3), False),
+        ((7, 3), True),
+        ((8, 3), True),
+        ((3, 7), True),
+        ((3, 3, 3), False),
+    ],
+)
+def test_fill_diagonal(shape, wrap):
+    def theirs(a):
+        a = a.clone()
+        a.fill_diagonal_(-5.0, wrap=wrap)
+        return a
+
+    check_and_build(lambda a: F.fill_diagonal(a, -5.0, wrap), theirs, rand(*shape))
+
+
+def test_transposed_views_t_and_mt():
+    """``x.T`` (every dim reversed) and ``x.mT`` (the last two swapped), which generated code
+    writes as the model does."""
+    check_and_build(
+        lambda a: (a.T, a.mT, a[0].T), lambda a: (a.permute(2, 1, 0), a.mT, a[0].T), rand(2, 3, 4)
+    )

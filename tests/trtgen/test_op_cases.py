@@ -319,6 +319,25 @@ CASES = {
 
         INPUTS = (torch.randn(2, 5), torch.tensor([3, 0, 3]), torch.randn(2, 3))
     """,
+    # contrastive losses mask self-similarity on the diagonal
+    "fill_diagonal_and_diagonal_scatter": """
+        class M(nn.Module):
+            def forward(self, x):
+                sim = x @ x.T
+                sim.fill_diagonal_(-100.0)
+                return sim.softmax(-1), torch.diagonal_scatter(x, x.diagonal() * 2)
+
+        INPUTS = (torch.randn(5, 5),)
+    """,
+    "diagonal_write_exported": """
+        class M(nn.Module):
+            def forward(self, x):
+                y = x.clone()
+                y.diagonal().zero_()  # a write through a view: torch.export's diagonal_scatter
+                EXPORTED(y * 2)
+
+        INPUTS = (torch.randn(5, 5),)
+    """,
 }
 
 
