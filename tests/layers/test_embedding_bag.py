@@ -10,7 +10,8 @@ import torch.nn.functional as TF
 import layers
 from layers import functional as F
 
-from helpers import check_and_build, param, rand
+from helpers import assert_close, check_and_build, param, rand
+from trtgen.reference import execute
 
 WEIGHT = rand(10, 4, seed=1)
 INDICES = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9, 0, 0, 7])
@@ -99,3 +100,20 @@ def test_aten_signature(mode):
         )[0]
 
     check_and_build(ours, theirs, ids, offsets)
+
+
+def test_a_run_time_number_of_indices():
+    w = param("weight", WEIGHT)
+    builder, network = layers.create_network()
+    with layers.net_guard(network):
+        ids = layers.add_input("ids", layers.int64, (-1,))
+        offsets = layers.add_input("offsets", layers.int64, (4,))
+        layers.mark_output(F.embedding_bag(ids, w, offsets, mode="mean"), "mean")
+        layers.mark_output(F.embedding_bag(ids, w, offsets, mode="max"), "max")
+    profile = {"ids": ((1,), (11,), (32,)), "offsets": ((4,), (4,), (4,))}
+    layers.build_engine(builder, network, profiles=[profile])
+    for count in (11, 20):
+        ids = torch.randint(0, 10, (count,), generator=torch.Generator().manual_seed(count))
+        got = execute(network, {"ids": ids, "offsets": OFFSETS})
+        for mode in ("mean", "max"):
+            assert_close(got[mode], TF.embedding_bag(ids, WEIGHT, OFFSETS, mode=mode))
