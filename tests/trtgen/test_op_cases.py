@@ -5,9 +5,14 @@ tolerance (max |trt - torch| <= 1e-4 x max(1, max |torch|))."""
 import textwrap
 
 import pytest
+import torch
 
-from trtgen.check import check
+from trtgen.check import check, load_reference_model, manifest_input_names
 from trtgen.cli import main
+from trtgen.iospec import flatten_outputs
+from trtgen.netfile import build_with_profiles
+from trtgen.output import read_manifest
+from trtgen.reference import execute
 
 # Python control flow on a shape: symbolic_trace fails, the module is captured with torch.export
 EXPORTED = "if x.size(0) > 0:\n            pass\n        "
@@ -361,11 +366,27 @@ def generate(tmp_path, name, body, *args):
     return out
 
 
+def assert_integer_outputs_exact(out):
+    """``check`` bounds every output relative to its largest value; integer and bool outputs
+    (bitwise ops, indices) must be equal."""
+    manifest = read_manifest(str(out))
+    loaded = load_reference_model(str(out), manifest)
+    builder, network, _ = build_with_profiles(str(out))
+    names = manifest_input_names(manifest)
+    values = execute(network, dict(zip(names, loaded.example_inputs)))
+    with torch.no_grad():
+        result = loaded.model(*[x.clone() for x in loaded.example_inputs])
+    for _, name, want in flatten_outputs(result):
+        if not want.is_floating_point():
+            assert torch.equal(values[name].to(want.dtype), want), (name, values[name], want)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_op_case_generates_and_matches(tmp_path, name):
     out = generate(tmp_path, name, CASES[name])
     lines = []
     assert check(str(out), log=lines.append), "\n".join(lines)
+    assert_integer_outputs_exact(out)
 
 
 # (case, --dynamic specs, shapes checked besides the example's)
