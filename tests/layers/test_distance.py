@@ -26,6 +26,8 @@ def test_cdist_direct(p):
 def test_cdist_broadcasts_batches():
     a, b = rand(3, 1, 6, 4, seed=3), rand(5, 8, 4, seed=4)
     check_and_build(F.cdist, torch.cdist, a, b)
+    a, b = rand(3, 1, 40, 4, seed=3), rand(5, 30, 4, seed=4)  # the matrix-multiply form
+    check_and_build(F.cdist, torch.cdist, a, b, rtol=1e-4)
 
 
 @pytest.mark.parametrize(
