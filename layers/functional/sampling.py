@@ -162,7 +162,8 @@ def _spelled_out(input, grid, mode, padding_mode, align_corners):
     if min(spatial) < 0:
         raise NotImplementedError("grid_sample spelled out needs static spatial sizes")
     sizes = tuple(reversed(spatial))  # the grid's last dim holds (x, y[, z]): W first
-    points = reshape_to(grid, [Dim(grid, 0), -1, len(sizes)])  # (N, P, k)
+    # positions in float32: flat indices stay exact past fp16's 2048
+    points = reshape_to(cast(grid, dtypes.float32), [Dim(grid, 0), -1, len(sizes)])  # (N, P, k)
     axes = [
         _axis_taps(select(points, 2, k), n, mode, padding_mode, align_corners)
         for k, n in enumerate(sizes)

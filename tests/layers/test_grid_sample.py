@@ -127,3 +127,17 @@ def test_grid_sample_refuses_bicubic_on_a_volume_like_torch():
         g = layers.add_input("g", layers.float32, (1, 2, 2, 2, 3))
         with pytest.raises(ValueError, match="bicubic interpolation only supports 4D"):
             F.grid_sample(x, g, mode="bicubic")
+
+
+def test_grid_sample_on_an_fp16_volume_larger_than_fp16_counts():
+    """16^3 = 4096 positions: the flat indices are computed in float32 (fp16 stops being
+    exact at 2048). fp16 tolerance: 1e-2 x max(1, max |torch|), torch computing in float32."""
+    x = rand(1, 2, 16, 16, 16, seed=6).half()
+    g = (torch.rand(1, 4, 4, 4, 3, generator=torch.Generator().manual_seed(7)) * 2 - 1).half()
+    check_and_build(
+        lambda a, b: F.grid_sample(a, b, align_corners=False),
+        lambda a, b: TF.grid_sample(a.float(), b.float(), align_corners=False).half(),
+        x,
+        g,
+        rtol=1e-2,
+    )
