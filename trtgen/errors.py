@@ -1,6 +1,5 @@
 """The one exception type the command line turns into a short message and a non-zero exit."""
 
-
 from . import data_dependent
 
 
