@@ -278,8 +278,20 @@ def _where_condition_only(op):
     return op
 
 
+def _repeats_tensor(op):
+    """``repeat_interleave`` with a tensor of repeats (or only one: ``repeat_interleave(r)``)
+    has a data-dependent length."""
+    if len(op.args) == 1 and "repeats" not in op.kwargs:  # the repeats themselves: positions
+        return Op(data_dependent.REPEATS_TENSOR, op.args, op.kwargs, False)
+    repeats = op.kwargs.get("repeats", op.args[1] if len(op.args) > 1 else None)
+    if data_dependent.is_tensor_valued(repeats, _node_name):
+        return Op(data_dependent.REPEATS_TENSOR, op.args, op.kwargs, False)
+    return op
+
+
 _REWRITES = {
     "where": _where_condition_only,
+    "repeat_interleave": _repeats_tensor,
     # aten._index_put_impl_(self, indices, values, accumulate, unsafe): unsafe means nothing here
     "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
     "grid_sampler": _grid_sampler,

@@ -18,6 +18,14 @@ CASES = {
     "argwhere": ("y = torch.argwhere(x)", "argwhere"),
     "masked_select": ("y = torch.masked_select(x, x > 0)", "masked_select"),
     "unique": ("y = torch.unique(x)", "unique"),
+    "repeat_interleave_tensor": (
+        "y = x.repeat_interleave((x[:, 0] > 0).long() + 1, dim=0)",
+        "repeat_interleave(tensor repeats)",
+    ),
+    "repeat_interleave_tensor_exported": (
+        EXPORTED + "y = x.repeat_interleave((x[:, 0] > 0).long() + 1, dim=0)",
+        "repeat_interleave(tensor repeats)",
+    ),
     "bincount": ("y = torch.bincount((x.abs() * 3).long().flatten())", "bincount"),
     "where_condition_only": ("y = torch.where(x > 0)[1]", "where(condition)"),
     "where_condition_only_exported": (EXPORTED + "y = torch.where(x > 0)[0]", "where(condition)"),

@@ -343,6 +343,15 @@ CASES = {
 
         INPUTS = (torch.randn(5, 5),)
     """,
+    # int repeats, a size among them, keep repeat_interleave static (not refused as data-dependent)
+    "repeat_interleave_int": """
+        class M(nn.Module):
+            def forward(self, x):
+                a = x.repeat_interleave(2, dim=0) * x.repeat_interleave(x.size(0) - 1, dim=0)
+                return a, torch.repeat_interleave(x, repeats=3, dim=1)
+
+        INPUTS = (torch.randn(3, 4),)
+    """,
 }
 
 
