@@ -55,6 +55,15 @@ class Tensor:
     def dim(self):
         return self.ndim
 
+    # torch's transposed views: ``x.T`` reverses the dims, ``x.mT`` swaps the last two
+    @property
+    def T(self):  # noqa: N802 - torch name
+        return _F().permute(self, list(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):  # noqa: N802 - torch name
+        return _F().transpose(self, -2, -1)
+
     def size(self, dim=None):
         return _F().size(self, dim)
 
@@ -125,17 +134,39 @@ class Tensor:
     def __abs__(self):
         return _F().abs(self)
 
+    # bitwise on integers, logical on bools (as in torch)
     def __invert__(self):
-        return _F().logical_not(self)
+        return _F().bitwise_not(self)
 
     def __and__(self, other):
-        return _F().logical_and(self, other)
+        return _F().bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _F().bitwise_and(other, self)
 
     def __or__(self, other):
-        return _F().logical_or(self, other)
+        return _F().bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _F().bitwise_or(other, self)
 
     def __xor__(self, other):
-        return _F().logical_xor(self, other)
+        return _F().bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _F().bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return _F().bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _F().bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _F().bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _F().bitwise_right_shift(other, self)
 
     # comparisons build layers; identity of handles is `is`, so __hash__ stays id-based
     def __eq__(self, other):

@@ -191,6 +191,7 @@ def _opaque_calls(graph):
 def _symbolic(module, recorded, result=None, run=None):
     """fx graph of ``module`` with children as calls; raises when export would do better."""
     graph, tensors = _symbolic_graph(module, recorded)
+    _note_input_dtypes(module, graph, recorded)
     functionalize(graph)
     opaque = _opaque_calls(graph)
     if opaque:  # torch.export traces into them
@@ -204,6 +205,21 @@ def _symbolic(module, recorded, result=None, run=None):
         # wrong branch, so this module needs torch.export
         raise NotImplementedError("the symbolic graph does not reproduce the module's output")
     return graph, tensors
+
+
+def _note_input_dtypes(module, graph, recorded):
+    """``meta["dtype"]`` of each tensor placeholder, as recorded: what a symbolic graph knows
+    of its inputs (a bool input indexing a tensor is a data-dependent mask)."""
+    if recorded is None:
+        return
+    args, kwargs = recorded
+    try:
+        bound = inspect.signature(type(module).forward).bind(module, *args, **kwargs).arguments
+    except TypeError:
+        return
+    for node in graph.nodes:
+        if node.op == "placeholder" and isinstance(bound.get(node.target), torch.Tensor):
+            node.meta["dtype"] = bound[node.target].dtype
 
 
 class _RecordedChild(torch.nn.Module):

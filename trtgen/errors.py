@@ -1,5 +1,7 @@
 """The one exception type the command line turns into a short message and a non-zero exit."""
 
+from . import data_dependent
+
 
 class TrtgenError(Exception):
     """A problem with the user's input: ``str(err)`` says what is wrong and what to do."""
@@ -21,7 +23,8 @@ class UnsupportedOpsError(TrtgenError):
         lines = [f"{len(report)} unsupported op(s) — nothing was written:"]
         for op, count, where in report:
             shown = ", ".join(where[:3]) + (", ..." if len(where) > 3 else "")
-            lines.append(f"  {op}  x{count}  at {shown}")
+            reason = data_dependent.REASONS.get(op)
+            lines.append(f"  {op}  x{count}  at {shown}" + (f": {reason}" if reason else ""))
         lines.append(
             "Register a lowering rule with --rules my_rules.py, or rewrite these ops in the model."
         )

@@ -10,6 +10,8 @@ import operator
 
 import torch
 
+from . import data_dependent
+
 OPERATORS = {
     operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
     operator.mul: "mul", operator.imul: "mul", operator.truediv: "div", operator.itruediv: "div",
@@ -18,7 +20,9 @@ OPERATORS = {
     operator.eq: "eq", operator.ne: "ne", operator.lt: "lt", operator.le: "le",
     operator.gt: "gt", operator.ge: "ge", operator.and_: "and", operator.or_: "or",
     operator.xor: "xor", operator.getitem: "getitem", builtins.getattr: "getattr",
-    operator.abs: "abs",
+    operator.abs: "abs", operator.iand: "and", operator.ior: "or", operator.ixor: "xor",
+    operator.lshift: "lshift", operator.ilshift: "lshift", operator.rshift: "rshift",
+    operator.irshift: "rshift",
 }
 
 # other spellings of the same op
@@ -28,10 +32,12 @@ ALIASES = {
     "negative": "neg", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
     "not_equal": "ne", "equal": "eq", "arctan": "atan", "swapaxes": "transpose",
     "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
-    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as", "bitwise_not": "logical_not",
+    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as",
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
+    "_cdist_forward": "cdist", "_pdist_forward": "pdist", "_unsafe_index_put": "index_put",
+    "arctan2": "atan2",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
     "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
 }
@@ -78,6 +84,8 @@ def normalize(node):
     else:
         name = canonical(_function_name(node.target))
         method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
+        if isinstance(node.target, torch._ops.OpOverload):
+            name = _ATEN_SIGNATURES.get(name, name)
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
     if node.op == "call_function":
         kwargs = _without_defaults(node.target, kwargs)
@@ -221,7 +229,76 @@ def _slice_scatter(op):
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
 
+# aten ops whose arguments (or results) are not those of the torch function of the same name:
+# layers.functional has them under these names
+_ATEN_SIGNATURES = {
+    # (weight, indices, offsets, ..., mode as a number, ...) -> (result, 3 bookkeeping tensors)
+    "embedding_bag": "aten_embedding_bag",
+    "_embedding_bag": "aten_embedding_bag",
+    "_embedding_bag_forward_only": "aten_embedding_bag",
+}
+
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def _grid_sampler(op):
+    """``aten.grid_sampler(input, grid, mode, padding_mode, align_corners)`` with the modes as
+    torch's enum numbers: how torch.export spells ``F.grid_sample``."""
+    input, grid, mode, padding, align = op.args
+    kwargs = {"mode": _GRID_MODES[mode], "padding_mode": _GRID_PADDING[padding]}
+    kwargs["align_corners"] = align
+    return Op("grid_sample", (input, grid), kwargs, False)
+
+
+def _node_name(node):
+    """A call node's canonical op name, before any rewrite."""
+    if node.op == "call_method":
+        return canonical(node.target)
+    return canonical(_function_name(node.target))
+
+
+def _refuse_boolean_mask(position):
+    """``x[mask]`` (getitem) and aten ``index(x, [mask])`` with a bool index: a data-dependent
+    shape, reported under its own name (no rule lowers it) instead of failing at build time.
+    ``position``: the argument holding the index."""
+
+    def rewrite(op):
+        if len(op.args) > position and data_dependent.has_boolean_mask(op.args[position], _node_name):
+            return Op(data_dependent.BOOLEAN_MASK, op.args, op.kwargs, False)
+        return op
+
+    return rewrite
+
+
+def _where_condition_only(op):
+    """``torch.where(condition)`` (no values) is ``nonzero(condition, as_tuple=True)``."""
+    if len(op.args) + len(op.kwargs) == 1:
+        return Op(data_dependent.WHERE_INDICES, op.args, op.kwargs, False)
+    return op
+
+
+def _repeats_tensor(op):
+    """``repeat_interleave`` with a tensor of repeats (or only one: ``repeat_interleave(r)``)
+    has a data-dependent length."""
+    if len(op.args) == 1 and "repeats" not in op.kwargs:  # the repeats themselves: positions
+        return Op(data_dependent.REPEATS_TENSOR, op.args, op.kwargs, False)
+    repeats = op.kwargs.get("repeats", op.args[1] if len(op.args) > 1 else None)
+    if data_dependent.is_tensor_valued(repeats, _node_name):
+        return Op(data_dependent.REPEATS_TENSOR, op.args, op.kwargs, False)
+    return op
+
+
 _REWRITES = {
+    "where": _where_condition_only,
+    "repeat_interleave": _repeats_tensor,
+    # aten._index_put_impl_(self, indices, values, accumulate, unsafe): unsafe means nothing here
+    "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
+    "grid_sampler": _grid_sampler,
+    "grid_sampler_2d": _grid_sampler,
+    "grid_sampler_3d": _grid_sampler,
+    "getitem": _refuse_boolean_mask(1),
+    "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
     # torch.split([...]) as torch.export spells it
     "split_with_sizes": lambda op: Op("split", op.args, op.kwargs, False),

@@ -24,7 +24,7 @@ class Rule:
 _INFIX = {
     "add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "remainder": "%",
     "pow": "**", "matmul": "@", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">",
-    "ge": ">=", "and": "&", "or": "|", "xor": "^",
+    "ge": ">=", "and": "&", "or": "|", "xor": "^", "lshift": "<<", "rshift": ">>",
 }
 _PREFIX = {"neg": "-", "pos": "+", "invert": "~"}
 # ops that are the identity in an inference network

@@ -42,10 +42,15 @@ __all__ = [
     "take_along_dim",
     "embedding",
     "masked_fill",
+    "masked_scatter",
     "index",
     "slice_scatter",
     "select_scatter",
     "index_put",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "take",
     "copy",
     "diff",
     "tril",
@@ -198,7 +203,9 @@ def _index_tensor(index, n):
         return index
     array = np.asarray(index)
     if array.dtype == np.bool_:
-        raise NotImplementedError("boolean mask indexing has a data-dependent shape")
+        if array.ndim != 1 or (n >= 0 and array.size != n):
+            raise NotImplementedError("a constant boolean mask indexes one dim, of its size")
+        array = np.flatnonzero(array)  # a constant mask is a constant list of positions
     array = array.astype(np.int64)
     if n >= 0:
         array = np.where(array < 0, array + n, array)
@@ -321,7 +328,7 @@ def index_put(input, indices, values, accumulate=False):
     """aten ``index_put`` / ``x.index_put_``: ``x[indices] = values`` (``+=`` with
     ``accumulate``), for one index: a boolean mask (a SELECT), or an integer index along one
     dim (a SCATTER; a one-hot sum when accumulating, so repeated indices add up); or for
-    integer indices at adjacent dims (one ScatterND, without accumulate)."""
+    integer indices (one ScatterND; accumulating, the one-hot sum over their linear index)."""
     positions = [i for i, t in enumerate(indices) if t is not None]
     if not positions:
         raise ValueError("index_put needs at least one index tensor")
@@ -343,13 +350,13 @@ def _scattered_nd_put(input, positions, indices, values, accumulate):
     from .join import stack  # late: join builds on this module
 
     d, k = positions[0], len(positions)
+    if any(_is_mask(indices[p]) for p in positions):
+        raise NotImplementedError("index_put with several index tensors needs integer indices")
     if positions != list(range(d, d + k)):
-        raise NotImplementedError("index_put with index tensors at non-adjacent dims")
-    if accumulate or any(_is_mask(indices[p]) for p in positions):
-        raise NotImplementedError(
-            "index_put with several index tensors supports integer indices without accumulate"
-        )
+        return _separated_put(input, positions, indices, values, accumulate)
     index = [_wrapped_index(input, p, indices[p]) for p in positions]
+    if accumulate:
+        return _accumulated_nd_put(input, d, index, values)
     common = _broadcast_dims(index)
     index = stack([expand(i, common) for i in index], -1)  # (*B, k)
     lead, rest = list(range(d)), list(range(d + k, input.ndim))
@@ -361,6 +368,35 @@ def _scattered_nd_put(input, positions, indices, values, accumulate):
     layer = network().add_scatter(data.trt, index.trt, values.trt, trt.ScatterMode.ND)
     back = np.argsort(list(range(d, d + k)) + lead + rest).tolist()
     return permute(output(layer, "index_put"), back)
+
+
+def _separated_put(input, positions, indices, values, accumulate):
+    """Index tensors at non-adjacent dims: torch lays the values out with the broadcast index
+    dims first, then the other dims in order; so does the input with the indexed dims moved to
+    the front, where they are adjacent."""
+    rest = [i for i in range(input.ndim) if i not in positions]
+    moved = permute(input, positions + rest)
+    put = index_put(moved, [indices[p] for p in positions], values, accumulate)
+    return permute(put, np.argsort(positions + rest).tolist())
+
+
+def _accumulated_nd_put(input, d, index, values):
+    """``x[:, i, j] += values`` with repeated (i, j) pairs adding up: the indexed dims become
+    one dim of their product, addressed by the linear index ``i * n_j + j``, and the one-hot
+    sum of the single-index put does the rest."""
+    sizes = [input.shape[d + j] for j in range(len(index))]
+    if any(n < 0 for n in sizes):
+        raise NotImplementedError("index_put(accumulate=True) over several dynamic dims")
+    linear = None
+    for n, i in zip(sizes, index):
+        linear = i if linear is None else add(mul(linear, n), i)
+    total = int(np.prod(sizes))
+    after = d + len(sizes)
+    flat = reshape_to(
+        input, _dims(input, range(d)) + [total] + _dims(input, range(after, input.ndim))
+    )
+    put = _scattered_put(flat, d, linear, values, accumulate=True)
+    return reshape_to(put, _dims(put, range(d)) + sizes + _dims(put, range(d + 1, put.ndim)))
 
 
 def _wrapped_index(input, d, index):
@@ -430,6 +466,38 @@ def _scattered_put(input, d, index, values, accumulate):
 
 def _dims(x, indices):
     return [Dim(x, i) for i in indices]
+
+
+def _along(input, dim, index, values, accumulate):
+    """``input`` with the entries of ``dim`` at ``index`` (1-D or 0-d) written (``accumulate``:
+    added, repeats adding up) from ``values``, laid out like ``input`` with ``dim`` indexed."""
+    d = normalize_dim(dim, input.ndim)
+    if not isinstance(values, Tensor):
+        values = scalar(values, input.dtype)
+    return _scattered_put(input, d, index, cast(values, input.dtype), accumulate)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """torch.index_add: ``input`` plus ``alpha * source`` along ``dim`` at ``index`` (repeated
+    indices add up)."""
+    return _along(input, dim, index, source if alpha == 1 else mul(source, alpha), True)
+
+
+def index_copy(input, dim, index, source):
+    """torch.index_copy: the entries of ``dim`` at ``index`` replaced by ``source``'s."""
+    return _along(input, dim, index, source, False)
+
+
+def index_fill(input, dim, index, value):
+    """torch.index_fill: the entries of ``dim`` at ``index`` set to ``value``."""
+    return _along(input, dim, index, value, False)
+
+
+def take(input, index):
+    """torch.take: ``input`` read as a flat vector at ``index`` (negatives count from the end);
+    the result has ``index``'s shape."""
+    flat = reshape_to(input, [-1])
+    return gather_layer(flat, 0, _wrapped_index(flat, 0, index), "take")
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
@@ -516,6 +584,22 @@ def masked_fill(x, mask, value):
     else:
         value = scalar(value, x.dtype, x.ndim)
     return select_layer(cast(mask, dtypes.bool), value, x, "masked_fill")
+
+
+def masked_scatter(input, mask, source):
+    """torch.masked_scatter: where ``mask`` (broadcast to ``input``) is True, the next entries
+    of ``source`` in row-major order. The shape is static: the k-th True position reads
+    ``source.flatten()[k]``, k a running count of the mask (one CUMULATIVE), one GATHER and
+    one SELECT."""
+    from .reduce import cumsum
+
+    dims = [Dim(input, i) for i in range(input.ndim)]
+    hits = reshape_to(expand(cast(mask, dtypes.bool), dims), [-1])
+    order = sub(cumsum(cast(hits, dtypes.int64), 0), 1)  # k of the k-th True position
+    order = select_layer(hits, order, scalar(0, dtypes.int64, 1), "masked_scatter")
+    picked = gather_layer(reshape_to(cast(source, input.dtype), [-1]), 0, order, "masked_scatter")
+    flat = reshape_to(input, [-1])
+    return reshape_to(select_layer(hits, picked, flat, "masked_scatter"), dims)
 
 
 def tensor_unfold(input, dimension, size, step):

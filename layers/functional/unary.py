@@ -13,7 +13,19 @@ from ..backend import trt
 from ..precision import fp32_island
 from ._common import network, output
 from .cast import cast
-from .elementwise import add, div, mul, pow, sub  # noqa: A004 - torch names
+from .elementwise import (  # noqa: A004 - torch names
+    _operands,
+    add,
+    div,
+    eq,
+    logical_and,
+    logical_or,
+    lt,
+    mul,
+    pow,
+    sub,
+    where,
+)
 
 _U = trt.UnaryOperation
 
@@ -149,6 +161,29 @@ def frac(input):
 
 fix = trunc
 
+
+def _sign_bit(x):
+    """True where ``x`` is negative, -0.0 included (``1 / -0.0`` is -inf)."""
+    return logical_or(lt(x, 0), logical_and(eq(x, 0), lt(div(1.0, x), 0)))
+
+
+def atan2(input, other):
+    """torch.atan2(y, x), the angle of (x, y) in [-pi, pi], as ``atan(y / x)`` moved by pi into
+    the left half-plane. The IEEE cases of C's atan2 hold: the signs of zeros pick the half
+    (``atan2(0, -0) = pi``), both zero gives ``atan(y)`` (a signed zero), both infinite gives
+    ``atan(+-1)``; NaN propagates through the quotient."""
+    y, x = _operands(_as_float(input), _as_float(other))
+    both_zero = logical_and(eq(x, 0), eq(y, 0))
+    both_infinite = logical_and(isinf(x), isinf(y))  # noqa: F821
+    unit_ratio = mul(sign(y), sign(x))  # noqa: F821 - inf / inf as +-1
+    ratio = where(both_zero, y, where(both_infinite, unit_ratio, div(y, x)))
+    angle = atan(ratio)  # noqa: F821
+    turn = where(_sign_bit(y), -math.pi, math.pi)
+    return where(_sign_bit(x), add(angle, turn), angle)  # not angle + 0: keeps -0.0
+
+
+arctan2 = atan2
+
 __all__ = list(_UNARY) + [
     "negative",
     "absolute",
@@ -165,4 +200,6 @@ __all__ = list(_UNARY) + [
     "trunc",
     "frac",
     "fix",
+    "atan2",
+    "arctan2",
 ]

@@ -35,6 +35,9 @@ SUBSCRIPTS = [
     ("list_with_none", lambda x: x[None, :, [1, 1], 1:]),
     ("list_2d", lambda x: x[:, :, [[0, 1], [3, 2]]]),
     ("list_last", lambda x: x[..., [4, 0]]),
+    # a constant boolean mask is a constant list of positions: no data-dependent shape
+    ("constant_bool_mask", lambda x: x[:, [True, False, True]]),
+    ("constant_bool_mask_last", lambda x: x[..., [False, True, True, False, True]]),
 ]
 
 
@@ -445,7 +448,34 @@ def test_index_put_with_several_indices_refuses_what_it_cannot_do():
     with layers.net_guard(network):
         x = layers.add_input("x", layers.float32, (2, 3, 4))
         i = layers.add_input("i", layers.int64, (2,))
-        with pytest.raises(NotImplementedError, match="non-adjacent"):
-            F.index_put(x, [i, None, i], 1.0)
-        with pytest.raises(NotImplementedError, match="without accumulate"):
-            F.index_put(x, [i, i], 1.0, accumulate=True)
+        m = layers.add_input("m", layers.bool, (3,))
+        with pytest.raises(NotImplementedError, match="needs integer indices"):
+            F.index_put(x, [i, m], 1.0)
+
+
+# --------------------------------------------------------------------------- masked_scatter
+
+
+def test_masked_scatter_takes_the_source_in_order():
+    x, source = rand(2, 3, 4), rand(5, 6, seed=4)
+    mask = rand(3, 1, seed=3) > 0  # broadcast over the batch and the last dim
+    check(
+        lambda a, m, s: (F.masked_scatter(a, m, s), a.masked_scatter(a > 0, s)),
+        lambda a, m, s: (a.masked_scatter(m, s), a.masked_scatter(a > 0, s)),
+        x,
+        mask,
+        source,
+    )
+
+
+def test_masked_scatter_on_integers_and_with_a_dynamic_batch():
+    x = torch.arange(12).reshape(3, 4)
+    check(
+        lambda a, s: F.masked_scatter(a, a % 3 == 0, s),
+        lambda a, s: a.masked_scatter(a % 3 == 0, s),
+        x,
+        torch.arange(100, 112),
+    )
+    y = rand(4, 5, seed=5)
+    got, _ = run_dynamic(lambda t: F.masked_scatter(t, t > 0, t * 10), y)
+    assert_close(got, y.masked_scatter(y > 0, y * 10))

@@ -135,3 +135,39 @@ def test_half(name):
     got = run_layers(getattr(F, name), x)
     assert got.dtype == torch.float16
     assert_close(got.float(), getattr(torch, name)(x.float()), rtol=2e-3)
+
+
+# --------------------------------------------------------------------------- atan2
+
+
+def test_atan2_in_every_quadrant_with_broadcasting():
+    y, x = rand(2, 3, 4, seed=3), rand(3, 1, seed=4)  # x broadcasts
+    check(F.atan2, torch.atan2, y, x)
+    check(lambda a, b: F.arctan2(b, a), lambda a, b: torch.arctan2(b, a), y, x)
+
+
+def test_atan2_of_integers_is_float():
+    y = torch.tensor([[3, -3, 0, 0, 7]])
+    x = torch.tensor([[-1, -1, -2, 2, 0]])
+    check(F.atan2, torch.atan2, y, x)
+
+
+def test_atan2_ieee_cases():
+    """Signed zeros pick the half-plane and keep their sign, infinities, NaN: as C's atan2."""
+    inf, nan = float("inf"), float("nan")
+    values = torch.tensor([0.0, -0.0, 1.0, -1.0, inf, -inf, 2.5, -3.0, nan])
+    y = values[:, None].expand(9, 9).contiguous()
+    x = values[None, :].expand(9, 9).contiguous()
+    got, want = run_layers(F.atan2, y, x), torch.atan2(y, x)
+    assert torch.equal(got.isnan(), want.isnan())
+    finite = ~want.isnan()
+    assert_close(got[finite], want[finite])
+    assert torch.equal(torch.signbit(got[finite]), torch.signbit(want[finite]))
+
+
+def test_atan2_with_a_dynamic_batch():
+    from test_shape import run_dynamic
+
+    x = rand(5, 4, seed=5)
+    got, _ = run_dynamic(lambda t: F.atan2(t, t[:, :1] - 0.5), x)
+    assert_close(got, torch.atan2(x, x[:, :1] - 0.5))
