@@ -1,0 +1,210 @@
+"""Models with nn.LSTM / nn.GRU / nn.RNN: they generate network.py that reads like the model
+(``self.lstm = nn.LSTM(...)``, ``out, (h, c) = self.lstm(x)``) and pass ``trtgen check``
+(fp32: max|trt - torch| <= 1e-4 * max(1, max|torch|)), also with a dynamic sequence length
+checked at other lengths inside the profile."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cli_helpers import EXAMPLES
+from trtgen.check import check
+from trtgen.cli import main
+
+SPEAKER = os.path.join(EXAMPLES, "speaker_encoder.py")
+CRNN = os.path.join(EXAMPLES, "crnn.py")
+
+
+def _generate(model, out, *args):
+    assert main([str(model), "-o", str(out), *args]) == 0
+    return (out / "network.py").read_text()
+
+
+def _passes(out, shapes=None):
+    lines = []
+    ok = check(str(out), log=lines.append, shapes=shapes)
+    assert ok, "\n".join(lines)
+
+
+def _builds_engine(out, tmp_path):
+    engine = tmp_path / "model.engine"
+    result = subprocess.run(
+        [sys.executable, str(out / "network.py"), "--engine", str(engine)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert engine.stat().st_size > 0
+
+
+def test_speaker_encoder(tmp_path):
+    """3-layer LSTM over 40-dim frames; the last layer's final hidden state → Linear → L2 norm."""
+    source = _generate(SPEAKER, tmp_path / "out")
+    assert "self.lstm = nn.LSTM(40, 256, num_layers=3, batch_first=True)" in source
+    assert "_, (hidden, _) = self.lstm(mels)" in source  # the model's own names
+    _passes(tmp_path / "out")
+
+
+@pytest.fixture(scope="module")
+def speaker_dynamic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("speaker") / "out"
+    source = _generate(SPEAKER, out, "--dynamic", "mels:1=10:50:160", "--dynamic", "mels:0=1:2:4")
+    assert 'INPUTS = {"mels": (nn.float32, (-1, -1, 40))}' in source
+    return out
+
+
+@pytest.mark.parametrize("shape", [(2, 123, 40), (1, 10, 40), (4, 160, 40)])
+def test_speaker_encoder_dynamic_length(speaker_dynamic, shape):
+    _passes(speaker_dynamic, {"mels": shape})
+
+
+def test_speaker_encoder_dynamic_engine_builds(speaker_dynamic, tmp_path):
+    _builds_engine(speaker_dynamic, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def crnn_dynamic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("crnn") / "out"
+    source = _generate(CRNN, out, "--dynamic", "image:3=32:100:256")
+    assert (
+        "self.rnn = nn.GRU(256, 64, num_layers=2, batch_first=True, bidirectional=True)" in source
+    )
+    assert "recurrent, _ = self.rnn(" in source
+    return out
+
+
+def test_crnn(crnn_dynamic):
+    _passes(crnn_dynamic)
+
+
+@pytest.mark.parametrize("width", [32, 164, 256])
+def test_crnn_dynamic_width(crnn_dynamic, width):
+    """The GRU's sequence is the image's width / 4: one loop runs every length."""
+    _passes(crnn_dynamic, {"image": (1, 1, 32, width)})
+
+
+def test_crnn_dynamic_engine_builds(crnn_dynamic, tmp_path):
+    _builds_engine(crnn_dynamic, tmp_path)
+
+
+HEADER = "import torch\nfrom torch import nn\n\n"
+
+
+def _case(tmp_path, body, inputs, *args):
+    model = tmp_path / "model.py"
+    model.write_text(
+        HEADER
+        + textwrap.dedent(body)
+        + "\n\ndef get_model():\n    torch.manual_seed(0)\n    return M().eval()\n"
+        + f"\n\ndef get_example_inputs():\n    torch.manual_seed(1)\n    return {inputs}\n"
+    )
+    out = tmp_path / "out"
+    source = _generate(model, out, *args)
+    _passes(out)
+    return source
+
+
+def test_constructor_arguments_read_back(tmp_path):
+    """bias=False, nonlinearity, dropout and proj_size come back from the torch instance."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = nn.RNN(6, 8, num_layers=2, nonlinearity="relu", bias=False)
+                self.lstm = nn.LSTM(8, 10, proj_size=4, dropout=0.2, num_layers=2)
+
+            def forward(self, x):
+                y, h = self.rnn(x)
+                z, (hz, cz) = self.lstm(y)
+                return z, h, hz, cz
+        """,
+        "(torch.randn(5, 2, 6),)",
+    )
+    assert 'self.rnn = nn.RNN(6, 8, num_layers=2, nonlinearity="relu", bias=False)' in source
+    assert "self.lstm = nn.LSTM(8, 10, num_layers=2, dropout=0.2, proj_size=4)" in source
+    assert "y, h = self.rnn(x)" in source
+    assert "z, (hz, cz) = self.lstm(y)" in source
+
+
+def test_initial_states_and_partial_unpacking(tmp_path):
+    """Given initial states; results named where the model names them, torch's names where it
+    indexes the call (``self.gru(x, h0)[0]``), and a hidden pair kept whole when it is passed on."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gru = nn.GRU(4, 6, bidirectional=True, batch_first=True)
+                self.lstm = nn.LSTM(12, 6)
+                self.lstm2 = nn.LSTM(6, 6)
+
+            def forward(self, x, h0):
+                y = self.gru(x, h0)[0].transpose(0, 1)
+                out, hidden = self.lstm(y)
+                out2, (h2, c2) = self.lstm2(out, hidden)
+                return out2 + hidden[0].sum(), c2
+        """,
+        "(torch.randn(3, 7, 4), torch.randn(2, 3, 6))",
+    )
+    assert "output, _ = self.gru(x, h0)" in source
+    assert "out, hidden = self.lstm(" in source
+    assert "out2, (_, c2) = self.lstm2(out, hidden)" in source
+
+
+def test_result_returned_whole(tmp_path):
+    """A call whose tuple is returned as it is stays one expression; outputs are its leaves."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(4, 5, num_layers=2)
+
+            def forward(self, x):
+                return self.lstm(x)
+        """,
+        "(torch.randn(6, 2, 4),)",
+    )
+    assert "return self.lstm(x)" in source
+
+
+def test_export_capture(tmp_path):
+    """A module symbolic_trace cannot follow is exported; its recurrent children stay calls."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gru = nn.GRU(8, 16, num_layers=2, bidirectional=True)
+                self.lstm = nn.LSTM(32, 12)
+                self.head = nn.Linear(12, 4)
+
+            def forward(self, x, h0):
+                if x.dim() == 2:  # Python control flow on a shape: captured with torch.export
+                    x = x.unsqueeze(1)
+                y, h = self.gru(x, h0)
+                z, (hz, cz) = self.lstm(y)
+                return self.head(z), h, cz
+        """,
+        "(torch.randn(7, 3, 8), torch.randn(4, 3, 16))",
+    )
+    assert "self.gru(x, h0)" in source
+
+
+def test_cpp_output_is_refused_at_generation(tmp_path, capsys):
+    """network.cpp has no loops yet: --lang cpp refuses, names the layer, writes nothing."""
+    out = tmp_path / "out"
+    assert main([SPEAKER, "-o", str(out), "--lang", "cpp"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("trtgen: error:"), err
+    assert "lstm/l0/" in err and "--lang python" in err
+    assert not out.exists()
