@@ -208,3 +208,11 @@ def test_cpp_output_is_refused_at_generation(tmp_path, capsys):
     assert err.startswith("trtgen: error:"), err
     assert "lstm/l0/" in err and "--lang python" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_reduced_precision(tmp_path, precision):
+    """The loops run in the network's float type (states, gates and weights alike), judged at
+    that precision's tolerance (<= 1e-2 x max(1, max|torch|), cosine >= 0.999)."""
+    _generate(CRNN, tmp_path / "out", "--precision", precision)
+    _passes(tmp_path / "out")
