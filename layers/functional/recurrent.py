@@ -23,12 +23,12 @@ from ..tensor import Tensor
 from ._common import network
 from .activation import relu, sigmoid, tanh  # noqa: F401 - sigmoid/tanh come from a table
 from .cast import cast
-from .constant import full
+from .constant import full, scalar
 from .elementwise import add, mul, sub
 from .indexing import select
 from .join import split, stack
 from .linear import linear
-from .shape import size, squeeze, unsqueeze
+from .shape import expand, size, squeeze, unsqueeze
 
 __all__ = ["recurrent", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
 
@@ -146,8 +146,8 @@ def loop_scan(step, xs, initial, time_dim, reverse):
 
 def _initial_states(hx, cell, index, batch, sizes, dtype):
     """The (h, c) / (h,) a layer and direction starts from: its slice of ``hx``, or zeros."""
-    if hx is None:
-        return [full((batch, n), 0.0, dtype=dtype) for n in sizes]
+    if hx is None:  # one zero broadcast (a stride-0 SLICE), not a batch x size constant
+        return [expand(scalar(0.0, dtype, 2), batch, n) for n in sizes]
     given = hx if isinstance(hx, (tuple, list)) else (hx,)
     if len(given) != cell.states:
         raise ValueError(f"expected {cell.states} initial state tensor(s), got {len(given)}")
@@ -239,7 +239,8 @@ def _cell(mode, input, hx, w_ih, w_hh, b_ih, b_hh):
         input = unsqueeze(input, 0)
     hidden_size = w_hh.shape[0] // cell.gates
     if hx is None:
-        state = [full((size(input, 0), hidden_size), 0.0, dtype=input.dtype)] * cell.states
+        zeros = expand(scalar(0.0, input.dtype, 2), size(input, 0), hidden_size)
+        state = [zeros] * cell.states
     else:
         state = _as_list(hx)
         if not batched:
