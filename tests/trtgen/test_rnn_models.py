@@ -207,6 +207,39 @@ def test_export_capture(tmp_path):
     assert "self.gru(x, h0)" in source
 
 
+UNBATCHED = (
+    """
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 6, batch_first=True, proj_size=3, bidirectional=True)
+
+        def forward(self, x):
+            if x.dim() == 2:  # one sequence, no batch dim: captured with torch.export
+                out, (h, c) = self.lstm(x)
+                return out, h, c
+            return x
+    """,
+    "(torch.randn(9, 4),)",
+)
+
+
+@pytest.mark.parametrize(
+    "case,dynamic,shapes",
+    [
+        (EXPORTED, "x:0=2:7:16", [(13, 3, 8), (2, 3, 8)]),
+        (UNBATCHED, "x:0=2:9:32", [(31, 4), (3, 4)]),
+    ],
+    ids=["gru_lstm", "unbatched_projected_lstm"],
+)
+def test_export_capture_dynamic_length(tmp_path, case, dynamic, shapes):
+    """torch.export does not trace into recurrent layers (it would pin the sequence length):
+    a dynamic time dim stays dynamic, and the network is right at other lengths."""
+    _case(tmp_path, *case, "--dynamic", dynamic)
+    for shape in shapes:
+        _passes(tmp_path / "out", {"x": shape})
+
+
 BLOCKS = """
 class Block(nn.Module):
     def __init__(self, cin, hidden):
