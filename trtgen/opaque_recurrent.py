@@ -57,6 +57,11 @@ def _forward(layer):
     sizes = (h_size, layer.hidden_size) if layer.mode == "LSTM" else (h_size,)
 
     def forward(input, hx=None):
+        if isinstance(input, torch.nn.utils.rnn.PackedSequence):
+            raise NotImplementedError(
+                f"{type(layer).__name__} called on a PackedSequence (pack_padded_sequence): "
+                "its shapes depend on the lengths' values; pass the padded batch instead"
+            )
         batched = input.dim() == 3
         if not batched:
             input = input.unsqueeze(0 if layer.batch_first else 1)

@@ -314,3 +314,32 @@ def test_reduced_precision(tmp_path, precision):
     that precision's tolerance (<= 1e-2 x max(1, max|torch|), cosine >= 0.999)."""
     _generate(CRNN, tmp_path / "out", "--precision", precision)
     _passes(tmp_path / "out")
+
+
+def test_packed_sequences_are_refused_at_generation(tmp_path, capsys):
+    """pack_padded_sequence makes shapes depend on the lengths' values: refused, nothing written."""
+    model = tmp_path / "model.py"
+    model.write_text(HEADER + textwrap.dedent("""
+            from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+            class M(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.lstm = nn.LSTM(4, 6, batch_first=True)
+
+                def forward(self, x, lengths):
+                    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+                    out, _ = self.lstm(packed)
+                    return pad_packed_sequence(out, batch_first=True)[0]
+
+            def get_model():
+                return M().eval()
+
+            def get_example_inputs():
+                return (torch.randn(3, 5, 4), torch.tensor([5, 3, 2]))
+            """))
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("trtgen: error:") and "LSTM called on a PackedSequence" in err, err
+    assert not out.exists()
