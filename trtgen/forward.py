@@ -185,6 +185,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             continue
         if node.op == "placeholder":
             _placeholder(capture, node, names, params, constants, taken)
+        elif node in unpacked:
+            pass  # named by its call's unpacking
         elif pytree.handles(node, capture):
             _inline_previous(statements, node, names, depth, inline=False)
             pytree.resolve(node, capture, names)
@@ -212,8 +214,6 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         elif (access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
             _inline_previous(statements, node, names, depth, inline=False)
             names[node] = names.operand(node.args[0]) + access
-        elif node in unpacked:
-            pass  # named by its call's unpacking
         elif node.op in ("call_function", "call_method"):
             rule, op = kinds[node]
             if rule is None and capture.plugins:  # the user asked for placeholders

@@ -104,12 +104,13 @@ def simplify(value):
     return value
 
 
-# What the tuple a class returns holds, by torch's documented names: generated calls unpack
-# it (``output, (h_n, c_n) = self.lstm(x)``) when the model's own line does not name it.
+# What the tuple a class returns holds, by torch's documented names (None: the main output,
+# named like any call's result, after the module): generated calls unpack it
+# (``lstm, (h_n, c_n) = self.lstm(x)``) when the model's own line does not name it.
 _RESULT_NAMES = {
-    "LSTM": ("output", ("h_n", "c_n")),
-    "GRU": ("output", "h_n"),
-    "RNN": ("output", "h_n"),
+    "LSTM": (None, ("h_n", "c_n")),
+    "GRU": (None, "h_n"),
+    "RNN": (None, "h_n"),
     "LSTMCell": ("h_1", "c_1"),
 }
 

@@ -139,7 +139,8 @@ def test_constructor_arguments_read_back(tmp_path):
 
 def test_initial_states_and_partial_unpacking(tmp_path):
     """Given initial states; results named where the model names them, torch's names where it
-    indexes the call (``self.gru(x, h0)[0]``), and a hidden pair kept whole when it is passed on."""
+    indexes the call (``self.gru(x, h0)[0]``: ``gru, _ = ...``), and a hidden pair kept whole when it is passed on.
+    """
     source = _case(
         tmp_path,
         """
@@ -158,7 +159,7 @@ def test_initial_states_and_partial_unpacking(tmp_path):
         """,
         "(torch.randn(3, 7, 4), torch.randn(2, 3, 6))",
     )
-    assert "output, _ = self.gru(x, h0)" in source
+    assert "gru, _ = self.gru(x, h0)" in source
     assert "out, hidden = self.lstm(" in source
     assert "out2, (_, c2) = self.lstm2(out, hidden)" in source
 
@@ -204,7 +205,9 @@ EXPORTED = (
 def test_export_capture(tmp_path):
     """A module symbolic_trace cannot follow is exported; its recurrent children stay calls."""
     source = _case(tmp_path, *EXPORTED)
-    assert "self.gru(x, h0)" in source
+    # an export keeps no source lines: torch's result names, the main output after the module
+    assert "gru, h_n = self.gru(x, h0)" in source
+    assert "lstm, (_, c_n) = self.lstm(gru)" in source
 
 
 UNBATCHED = (
