@@ -4,8 +4,9 @@ trtgen emits an ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` as a call of the ``layers`
 an export of its parent needs only the call's boundary, never its inside. Traced through,
 torch's implementation pins the sequence length to the example's (a ``--dynamic`` time dim
 fails with "Constraints violated"). While ``opaque_recurrent(module)`` is active every
-recurrent layer under ``module`` runs as one ``trtgen::recurrent`` op whose shapes follow the
-input's, and computes what the layer computes (``torch._VF``, as the layer itself calls it).
+recurrent layer under ``module`` runs as one ``trtgen::opaque_recurrent`` op whose shapes
+follow the input's, and computes what the layer computes (``torch._VF``, as the layer itself
+calls it). No rule lowers that op: a call export could not keep whole is refused, by name.
 """
 
 import contextlib
@@ -21,8 +22,8 @@ _FUNCTIONS = {
 _RECURRENT = (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN)
 
 
-@torch.library.custom_op("trtgen::recurrent", mutates_args=())
-def recurrent(
+@torch.library.custom_op("trtgen::opaque_recurrent", mutates_args=())
+def opaque_recurrent_op(
     input: torch.Tensor,
     hx: list[torch.Tensor],
     params: list[torch.Tensor],
@@ -40,7 +41,7 @@ def recurrent(
     return [output, *finals]
 
 
-@recurrent.register_fake
+@opaque_recurrent_op.register_fake
 def _(input, hx, params, mode, has_biases, num_layers, bidirectional, batch_first):
     directions = 2 if bidirectional else 1
     # h's size is the last dim of hx[0]; an LSTM with proj_size projects h, not c
@@ -50,7 +51,7 @@ def _(input, hx, params, mode, has_biases, num_layers, bidirectional, batch_firs
 
 
 def _forward(layer):
-    """``layer.forward`` through ``trtgen::recurrent``; zero initial states when none given,
+    """``layer.forward`` through ``trtgen::opaque_recurrent``; zero initial states when none given,
     an unbatched (2-D) input as a batch of one, as torch's own forward does."""
     directions = 2 if layer.bidirectional else 1
     h_size = getattr(layer, "proj_size", 0) or layer.hidden_size
@@ -71,7 +72,7 @@ def _forward(layer):
         else:
             hx = list(hx) if isinstance(hx, (tuple, list)) else [hx]
             hx = hx if batched else [h.unsqueeze(1) for h in hx]
-        output, *finals = recurrent(
+        output, *finals = opaque_recurrent_op(
             input,
             hx,
             list(layer._flat_weights),

@@ -346,3 +346,27 @@ def test_packed_sequences_are_refused_at_generation(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("trtgen: error:") and "LSTM called on a PackedSequence" in err, err
     assert not out.exists()
+
+
+def test_functional_cells(tmp_path):
+    """torch.lstm_cell / torch.gru_cell on the model's own parameters: F.lstm_cell / F.gru_cell."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w_ih = nn.Parameter(torch.randn(16, 3))
+                self.w_hh = nn.Parameter(torch.randn(16, 4))
+                self.b_ih = nn.Parameter(torch.randn(16))
+                self.b_hh = nn.Parameter(torch.randn(16))
+                self.g_ih = nn.Parameter(torch.randn(12, 3))
+                self.g_hh = nn.Parameter(torch.randn(12, 4))
+
+            def forward(self, x, h, c):
+                h1, c1 = torch.lstm_cell(x, (h, c), self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+                return h1, c1, torch.gru_cell(x, h1, self.g_ih, self.g_hh)
+        """,
+        "(torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4))",
+    )
+    assert "F.lstm_cell(x, (h, c), self.w_ih, self.w_hh, self.b_ih, self.b_hh)" in source
