@@ -30,7 +30,17 @@ from .join import split, stack
 from .linear import linear
 from .shape import expand, size, squeeze, unsqueeze
 
-__all__ = ["recurrent", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+__all__ = [
+    "recurrent",
+    "lstm",
+    "gru",
+    "rnn_tanh",
+    "rnn_relu",
+    "lstm_cell",
+    "gru_cell",
+    "rnn_tanh_cell",
+    "rnn_relu_cell",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +236,59 @@ def _state_sizes(w, cell):
     hidden_size = w.hidden.weight_hh.shape[0] // cell.gates
     h_size = hidden_size if w.hidden.weight_hr is None else w.hidden.weight_hr.shape[0]
     return [h_size, hidden_size][: cell.states]
+
+
+# ----------------------------------------------------------------------------- torch.lstm & co
+
+
+def flat_layer_weights(params, has_biases, num_layers, bidirectional):
+    """``LayerWeights`` from torch's flat list (``nn.LSTM._flat_weights``, the ``params`` of
+    ``torch.lstm``): per layer and direction w_ih, w_hh, then b_ih, b_hh, then w_hr."""
+    groups = num_layers * (2 if bidirectional else 1)
+    per = len(params) // groups
+    projected = per == (5 if has_biases else 3)
+    weights = []
+    for group in range(groups):
+        p = list(params[group * per : (group + 1) * per])
+        b_ih, b_hh = (p[2], p[3]) if has_biases else (None, None)
+        hidden = HiddenWeights(p[1], b_hh, p[-1] if projected else None)
+        weights.append(LayerWeights(p[0], b_ih, hidden))
+    return weights
+
+
+def _whole(mode, input, hx, params, has_biases, num_layers, bidirectional, batch_first):
+    weights = flat_layer_weights(params, has_biases, num_layers, bidirectional)
+    return recurrent(mode, input, hx, weights, num_layers, bidirectional, batch_first)
+
+
+def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """torch.lstm (aten ``lstm.input``): (output, h_n, c_n); ``hx`` is [h_0, c_0]."""
+    output, (h_n, c_n) = _whole(
+        "LSTM", input, hx, params, has_biases, num_layers, bidirectional, batch_first
+    )
+    return output, h_n, c_n
+
+
+def gru(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """torch.gru (aten ``gru.input``): (output, h_n)."""
+    output, (h_n,) = _whole(
+        "GRU", input, hx, params, has_biases, num_layers, bidirectional, batch_first
+    )
+    return output, h_n
+
+
+def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    output, (h_n,) = _whole(
+        "RNN_TANH", input, hx, params, has_biases, num_layers, bidirectional, batch_first
+    )
+    return output, h_n
+
+
+def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    output, (h_n,) = _whole(
+        "RNN_RELU", input, hx, params, has_biases, num_layers, bidirectional, batch_first
+    )
+    return output, h_n
 
 
 # ----------------------------------------------------------------------------- single cells

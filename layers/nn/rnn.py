@@ -5,8 +5,7 @@ Dropout between layers is a training-time op and ignored."""
 
 from .. import dtypes
 from ..functional.recurrent import (
-    HiddenWeights,
-    LayerWeights,
+    flat_layer_weights,
     gru_cell,
     lstm_cell,
     recurrent,
@@ -67,15 +66,8 @@ class RNNBase(Module):
                     setattr(self, f"weight_hr{suffix}", Parameter((proj_size, hidden_size), dtype))
 
     def _layer_weights(self):
-        directions = 2 if self.bidirectional else 1
-        weights = []
-        for layer in range(self.num_layers):
-            for direction in range(directions):
-                suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                get = lambda name: getattr(self, f"{name}{suffix}", None)  # noqa: E731
-                hidden = HiddenWeights(get("weight_hh"), get("bias_hh"), get("weight_hr"))
-                weights.append(LayerWeights(get("weight_ih"), get("bias_ih"), hidden))
-        return weights
+        flat = [p for p in self._parameters.values() if p is not None]  # torch's order
+        return flat_layer_weights(flat, self.bias, self.num_layers, self.bidirectional)
 
     def _run(self, input, hx):
         return recurrent(

@@ -13,7 +13,8 @@ from torch import nn as tnn
 import layers
 from trtgen.reference import execute
 
-from helpers import assert_close, layer_types, rand, run_layers
+from helpers import assert_close, param, rand, run_layers
+from layers import functional as F
 from test_nn_modules import randomize, state
 
 LOOP = layers.trt.LayerType.LOOP_OUTPUT
@@ -185,6 +186,51 @@ def test_rnn_relu_cell_and_names():
     with torch.no_grad():
         want = reference(x)
     assert_close(run_layers(lambda h: ours(h), x), want)
+
+
+@pytest.mark.parametrize(
+    "name,mode,kwargs",
+    [
+        ("LSTM", "lstm", dict(num_layers=2, bidirectional=True)),
+        ("LSTM", "lstm", dict(num_layers=2, proj_size=3, batch_first=True)),
+        ("GRU", "gru", dict(num_layers=2, bias=False, batch_first=True)),
+        ("RNN", "rnn_tanh", dict(bidirectional=True)),
+        ("RNN", "rnn_relu", dict(num_layers=2, nonlinearity="relu")),
+    ],
+)
+def test_functional_forms_take_torch_flat_weights(name, mode, kwargs):
+    """F.lstm / gru / rnn_tanh / rnn_relu have torch.lstm's signature (aten ``lstm.input``):
+    initial states always given, weights as one flat list in ``_flat_weights`` order."""
+    reference, _ = _pair(name, (4, 6), kwargs)
+    directions = 2 if reference.bidirectional else 1
+    x = rand(*((2, 5, 4) if reference.batch_first else (5, 2, 4)), seed=12)
+    hx = _states(name, reference.num_layers, directions, 2, 6, proj=reference.proj_size)
+    hx = list(hx) if isinstance(hx, tuple) else [hx]
+    flat = [w.detach() for w in reference._flat_weights]
+    args = (reference.bias, reference.num_layers, 0.0, False, reference.bidirectional)
+    with torch.no_grad():
+        want = getattr(torch, mode)(
+            x, hx if mode == "lstm" else hx[0], flat, *args, reference.batch_first
+        )
+    names = reference._flat_weights_names
+
+    def call(h, *states):
+        params = [param(n, w) for n, w in zip(names, flat)]
+        fn = getattr(F, mode)
+        return list(
+            fn(
+                h,
+                list(states) if mode == "lstm" else states[0],
+                params,
+                *args,
+                reference.batch_first,
+            )
+        )
+
+    got = run_layers(call, x, *hx)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert_close(g, w)
 
 
 class _Encoder(layers.Module):

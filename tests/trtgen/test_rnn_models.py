@@ -370,3 +370,30 @@ def test_functional_cells(tmp_path):
         "(torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4))",
     )
     assert "F.lstm_cell(x, (h, c), self.w_ih, self.w_hh, self.b_ih, self.b_hh)" in source
+
+
+def test_torch_gru_called_directly(tmp_path):
+    """torch.gru / torch.lstm (aten-level, flat weights) lower to F.gru / F.lstm as written."""
+    source = _case(
+        tmp_path,
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w_ih = nn.Parameter(torch.randn(18, 4))
+                self.w_hh = nn.Parameter(torch.randn(18, 6))
+                self.b_ih = nn.Parameter(torch.randn(18))
+                self.b_hh = nn.Parameter(torch.randn(18))
+                self.rnn = nn.LSTM(6, 5)
+
+            def forward(self, x, h0):
+                weights = [self.w_ih, self.w_hh, self.b_ih, self.b_hh]
+                y, h = torch.gru(x, h0, weights, True, 1, 0.0, False, False, True)
+                flat = self.rnn._flat_weights
+                state = (h[:, :, :5], h[:, :, 1:])
+                z, hz, cz = torch.lstm(y, state, flat, True, 1, 0.0, False, False, True)
+                return z, cz
+        """,
+        "(torch.randn(2, 7, 4), torch.randn(1, 2, 6))",
+    )
+    assert "F.gru(" in source and "F.lstm(" in source
