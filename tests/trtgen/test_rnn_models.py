@@ -243,6 +243,29 @@ def test_export_capture_dynamic_length(tmp_path, case, dynamic, shapes):
         _passes(tmp_path / "out", {"x": shape})
 
 
+TWICE = (
+    """
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.GRU(4, 6, batch_first=True, bidirectional=True)
+
+        def forward(self, a, b):
+            ya, ha = self.enc(a)
+            yb, hb = self.enc(b, ha)
+            return ya.mean(1) * yb.mean(1), hb
+    """,
+    "(torch.randn(2, 5, 4), torch.randn(2, 8, 4))",
+)
+
+
+def test_layer_called_twice(tmp_path):
+    """One GRU over two sequences of different lengths, the second from the first's state:
+    two sets of loops, each named apart."""
+    source = _case(tmp_path, *TWICE)
+    assert "ya, ha = self.enc(a)" in source and "yb, hb = self.enc(b, ha)" in source
+
+
 BLOCKS = """
 class Block(nn.Module):
     def __init__(self, cin, hidden):
@@ -294,7 +317,7 @@ def test_cpp_builds_loops_like_python(tmp_path):
     assert _recurrence_inputs_follow_their_producers(cpp) >= 6  # h and c of 3 layers
 
 
-@pytest.mark.parametrize("case", ["crnn_dynamic", "blocks", "export"])
+@pytest.mark.parametrize("case", ["crnn_dynamic", "blocks", "export", "twice"])
 def test_cpp_matches_python(tmp_path, case):
     """Compiled against TensorRT headers (skips without them, see docs/cpp.md): the C++ builder
     makes the same network as network.py, layer by layer, and builds an engine."""
@@ -305,7 +328,11 @@ def test_cpp_matches_python(tmp_path, case):
     if case == "crnn_dynamic":
         _generate(CRNN, out, "--lang", "python,cpp", "--dynamic", "image:3=32:100:256")
     else:
-        body, inputs = (BLOCKS, "(torch.randn(2, 9, 8),)") if case == "blocks" else EXPORTED
+        body, inputs = {
+            "blocks": (BLOCKS, "(torch.randn(2, 9, 8),)"),
+            "export": EXPORTED,
+            "twice": TWICE,
+        }[case]
         _generate(_model_file(tmp_path, body, inputs), out, "--lang", "python,cpp")
     cpp, python = build_and_describe(out, tmp_path)
     assert cpp == python
