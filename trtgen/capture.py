@@ -17,6 +17,7 @@ import torch
 import torch.fx
 
 from .autocast import inert_autocast
+from .opaque_recurrent import opaque_recurrent
 from .errors import TrtgenError
 from . import library
 from .inplace import functionalize, without_aliasing
@@ -396,7 +397,9 @@ def _dynamic_shapes(module, args, kwargs, dims):
 
 def _export_once(module, args, kwargs, preserve, dims=None):
     # unflatten warns about its own spec attributes, and prints a debug line on mutations
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), inert_autocast():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(
+        io.StringIO()
+    ), inert_autocast(), opaque_recurrent(module):
         warnings.simplefilter("ignore")
         program = torch.export.export(
             module,

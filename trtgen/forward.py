@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from . import child_calls, pysource, pytree
+from . import child_calls, pysource, pytree, unpack
 from .normalize import normalize
 from .rules import PLUGIN_RULE, helper_rules, lowering_rule
 
@@ -178,6 +178,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
     live = _live_nodes(graph, dropped, kinds)
     depth = {}
+    unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
 
     def emit(node, expression, compound=False):
         statements.append([node, expression, compound])
@@ -187,6 +188,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             continue
         if node.op == "placeholder":
             _placeholder(capture, node, names, params, constants, taken)
+        elif node in unpacked:
+            pass  # named by its call's unpacking
         elif pytree.handles(node, capture):
             _inline_previous(statements, node, names, depth, inline=False)
             pytree.resolve(node, capture, names)
@@ -200,6 +203,15 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 first = pysource.value(node.args[0], names)
                 emit(node, f"{first} if {target} is None else {target}({call})")
                 depth[node] = _MAX_INLINE_DEPTH  # keep it a statement of its own
+            elif (unpacking := unpack.unpacking(capture, node, live)) is not None:
+                emit(node, f"{target}({call})")  # ``out, (h, c) = self.lstm(x)``
+                depth[node] = _MAX_INLINE_DEPTH
+                unpackings[node] = unpacking
+                for member, _ in unpacking.members():
+                    names[member] = _placeholder_name(member)
+                    while member is not node:  # the member and the tuples it sits in
+                        unpacked[member] = node
+                        member = member.args[0]
             else:  # a flattened export call stands for its only tensor: say which one
                 emit(node, f"{target}({call})" + child_calls.single_leaf(capture, node, captures_by_module))
         elif (access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
@@ -229,6 +241,9 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         if node is None:
             lines.append(text)
             continue
+        if node in unpackings:
+            lines.append(f"{_unpack_target(unpackings[node], names, taken)} = {text}")
+            continue
         name = pysource.legal_name(_statement_name(node, names), taken)
         taken.add(name)
         names[node] = name
@@ -239,7 +254,18 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         written.sort(key=lambda p: order.index(params[p]))
     starred = child_calls.var_positional(capture.module)
     written = [f"*{p}" if params[p] == starred else p for p in written]
-    return ForwardCode(written, _rename(lines, statements, names), unsupported, placeholders)
+    bound = [member for u in unpackings.values() for member, _ in u.members()]
+    return ForwardCode(written, _rename(lines, statements, names, bound), unsupported, placeholders)
+
+
+def _unpack_target(unpacking, names, taken):
+    """Name every value an unpacking binds (legal, unique) and return its left-hand side."""
+    for leaf in unpacking.leaves():
+        name = pysource.legal_name(leaf.name, taken)
+        taken.add(name)
+        for member in leaf.nodes:
+            names[member] = name
+    return unpacking.target(names)
 
 
 def _inline_previous(statements, user, names, depth, inline=True):
@@ -284,11 +310,13 @@ def _placeholder_name(node):
     return f"\0{node.name}\0"  # resolved to the final variable name after all statements
 
 
-def _rename(lines, statements, names):
+def _rename(lines, statements, names, bound=()):
     import re
 
     final = {}
     for node, _, _ in statements:
         if node is not None:
             final[node.name] = names[node]
+    for node in bound:  # values an unpacking statement binds
+        final[node.name] = names[node]
     return [re.sub("\0([^\0]*)\0", lambda m: final.get(m.group(1), m.group(1)), line) for line in lines]

@@ -50,6 +50,8 @@ def _mha_vdim(module):
     return None if module._qkv_same_embed_dim else module.vdim
 
 
+_RECURRENT = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
+
 # (class name, argument) -> how to read it back when torch stores it differently
 _SPECIAL = {
     ("*", "bias"): _bias,
@@ -63,6 +65,8 @@ _SPECIAL = {
     ("Embedding", "_freeze"): lambda m: False,
     ("LayerNorm", "elementwise_affine"): lambda m: m.weight is not None,
     ("ReLU6", "inplace"): lambda m: False,
+    # recurrent layers keep ``bias`` as the bool they were given
+    **{(name, "bias"): lambda m: bool(m.bias) for name in _RECURRENT},
 }
 
 _SKIP = {"self", "device", "dtype", "inplace", "args", "kwargs"}
@@ -98,6 +102,24 @@ def simplify(value):
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+# What the tuple a class returns holds, by torch's documented names (None: the main output,
+# named like any call's result, after the module): generated calls unpack it
+# (``lstm, (h_n, c_n) = self.lstm(x)``) when the model's own line does not name it.
+_RESULT_NAMES = {
+    "LSTM": (None, ("h_n", "c_n")),
+    "GRU": (None, "h_n"),
+    "RNN": (None, "h_n"),
+    "LSTMCell": ("h_1", "c_1"),
+}
+
+
+def result_names(module):
+    """Nested tuple of names for what ``module`` returns, or None (one tensor, or unknown)."""
+    if layers_class(module) is None:
+        return None
+    return _RESULT_NAMES.get(type(module).__name__)
 
 
 def is_container(module):

@@ -9,3 +9,4 @@ from .sparse import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
 from .quantized import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403

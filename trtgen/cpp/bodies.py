@@ -14,7 +14,7 @@ from layers.functional.constant import SHARED_PREFIX
 
 from .literals import CPP_KEYWORDS, SUPPORT_NAMES, cpp_dims, cpp_enum, cpp_string, data_type_of
 from .record import input_ids
-from .specs import In, InList, Lit, Wt, defaults_of, spec_for, UNSET
+from .specs import In, InList, Lit, LoopRef, Wt, defaults_of, spec_for, UNSET
 
 HOLE = "\x00"
 INLINE_CONSTANT_LIMIT = 4096  # elements; larger non-state_dict weights get a clear error
@@ -100,6 +100,8 @@ class BodyWriter:
         self.names = Names({"net", "w", "name"} | SUPPORT_NAMES)
         self.scope = {}  # tensor id -> C++ pointer expression
         self.produced = set()
+        self.loops = {}  # loop name -> C++ ILoop* variable
+        self.back_edges = {}  # tensor id made later in the body -> [(layer var, input index)]
         self.open = None  # statement being written
         self.tag = None  # first path component (below this call) of what is being written
 
@@ -244,8 +246,12 @@ class BodyWriter:
             self._setters(spec, layer, var)
         created = spec.created_inputs if spec.created_inputs is not None else len(ins)
         for i in range(created, len(ins)):
-            if ins[i] is not None:
-                self.emit(f"{var}->setInput({i}, *{self.ptr(ins[i])});\n")
+            if ins[i] is None:
+                continue
+            if isinstance(ins[i][0], int) and ins[i][0] > index:  # a recurrence's next state
+                self.back_edges.setdefault(ins[i], []).append((var, i))
+                continue
+            self.emit(f"{var}->setInput({i}, *{self.ptr(ins[i])});\n")
         for j in range(layer.num_outputs):
             tid = (index, j)
             expected = layer.name if j == 0 else f"{layer.name}:{j}"
@@ -258,6 +264,8 @@ class BodyWriter:
                 )
             self.scope[tid] = f"{var}->getOutput({j})"
             self.produced.add(tid)
+            for waiting, i in self.back_edges.pop(tid, []):
+                self.emit(f"{waiting}->setInput({i}, *{self.scope[tid]});\n")
 
     def _part(self, part, layer, var, ins, pre):
         if isinstance(part, str):
@@ -272,7 +280,23 @@ class BodyWriter:
             return [f"{array}, {len(ins)}"]
         if isinstance(part, Wt):
             return self._weights(part.role, layer, var, pre)
+        if isinstance(part, LoopRef):
+            return [self._loop(layer.loop.name, pre)]
         raise TypeError(part)
+
+    def _loop(self, name, pre):
+        """The ILoop* named ``name``, declared (and named) before its first boundary layer."""
+        if name not in self.loops:
+            var = self.loops[name] = self.names.fresh(_stem(name, self.path) + "_loop")
+            pre.extend(
+                [
+                    f"ILoop* {var} = net.addLoop();\n",
+                    f"{var}->setName(std::string(",  # ILoop takes a C string
+                    Lit("name", relative(name, self.path)),
+                    ").c_str());\n",
+                ]
+            )
+        return self.loops[name]
 
     def _setters(self, spec, layer, var):
         if spec.sizing is not None:
@@ -289,7 +313,7 @@ class BodyWriter:
             values["pre_padding"], values["post_padding"]
         )
         for attr in spec.attrs:
-            if attr.py in skip:
+            if attr.py in skip or not attr.settable:
                 continue
             value = values[attr.py]
             default = defaults[attr.py]

@@ -35,6 +35,11 @@ class Lit:
     hint: str = field(default="", compare=False)  # parameter name if it becomes one
 
 
+@dataclass(frozen=True)
+class LoopRef:
+    """The ``ILoop*`` a loop boundary layer belongs to (declared before its first layer)."""
+
+
 UNSET = object()
 
 
@@ -45,6 +50,7 @@ class Attr:
     kind: str
     default: object = UNSET  # TensorRT's initial value; UNSET: always emitted
     getter: str = ""  # C++ getter when it is not get<cpp> (isX, ...)
+    settable: bool = True  # False: fixed at creation (a loop output's kind), only described
 
     @property
     def cpp_getter(self):
@@ -137,6 +143,11 @@ def _scratch_activation(kind):
         layer = network.add_activation(x, kind)
         _ACTIVATION_DEFAULTS[kind] = {"alpha": layer.alpha, "beta": layer.beta}
     return _ACTIVATION_DEFAULTS[kind]
+
+
+def _loop_call(method, *args):
+    """``loop->method(arg, arg...)`` parts, on the boundary layer's loop."""
+    return [LoopRef(), f"->{method}(", *_call(method, *args)[1:]]
 
 
 def _call(method, *args):
@@ -448,6 +459,34 @@ SPECS = {
     trt.LayerType.SQUEEZE: Spec("ISqueezeLayer", lambda l: _call("addSqueeze", In(0), In(1)), 2),
     trt.LayerType.UNSQUEEZE: Spec(
         "IUnsqueezeLayer", lambda l: _call("addUnsqueeze", In(0), In(1)), 2
+    ),
+    # loops: the ILoop is declared before its first boundary layer; a recurrence's second input
+    # (the next state, computed later in the body) is set once the body has made it
+    trt.LayerType.TRIP_LIMIT: Spec(
+        "ITripLimitLayer",
+        lambda l: _loop_call("addTripLimit", In(0), Lit("enum", l.kind)),
+        1,
+        (Attr("kind", "TripLimit", "enum", settable=False),),
+    ),
+    trt.LayerType.ITERATOR: Spec(
+        "IIteratorLayer",
+        lambda l: _loop_call("addIterator", In(0)),
+        1,
+        (Attr("axis", "Axis", "int", 0), Attr("reverse", "Reverse", "bool", False)),
+        set_before_naming=True,
+    ),
+    trt.LayerType.RECURRENCE: Spec(
+        "IRecurrenceLayer", lambda l: _loop_call("addRecurrence", In(0)), 1
+    ),
+    trt.LayerType.LOOP_OUTPUT: Spec(
+        "ILoopOutputLayer",
+        lambda l: _loop_call("addLoopOutput", In(0), Lit("enum", l.kind)),
+        1,
+        (
+            Attr("kind", "LoopOutput", "enum", settable=False),
+            Attr("axis", "Axis", "int", 0),
+        ),
+        set_before_naming=True,
     ),
     trt.LayerType.ASSERTION: Spec(
         "IAssertionLayer", lambda l: _call("addAssertion", In(0), Lit("str", l.message)), 1
