@@ -2,7 +2,8 @@
 
 Like torch, cdist computes the p-norm of every difference ``x1[i] - x2[j]`` (broadcast over a
 new pair of dims), except for p = 2 on more than 25 rows on either side, where torch (and this)
-expands ``|a - b|^2 = |a|^2 - 2 a.b + |b|^2`` into one MATRIX_MULTIPLY: no (P, R, M) tensor.
+expands ``|a - b|^2 = |a|^2 - 2 a.b + |b|^2`` into one MATRIX_MULTIPLY: no (P, R, M) tensor. With a
+run-time row count both forms are built and the row counts select one, as torch does when it runs.
 pdist is the direct form over the pairs ``i < j`` of a static row count, in torch's order.
 """
 
@@ -11,12 +12,12 @@ import numpy as np
 from .. import dtypes
 from ..precision import fp32_island
 from .cast import cast
-from .elementwise import add, clamp_min, mul, ne, sub
+from .elementwise import add, clamp_min, gt, logical_or, mul, ne, sub, where
 from .indexing import gather_layer
 from .linear import matmul
 from .reduce import sum as reduce_sum
 from .reduce import vector_norm
-from .shape import slice_layer, transpose, unsqueeze
+from .shape import size, slice_layer, transpose, unsqueeze
 from .unary import sqrt
 
 __all__ = ["cdist", "pdist"]
@@ -40,17 +41,19 @@ _MODES = {
 }
 
 
-def _uses_matrix_multiply(x1, x2, p, compute_mode):
+def _form(x1, x2, p, compute_mode):
+    """``matrix_multiply``, ``direct``, or ``by_rows`` (torch's choice, made at run time)."""
     mode = _MODES.get(compute_mode, compute_mode)
     if mode not in _MODES.values():
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if p != 2 or mode == "donot_use_mm_for_euclid_dist":
-        return False
+        return "direct"
     if mode == "use_mm_for_euclid_dist":
-        return True
-    rows, other_rows = x1.shape[-2], x2.shape[-2]
-    # a run-time row count: the form that does not grow with rows x rows x features
-    return rows < 0 or other_rows < 0 or rows > _MM_ROWS or other_rows > _MM_ROWS
+        return "matrix_multiply"
+    rows = (x1.shape[-2], x2.shape[-2])
+    if any(n > _MM_ROWS for n in rows):
+        return "matrix_multiply"
+    return "by_rows" if any(n < 0 for n in rows) else "direct"
 
 
 def _euclidean_by_matrix_multiply(x1, x2):
@@ -70,10 +73,17 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise ValueError("cdist: both inputs need at least 2 dims")
     if not dtypes.is_floating(x1.dtype):
         raise TypeError("cdist only supports floating-point dtypes")
-    if _uses_matrix_multiply(x1, x2, p, compute_mode):
+    form = _form(x1, x2, p, compute_mode)
+    if form == "matrix_multiply":
         return _euclidean_by_matrix_multiply(x1, x2)
     diff = sub(unsqueeze(x1, -2), unsqueeze(x2, -3))  # (.., P, R, M)
-    return _norm_of_differences(diff, p)
+    direct = _norm_of_differences(diff, p)
+    if form == "direct":
+        return direct
+    # a run-time row count: torch picks the form when it runs, and so does the network
+    over = [gt(rows, _MM_ROWS) for rows in (size(x1, -2), size(x2, -2)) if not isinstance(rows, int)]
+    condition = over[0] if len(over) == 1 else logical_or(*over)
+    return where(condition, _euclidean_by_matrix_multiply(x1, x2), direct)
 
 
 @fp32_island("reduction")

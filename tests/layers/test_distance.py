@@ -11,6 +11,7 @@ from layers import functional as F
 
 from helpers import assert_close, check_and_build, layer_types, rand
 from test_shape import run_dynamic
+from trtgen.reference import execute
 
 P_VALUES = [0.0, 1.0, 2.0, 3.5, float("inf")]
 
@@ -74,3 +75,18 @@ def test_pdist(p):
 def test_pdist_of_one_row_is_empty():
     x = rand(1, 5, seed=11)
     check_and_build(F.pdist, torch.pdist, x)
+
+
+def test_cdist_with_a_run_time_row_count_picks_torchs_form_when_it_runs():
+    """Below 26 rows torch computes differences, above it the matrix-multiply expansion: one
+    network with a dynamic row count matches torch on both sides of the threshold."""
+    y = 100 + 0.1 * rand(2, 3, 5, seed=4)  # close points far from 0: the two forms differ
+    builder, network = layers.create_network()
+    with layers.net_guard(network):
+        x_in = layers.add_input("x", layers.float32, (2, -1, 5))
+        layers.mark_output(F.cdist(x_in, layers.add_input("y", layers.float32, (2, 3, 5))), "d")
+    layers.build_engine(builder, network, profiles=[{"x": ((2, 1, 5), (2, 8, 5), (2, 64, 5))}])
+    for rows in (11, 40):
+        x = 100 + 0.1 * rand(2, rows, 5, seed=rows)
+        got = execute(network, {"x": x, "y": y})["d"]
+        assert_close(got, torch.cdist(x, y))
