@@ -248,6 +248,18 @@ def outer(input, vec2):
 ger = outer
 
 
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """torch.addcmul: ``input + value * tensor1 * tensor2`` (timm's Affine, optimizers' EMAs)."""
+    product = mul(tensor1, tensor2)
+    return add(input, product if value == 1 else mul(product, value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """torch.addcdiv: ``input + value * tensor1 / tensor2``."""
+    quotient = div(tensor1, tensor2)
+    return add(input, quotient if value == 1 else mul(quotient, value))
+
+
 clip = clamp
 
 __all__ = list(_BINARY) + [
@@ -273,4 +285,6 @@ __all__ = list(_BINARY) + [
     "clip",
     "outer",
     "ger",
+    "addcmul",
+    "addcdiv",
 ]

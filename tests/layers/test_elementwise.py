@@ -287,3 +287,13 @@ def test_dynamic_broadcast(b_shape):
         run_dynamic(lambda x, y: F.where(x > 0, y, 0.5), [a, b], [(2, -1, 4), b_shape]),
         torch.where(a > 0, b, 0.5),
     )
+
+
+@pytest.mark.parametrize("value", [1, 0.5])
+def test_addcmul_and_addcdiv(value):
+    a, b, c = rand(2, 3, seed=1), rand(2, 3, seed=2), rand(1, 3, seed=3) + 3
+    got = run_layers(
+        lambda x, y, z: (F.addcmul(x, y, z, value=value), y.addcdiv(x, z, value=value)), a, b, c
+    )
+    assert_close(got[0], torch.addcmul(a, b, c, value=value))
+    assert_close(got[1], torch.addcdiv(b, a, c, value=value))

@@ -400,6 +400,25 @@ CASES = {
 
         INPUTS = (torch.randn(2, 4, 8),)
     """,
+    # timm's Affine (ResMLP): torch.addcmul with a parameter first; a Tensor.addcdiv method
+    "addcmul_addcdiv": """
+        class Affine(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.alpha = nn.Parameter(torch.rand(1, 1, dim) + 0.5)
+                self.beta = nn.Parameter(torch.randn(1, 1, dim))
+            def forward(self, x):
+                return torch.addcmul(self.beta, self.alpha, x)
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.affine = Affine(8)
+            def forward(self, x):
+                return self.affine(x).addcdiv(x, x.abs() + 1, value=0.5)
+
+        INPUTS = (torch.randn(2, 5, 8),)
+    """,
 }
 
 HEADER = "import torch\nfrom torch import nn\n"
