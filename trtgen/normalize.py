@@ -10,6 +10,9 @@ import operator
 
 import torch
 
+from . import aten
+from .op import Op
+
 OPERATORS = {
     operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
     operator.mul: "mul", operator.imul: "mul", operator.truediv: "div", operator.itruediv: "div",
@@ -40,13 +43,6 @@ ALIASES = {
 DROPPED_KWARGS = {"inplace", "device", "layout", "pin_memory", "memory_format", "non_blocking", "requires_grad"}
 
 
-@dataclasses.dataclass
-class Op:
-    name: str
-    args: tuple
-    kwargs: dict
-    method: bool  # written as ``x.name(...)`` in the model
-
 
 def _strip_inplace(name):
     if name.endswith("_") and not name.startswith("_") and not name.endswith("__"):
@@ -75,6 +71,12 @@ def normalize(node):
     """The ``Op`` of a ``call_function`` / ``call_method`` node."""
     if node.op == "call_method":
         name, method = canonical(node.target), True
+    elif aten.is_aten(node.target):  # by the op's schema, never by its name alone
+        op = aten.lower(node, canonical)
+        kwargs = {k: v for k, v in op.kwargs.items() if k not in DROPPED_KWARGS}
+        method = op.name in _ATEN_METHODS
+        op = Op(op.name, op.args, kwargs, method)
+        return _REWRITES.get(op.name, lambda op: op)(op)
     else:
         name = canonical(_function_name(node.target))
         method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
@@ -124,6 +126,13 @@ def _getattr(op):
         # x.size(): ints where static, run-time sizes where the network input is dynamic
         return Op("size", op.args[:1], {}, True)
     return op
+
+
+def _getitem(op):
+    """``native_layer_norm(...)[0]``: aten ops lowered to their first result only."""
+    source, index = op.args[:2]
+    item = aten.tuple_item(source, index) if isinstance(index, int) else None
+    return item or op
 
 
 def _upsample(mode, align_corners):
@@ -228,6 +237,7 @@ _REWRITES = {
     # F.unfold as torch.export spells it (same arguments, in the same order)
     "im2col": lambda op: Op("unfold", op.args, op.kwargs, False),
     "getattr": _getattr,
+    "getitem": _getitem,
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,
