@@ -132,6 +132,7 @@ SAME_SIGNATURE = frozenset(
     _upsample_nearest_exact1d _upsample_nearest_exact2d _upsample_nearest_exact3d
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
     scaled_dot_product_attention rms_norm unfold arange logit rand_like randn_like
+    repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as
     """.split()
 )
 

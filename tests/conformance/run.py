@@ -1,0 +1,54 @@
+"""Run one conformance case: write its model file, generate and check it in-process."""
+
+import importlib.util
+
+from trtgen.roundtrip import FAILED, PASS, REFUSED, Outcome, generate_and_check
+
+NOT_RUN = "not run"  # CPU PyTorch cannot run the model: not counted
+
+
+def run_case(case, directory):
+    """``Outcome`` of ``case``, its files under ``directory`` (a pathlib.Path)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model = directory / f"{case.id.replace('-', '_')}.py"
+    model.write_text(case.source())
+    reason = _torch_cannot_run(model)
+    if reason:
+        return Outcome(NOT_RUN, reason)
+    return generate_and_check(model, directory / "out", case.args(), case.shapes)
+
+
+def _torch_cannot_run(path):
+    spec = importlib.util.spec_from_file_location(f"conformance_probe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        model = module.get_model()
+        import torch
+
+        with torch.no_grad():
+            model(*module.get_example_inputs())
+    except Exception as err:
+        return f"PyTorch on the CPU: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return ""
+
+
+def verdict(case, outcome):
+    """What the outcome means for this case: "pass", "refused" (as expected, with the op and the
+    line named), or "failed"."""
+    if outcome.status == REFUSED and case.refused and names_op_and_line(outcome.message, case.refused):
+        return REFUSED
+    if outcome.status == PASS and not case.refused:
+        return PASS
+    if outcome.status == NOT_RUN:
+        return NOT_RUN
+    if outcome.status == REFUSED and not case.refused:
+        return REFUSED
+    return FAILED
+
+
+def names_op_and_line(message, op):
+    """Does a refusal say what (the op) and where (``file.py:line``)?"""
+    import re
+
+    return op in message and re.search(r"\.py:\d+", message) is not None
