@@ -132,7 +132,9 @@ SAME_SIGNATURE = frozenset(
     _upsample_nearest_exact1d _upsample_nearest_exact2d _upsample_nearest_exact3d
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
     scaled_dot_product_attention rms_norm unfold arange logit rand_like randn_like
-    repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as
+    __and__ __or__ __xor__ __lshift__ __rshift__ __invert__
+    repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as to
+    greater greater_equal less less_equal negative not_equal true_divide multiply divide subtract
     """.split()
 )
 
@@ -286,6 +288,19 @@ def _var_unbiased(a, target):  # var(x, unbiased): no dims
 @adapter("max.other", "min.other")
 def _binary_extreme(a, target):
     return _op({"max": "maximum", "min": "minimum"}[target._overloadpacket.__name__], a["self"], a["other"])
+
+
+@adapter("add.Tensor", "add.Scalar", "sub.Tensor", "sub.Scalar", "rsub.Tensor", "rsub.Scalar",
+         "subtract.Tensor", "subtract.Scalar")
+def _with_alpha(a, target):  # alpha as a keyword: the infix rule reads it only there
+    kwargs = {"alpha": a["alpha"]} if a["alpha"] != 1 else {}
+    name = target._overloadpacket.__name__.replace("subtract", "sub")
+    return Op(name, (a["self"], a["other"]), kwargs, False)
+
+
+@adapter("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", first_result_only=True)
+def _adaptive_max_pool(a, target):  # aten returns (values, indices); F's returns values alone
+    return _op(target._overloadpacket.__name__, a["self"], a["output_size"])
 
 
 @adapter("expand")
