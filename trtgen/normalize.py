@@ -36,6 +36,7 @@ ALIASES = {
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
+    "log_sigmoid": "logsigmoid", "_threshold": "threshold",  # torch.nn.functional's own names
     "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
 }
 

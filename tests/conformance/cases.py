@@ -120,7 +120,7 @@ MATMUL = {
     "addmm": "torch.addmm(y[0, :, :5], x[0], y[0].t()[:, :5] * 1.0)", "baddbmm": "torch.baddbmm(x[:, :, :5], x, y.transpose(1, 2)[:, :, :5])",
     "mv": "torch.mv(x[0], y[0, 0])", "dot": "torch.dot(x[0, 0], y[0, 0])", "outer": "torch.outer(x[0, 0], y[0, 1])",
     "einsum": "torch.einsum('bik,bjk->bij', x, y)", "einsum_trace": "torch.einsum('bii->b', x[:, :, :5])",
-    "linear": "F.linear(x, y[0], y[0, 0])",
+    "linear": "F.linear(x, y[0], y[0, :, 0])",
 }
 CONV_MODULES = {
     "Conv1d": ("nn.Conv1d(5, 4, 3, padding=1)", X3), "Conv2d": ("nn.Conv2d(3, 4, 3, stride=2, padding=1)", X4),
@@ -131,7 +131,7 @@ CONV_MODULES = {
     "ConvTranspose2d": ("nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)", X4),
     "ConvTranspose2d_groups": ("nn.ConvTranspose2d(3, 6, 2, stride=2, groups=3)", X4),
     "ConvTranspose3d": ("nn.ConvTranspose3d(3, 2, 2, stride=2)", "torch.randn(1, 3, 3, 4, 4)"),
-    "Linear": ("nn.Linear(6, 5)", X4), "Bilinear": ("nn.Bilinear(6, 6, 3)", X2),
+    "Linear": ("nn.Linear(6, 5)", X4),
 }
 POOL = {
     "max_pool1d": ("F.max_pool1d(x, 2)", X3), "max_pool2d": ("F.max_pool2d(x, 2)", X4),
@@ -154,7 +154,8 @@ NORM_MODULES = {
     "BatchNorm3d": ("nn.BatchNorm3d(3)", "torch.randn(1, 3, 2, 4, 4)"), "LayerNorm": ("nn.LayerNorm(6)", X4),
     "LayerNorm_2d": ("nn.LayerNorm([6, 6])", X4), "GroupNorm": ("nn.GroupNorm(3, 6)", "torch.randn(2, 6, 4, 4)"),
     "InstanceNorm1d": ("nn.InstanceNorm1d(5)", X3), "InstanceNorm2d_affine": ("nn.InstanceNorm2d(3, affine=True)", X4),
-    "LocalResponseNorm": ("nn.LocalResponseNorm(2)", X4), "RMSNorm": ("nn.RMSNorm(6)", X4),
+    "LocalResponseNorm": ("nn.LocalResponseNorm(2)", X4), "LocalResponseNorm_odd": ("nn.LocalResponseNorm(3)", X4),
+    "RMSNorm": ("nn.RMSNorm(6)", X4), "RMSNorm_2d": ("nn.RMSNorm([6, 6])", X4),
 }
 NORM_FUNCTIONAL = {
     "batch_norm": ("F.batch_norm(x, self.mean, self.var, self.w, self.b, eps=1e-3)", X4),
@@ -257,6 +258,10 @@ MISC = [
     Case("dropout", "Dropout", "self.m(x)", init="self.m = nn.Dropout(0.5)"),
     Case("dropout", "dropout", "return F.dropout(x, 0.3, training=self.training)", capture="core"),
     Case("container", "Sequential", "self.m(x)", init="self.m = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.ReLU())"),
+    Case("container", "Unflatten_square", "self.m(x)", init="self.m = nn.Sequential(nn.Flatten(2), nn.Unflatten(2, (6, 6)))"),
+    Case("conv", "Bilinear", "self.m(x, y)", inputs=(X2, X2), params=TWO, init="self.m = nn.Bilinear(6, 6, 3)"),
+    Case("distance", "pairwise_distance", "F.pairwise_distance(x, y, p=1.0)", inputs=(X2, X2), params=TWO, capture="aten"),
+    Case("distance", "cosine_similarity", "F.cosine_similarity(x, y, dim=-1)", inputs=(X3, X3), params=TWO, capture="aten"),
     Case("container", "Flatten_Identity", "self.m(x)", init="self.m = nn.Sequential(nn.Identity(), nn.Flatten(), nn.Unflatten(1, (3, 36)))"),
     Case("quant", "fake_quantize", "torch.fake_quantize_per_tensor_affine(x, 0.05, 0, -128, 127)"),
 ]
@@ -332,7 +337,7 @@ OWNED = [
     Case("matmul", "linalg_cross", "torch.linalg.cross(x[..., :3], y[..., :3])", inputs=(X2, X2), params=TWO, owner=_OPS),
     Case("resize", "bilinear_align_fractional", "F.interpolate(x, scale_factor=1.5, mode='bilinear', align_corners=True)", owner=_RESIZE),
     Case("resize", "bicubic_align_fractional", "F.interpolate(x, scale_factor=1.7, mode='bicubic', align_corners=True)", owner=_RESIZE),
-    Case("pipeline", "parameter_named_input", "F.relu(input) * F", inputs=(X4, X4), params="input, F", owner=_PIPELINE),
+    Case("pipeline", "parameter_named_input", "torch.relu(input) * F", inputs=(X4, X4), params="input, F", owner=_PIPELINE),
     Case("pipeline", "parameters_named_builtins", "model + network * weights", inputs=(X2, X2, X2), params="model, network, weights", owner=_PIPELINE),
     Case("pipeline", "dict_outputs_named_like_modules", "{'hm': self.hm(x), 'wh': self.wh(x)}",
          init="self.hm = nn.Conv2d(3, 2, 1)\nself.wh = nn.Conv2d(3, 2, 1)", owner=_PIPELINE),
@@ -349,5 +354,31 @@ OWNED = [
     Case("check", "half_parameters", "self.m(x.half()).float()", init="self.m = nn.Conv2d(3, 4, 3).half()", owner=_CHECK),
 ]
 
-ALL = _all_cases()
+# ops trtgen does not convert yet: refused at generation, the message naming the op and the line
+NOT_CONVERTED = {
+    "reduce-cumprod": "cumprod", "reduce-cumprod-aten": "cumprod",  # no cumulative product layer
+    "indexing-setitem": "index_fill", "indexing-setitem-aten": "index_fill",
+    "pool-max_pool2d_indices_values": "max_pool2d_with_indices",  # indices: no TensorRT equivalent
+    "conv-Bilinear": "bilinear",
+}
+
+# cases made to pass (or refused at generation) by another part of issue 18
+_OWNERS = {
+    "dropout-Dropout": _PIPELINE + ": an output that is the input itself",
+    "data_dependent-boolean_mask": "item 1 (generation builds the network) and item 3 (data-dependent ops refused at generation)",
+    "data_dependent-repeat_interleave_tensor": "item 1 (generation builds the network) and item 3 (data-dependent ops refused at generation)",
+}
+
+
+def _expected(case):
+    import dataclasses
+
+    if case.id in NOT_CONVERTED:
+        case = dataclasses.replace(case, refused=NOT_CONVERTED[case.id])
+    if case.id in _OWNERS:
+        case = dataclasses.replace(case, owner=_OWNERS[case.id])
+    return case
+
+
+ALL = [_expected(case) for case in _all_cases()]
 OWNED_ELSEWHERE = {case.id: case.owner for case in ALL if case.owner}

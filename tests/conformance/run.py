@@ -48,7 +48,9 @@ def verdict(case, outcome):
 
 
 def names_op_and_line(message, op):
-    """Does a refusal say what (the op) and where (``file.py:line``)?"""
+    """Does a refusal say what (the op) and where: the model's ``file.py:line``, or, for an op
+    inside a torch module (``nn.Bilinear``), the module's path and class."""
     import re
 
-    return op in message and re.search(r"\.py:\d+", message) is not None
+    where = re.search(r"\.py:\d+", message) or re.search(r"at \S+ \(\w+\.forward\)", message)
+    return op in message and where is not None
