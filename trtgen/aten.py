@@ -122,7 +122,7 @@ SAME_SIGNATURE = frozenset(
     max maximum mean min minimum mish mm movedim moveaxis mul mv narrow ne neg new_empty
     new_full new_ones new_zeros norm numel ones ones_like outer pad permute pixel_shuffle
     pixel_unshuffle pow prelu prod reciprocal relu relu6 remainder repeat reshape roll round
-    rsqrt rsub scalar_tensor scatter scatter_add scatter_reduce select select_scatter selu sigmoid
+    rsqrt rsub scatter scatter_add scatter_reduce select select_scatter selu sigmoid
     sign silu sin sinh size slice slice_scatter softplus softshrink sort split split_with_sizes
     sqrt square squeeze stack std std_mean sub sum swapaxes swapdims sym_numel sym_size t take_along_dim
     tan tanh threshold tile topk transpose tril triu trunc type_as unbind unflatten
@@ -133,7 +133,7 @@ SAME_SIGNATURE = frozenset(
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
     scaled_dot_product_attention rms_norm unfold arange logit rand_like randn_like
     __and__ __or__ __xor__ __lshift__ __rshift__ __invert__
-    cosine_similarity pairwise_distance
+    cosine_similarity pairwise_distance kthvalue msort index_copy
     repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as to
     greater greater_equal less less_equal negative not_equal true_divide multiply divide subtract
     """.split()
@@ -302,6 +302,11 @@ def _with_alpha(a, target):  # alpha as a keyword: the infix rule reads it only 
 @adapter("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", first_result_only=True)
 def _adaptive_max_pool(a, target):  # aten returns (values, indices); F's returns values alone
     return _op(target._overloadpacket.__name__, a["self"], a["output_size"])
+
+
+@adapter("scalar_tensor")
+def _scalar_tensor(a, target):  # a 0-d constant, float32 unless told
+    return _op("full", [], a["s"], dtype=a["dtype"] or torch.float32)
 
 
 @adapter("expand")

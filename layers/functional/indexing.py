@@ -34,6 +34,7 @@ from .shape import (
 
 __all__ = [
     "getitem",
+    "index_copy",
     "select",
     "narrow",
     "slice_tensor",
@@ -335,6 +336,12 @@ def index_put(input, indices, values, accumulate=False):
     if _is_mask(indices[d]):
         return _masked_put(input, d, indices[d], values, accumulate)
     return _scattered_put(input, d, indices[d], values, accumulate)
+
+
+def index_copy(input, dim, index, source):
+    """``x.index_copy(dim, index, source)``: ``x[..., index, ...] = source`` along ``dim``."""
+    dim = normalize_dim(dim, input.ndim)
+    return index_put(input, (None,) * dim + (index,), source)
 
 
 def _scattered_nd_put(input, positions, indices, values, accumulate):

@@ -211,6 +211,22 @@ CREATION = {
     "new_zeros": "x.new_zeros(x.shape) + x", "zeros": "torch.zeros(2, 3, 6, 6) + x", "full": "x + torch.full((6,), 3.0)",
     "cast_int": "x.mul(3).int().float()", "cast_half_roundtrip": "x.to(torch.float16).float()", "type_as": "(x > 0).type_as(x)",
 }
+SORT = {
+    "sort_values": "torch.sort(x, dim=-1).values", "sort_descending_indices": "torch.sort(x, 1, descending=True)[1]",
+    "argsort": "torch.argsort(x, dim=2)", "topk_values": "torch.topk(x, 2, dim=-1)[0]",
+    "topk_smallest_indices": "torch.topk(x, 3, dim=1, largest=False).indices", "msort": "torch.msort(x)",
+    "kthvalue": "torch.kthvalue(x, 2, dim=-1).values",
+}
+WRITES = {
+    "index_copy": "x.index_copy(1, torch.tensor([2, 0]), x[:, :2] * 2)", "slice_scatter": "torch.slice_scatter(x, x[:, :, :2] * 3, 2, 1, 3)",
+    "select_scatter": "torch.select_scatter(x, x[:, 0] * 2, 1, 2)", "setitem_slice": "y = x.clone()\ny[:, 1:, ::2] = 0.5\nreturn y",
+    "setitem_tensor": "y = x.clone()\ny[:, 1] = x[:, 2] * 2\nreturn y", "masked_fill_tensor": "x.masked_fill(x < 0, 0.0) + x.masked_fill(x > 0, 1.0)",
+}
+SCALARS = {
+    "numel": "x / x.numel()", "size_arith": "x.reshape(x.size(0) * x.size(1), -1)", "scalar_tensor": "x + torch.scalar_tensor(2.5)",
+    "clone_detach": "x.clone().detach() * 2", "contiguous": "x.transpose(1, 2).contiguous()", "sum_dtype": "x.sum(1, dtype=torch.float32)",
+    "prelu": "F.prelu(x, torch.tensor([0.1, 0.2, 0.3]))",
+}
 ATTENTION = {
     "sdpa": ("F.scaled_dot_product_attention(x, x, x)", (X3,)), "sdpa_causal": ("F.scaled_dot_product_attention(x, x, x, is_causal=True)", (X3,)),
     "sdpa_mask": ("F.scaled_dot_product_attention(x, x, x, attn_mask=(x[..., :5] > 0).transpose(-1, -2) & (x[..., :5] > 0))", ("torch.randn(2, 5, 5)",)),
@@ -239,6 +255,9 @@ def _all_cases():
     found += modules("pad", PAD_MODULES)
     found += cases("resize", RESIZE)
     found += cases("creation", CREATION)
+    found += cases("sort", SORT)
+    found += cases("indexing", WRITES, captures=("module", "aten", "core"))
+    found += cases("scalar", SCALARS)
     found += [Case("attention", n, f, inputs=x, capture=c) for n, (f, x) in ATTENTION.items() for c in CAPTURES]
     found += MISC
     found += DYNAMIC

@@ -449,3 +449,19 @@ def test_index_put_with_several_indices_refuses_what_it_cannot_do():
             F.index_put(x, [i, None, i], 1.0)
         with pytest.raises(NotImplementedError, match="without accumulate"):
             F.index_put(x, [i, i], 1.0, accumulate=True)
+
+
+@pytest.mark.parametrize("dim, index", [(0, [2, 0]), (1, [3, 1, 0]), (-1, [4])])
+def test_index_copy(dim, index):
+    x = rand(3, 4, 5)
+    index = torch.tensor(index)
+    shape = list(x.shape)
+    shape[dim] = len(index)
+    source = rand(*shape, seed=6)
+    check(
+        lambda a, i, s: F.index_copy(a, dim, i, s),
+        lambda a, i, s: a.index_copy(dim, i, s),
+        x,
+        index,
+        source,
+    )
