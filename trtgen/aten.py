@@ -133,7 +133,7 @@ SAME_SIGNATURE = frozenset(
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
     scaled_dot_product_attention rms_norm unfold arange logit rand_like randn_like
     __and__ __or__ __xor__ __lshift__ __rshift__ __invert__
-    cosine_similarity pairwise_distance kthvalue msort index_copy
+    cosine_similarity pairwise_distance kthvalue msort index_copy cumprod
     repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as to
     greater greater_equal less less_equal negative not_equal true_divide multiply divide subtract
     """.split()

@@ -35,6 +35,7 @@ from .shape import (
 __all__ = [
     "getitem",
     "index_copy",
+    "index_fill",
     "select",
     "narrow",
     "slice_tensor",
@@ -342,6 +343,12 @@ def index_copy(input, dim, index, source):
     """``x.index_copy(dim, index, source)``: ``x[..., index, ...] = source`` along ``dim``."""
     dim = normalize_dim(dim, input.ndim)
     return index_put(input, (None,) * dim + (index,), source)
+
+
+def index_fill(input, dim, index, value):
+    """``x.index_fill(dim, index, value)``: ``x[..., index, ...] = value`` along ``dim``."""
+    dim = normalize_dim(dim, input.ndim)
+    return index_put(input, (None,) * dim + (index,), value)
 
 
 def _scattered_nd_put(input, positions, indices, values, accumulate):

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from ._common import axes_mask, network, normalize_dim, normalize_dims, output
 from .cast import cast
 from .constant import constant
-from .elementwise import add, div, maximum, minimum, mul, pow, sub  # noqa: A004 - torch names
+from .elementwise import add, div, lt, maximum, minimum, mul, pow, remainder, sub  # noqa: A004 - torch names
 from .indexing import gather_layer, narrow
 from .shape import permute_to, reshape_to, shape_of, squeeze, unsqueeze
 from .unary import abs, exp, log, sqrt  # noqa: A004
@@ -350,7 +350,24 @@ def cumsum(input, dim, *, dtype=None):
     return output(layer, "cumsum")
 
 
+def cumprod(input, dim, *, dtype=None):
+    """torch.cumprod of a float tensor. TensorRT accumulates sums only: the exp of the running
+    sum of log|x|, signed by the parity of the running count of negatives (a zero stays zero
+    from there on: log 0 = -inf)."""
+    x = _accumulating(input, dtype)
+    if not dtypes.is_floating(x.dtype):
+        raise NotImplementedError(
+            "cumprod of an integer tensor: TensorRT accumulates sums only, and the float route "
+            "would not be exact"
+        )
+    magnitude = exp(cumsum(log(abs(x)), dim))
+    negatives = cumsum(cast(lt(x, 0.0), x.dtype), dim)
+    sign = sub(1.0, mul(remainder(negatives, 2.0), 2.0))
+    return mul(magnitude, sign)
+
+
 __all__ = [
+    "cumprod",
     "sum",
     "prod",
     "mean",

@@ -403,8 +403,6 @@ OWNED = [
 
 # ops trtgen does not convert yet: refused at generation, the message naming the op and the line
 NOT_CONVERTED = {  # family-name (every capture) → the op the refusal names
-    "reduce-cumprod": "cumprod",  # no cumulative product layer
-    "indexing-setitem": "index_fill",
     "pool-max_pool2d_indices_values": "max_pool2d_with_indices",  # indices: no TensorRT equivalent
     "conv-Bilinear": "bilinear",
 }

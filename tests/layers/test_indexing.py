@@ -465,3 +465,13 @@ def test_index_copy(dim, index):
         index,
         source,
     )
+
+
+@pytest.mark.parametrize("dim, index", [(0, [2, 0]), (1, [3, 1]), (-1, [4])])
+def test_index_fill(dim, index):
+    check(
+        lambda a, i: F.index_fill(a, dim, i, -1.5),
+        lambda a, i: a.index_fill(dim, i, -1.5),
+        rand(3, 4, 5),
+        torch.tensor(index),
+    )
