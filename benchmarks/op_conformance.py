@@ -32,7 +32,10 @@ def run_all(selected, log=print):
             outcome = run_case(case, pathlib.Path(tmp) / case.id)
             status = verdict(case, outcome)
             results.append((case, status, outcome.message))
-            log(f"{status:8} {case.id}" + (f"  [{case.owner}]" if case.owner and status != PASS else ""))
+            log(
+                f"{status:8} {case.id}"
+                + (f"  [{case.owner}]" if case.owner and status != PASS else "")
+            )
     return results
 
 
@@ -71,9 +74,17 @@ def markdown(results):
         "|---|---:|---:|---:|---:|---:|",
     ]
     for family, row in families.items():
-        lines.append(f"| {family} | {row['cases']} | {row[PASS]} | {row[REFUSED]} | {row[FAILED]} | {row[NOT_RUN]} |")
-    lines.append(f"| **total** | {total['cases']} | {total[PASS]} | {total[REFUSED]} | {total[FAILED]} | {total[NOT_RUN]} |")
-    for title, wanted in (("Refused at generation", REFUSED), ("Failures", FAILED), ("Not run", NOT_RUN)):
+        lines.append(
+            f"| {family} | {row['cases']} | {row[PASS]} | {row[REFUSED]} | {row[FAILED]} | {row[NOT_RUN]} |"
+        )
+    lines.append(
+        f"| **total** | {total['cases']} | {total[PASS]} | {total[REFUSED]} | {total[FAILED]} | {total[NOT_RUN]} |"
+    )
+    for title, wanted in (
+        ("Refused at generation", REFUSED),
+        ("Failures", FAILED),
+        ("Not run", NOT_RUN),
+    ):
         rows = [(c, m) for c, s, m in results if s == wanted]
         lines += ["", f"## {title}", ""]
         if not rows:

@@ -68,8 +68,10 @@ def _packet(target):
 def find(target):
     """The ``Adapter`` of an aten op, or None when its schema is not known to match anything."""
     packet = _packet(target)
-    return ADAPTERS.get(f"{packet}.{target._overloadname}") or ADAPTERS.get(packet) or (
-        _SAME if packet in SAME_SIGNATURE else None
+    return (
+        ADAPTERS.get(f"{packet}.{target._overloadname}")
+        or ADAPTERS.get(packet)
+        or (_SAME if packet in SAME_SIGNATURE else None)
     )
 
 
@@ -82,7 +84,12 @@ def lower(node, canonical):
     if found is None:
         return Op(full_name(node.target), tuple(node.args), dict(node.kwargs), False)
     if found is _SAME:
-        return Op(canonical(node.target._overloadpacket.__name__), tuple(node.args), dict(node.kwargs), False)
+        return Op(
+            canonical(node.target._overloadpacket.__name__),
+            tuple(node.args),
+            dict(node.kwargs),
+            False,
+        )
     return found.lower(bind(node.target, node.args, node.kwargs), node.target)
 
 
@@ -105,8 +112,7 @@ _SAME = Adapter(lambda bound, target: None)
 # aten ops whose schema takes the same arguments, in the same order, as the layers function or
 # Tensor method trtgen lowers them to (checked by tests/trtgen/test_aten_adapters.py);
 # keyword-only device/layout arguments are dropped by normalize
-SAME_SIGNATURE = frozenset(
-    """
+SAME_SIGNATURE = frozenset("""
     abs absolute acos acosh adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d
     adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d add addmm alias all amax amin
     any arccos arcsin arctan argmax argmin argsort as_strided asin asinh atan atan2 atanh
@@ -136,12 +142,57 @@ SAME_SIGNATURE = frozenset(
     cosine_similarity pairwise_distance kthvalue msort index_copy cumprod
     repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as to
     greater greater_equal less less_equal negative not_equal true_divide multiply divide subtract
-    """.split()
-)
+    """.split())
 
 
 def _op(name, *args, **kwargs):
-    return Op(name, args, kwargs, False)
+    """``F.name(*args, **kwargs)`` without the arguments that equal the layers function's
+    defaults (trailing positional ones, and keywords), so the call reads like the model's."""
+    defaults = _defaults(name)
+    args = list(args)
+    while len(args) > 1 and _is_default(args[-1], defaults.get(len(args) - 1)):
+        args.pop()
+    names = list(defaults.get("names", ()))
+    kwargs = {
+        k: v
+        for k, v in kwargs.items()
+        if not _is_default(v, defaults.get(names.index(k) if k in names else k))
+    }
+    return Op(name, tuple(args), kwargs, False)
+
+
+_NO_DEFAULT = object()
+
+
+def _defaults(name):
+    """{position: default} and {"names": parameter names} of ``layers.functional.<name>``."""
+    import inspect
+
+    from layers import functional
+
+    function = getattr(functional, name, None)
+    try:
+        params = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return {}
+    found = {i: p.default for i, p in enumerate(params) if p.default is not inspect.Parameter.empty}
+    found["names"] = [p.name for p in params]
+    return found
+
+
+def _is_default(value, default=_NO_DEFAULT):
+    if (
+        isinstance(value, (list, tuple))
+        and isinstance(default, int)
+        and not isinstance(default, bool)
+    ):
+        return len(value) > 0 and all(v == default for v in value)  # stride [1, 1] is stride=1
+    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
+        return list(value) == list(default)
+    if value is None or default is None:
+        return value is default
+    literal = isinstance(value, (bool, int, float, str))
+    return literal and type(value) is type(default) and value == default
 
 
 def _refused(target, why):
@@ -149,8 +200,17 @@ def _refused(target, why):
 
 
 def _batch_norm(a, target):
-    return _op("batch_norm", a["input"], a["running_mean"], a["running_var"], a["weight"], a["bias"],
-               a["training"], a["momentum"], a["eps"])
+    return _op(
+        "batch_norm",
+        a["input"],
+        a["running_mean"],
+        a["running_var"],
+        a["weight"],
+        a["bias"],
+        a["training"],
+        a["momentum"],
+        a["eps"],
+    )
 
 
 adapter("batch_norm")(_batch_norm)
@@ -159,14 +219,32 @@ adapter("native_batch_norm", first_result_only=True)(_batch_norm)
 
 @adapter("_native_batch_norm_legit_no_training", first_result_only=True)
 def _batch_norm_no_training(a, target):
-    return _op("batch_norm", a["input"], a["running_mean"], a["running_var"], a["weight"], a["bias"],
-               False, a["momentum"], a["eps"])
+    return _op(
+        "batch_norm",
+        a["input"],
+        a["running_mean"],
+        a["running_var"],
+        a["weight"],
+        a["bias"],
+        False,
+        a["momentum"],
+        a["eps"],
+    )
 
 
 @adapter("instance_norm")
 def _instance_norm(a, target):
-    return _op("instance_norm", a["input"], a["running_mean"], a["running_var"], a["weight"], a["bias"],
-               a["use_input_stats"], a["momentum"], a["eps"])
+    return _op(
+        "instance_norm",
+        a["input"],
+        a["running_mean"],
+        a["running_var"],
+        a["weight"],
+        a["bias"],
+        a["use_input_stats"],
+        a["momentum"],
+        a["eps"],
+    )
 
 
 @adapter("layer_norm")
@@ -202,33 +280,55 @@ def _kernel_stride(a):
 @adapter("avg_pool1d", "avg_pool2d", "avg_pool3d")
 def _avg_pool(a, target):
     name = target._overloadpacket.__name__
-    kwargs = dict(padding=a["padding"], ceil_mode=a["ceil_mode"], count_include_pad=a["count_include_pad"])
-    if a.get("divisor_override") is not None:
-        kwargs["divisor_override"] = a["divisor_override"]
-    return Op(name, (a["self"], a["kernel_size"], _kernel_stride(a)), kwargs, False)
+    kwargs = dict(
+        padding=a["padding"],
+        ceil_mode=a["ceil_mode"],
+        count_include_pad=a["count_include_pad"],
+        divisor_override=a.get("divisor_override"),
+    )
+    return _op(name, a["self"], a["kernel_size"], _kernel_stride(a), **kwargs)
 
 
 def _max_pool(a, target):
     name = target._overloadpacket.__name__.replace("_with_indices", "")
-    return Op(name, (a["self"], a["kernel_size"], _kernel_stride(a)),
-              dict(padding=a["padding"], dilation=a["dilation"], ceil_mode=a["ceil_mode"]), False)
+    return _op(
+        name,
+        a["self"],
+        a["kernel_size"],
+        _kernel_stride(a),
+        padding=a["padding"],
+        dilation=a["dilation"],
+        ceil_mode=a["ceil_mode"],
+    )
 
 
 adapter("max_pool1d", "max_pool2d", "max_pool3d")(_max_pool)
-adapter("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
-        first_result_only=True)(_max_pool)
+adapter(
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    first_result_only=True,
+)(_max_pool)
 
 
 @adapter("convolution", "_convolution")
 def _convolution(a, target):
     dims = len(a["stride"])
-    common = dict(stride=a["stride"], padding=a["padding"], dilation=a["dilation"], groups=a["groups"])
+    common = dict(
+        stride=a["stride"], padding=a["padding"], dilation=a["dilation"], groups=a["groups"]
+    )
     if a["transposed"]:
-        return Op(f"conv_transpose{dims}d", (a["input"], a["weight"], a["bias"]),
-                  dict(common, output_padding=a["output_padding"]), False)
+        return _op(
+            f"conv_transpose{dims}d",
+            a["input"],
+            a["weight"],
+            a["bias"],
+            output_padding=a["output_padding"],
+            **common,
+        )
     if any(p != 0 for p in a["output_padding"]):
         return _refused(target, "output_padding on a convolution that is not transposed")
-    return Op(f"conv{dims}d", (a["input"], a["weight"], a["bias"]), common, False)
+    return _op(f"conv{dims}d", a["input"], a["weight"], a["bias"], **common)
 
 
 @adapter("dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout")
@@ -266,7 +366,7 @@ adapter("_pad_circular")(_mode_pad("circular"))
 @adapter("softmax.int", "log_softmax.int")
 def _softmax(a, target):
     kwargs = {"dtype": a["dtype"]} if a["dtype"] is not None else {}
-    return Op(target._overloadpacket.__name__, (a["self"], a["dim"]), kwargs, False)
+    return _op(target._overloadpacket.__name__, a["self"], a["dim"], **kwargs)
 
 
 @adapter("_softmax", "_log_softmax")
@@ -283,23 +383,35 @@ def _elu(a, target):
 
 @adapter("var.default", "std.default", "var_mean.default", "std_mean.default")
 def _var_unbiased(a, target):  # var(x, unbiased): no dims
-    return Op(target._overloadpacket.__name__, (a["self"],), {"unbiased": a["unbiased"]}, False)
+    return _op(target._overloadpacket.__name__, a["self"], unbiased=a["unbiased"])
 
 
 @adapter("max.other", "min.other")
 def _binary_extreme(a, target):
-    return _op({"max": "maximum", "min": "minimum"}[target._overloadpacket.__name__], a["self"], a["other"])
+    return _op(
+        {"max": "maximum", "min": "minimum"}[target._overloadpacket.__name__], a["self"], a["other"]
+    )
 
 
-@adapter("add.Tensor", "add.Scalar", "sub.Tensor", "sub.Scalar", "rsub.Tensor", "rsub.Scalar",
-         "subtract.Tensor", "subtract.Scalar")
+@adapter(
+    "add.Tensor",
+    "add.Scalar",
+    "sub.Tensor",
+    "sub.Scalar",
+    "rsub.Tensor",
+    "rsub.Scalar",
+    "subtract.Tensor",
+    "subtract.Scalar",
+)
 def _with_alpha(a, target):  # alpha as a keyword: the infix rule reads it only there
     kwargs = {"alpha": a["alpha"]} if a["alpha"] != 1 else {}
     name = target._overloadpacket.__name__.replace("subtract", "sub")
     return Op(name, (a["self"], a["other"]), kwargs, False)
 
 
-@adapter("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", first_result_only=True)
+@adapter(
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", first_result_only=True
+)
 def _adaptive_max_pool(a, target):  # aten returns (values, indices); F's returns values alone
     return _op(target._overloadpacket.__name__, a["self"], a["output_size"])
 
@@ -311,7 +423,7 @@ def _scalar_tensor(a, target):  # a 0-d constant, float32 unless told
 
 @adapter("expand")
 def _expand(a, target):  # implicit: autograd bookkeeping
-    return Op("expand", (a["self"], a["size"]), {}, False)
+    return _op("expand", a["self"], a["size"])
 
 
 @adapter("einsum")
@@ -323,9 +435,14 @@ def _einsum(a, target):
 def _grid_sampler(a, target):
     modes = {0: "bilinear", 1: "nearest", 2: "bicubic"}
     paddings = {0: "zeros", 1: "border", 2: "reflection"}
-    return Op("grid_sample", (a["input"], a["grid"]),
-              dict(mode=modes[a["interpolation_mode"]], padding_mode=paddings[a["padding_mode"]],
-                   align_corners=a["align_corners"]), False)
+    return _op(
+        "grid_sample",
+        a["input"],
+        a["grid"],
+        mode=modes[a["interpolation_mode"]],
+        padding_mode=paddings[a["padding_mode"]],
+        align_corners=a["align_corners"],
+    )
 
 
 @adapter("_cdist_forward")

@@ -58,7 +58,11 @@ class Case:
 
     def source(self):
         first = self.params.split(",")[0].strip().lstrip("*")
-        body = self.forward if "\n" in self.forward or self.forward.startswith("return ") else f"return {self.forward}"
+        body = (
+            self.forward
+            if "\n" in self.forward or self.forward.startswith("return ")
+            else f"return {self.forward}"
+        )
         guard = CAPTURES[self.capture].format(first=first)
         init = textwrap.indent(self.init.strip() or "pass", " " * 8)
         forward = textwrap.indent(guard + textwrap.dedent(body).strip(), " " * 8)

@@ -36,7 +36,11 @@ def _torch_cannot_run(path):
 def verdict(case, outcome):
     """What the outcome means for this case: "pass", "refused" (as expected, with the op and the
     line named), or "failed"."""
-    if outcome.status == REFUSED and case.refused and names_op_and_line(outcome.message, case.refused):
+    if (
+        outcome.status == REFUSED
+        and case.refused
+        and names_op_and_line(outcome.message, case.refused)
+    ):
         return REFUSED
     if outcome.status == PASS and not case.refused:
         return PASS

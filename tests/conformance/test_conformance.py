@@ -25,6 +25,8 @@ def test_case(case, tmp_path):
         pytest.skip(outcome.message)
     status = verdict(case, outcome)
     if case.refused:
-        assert status == REFUSED, f"expected a refusal naming {case.refused!r} and the line:\n{outcome.message}"
+        assert (
+            status == REFUSED
+        ), f"expected a refusal naming {case.refused!r} and the line:\n{outcome.message}"
     else:
         assert status == PASS, f"{outcome.status}:\n{outcome.message}"
