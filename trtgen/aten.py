@@ -139,7 +139,7 @@ SAME_SIGNATURE = frozenset("""
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
     scaled_dot_product_attention rms_norm unfold arange logit rand_like randn_like
     __and__ __or__ __xor__ __lshift__ __rshift__ __invert__
-    cosine_similarity pairwise_distance kthvalue msort index_copy cumprod
+    cosine_similarity pairwise_distance kthvalue msort index_copy cumprod bilinear
     repeat_interleave _weight_norm dequantize ger native_channel_shuffle reshape_as to
     greater greater_equal less less_equal negative not_equal true_divide multiply divide subtract
     """.split())
@@ -468,6 +468,11 @@ def _reshape(a, target):
 @adapter("mm.dtype", "bmm.dtype", "addmm.dtype", "baddbmm.dtype")
 def _out_dtype(a, target):
     return _refused(target, "out_dtype")
+
+
+@adapter("where.default")
+def _where_nonzero(a, target):  # where(condition) alone is nonzero(condition, as_tuple=True)
+    return _refused(target, "the output length depends on tensor values")
 
 
 @adapter("repeat_interleave.Tensor")

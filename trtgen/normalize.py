@@ -130,10 +130,36 @@ def _getattr(op):
 
 
 def _getitem(op):
-    """``native_layer_norm(...)[0]``: aten ops lowered to their first result only."""
+    """``native_layer_norm(...)[0]``, ``F.max_pool2d(x, 2, return_indices=True)[0]``: ops
+    lowered to their first result only."""
     source, index = op.args[:2]
-    item = aten.tuple_item(source, index) if isinstance(index, int) else None
+    if not isinstance(index, int):
+        return op
+    item = aten.tuple_item(source, index) or _values_item(source, index)
     return item or op
+
+
+# torch.nn.functional's pools that also return indices: the values are the pool's result, the
+# indices have no TensorRT equivalent
+_WITH_INDICES = {
+    f"{kind}_pool{n}d_with_indices": f"{kind}_pool{n}d" for kind in ("max", "adaptive_max") for n in (1, 2, 3)
+}
+
+
+def _values_item(source, index):
+    if getattr(source, "op", None) != "call_function" or aten.is_aten(source.target):
+        return None
+    name = _function_name(source.target)
+    if name not in _WITH_INDICES:
+        return None
+    return Op("alias", (source,), {}, False) if index == 0 else Op(f"{name} indices", (source,), {}, False)
+
+
+def _without_indices(op):
+    """The pool of a ``*_with_indices`` call, its ``return_indices`` argument dropped."""
+    positions = 2 if op.name.startswith("adaptive") else 6  # where return_indices sits
+    kwargs = {k: v for k, v in op.kwargs.items() if k != "return_indices"}
+    return Op(_WITH_INDICES[op.name], op.args[:positions], kwargs, False)
 
 
 def _upsample(mode, align_corners):
@@ -239,6 +265,7 @@ _REWRITES = {
     "im2col": lambda op: Op("unfold", op.args, op.kwargs, False),
     "getattr": _getattr,
     "getitem": _getitem,
+    **{name: _without_indices for name in _WITH_INDICES},
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,

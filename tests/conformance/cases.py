@@ -286,6 +286,10 @@ POOL = {
     "adaptive_max_pool2d": ("F.adaptive_max_pool2d(x, 3)", X4),
     "adaptive_max_pool3d": ("F.adaptive_max_pool3d(x, 2)", "torch.randn(1, 2, 4, 4, 4)"),
     "max_pool2d_indices_values": ("F.max_pool2d(x, 2, return_indices=True)[0]", X4),
+    "adaptive_max_pool2d_indices_values": (
+        "F.adaptive_max_pool2d(x, 3, return_indices=True)[0]",
+        X4,
+    ),
 }
 NORM_MODULES = {
     "BatchNorm1d": ("nn.BatchNorm1d(5)", X3),
@@ -466,7 +470,23 @@ def _all_cases():
     return found
 
 
+BILINEAR_PARAMS = (
+    "self.w = nn.Parameter(torch.randn(3, 6, 6))\nself.b = nn.Parameter(torch.randn(3))"
+)
+
 MISC = [
+    *[
+        Case(
+            "conv",
+            "bilinear",
+            "F.bilinear(x, y, self.w, self.b)",
+            inputs=(X2, X2),
+            params=TWO,
+            init=BILINEAR_PARAMS,
+            capture=capture,
+        )
+        for capture in CAPTURES
+    ],
     Case(
         "embedding",
         "Embedding",
@@ -634,6 +654,23 @@ DYNAMIC = [
 
 # data-dependent output shapes: refused at generation, naming the op and the line
 REFUSED = [
+    Case(
+        "data_dependent", "where_condition_only", "torch.where(x > 0)[0].float()", refused="where"
+    ),
+    Case(
+        "data_dependent",
+        "where_condition_only",
+        "torch.where(x > 0)[0].float()",
+        capture="aten",
+        refused="where",
+    ),
+    Case(
+        "data_dependent",
+        "masked_select",
+        "torch.masked_select(x, x > 0)",
+        capture="aten",
+        refused="masked_select",
+    ),
     Case("data_dependent", "nonzero", "torch.nonzero(x > 0).float()", refused="nonzero"),
     Case(
         "data_dependent",
@@ -918,16 +955,14 @@ OWNED = [
 ]
 
 # ops trtgen does not convert yet: refused at generation, the message naming the op and the line
-NOT_CONVERTED = {  # family-name (every capture) → the op the refusal names
-    "pool-max_pool2d_indices_values": "max_pool2d_with_indices",  # indices: no TensorRT equivalent
-    "conv-Bilinear": "bilinear",
-}
+NOT_CONVERTED = {}  # family-name (every capture) → the op the refusal names
 
 # cases made to pass (or refused at generation) by another part of issue 18: case id → owner.
 # xfail(strict=False) in the test until that work is merged; then delete the entry.
 OWNED_ELSEWHERE = {
     "dropout-Dropout": _PIPELINE + ": an output that is the input itself",
     "data_dependent-boolean_mask": _DATA_DEPENDENT,
+    "data_dependent-where_condition_only": _DATA_DEPENDENT,
     "data_dependent-repeat_interleave_tensor": _DATA_DEPENDENT,
     "recurrent-LSTM": _RNN,
     "recurrent-LSTM_bidirectional_states": _RNN,

@@ -25,8 +25,9 @@ def test_case(case, tmp_path):
         pytest.skip(outcome.message)
     status = verdict(case, outcome)
     if case.refused:
-        assert (
-            status == REFUSED
-        ), f"expected a refusal naming {case.refused!r} and the line:\n{outcome.message}"
+        assert status == REFUSED, (
+            f"expected a refusal naming {case.refused!r} and where; got {outcome.status} "
+            f"(a pass: drop the case from NOT_CONVERTED):\n{outcome.message}"
+        )
     else:
         assert status == PASS, f"{outcome.status}:\n{outcome.message}"
