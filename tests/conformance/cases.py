@@ -652,6 +652,28 @@ DYNAMIC = [
     ),
 ]
 
+DYNAMIC += [
+    Case(
+        "dynamic",
+        "embedding_length",
+        "F.embedding(x, self.w).sum(1)",
+        inputs=("torch.randint(0, 10, (2, 5))",),
+        init="self.w = nn.Parameter(torch.randn(10, 4))",
+        capture="aten",
+        dynamic=("x:1=2:5:9",),
+        shapes=({"x": (2, 8)},),
+    ),
+    Case(
+        "dynamic",
+        "conv_pad_core",
+        "F.conv2d(F.pad(x, (1, 1, 1, 1), mode='reflect'), self.w2, self.b)",
+        init=CONV_PARAMS,
+        capture="core",
+        dynamic=("x:0=1:2:4",),
+        shapes=({"x": (3, 3, 6, 6)},),
+    ),
+]
+
 # data-dependent output shapes: refused at generation, naming the op and the line
 REFUSED = [
     Case(
