@@ -1,19 +1,16 @@
 """Every conformance case generates and matches PyTorch, or is refused at generation with a
 message that names the op and the line. Cases another part of issue 18 makes pass are
-``xfail(strict=False)`` (``OWNED_ELSEWHERE``); ``KNOWN_FAILURES`` are open bugs, each with why."""
+``xfail(strict=False)`` (``OWNED_ELSEWHERE``) until that work is merged."""
 
 import pytest
 
-from tests.conformance.cases import ALL, OWNED_ELSEWHERE
-from tests.conformance.run import NOT_RUN, run_case, verdict
+from .cases import ALL, OWNED_ELSEWHERE
+from .run import NOT_RUN, run_case, verdict
 from trtgen.roundtrip import PASS, REFUSED
-
-# open failures found by the suite, not yet fixed (case id → what goes wrong)
-KNOWN_FAILURES = {}
 
 
 def _param(case):
-    reason = OWNED_ELSEWHERE.get(case.id) or KNOWN_FAILURES.get(case.id)
+    reason = OWNED_ELSEWHERE.get(case.id)
     marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
     return pytest.param(case, id=case.id, marks=marks)
 
