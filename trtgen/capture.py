@@ -411,7 +411,26 @@ def _export_once(module, args, kwargs, preserve, dims=None):
         )
         if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
             program = program.run_decompositions({})
+            _restore_module_stacks(program.graph)
         return torch.export.unflatten(program)
+
+
+def _restore_module_stacks(graph):
+    """Views replayed by functionalization (``x.mul_(1); return x.permute(...)``) come back with
+    an empty module stack, which ``unflatten`` cannot place. One whose inputs were all computed
+    by the exported module itself belongs to it; inside a child's region the owner is not
+    known, and the export stays refused."""
+    stacks = [n.meta["nn_module_stack"] for n in graph.nodes if n.meta.get("nn_module_stack")]
+    if not stacks:
+        return
+    root = dict(list(stacks[0].items())[:1])
+    for node in graph.nodes:
+        if node.op != "call_function" or node.meta.get("nn_module_stack", None) != {}:
+            continue
+        inputs = [n.meta.get("nn_module_stack") for n in node.all_input_nodes]
+        if all(stack == root or (stack is None and n.op != "call_function")
+               for stack, n in zip(inputs, node.all_input_nodes)):
+            node.meta["nn_module_stack"] = dict(root)
 
 
 def _preservable(module, args, kwargs, child, dims):

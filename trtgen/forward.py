@@ -31,11 +31,19 @@ def _unsupported_where(capture, node):
 def _source_line(node):
     """`` at model.py:12`` from the node's recorded stack trace, innermost user frame."""
     trace = node.meta.get("stack_trace") or getattr(node, "stack_trace", None) or ""
-    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+)', trace) if f"{os.sep}torch{os.sep}" not in f[0]]
+    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+)', trace) if not _library_frame(f[0])]
     if not frames:
         return ""
     path, line = frames[-1]
     return f" at {os.path.basename(path)}:{line}"
+
+
+_TRTGEN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _library_frame(path):
+    """A frame of torch or of trtgen itself (capture runs the model): never the user's line."""
+    return f"{os.sep}torch{os.sep}" in path or os.path.abspath(path).startswith(_TRTGEN_DIR)
 
 
 def _placeholder(capture, node, names, params, constants, taken):

@@ -71,6 +71,9 @@ _SPECIAL = {
 
 _SKIP = {"self", "device", "dtype", "inplace", "args", "kwargs"}
 
+# shapes, not per-dim sizes: (6, 6) is not 6 (a LayerNorm over two dims is not one over one)
+_SHAPES = {("LayerNorm", "normalized_shape"), ("RMSNorm", "normalized_shape"), ("Unflatten", "unflattened_size")}
+
 
 def constructor_args(module):
     """``[(name, value, default, positional)]`` to rebuild ``module`` with its layers class."""
@@ -89,7 +92,11 @@ def constructor_args(module):
             value = getattr(module, param.name)
         else:
             continue  # no attribute to read: leave the layers default
-        args.append((param.name, simplify(value), param.default, param.default is param.empty))
+        if (name, param.name) not in _SHAPES:
+            value = simplify(value)
+        elif isinstance(value, (list, torch.Size)):
+            value = tuple(value)
+        args.append((param.name, value, param.default, param.default is param.empty))
     return args
 
 

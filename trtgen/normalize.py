@@ -10,7 +10,8 @@ import operator
 
 import torch
 
-from . import data_dependent
+from . import aten, data_dependent
+from .op import Op
 
 OPERATORS = {
     operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
@@ -39,19 +40,13 @@ ALIASES = {
     "_cdist_forward": "cdist", "_pdist_forward": "pdist", "_unsafe_index_put": "index_put",
     "arctan2": "atan2",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
+    "log_sigmoid": "logsigmoid", "_threshold": "threshold",  # torch.nn.functional's own names
     "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
 }
 
 # keyword arguments with no meaning in a TensorRT network
 DROPPED_KWARGS = {"inplace", "device", "layout", "pin_memory", "memory_format", "non_blocking", "requires_grad"}
 
-
-@dataclasses.dataclass
-class Op:
-    name: str
-    args: tuple
-    kwargs: dict
-    method: bool  # written as ``x.name(...)`` in the model
 
 
 def _strip_inplace(name):
@@ -81,6 +76,12 @@ def normalize(node):
     """The ``Op`` of a ``call_function`` / ``call_method`` node."""
     if node.op == "call_method":
         name, method = canonical(node.target), True
+    elif aten.is_aten(node.target):  # by the op's schema, never by its name alone
+        op = aten.lower(node, canonical)
+        kwargs = {k: v for k, v in op.kwargs.items() if k not in DROPPED_KWARGS}
+        method = op.name in _ATEN_METHODS
+        op = Op(op.name, op.args, kwargs, method)
+        return _REWRITES.get(op.name, lambda op: op)(op)
     else:
         name = canonical(_function_name(node.target))
         method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
@@ -132,6 +133,39 @@ def _getattr(op):
         # x.size(): ints where static, run-time sizes where the network input is dynamic
         return Op("size", op.args[:1], {}, True)
     return op
+
+
+def _getitem(op):
+    """``native_layer_norm(...)[0]``, ``F.max_pool2d(x, 2, return_indices=True)[0]``: ops
+    lowered to their first result only."""
+    source, index = op.args[:2]
+    if not isinstance(index, int):
+        return op
+    item = aten.tuple_item(source, index) or _values_item(source, index)
+    return item or op
+
+
+# torch.nn.functional's pools that also return indices: the values are the pool's result, the
+# indices have no TensorRT equivalent
+_WITH_INDICES = {
+    f"{kind}_pool{n}d_with_indices": f"{kind}_pool{n}d" for kind in ("max", "adaptive_max") for n in (1, 2, 3)
+}
+
+
+def _values_item(source, index):
+    if getattr(source, "op", None) != "call_function" or aten.is_aten(source.target):
+        return None
+    name = _function_name(source.target)
+    if name not in _WITH_INDICES:
+        return None
+    return Op("alias", (source,), {}, False) if index == 0 else Op(f"{name} indices", (source,), {}, False)
+
+
+def _without_indices(op):
+    """The pool of a ``*_with_indices`` call, its ``return_indices`` argument dropped."""
+    positions = 2 if op.name.startswith("adaptive") else 6  # where return_indices sits
+    kwargs = {k: v for k, v in op.kwargs.items() if k != "return_indices"}
+    return Op(_WITH_INDICES[op.name], op.args[:positions], kwargs, False)
 
 
 def _upsample(mode, align_corners):
@@ -305,6 +339,8 @@ _REWRITES = {
     # F.unfold as torch.export spells it (same arguments, in the same order)
     "im2col": lambda op: Op("unfold", op.args, op.kwargs, False),
     "getattr": _getattr,
+    "getitem": _getitem,
+    **{name: _without_indices for name in _WITH_INDICES},
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,

@@ -29,5 +29,6 @@ from .distance import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .similarity import *  # noqa: F401,F403
 from .plugin import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403

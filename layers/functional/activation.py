@@ -12,10 +12,10 @@ from ..backend import trt
 from ..precision import fp32_island
 from ._common import network, normalize_dim, output
 from .cast import cast
-from .elementwise import add, gt, maximum, mul, sub, where
+from .elementwise import add, clamp, gt, maximum, mul, sub, where
 from .reduce import amax, sum  # noqa: A004 - torch names
 from .shape import Dim, reshape_to, slice_layer
-from .unary import erf, exp, log
+from .unary import abs, erf, exp, log  # noqa: A004 - torch names
 
 _A = trt.ActivationType
 
@@ -142,6 +142,21 @@ def threshold(input, threshold, value, inplace=False):
     return where(gt(input, threshold), input, value)
 
 
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return where(gt(abs(input), lambd), input, 0.0)  # noqa: F821
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, else 0: x - clamp(x, -lambd, lambd)."""
+    return sub(input, clamp(input, -lambd, lambd))
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return sub(input, tanh(input))  # noqa: F821
+
+
 def prelu(input, weight):
     """torch prelu: x >= 0 ? x : weight * x, weight per channel (dim 1) or one shared value."""
     channels = weight.shape[0] if weight.ndim else 1
@@ -215,6 +230,9 @@ __all__ = list(_ACTIVATIONS) + [
     "hardswish",
     "celu",
     "threshold",
+    "hardshrink",
+    "softshrink",
+    "tanhshrink",
     "prelu",
     "glu",
     "softmax",

@@ -9,7 +9,7 @@ from ._params import name_weights, tensor_of, weights_of, with_leading_ones
 from .cast import cast, promote_pair
 from .elementwise import add, mul
 
-__all__ = ["linear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum"]
+__all__ = ["linear", "bilinear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum"]
 
 _OP = trt.MatrixOperation
 
@@ -34,6 +34,19 @@ def linear(input, weight, bias=None):
     if bias is not None:
         y = add_bias(y, bias)
     return y
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., o] = input1 @ weight[o] @ input2 + bias[o]``: input1 times the (in1, out * in2)
+    matrix of the weight, one MATRIX_MULTIPLY, then a product with input2 summed over in2."""
+    from .reduce import sum as reduce_sum  # late: reduce builds on this module
+    from .shape import permute, reshape, unflatten, unsqueeze
+
+    out, in1, in2 = weight.shape
+    w = reshape(permute(tensor_of(weight), 1, 0, 2), in1, out * in2)
+    y = matrix_multiply(input1, _OP.NONE, with_leading_ones(w, input1.ndim), _OP.NONE, "bilinear")
+    y = reduce_sum(mul(unflatten(y, -1, (out, in2)), unsqueeze(input2, -2)), -1)
+    return add_bias(y, bias) if bias is not None else y
 
 
 def add_bias(y, bias):

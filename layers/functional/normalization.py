@@ -16,6 +16,9 @@ from .batch_norm_fold import fold_into_convolution
 from ._params import name_weights, per_channel, weights_of, with_leading_ones
 from .constant import full, scalar, shared_scalar
 from .elementwise import add, div, mul, sub
+from .elementwise import pow as power
+from .indexing import narrow
+from .pad import pad
 from . import reduce
 from .shape import append_ones, squeeze
 from .unary import sqrt
@@ -282,16 +285,30 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 # --------------------------------------------------------------------------- LRN
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Across-channel LRN as one LRN layer (TensorRT: odd window 1..15, NCHW-like input)."""
-    if size % 2 == 0 or not 1 <= size <= 15:
-        raise NotImplementedError(
-            f"local_response_norm: TensorRT's LRN needs an odd size in 1..15, got {size}"
-        )
     if input.ndim < 3:
         raise ValueError(f"local_response_norm expects (N, C, *) input, got shape {input.shape}")
+    if size % 2 == 0 or not 1 <= size <= 15:  # outside what TensorRT's LRN layer takes
+        return _channel_window_norm(input, size, alpha, beta, k)
     ndim = input.ndim
     x = append_ones(input, 4)
     layer = network().add_lrn(x.trt, int(size), float(alpha), float(beta), float(k))
     return _restore_rank(output(layer, "lrn"), ndim)
+
+
+def _channel_window_norm(x, size, alpha, beta, k):
+    """torch's LRN formula, composed: x / (k + alpha * mean of x**2 over a window of ``size``
+    channels, zero-padded size // 2 before and (size - 1) // 2 after) ** beta."""
+    channels = x.shape[1]
+    if channels == -1:
+        raise NotImplementedError(f"local_response_norm(size={size}) needs a static channel count")
+    squares = mul(x, x)
+    widths = [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = pad(squares, widths)
+    window = narrow(padded, 1, 0, channels)
+    for start in range(1, size):
+        window = add(window, narrow(padded, 1, start, channels))
+    scale = add(mul(window, alpha / size), float(k))
+    return div(x, power(scale, float(beta)))
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002 - torch name

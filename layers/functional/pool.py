@@ -13,13 +13,13 @@ from ..dtypes import to_numpy
 from ._common import network, ntuple, output
 from ._spatial import check_rank, spatial_layout, widen_1d
 from .constant import constant
-from .elementwise import mul
+from .elementwise import maximum, mul
 from .indexing import narrow
 from .join import concat_layer
 from .linear import matrix_multiply
 from .pad import pad
 from .reduce import reduce
-from .shape import permute_to
+from .shape import permute_to, slice_layer
 
 __all__ = [
     "max_pool1d",
@@ -94,10 +94,9 @@ def _window(kernel_size, stride, padding, nd):
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
     name = f"max_pool{nd}d"
     _no_indices(name, return_indices)
-    if any(d != 1 for d in ntuple(dilation, nd, "dilation")):
-        raise NotImplementedError(
-            f"{name}: TensorRT pooling has no dilation (got dilation={dilation})"
-        )
+    dilation = ntuple(dilation, nd, "dilation")
+    if any(d != 1 for d in dilation):
+        return _dilated_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, nd)
     kernel, stride, padding = _window(kernel_size, stride, padding, nd)
 
     def body(x):
@@ -110,6 +109,27 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         return _pooling(x, _POOL.MAX, k, s, p, post, op="max_pool")
 
     return spatial_layout(input, nd, name, body)
+
+
+def _dilated_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, nd):
+    """TensorRT pooling has no dilation: the elementwise max of the window's k**nd taps, each one
+    strided SLICE of the input padded with -inf (static spatial dims)."""
+    name = f"max_pool{nd}d"
+    kernel, stride, padding = _window(kernel_size, stride, padding, nd)
+    sizes = input.shape[2:]
+    if -1 in sizes:
+        raise NotImplementedError(f"{name}(dilation={list(dilation)}) needs static spatial dims")
+    outs = [_torch_out(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation)]
+    # after the left padding, the last tap of the last window must be inside
+    post = [max(p, (o - 1) * s + d * (k - 1) + 1 - n - p) for n, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, outs)]
+    x = pad(input, [a for pre, after in zip(reversed(padding), reversed(post)) for a in (pre, after)], value=float("-inf"))
+    lead = list(x.shape[:2])
+    result = None
+    for taps in np.ndindex(*kernel):
+        start = [0, 0] + [t * d for t, d in zip(taps, dilation)]
+        tap = slice_layer(x, start, lead + outs, [1, 1] + list(stride), op="max_pool_tap")
+        result = tap if result is None else maximum(result, tap)
+    return result
 
 
 def _avg_pool(

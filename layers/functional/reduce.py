@@ -18,8 +18,8 @@ from ..tensor import Tensor
 from ._common import axes_mask, network, normalize_dim, normalize_dims, output
 from .cast import cast
 from .constant import constant
-from .elementwise import add, div, maximum, minimum, mul, pow, sub  # noqa: A004 - torch names
-from .indexing import gather_layer
+from .elementwise import add, div, lt, maximum, minimum, mul, pow, remainder, sub  # noqa: A004 - torch names
+from .indexing import gather_layer, narrow
 from .shape import permute_to, reshape_to, shape_of, squeeze, unsqueeze
 from .unary import abs, exp, log, sqrt  # noqa: A004
 
@@ -227,6 +227,22 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+def msort(input):
+    """torch.msort: the values of ``sort`` along dim 0."""
+    return sort(input, 0).values
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """torch.kthvalue: (values, indices) of the k-th smallest along ``dim``: the last of the
+    ``k`` smallest (one TOPK MIN, one SLICE each)."""
+    dim = normalize_dim(dim, input.ndim)
+    smallest = topk(input, k, dim, largest=False)
+    picked = [narrow(t, dim, int(k) - 1, 1) for t in smallest]
+    if not keepdim:
+        picked = [squeeze(t, dim) for t in picked]
+    return ValuesIndices(*picked)
+
+
 # --------------------------------------------------------------------------- statistics
 
 
@@ -334,7 +350,24 @@ def cumsum(input, dim, *, dtype=None):
     return output(layer, "cumsum")
 
 
+def cumprod(input, dim, *, dtype=None):
+    """torch.cumprod of a float tensor. TensorRT accumulates sums only: the exp of the running
+    sum of log|x|, signed by the parity of the running count of negatives (a zero stays zero
+    from there on: log 0 = -inf)."""
+    x = _accumulating(input, dtype)
+    if not dtypes.is_floating(x.dtype):
+        raise NotImplementedError(
+            "cumprod of an integer tensor: TensorRT accumulates sums only, and the float route "
+            "would not be exact"
+        )
+    magnitude = exp(cumsum(log(abs(x)), dim))
+    negatives = cumsum(cast(lt(x, 0.0), x.dtype), dim)
+    sign = sub(1.0, mul(remainder(negatives, 2.0), 2.0))
+    return mul(magnitude, sign)
+
+
 __all__ = [
+    "cumprod",
     "sum",
     "prod",
     "mean",
@@ -347,6 +380,8 @@ __all__ = [
     "argmax",
     "argmin",
     "topk",
+    "msort",
+    "kthvalue",
     "sort",
     "argsort",
     "var",

@@ -52,6 +52,9 @@ FUNCTIONAL = [
     ("softsign", lambda x: F.softsign(x), lambda x: TF.softsign(x)),
     ("logsigmoid", lambda x: F.logsigmoid(x), lambda x: TF.logsigmoid(x)),
     ("threshold", lambda x: F.threshold(x, 0.5, -1.0), lambda x: TF.threshold(x, 0.5, -1.0)),
+    ("hardshrink", lambda x: F.hardshrink(x, 0.7), lambda x: TF.hardshrink(x, 0.7)),
+    ("softshrink", lambda x: F.softshrink(x), lambda x: TF.softshrink(x)),
+    ("tanhshrink", lambda x: F.tanhshrink(x), lambda x: TF.tanhshrink(x)),
     ("inplace_ignored", lambda x: F.relu(x, inplace=True), lambda x: TF.relu(x)),
     ("method", lambda x: x.relu().sigmoid(), lambda x: x.relu().sigmoid()),
 ]

@@ -141,3 +141,17 @@ def test_einsum_with_uppercase_subscripts_and_spaces():
     a, b = rand(2, 3, 4, 5), rand(2, 3, 6, 5, seed=1)
     check_op(lambda x, y: F.einsum("B G I D, B G J D -> B G I J", x, y),
              lambda x, y: torch.einsum("B G I D, B G J D -> B G I J", x, y), a, b)
+
+
+@pytest.mark.parametrize("lead, bias", [((4,), True), ((2, 3), False)])
+def test_bilinear(lead, bias):
+    x1, x2 = rand(*lead, 5, seed=1), rand(*lead, 6, seed=2)
+    weight, b = rand(3, 5, 6, seed=3), rand(3, seed=4) if bias else None
+    check_op(
+        lambda a, c, w, *bb: F.bilinear(a, c, w, *bb),
+        lambda a, c, w, *bb: TF.bilinear(a, c, w, *bb),
+        x1,
+        x2,
+        weight,
+        *([b] if bias else []),
+    )

@@ -207,9 +207,14 @@ def test_local_response_norm(shape, size):
     )
 
 
-def test_local_response_norm_even_size_is_rejected():
-    with pytest.raises(NotImplementedError, match="odd size"):
-        run_layers(lambda h: F.local_response_norm(h, 4), rand(1, 4, 3, 3))
+@pytest.mark.parametrize("size", [2, 4, 17])
+def test_local_response_norm_outside_the_lrn_layer(size):
+    """Even sizes and sizes above 15 (TensorRT's LRN takes odd 1..15): torch's formula, composed."""
+    check_op(
+        lambda h: F.local_response_norm(h, size, alpha=1e-2, beta=0.75, k=2.0),
+        lambda t: TF.local_response_norm(t, size, alpha=1e-2, beta=0.75, k=2.0),
+        rand(2, 6, 4, 5),
+    )
 
 
 def test_norm_fp16():

@@ -92,10 +92,25 @@ def test_avg_pool2d_divisor_override(divisor, padding):
     )
 
 
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [(2, None, 0, 2), (3, 2, 1, 2), ((2, 3), 1, (1, 1), (3, 1))])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_max_pool2d_dilation(kernel, stride, padding, dilation, ceil_mode):
+    """TensorRT pooling has no dilation: the max over strided taps of the -inf padded input."""
+    x = rand(2, 3, 9, 8)
+    check_op(
+        lambda h: F.max_pool2d(h, kernel, stride, padding, dilation, ceil_mode),
+        lambda t: TF.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode),
+        x,
+    )
+
+
+def test_max_pool1d_dilation():
+    x = rand(2, 3, 11)
+    check_op(lambda h: F.max_pool1d(h, 3, 2, 1, 2), lambda t: TF.max_pool1d(t, 3, 2, 1, 2), x)
+
+
 def test_pool_errors():
     x = rand(1, 2, 6, 6)
-    with pytest.raises(NotImplementedError, match="dilation"):
-        run_layers(lambda h: F.max_pool2d(h, 2, dilation=2), x)
     with pytest.raises(NotImplementedError, match="indices"):
         run_layers(lambda h: F.max_pool2d(h, 2, return_indices=True), x)
     with pytest.raises(ValueError, match="half"):

@@ -221,6 +221,22 @@ def test_cumsum_integer(dtype):
     )
 
 
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumprod(dim):
+    """exp of a running sum of logs: relative error 1e-5 of the largest product."""
+    check(lambda t: F.cumprod(t, dim), lambda t: torch.cumprod(t, dim), X)
+
+
+def test_cumprod_with_zeros_and_negatives():
+    x = torch.tensor([[1.5, -2.0, 0.0, 3.0, -1.0], [-0.5, -0.5, -4.0, 2.0, 0.25]])
+    check(lambda t: F.cumprod(t, 1), lambda t: torch.cumprod(t, 1), x)
+
+
+def test_cumprod_of_integers_is_refused():
+    with pytest.raises(NotImplementedError, match="integer"):
+        run_layers(lambda t: F.cumprod(t, 0), torch.arange(1, 5))
+
+
 # --------------------------------------------------------------------------- dynamic shapes
 
 

@@ -66,6 +66,19 @@ def test_topk(k, dim, largest):
     )
 
 
+@pytest.mark.parametrize("k,dim,keepdim", [(1, -1, False), (3, 1, True), (2, 0, False)])
+def test_kthvalue(k, dim, keepdim):
+    check_op(
+        lambda x: tuple(F.kthvalue(x, k, dim, keepdim)),
+        lambda x: tuple(torch.kthvalue(x, k, dim, keepdim)),
+        X4,
+    )
+
+
+def test_msort():
+    check_op(F.msort, torch.msort, X4)
+
+
 def test_topk_is_one_layer_and_builds():
     network = check(lambda x: tuple(x.topk(2, dim=-2)), lambda x: tuple(x.topk(2, dim=-2)), X4)
     assert layer_types(network) == [LT.TOPK]

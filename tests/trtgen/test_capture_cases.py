@@ -356,6 +356,24 @@ CASES = {
 
         INPUTS = (torch.randn(1, 4, 8, 8),)
     """,
+    # an in-place write, then views: functionalization replays the views with no module stack,
+    # which torch.export.unflatten cannot place ("not enough values to unpack")
+    "export_views_after_inplace_write": """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 3, 1)
+            def forward(self, x):
+                if x.size(0) > 0:  # captured with torch.export
+                    pass
+                x = x.clone()
+                x.add_(1)
+                y = self.conv(x).clone()
+                y.mul_(2)
+                return y.permute(0, 2, 3, 1).flatten(1, 2).transpose(1, 2), x[:, 1:].unsqueeze(0)
+
+        INPUTS = (torch.randn(2, 3, 4, 5),)
+    """,
     # sorting, flipping, masking and shuffling ops, as symbolic_trace and torch.export spell them
     "sort_flip_mask_shuffle": """
         import torch.nn.functional as F
