@@ -32,10 +32,7 @@ def run_all(selected, log=print):
             outcome = run_case(case, pathlib.Path(tmp) / case.id)
             status = verdict(case, outcome)
             results.append((case, status, outcome.message))
-            log(
-                f"{status:8} {case.id}"
-                + (f"  [{case.owner}]" if case.owner and status != PASS else "")
-            )
+            log(f"{status:8} {case.id}")
     return results
 
 
@@ -45,21 +42,6 @@ def _first_line(message, limit=160):
         return ""
     text = " / ".join(lines[:2]) if lines[0].endswith(":") else lines[0]
     return text[:limit].replace("|", "\\|")
-
-
-def _owned_line(results):
-    """How the run reads without the cases other parts of issue 18 make pass."""
-    own = [(c, s) for c, s, _ in results if not c.owner and s != NOT_RUN]
-    passed = sum(s == PASS for _, s in own)
-    failed = sum(s == FAILED for _, s in own)
-    expected = sum(s == REFUSED and bool(c.refused) for c, s in own)
-    waiting = sum(bool(c.owner) for c, _, _ in results)
-    rate = 100.0 * passed / len(own) if own else 0.0
-    return (
-        f"{waiting} cases wait for other parts of issue 18 (the *owner* column, "
-        f"`OWNED_ELSEWHERE` in the cases). Without them: {passed} of {len(own)} pass "
-        f"({rate:.1f}%), {failed} failed, {expected} refused as expected (data-dependent shapes)."
-    )
 
 
 def markdown(results):
@@ -85,8 +67,6 @@ def markdown(results):
         f"**{total[PASS]} of {counted} cases pass ({rate:.1f}%)**; {total[REFUSED]} refused at generation,",
         f"{total[FAILED]} failed; {total[NOT_RUN]} not run (CPU PyTorch cannot run them).",
         "",
-        _owned_line(results),
-        "",
         "| op family | cases | pass | refused | failed | not run |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -107,9 +87,9 @@ def markdown(results):
         if not rows:
             lines.append("None.")
             continue
-        lines += ["| case | owner | message |", "|---|---|---|"]
+        lines += ["| case | message |", "|---|---|"]
         for case, message in sorted(rows, key=lambda r: r[0].id):
-            lines.append(f"| `{case.id}` | {case.owner or ''} | {_first_line(message)} |")
+            lines.append(f"| `{case.id}` | {_first_line(message)} |")
     return "\n".join(lines) + "\n"
 
 

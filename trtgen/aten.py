@@ -118,7 +118,7 @@ SAME_SIGNATURE = frozenset("""
     any arccos arcsin arctan argmax argmin argsort as_strided asin asinh atan atan2 atanh
     baddbmm bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift
     bitwise_xor bmm broadcast_to cat ceil celu channel_shuffle chunk clamp clamp_max clamp_min
-    clip clone concat concatenate contiguous conv1d conv2d conv3d conv_transpose1d
+    cdist clip clone concat concatenate contiguous conv1d conv2d conv3d conv_transpose1d
     conv_transpose2d conv_transpose3d copy cos cosh cumprod cumsum detach diagonal diff div dot
     empty empty_like eq erf exp exp2 expand_as expm1 fill fix flatten flip fliplr flipud floor
     floor_divide fmod frac full full_like gather ge gelu glu gt hardshrink hardsigmoid hardswish
@@ -447,7 +447,7 @@ def _grid_sampler(a, target):
 
 @adapter("_cdist_forward")
 def _cdist(a, target):
-    return _op("cdist", a["x1"], a["x2"], a["p"])
+    return _op("cdist", a["x1"], a["x2"], a["p"], a["compute_mode"])
 
 
 @adapter("_pdist_forward")

@@ -137,10 +137,10 @@ def _getattr(op):
 
 def _getitem(op):
     """``native_layer_norm(...)[0]``, ``F.max_pool2d(x, 2, return_indices=True)[0]``: ops
-    lowered to their first result only."""
+    lowered to their first result only; ``x[x > 0]``: refused as a boolean mask."""
     source, index = op.args[:2]
     if not isinstance(index, int):
-        return op
+        return _refuse_boolean_mask(1)(op)
     item = aten.tuple_item(source, index) or _values_item(source, index)
     return item or op
 
@@ -331,7 +331,6 @@ _REWRITES = {
     "grid_sampler": _grid_sampler,
     "grid_sampler_2d": _grid_sampler,
     "grid_sampler_3d": _grid_sampler,
-    "getitem": _refuse_boolean_mask(1),
     "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
     # torch.split([...]) as torch.export spells it

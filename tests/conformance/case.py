@@ -48,7 +48,6 @@ class Case:
     dynamic: tuple = ()  # --dynamic specs
     shapes: tuple = ()  # ({input: shape}, ...) checked too, inside the dynamic profile
     refused: str = ""  # refused at generation: the op the message must name
-    owner: str = ""  # made to pass on another branch: the part of issue 18 that owns it
     torch_cpu: bool = True  # False: CPU PyTorch cannot run it (not counted)
 
     @property

@@ -1,9 +1,6 @@
 """The op-conformance cases: every op family of torch2trt's converter list and Torch-TensorRT's
 ATen converter list, as small modules, traced (``module``), exported (``aten``) and exported
 then decomposed to core ATen (``core``), a few with a dynamic dim.
-
-``OWNED_ELSEWHERE`` lists the cases another part of issue 18 makes pass; ``xfail(strict=False)``
-until that work is merged, then they run like the rest.
 """
 
 from .case import Case
@@ -466,7 +463,7 @@ def _all_cases():
     found += MISC
     found += DYNAMIC
     found += REFUSED
-    found += OWNED
+    found += PIPELINE_AND_NEW_OPS
     return found
 
 
@@ -701,7 +698,7 @@ REFUSED = [
         capture="aten",
         refused="nonzero",
     ),
-    Case("data_dependent", "boolean_mask", "x[x > 0]", refused="getitem"),
+    Case("data_dependent", "boolean_mask", "x[x > 0]", refused="boolean_mask_index"),
     Case(
         "data_dependent", "masked_select", "torch.masked_select(x, x > 0)", refused="masked_select"
     ),
@@ -713,15 +710,6 @@ REFUSED = [
         refused="repeat_interleave",
     ),
 ]
-
-_OPS = "item 3 (missing ops and layers)"
-_PIPELINE = "item 1 (pipeline bugs)"
-_CHECK = "item 2 (trtgen check)"
-_RNN = "item 3 (recurrent layers)"
-_RESIZE = "item 1 (interpolate align_corners with a non-integer scale)"
-_DATA_DEPENDENT = (
-    "item 1 (generation builds the network) and item 3 (data-dependent ops refused at generation)"
-)
 
 CENTERNET_HEADS = """
 self.body = nn.Conv2d(3, 4, 3, padding=1)
@@ -743,8 +731,8 @@ C2F_FORWARD = (
     "y = list(self.cv1(x).chunk(2, 1))\ny.extend(m(y[-1]) for m in self.m)\nreturn torch.cat(y, 1)"
 )
 
-# the parts of issue 18 other work owns (see OWNED_ELSEWHERE for the cases that wait for it)
-OWNED = [
+# recurrent layers, the ops of issue 18's item 3, and the pipeline and check bugs of its items 1-2
+PIPELINE_AND_NEW_OPS = [
     Case(
         "recurrent",
         "LSTM",
@@ -979,63 +967,11 @@ OWNED = [
 # ops trtgen does not convert yet: refused at generation, the message naming the op and the line
 NOT_CONVERTED = {}  # family-name (every capture) → the op the refusal names
 
-# cases made to pass (or refused at generation) by another part of issue 18: case id → owner.
-# xfail(strict=False) in the test until that work is merged; then delete the entry.
-OWNED_ELSEWHERE = {
-    "dropout-Dropout": _PIPELINE + ": an output that is the input itself",
-    "data_dependent-boolean_mask": _DATA_DEPENDENT,
-    "data_dependent-where_condition_only": _DATA_DEPENDENT,
-    "data_dependent-repeat_interleave_tensor": _DATA_DEPENDENT,
-    "recurrent-LSTM": _RNN,
-    "recurrent-LSTM_bidirectional_states": _RNN,
-    "recurrent-GRU": _RNN,
-    "recurrent-RNN": _RNN,
-    "distance-cdist": _OPS,
-    "distance-cdist-aten": _OPS,
-    "distance-pdist": _OPS,
-    "grid_sample-bilinear": _OPS,
-    "grid_sample-nearest_border": _OPS,
-    "grid_sample-bicubic_reflection-aten": _OPS,
-    "elementwise-atan2": _OPS,
-    "elementwise-atan2-aten": _OPS,
-    "bitwise-and_or_xor": _OPS,
-    "bitwise-not_shift": _OPS,
-    "bitwise-bitwise_and-aten": _OPS,
-    "scatter-scatter": _OPS,
-    "scatter-scatter_add": _OPS,
-    "scatter-scatter_reduce": _OPS,
-    "scatter-scatter_add-aten": _OPS,
-    "indexing-diagonal": _OPS,
-    "indexing-diagonal_offset-aten": _OPS,
-    "indexing-as_strided": _OPS,
-    "embedding-embedding_bag": _OPS,
-    "embedding-EmbeddingBag": _OPS,
-    "matmul-linalg_cross": _OPS,
-    "resize-bicubic_align_fractional": _RESIZE,
-    "pipeline-parameters_named_builtins": _PIPELINE,
-    "pipeline-parameters_reordered_names": _PIPELINE
-    + ": renamed parameters move, inputs arrive out of order",
-    "pipeline-parameters_reordered_names-aten": _PIPELINE
-    + ": renamed parameters move, inputs arrive out of order",
-    "pipeline-output_is_input": _PIPELINE,
-    "pipeline-output_is_clone_of_input": _PIPELINE,
-    "pipeline-output_twice": _PIPELINE,
-    "pipeline-identity_permute_and_split": _PIPELINE,
-    "pipeline-star_args": _PIPELINE,
-    "check-inplace_input": _CHECK,
-    "check-nan_from_log": _CHECK,
-    "check-nan_from_sqrt_asin": _CHECK,
-    "check-half_parameters": _CHECK,
-}
-
-
 def _expected(case):
     import dataclasses
 
     if f"{case.family}-{case.name}" in NOT_CONVERTED:
         case = dataclasses.replace(case, refused=NOT_CONVERTED[f"{case.family}-{case.name}"])
-    if case.id in OWNED_ELSEWHERE:
-        case = dataclasses.replace(case, owner=OWNED_ELSEWHERE[case.id])
     return case
 
 

@@ -1,21 +1,14 @@
 """Every conformance case generates and matches PyTorch, or is refused at generation with a
-message that names the op and the line. Cases another part of issue 18 makes pass are
-``xfail(strict=False)`` (``OWNED_ELSEWHERE``) until that work is merged."""
+message that names the op and the line."""
 
 import pytest
 
-from .cases import ALL, OWNED_ELSEWHERE
+from .cases import ALL
 from .run import NOT_RUN, run_case, verdict
 from trtgen.roundtrip import PASS, REFUSED
 
 
-def _param(case):
-    reason = OWNED_ELSEWHERE.get(case.id)
-    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in ALL])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in ALL])
 def test_case(case, tmp_path):
     outcome = run_case(case, tmp_path)
     if outcome.status == NOT_RUN:
