@@ -336,19 +336,29 @@ def test_onnx_resize_sizes_align_corners_is_torch_fractional_scale(mode, torch_m
     floored sizes instead; the parser's network for that Resize matches both ONNX's reference
     and torch."""
     node = helper.make_node(
-        "Resize", ["x", "", "", "sizes"], ["y"], mode=mode,
-        coordinate_transformation_mode="align_corners", cubic_coeff_a=-0.75,
+        "Resize",
+        ["x", "", "", "sizes"],
+        ["y"],
+        mode=mode,
+        coordinate_transformation_mode="align_corners",
+        cubic_coeff_a=-0.75,
     )
     x = np.random.default_rng(0).standard_normal((1, 2, 6, 7)).astype(np.float32)
     scale = (1.7, 0.6)
     sizes = [1, 2] + [int(np.floor(n * f)) for n, f in zip(x.shape[2:], scale)]
     init = helper.make_tensor("sizes", TensorProto.INT64, [4], sizes)
     model = _onnx_case(
-        [node], [("x", TensorProto.FLOAT, [1, 2, 6, 7])], [("y", TensorProto.FLOAT)], [init], opset=13
+        [node],
+        [("x", TensorProto.FLOAT, [1, 2, 6, 7])],
+        [("y", TensorProto.FLOAT)],
+        [init],
+        opset=13,
     )
     parsed = _compare_with_onnx_reference(model, {"x": x})
     got = execute(parsed.network, {"x": x})[parsed.network.get_output(0).name]
-    want = F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=torch_mode, align_corners=True)
+    want = F.interpolate(
+        torch.from_numpy(x), scale_factor=scale, mode=torch_mode, align_corners=True
+    )
     assert_relative(got, want)
 
 
@@ -388,9 +398,15 @@ def test_onnx_reverse_sequence():
         if (m, p) != ("cubic", "border")
     ],
 )
-def test_onnx_grid_sample(mode, padding):
+@pytest.mark.parametrize("align_corners", [0, 1])
+def test_onnx_grid_sample(mode, padding, align_corners):
     node = helper.make_node(
-        "GridSample", ["x", "g"], ["y"], mode=mode, padding_mode=padding, align_corners=0
+        "GridSample",
+        ["x", "g"],
+        ["y"],
+        mode=mode,
+        padding_mode=padding,
+        align_corners=align_corners,
     )
     model = _onnx_case(
         [node],
@@ -405,6 +421,37 @@ def test_onnx_grid_sample(mode, padding):
     }
     parsed = _compare_with_onnx_reference(model, feeds, tol=1e-4)
     assert "GRID_SAMPLE" in parsed.layer_types()
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_onnx_scatter_elements(axis):
+    """SCATTER in ELEMENT mode, what torch.scatter lowers to; some indices negative."""
+    data_shape, index_shape = (4, 5, 3), [4, 5, 3]
+    index_shape[axis] = 2  # fewer updates than positions; unique targets per line
+    rng = np.random.default_rng(6)
+    n = data_shape[axis]
+    lines = np.moveaxis(np.zeros(index_shape, np.int64), axis, -1)
+    for position in np.ndindex(lines.shape[:-1]):
+        lines[position] = rng.permutation(n)[:2]
+    indices = np.moveaxis(lines, -1, axis)
+    node = helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=axis)
+    model = _onnx_case(
+        [node],
+        [
+            ("x", TensorProto.FLOAT, list(data_shape)),
+            ("i", TensorProto.INT64, index_shape),
+            ("u", TensorProto.FLOAT, index_shape),
+        ],
+        [("y", TensorProto.FLOAT)],
+        opset=18,
+    )
+    feeds = {
+        "x": rng.standard_normal(data_shape).astype(np.float32),
+        "i": indices - n * (rng.random(index_shape) < 0.3),  # negatives count from the end
+        "u": rng.standard_normal(index_shape).astype(np.float32),
+    }
+    parsed = _compare_with_onnx_reference(model, feeds, tol=0)
+    assert "SCATTER" in parsed.layer_types()
 
 
 def test_onnx_gather_nd_and_scatter_nd():
