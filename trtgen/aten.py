@@ -14,6 +14,7 @@ from typing import Callable
 
 import torch
 
+from . import data_dependent
 from .op import Op
 
 
@@ -36,7 +37,27 @@ def adapter(*names, first_result_only=False):
 
 
 def is_aten(target):
+    """An aten op, as export records it (``aten.add.Tensor``) or as a model may call it
+    (``torch.ops.aten.add``, an overload packet)."""
+    if isinstance(target, torch._ops.OpOverloadPacket):
+        return target._qualified_op_name.startswith("aten::")
     return isinstance(target, torch._ops.OpOverload) and target.namespace == "aten"
+
+
+def resolve(target, args, kwargs):
+    """The overload a packet call (``torch.ops.aten.add(x, 1)``) runs: the first whose schema
+    takes these arguments, ``default`` first; an overload is itself."""
+    if not isinstance(target, torch._ops.OpOverloadPacket):
+        return target
+    names = sorted(target.overloads(), key=lambda name: name != "default")
+    overloads = [getattr(target, name) for name in names]
+    for overload in overloads:
+        try:
+            bind(overload, args, kwargs, strict=True)
+        except TypeError:
+            continue
+        return overload
+    return overloads[0]
 
 
 def full_name(target):
@@ -44,10 +65,17 @@ def full_name(target):
     return f"aten.{target._overloadpacket.__name__}.{target._overloadname}"
 
 
-def bind(target, args, kwargs):
-    """{argument name: value} for every argument of the op's schema, defaults filled in."""
+def bind(target, args, kwargs, strict=False):
+    """{argument name: value} for every argument of the op's schema, defaults filled in;
+    ``strict``: also refuse more positional arguments, or other keywords, than it takes."""
+    arguments = target._schema.arguments
+    if strict and (
+        len(args) > sum(not a.kwarg_only for a in arguments)
+        or set(kwargs) - {a.name for a in arguments}
+    ):
+        raise TypeError(f"{full_name(target)} takes other arguments")
     bound = {}
-    for index, argument in enumerate(target._schema.arguments):
+    for index, argument in enumerate(arguments):
         if index < len(args) and not argument.kwarg_only:
             bound[argument.name] = args[index]
         elif argument.name in kwargs:
@@ -80,17 +108,16 @@ def lower(node, canonical):
 
     An op with no adapter becomes an op named after the aten overload, which no rule lowers: it
     is reported with the other unsupported ops, with where the model calls it."""
-    found = find(node.target)
+    target = resolve(node.target, node.args, node.kwargs)
+    found = find(target)
+    packet = canonical(target._overloadpacket.__name__)
+    if found is None and packet in data_dependent.REASONS:  # refused with the reason
+        return Op(packet, tuple(node.args), dict(node.kwargs), False)
     if found is None:
-        return Op(full_name(node.target), tuple(node.args), dict(node.kwargs), False)
+        return Op(full_name(target), tuple(node.args), dict(node.kwargs), False)
     if found is _SAME:
-        return Op(
-            canonical(node.target._overloadpacket.__name__),
-            tuple(node.args),
-            dict(node.kwargs),
-            False,
-        )
-    return found.lower(bind(node.target, node.args, node.kwargs), node.target)
+        return Op(packet, tuple(node.args), dict(node.kwargs), False)
+    return found.lower(bind(target, node.args, node.kwargs), target)
 
 
 def tuple_item(source, index):
@@ -99,12 +126,13 @@ def tuple_item(source, index):
     ``native_layer_norm``, the indices of a ``max_pool2d_with_indices``)."""
     if not is_aten(getattr(source, "target", None)):
         return None
-    found = find(source.target)
+    target = resolve(source.target, source.args, source.kwargs)
+    found = find(target)
     if found is None or found is _SAME or not found.first_result_only:
         return None
     if index == 0:
         return Op("alias", (source,), {}, False)
-    return Op(f"{full_name(source.target)} result {index}", (source,), {}, False)
+    return Op(f"{full_name(target)} result {index}", (source,), {}, False)
 
 
 _SAME = Adapter(lambda bound, target: None)
@@ -118,12 +146,13 @@ SAME_SIGNATURE = frozenset("""
     any arccos arcsin arctan argmax argmin argsort as_strided asin asinh atan atan2 atanh
     baddbmm bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift
     bitwise_xor bmm broadcast_to cat ceil celu channel_shuffle chunk clamp clamp_max clamp_min
-    cdist clip clone concat concatenate contiguous conv1d conv2d conv3d conv_transpose1d
-    conv_transpose2d conv_transpose3d copy cos cosh cumprod cumsum detach diagonal diff div dot
+    cdist clip clone concat concatenate contiguous conv1d conv2d conv3d conv_transpose1d cross
+    conv_transpose2d conv_transpose3d copy cos cosh cumprod cumsum detach diag diag_embed diagonal
+    diagonal_scatter diff div dot
     empty empty_like eq erf exp exp2 expand_as expm1 fill fix flatten flip fliplr flipud floor
     floor_divide fmod frac full full_like gather ge gelu glu gt hardshrink hardsigmoid hardswish
     hardtanh hstack index index_add index_copy index_fill index_put index_select isinf isnan
-    le leaky_relu lift_fresh_copy linalg_cross linalg_vector_norm linear log log10 log1p log2
+    le leaky_relu lift_fresh_copy linalg_cross masked_scatter pdist take linalg_vector_norm linear log log10 log1p log2
     log_sigmoid logical_and logical_not logical_or logical_xor logsumexp lt masked_fill matmul
     max maximum mean min minimum mish mm movedim moveaxis mul mv narrow ne neg new_empty
     new_full new_ones new_zeros norm numel ones ones_like outer pad permute pixel_shuffle
@@ -133,7 +162,7 @@ SAME_SIGNATURE = frozenset("""
     sqrt square squeeze stack std std_mean sub sum swapaxes swapdims sym_numel sym_size t take_along_dim
     tan tanh threshold tile topk transpose tril triu trunc type_as unbind unflatten
     unsqueeze var var_mean view view_as vstack where zero zeros zeros_like
-    _to_copy _assert_async _assert_scalar _assert_tensor_metadata
+    _to_copy _assert_async _assert_scalar _assert_tensor_metadata _unsafe_index_put
     sym_constrain_range_for_size im2col upsample_nearest1d upsample_nearest2d upsample_nearest3d
     _upsample_nearest_exact1d _upsample_nearest_exact2d _upsample_nearest_exact3d
     upsample_linear1d upsample_bilinear2d upsample_bicubic2d upsample_trilinear3d
@@ -445,6 +474,11 @@ def _grid_sampler(a, target):
     )
 
 
+@adapter("_index_put_impl_")
+def _index_put_impl(a, target):  # ``unsafe`` means nothing in a network
+    return _op("index_put", a["self"], a["indices"], a["values"], a["accumulate"])
+
+
 @adapter("_cdist_forward")
 def _cdist(a, target):
     return _op("cdist", a["x1"], a["x2"], a["p"], a["compute_mode"])
@@ -472,9 +506,29 @@ def _out_dtype(a, target):
 
 @adapter("where.default")
 def _where_nonzero(a, target):  # where(condition) alone is nonzero(condition, as_tuple=True)
-    return _refused(target, "the output length depends on tensor values")
+    return Op(data_dependent.WHERE_INDICES, (a["condition"],), {}, False)
 
 
 @adapter("repeat_interleave.Tensor")
 def _repeat_counts(a, target):
-    return _refused(target, "the output length depends on tensor values")
+    return Op(data_dependent.REPEATS_TENSOR, (a["repeats"],), {}, False)
+
+
+_BAG_MODES = ("sum", "mean", "max")  # aten's numbers for F.embedding_bag's modes
+
+
+@adapter("embedding_bag", "_embedding_bag", "_embedding_bag_forward_only", first_result_only=True)
+def _embedding_bag(a, target):
+    """Weight first and the mode as a number; a negative padding_idx means none (F.embedding_bag
+    has already made a negative one positive). Of the four results models read the first."""
+    padding_idx = a.get("padding_idx")
+    return _op(
+        "embedding_bag",
+        a["indices"],
+        a["weight"],
+        a["offsets"],
+        mode=_BAG_MODES[a["mode"]],
+        per_sample_weights=a["per_sample_weights"],
+        include_last_offset=a["include_last_offset"],
+        padding_idx=None if padding_idx is None or padding_idx < 0 else padding_idx,
+    )

@@ -85,8 +85,6 @@ def normalize(node):
     else:
         name = canonical(_function_name(node.target))
         method = name in _ATEN_METHODS and isinstance(node.target, torch._ops.OpOverload)
-        if isinstance(node.target, torch._ops.OpOverload):
-            name = _ATEN_SIGNATURES.get(name, name)
     kwargs = {k: v for k, v in node.kwargs.items() if k not in DROPPED_KWARGS}
     if node.op == "call_function":
         kwargs = _without_defaults(node.target, kwargs)
@@ -263,28 +261,6 @@ def _slice_scatter(op):
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
 
-# aten ops whose arguments (or results) are not those of the torch function of the same name:
-# layers.functional has them under these names
-_ATEN_SIGNATURES = {
-    # (weight, indices, offsets, ..., mode as a number, ...) -> (result, 3 bookkeeping tensors)
-    "embedding_bag": "aten_embedding_bag",
-    "_embedding_bag": "aten_embedding_bag",
-    "_embedding_bag_forward_only": "aten_embedding_bag",
-}
-
-_GRID_MODES = ("bilinear", "nearest", "bicubic")
-_GRID_PADDING = ("zeros", "border", "reflection")
-
-
-def _grid_sampler(op):
-    """``aten.grid_sampler(input, grid, mode, padding_mode, align_corners)`` with the modes as
-    torch's enum numbers: how torch.export spells ``F.grid_sample``."""
-    input, grid, mode, padding, align = op.args
-    kwargs = {"mode": _GRID_MODES[mode], "padding_mode": _GRID_PADDING[padding]}
-    kwargs["align_corners"] = align
-    return Op("grid_sample", (input, grid), kwargs, False)
-
-
 def _node_name(node):
     """A call node's canonical op name, before any rewrite."""
     if node.op == "call_method":
@@ -326,11 +302,6 @@ def _repeats_tensor(op):
 _REWRITES = {
     "where": _where_condition_only,
     "repeat_interleave": _repeats_tensor,
-    # aten._index_put_impl_(self, indices, values, accumulate, unsafe): unsafe means nothing here
-    "_index_put_impl_": lambda op: Op("index_put", op.args[:4], {}, False),
-    "grid_sampler": _grid_sampler,
-    "grid_sampler_2d": _grid_sampler,
-    "grid_sampler_3d": _grid_sampler,
     "index": _refuse_boolean_mask(1),
     **{name: _upsample(*spec) for name, spec in _UPSAMPLE.items()},
     # torch.split([...]) as torch.export spells it

@@ -23,7 +23,7 @@ from .reduce import amax, sum as reduce_sum
 from .indexing import slice_tensor
 from .shape import reshape_to, size, unsqueeze
 
-__all__ = ["embedding_bag", "aten_embedding_bag"]
+__all__ = ["embedding_bag"]
 
 _MODES = ("sum", "mean", "max")
 
@@ -111,35 +111,3 @@ def _row_bags(input):
         raise NotImplementedError("embedding_bag with a 2-D input of run-time size")
     positions = np.arange(bags * length) // length
     return constant(positions[None, :] == np.arange(bags)[:, None])
-
-
-_ATEN_MODES = ("sum", "mean", "max")  # aten's mode numbers
-
-
-def aten_embedding_bag(
-    weight,
-    indices,
-    offsets,
-    scale_grad_by_freq=False,
-    mode=0,
-    sparse=False,
-    per_sample_weights=None,
-    include_last_offset=False,
-    padding_idx=None,
-):
-    """``aten.embedding_bag`` as torch.export records F.embedding_bag: weight first, the mode
-    as a number, a negative ``padding_idx`` for none (F.embedding_bag has already made a
-    negative one positive), and four results of which models read the first (the others are
-    autograd bookkeeping, None here)."""
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx = None
-    result = embedding_bag(
-        indices,
-        weight,
-        offsets,
-        mode=_ATEN_MODES[mode],
-        per_sample_weights=per_sample_weights,
-        include_last_offset=include_last_offset,
-        padding_idx=padding_idx,
-    )
-    return result, None, None, None

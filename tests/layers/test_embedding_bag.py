@@ -84,24 +84,6 @@ def test_max_norm_is_refused():
             F.embedding_bag(i, param("weight", WEIGHT), max_norm=1.0)
 
 
-@pytest.mark.parametrize("mode", [0, 1, 2])
-def test_aten_signature(mode):
-    """torch.export's aten.embedding_bag: weight first, the mode as a number, four results."""
-    w = param("weight", WEIGHT)
-    ids = torch.tensor([1, 0, 3, 0, 0, 0, 7, 9])
-    offsets = torch.arange(0, 8, 4)
-
-    def ours(i, o):
-        return F.aten_embedding_bag(w, i, o, False, mode, False, None, False, 0)[0]
-
-    def theirs(i, o):
-        return torch.ops.aten.embedding_bag.padding_idx(
-            WEIGHT, i, o, False, mode, False, None, False, 0
-        )[0]
-
-    check_and_build(ours, theirs, ids, offsets)
-
-
 def test_a_run_time_number_of_indices():
     w = param("weight", WEIGHT)
     builder, network = layers.create_network()
