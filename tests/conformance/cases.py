@@ -731,7 +731,7 @@ C2F_FORWARD = (
     "y = list(self.cv1(x).chunk(2, 1))\ny.extend(m(y[-1]) for m in self.m)\nreturn torch.cat(y, 1)"
 )
 
-# recurrent layers, the ops of issue 18's item 3, and the pipeline and check bugs of its items 1-2
+# recurrent layers, the newer ops, and outputs, parameter names and checks that once went wrong
 PIPELINE_AND_NEW_OPS = [
     Case(
         "recurrent",
