@@ -228,7 +228,9 @@ def _refused(target, why):
     return _op(f"{full_name(target)} ({why})")
 
 
-def _batch_norm(a, target):
+@adapter("batch_norm")
+@adapter("native_batch_norm", "_native_batch_norm_legit_no_training", first_result_only=True)
+def _batch_norm(a, target):  # the no_training overload has no ``training`` argument
     return _op(
         "batch_norm",
         a["input"],
@@ -236,26 +238,7 @@ def _batch_norm(a, target):
         a["running_var"],
         a["weight"],
         a["bias"],
-        a["training"],
-        a["momentum"],
-        a["eps"],
-    )
-
-
-adapter("batch_norm")(_batch_norm)
-adapter("native_batch_norm", first_result_only=True)(_batch_norm)
-
-
-@adapter("_native_batch_norm_legit_no_training", first_result_only=True)
-def _batch_norm_no_training(a, target):
-    return _op(
-        "batch_norm",
-        a["input"],
-        a["running_mean"],
-        a["running_var"],
-        a["weight"],
-        a["bias"],
-        False,
+        a.get("training", False),
         a["momentum"],
         a["eps"],
     )
