@@ -37,7 +37,7 @@ ALIASES = {
     "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
     "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
     "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
-    "_cdist_forward": "cdist", "_pdist_forward": "pdist", "_unsafe_index_put": "index_put",
+    "_unsafe_index_put": "index_put",
     "arctan2": "atan2",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
     "log_sigmoid": "logsigmoid", "_threshold": "threshold",  # torch.nn.functional's own names
