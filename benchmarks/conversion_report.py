@@ -36,7 +36,7 @@ sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
 import corpus  # noqa: E402
-from layers.backend import BACKEND_NAME, VERSION  # noqa: E402
+from layers.backend import LIBRARY_VERSION  # noqa: E402
 from trtgen.bench.measure import PLUMBING, layer_counts  # noqa: E402
 from trtgen.bench.onnx_route import export_onnx, parse_onnx  # noqa: E402
 from trtgen.bench.quiet import exc_line, first_line, quiet  # noqa: E402
@@ -255,7 +255,7 @@ def rel_text(value):
 
 def environment():
     versions = [f"Python {platform.python_version()}", f"torch {torch.__version__}",
-                f"TensorRT package `{BACKEND_NAME}` {VERSION}"]
+                LIBRARY_VERSION]
     for package in ("torchvision", "timm", "transformers", "onnx", "onnxscript"):
         try:
             versions.append(f"{package} {__import__(package).__version__}")

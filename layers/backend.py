@@ -37,5 +37,8 @@ def _load():
 
 trt = _load()
 IS_RTX = trt.__name__.startswith("tensorrt_rtx")
-BACKEND_NAME = trt.__name__
+BACKEND_NAME = trt.__name__  # the import path: one library can arrive under two names
 VERSION = trt.__version__
+# the library itself, whichever package brought it: what manifests and reports record
+LIBRARY = "TensorRT-RTX" if IS_RTX else "TensorRT"
+LIBRARY_VERSION = f"{LIBRARY} {VERSION}"

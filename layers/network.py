@@ -233,6 +233,24 @@ def mark_output(tensor, name=None):
     return tensor
 
 
+def _require_gpu_for_refit(options):
+    """Refittable and weight-stripped plans compile their kernels on the device: without a CUDA
+    GPU TensorRT-RTX fails deep inside (MyelinCheckException), so say so before building."""
+    wanted = [flag for flag, on in (("--refittable", options and options.refittable),
+                                    ("--strip-weights", options and options.strip_weights)) if on]
+    if not wanted:
+        return
+    from .runtime import gpu_unavailable_reason
+
+    reason = gpu_unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(
+            f"{' and '.join(wanted)} {'need' if len(wanted) > 1 else 'needs'} a CUDA GPU at build "
+            f"time ({reason}); build without {'them' if len(wanted) > 1 else 'it'} here, or on the "
+            "machine that runs the engine"
+        )
+
+
 def build_engine(
     builder, network, *, workspace=None, optimization_level=None, profiles=(), options=None
 ):
@@ -243,6 +261,7 @@ def build_engine(
     """
     from .build_options import configure, save_timing_cache
 
+    _require_gpu_for_refit(options)
     config = builder.create_builder_config()
     timing_cache = configure(config, options) if options is not None else None
     if workspace is not None:

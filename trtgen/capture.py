@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import inspect
 import io
+import logging
 import warnings
 
 import torch
@@ -396,10 +397,11 @@ def _dynamic_shapes(module, args, kwargs, dims):
 
 
 def _export_once(module, args, kwargs, preserve, dims=None):
-    # unflatten warns about its own spec attributes, and prints a debug line on mutations
-    with warnings.catch_warnings(), contextlib.redirect_stdout(
+    # unflatten warns about its own spec attributes, and prints a debug line on mutations; a
+    # failing export prints its partial graph to stderr (trtgen's refusal says what failed)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
         io.StringIO()
-    ), inert_autocast(), opaque_recurrent(module):
+    ), inert_autocast(), opaque_recurrent(module), _torch_log_warnings_hidden():
         warnings.simplefilter("ignore")
         program = torch.export.export(
             module,
@@ -413,6 +415,23 @@ def _export_once(module, args, kwargs, preserve, dims=None):
             program = program.run_decompositions({})
             _restore_module_stacks(program.graph)
         return torch.export.unflatten(program)
+
+
+@contextlib.contextmanager
+def _torch_log_warnings_hidden():
+    """A failing export logs its partial graph as warnings (dozens of lines per attempt); the
+    refusal trtgen prints says what failed. Errors still show."""
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name == "torch" or name.startswith("torch.")]
+    handlers = [h for logger in loggers for h in logger.handlers]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(max(handler.level, logging.ERROR))
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels):
+            handler.setLevel(level)
 
 
 def _restore_module_stacks(graph):

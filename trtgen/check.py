@@ -32,14 +32,26 @@ def load_reference_model(out_dir, manifest):
     loaded = load_model(source, [tuple(s) for s in manifest.get("input_shapes", [])])
     weights = load_file(os.path.join(out_dir, "weights.safetensors"))
     state = loaded.model.state_dict()
+    buffers = dict(loaded.model.named_buffers())
     for key, value in weights.items():
         if key in state:
+            _check_same_shape(out_dir, manifest, key, value, state[key])
             state[key] = value.to(state[key].dtype)
     loaded.model.load_state_dict(state, strict=False)
-    for name, buffer in loaded.model.named_buffers():  # non-persistent buffers
+    for name, buffer in buffers.items():  # non-persistent buffers
         if name in weights and name not in state:
+            _check_same_shape(out_dir, manifest, name, weights[name], buffer)
             buffer.copy_(weights[name])
     return loaded
+
+
+def _check_same_shape(out_dir, manifest, key, stored, expected):
+    if stored.shape != expected.shape:
+        raise TrtgenError(
+            f"{out_dir}/weights.safetensors: {key!r} is {list(stored.shape)} but the model "
+            f"{manifest['source']} has {list(expected.shape)}; these weights are not for this "
+            "model: regenerate OUT, or put back the weights it was generated with"
+        )
 
 
 def _module_outputs(model, inputs):

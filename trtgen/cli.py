@@ -5,7 +5,14 @@ import argparse
 import os
 import sys
 
-from .errors import TrtgenError
+from .errors import (
+    ENVIRONMENT_ERRNOS,
+    INTERNAL_ERROR_EXIT,
+    Stopped,
+    TrtgenError,
+    environment_message,
+    signals_as_exceptions,
+)
 
 SUBCOMMANDS = ("check", "build", "run", "support", "bench")
 
@@ -234,18 +241,36 @@ def main(argv=None):
                 "bench": run_bench}
     command = commands.get(argv[0] if argv else None)
     try:
-        if command is not None:
-            return command(argv[1:])
-        return run_generate(argv)
+        with signals_as_exceptions():
+            if command is not None:
+                return command(argv[1:])
+            return run_generate(argv)
     except TrtgenError as err:
-        print(f"trtgen: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except Exception as err:  # a bug or a model trtgen does not understand: no traceback wall
-        if os.environ.get("TRTGEN_DEBUG"):
-            raise
-        print(f"trtgen: internal error: {type(err).__name__}: {err}\n"
-              "Nothing was written. Rerun with TRTGEN_DEBUG=1 for the traceback and report it.", file=sys.stderr)
-        return 3
+        return _report(f"error: {err}", err.exit_code)
+    except Stopped as stop:  # Ctrl-C or SIGTERM: writers have removed their temporary files
+        return _report(f"{stop.reason}; nothing was written", stop.exit_code)
+    except OSError as err:
+        if err.errno not in ENVIRONMENT_ERRNOS or os.environ.get("TRTGEN_DEBUG"):
+            return _internal_error(err)
+        return _report(f"error: {environment_message(err)}", TrtgenError.exit_code)
+    except MemoryError:
+        return _report("error: out of memory; free memory or use a smaller model or input shape",
+                       TrtgenError.exit_code)
+    except Exception as err:  # a bug: no traceback wall
+        return _internal_error(err)
+
+
+def _report(message, exit_code):
+    print(f"trtgen: {message}", file=sys.stderr)
+    return exit_code
+
+
+def _internal_error(err):
+    if os.environ.get("TRTGEN_DEBUG"):
+        raise err
+    return _report(f"internal error: {type(err).__name__}: {err}\n"
+                   "Nothing was written. Rerun with TRTGEN_DEBUG=1 for the traceback and report it.",
+                   INTERNAL_ERROR_EXIT)
 
 
 if __name__ == "__main__":

@@ -197,7 +197,7 @@ def generate_loaded(
         **({"quant": quant_format, "quantization": metadata} if quant_format else {}),
         "versions": {
             "torch": torch.__version__,
-            "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
+            "tensorrt": layers.LIBRARY_VERSION,
         },
     }
     manifest["languages"] = list(langs)

@@ -4,7 +4,7 @@ import dataclasses
 
 import torch
 
-from .pysource import _DTYPE_NAMES
+from .pysource import DTYPE_NAMES
 from .dynamic import declared_shape, envelope, profile_shapes
 from .errors import TrtgenError
 
@@ -28,7 +28,7 @@ class IOSpec:
     def inputs_source(self):
         dynamic = self.dynamic
         items = [
-            f"{name!r}: (nn.{_DTYPE_NAMES[dtype]}, {declared_shape(shape, dynamic.get(name, {}))!r})"
+            f"{name!r}: (nn.{DTYPE_NAMES[dtype]}, {declared_shape(shape, dynamic.get(name, {}))!r})"
             for name, shape, dtype in zip(self.input_names, self.input_shapes, self.input_dtypes)
         ]
         return "{" + ", ".join(items) + "}"

@@ -16,6 +16,7 @@ import torch
 
 from .dynamic import dynamic_specs
 from .errors import TrtgenError
+from .pysource import DTYPE_NAMES
 
 
 USER_MODULE_PREFIX = "trtgen_user_model_"  # MODEL.py is imported under this prefix + its stem
@@ -63,6 +64,9 @@ def _call_recording(factory, *args):
 def _import_file(path):
     if not os.path.isfile(path):
         raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
+    if not path.endswith(".py"):
+        raise TrtgenError(f"{path}: a model file must be Python source ending in .py; rename it "
+                          "(or pass package.module:factory).")
     name = USER_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     module = importlib.util.module_from_spec(spec)
@@ -70,6 +74,8 @@ def _import_file(path):
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:
+        raise TrtgenError(_exited(path, "importing it", exc)) from None
     except Exception as exc:  # the user's code failed: show where, briefly
         raise TrtgenError(f"{path} raised while being imported:\n{_short_traceback(exc)}") from exc
     finally:
@@ -112,8 +118,15 @@ def _call_user(path, what, function):
         return function()
     except TrtgenError:
         raise
+    except SystemExit as exc:
+        raise TrtgenError(_exited(path, what, exc)) from None
     except Exception as exc:
         raise TrtgenError(f"{path}: {what} raised:\n{_short_traceback(exc)}") from exc
+
+
+def _exited(path, what, exc):
+    return (f"{path}: {what} called sys.exit({exc.code!r}), so there is no model to convert; "
+            "return the model instead of exiting")
 
 
 def _from_factory(spec, input_shapes):
@@ -126,15 +139,27 @@ def _from_factory(spec, input_shapes):
         raise TrtgenError(f"{spec}: give the input shape(s), e.g. --input 1x3x224x224.")
     model, records = _call_user(spec, f"{attr}()", lambda: _call_recording(factory))
     torch.manual_seed(0)
-    inputs = tuple(torch.randn(*shape) for shape in input_shapes)
+    try:
+        inputs = tuple(torch.randn(*shape) for shape in input_shapes)
+    except (RuntimeError, MemoryError) as exc:  # too large to allocate
+        shapes = ", ".join("x".join(map(str, s)) for s in input_shapes)
+        raise TrtgenError(f"cannot make random inputs of shape {shapes}: {exc}; use smaller --input shapes") from None
     return model, inputs, attr, records, None
+
+
+# TensorRT dimensions are 64-bit, but no input of 2**31 elements along one axis fits in memory
+MAX_INPUT_DIM = 2**31 - 1
 
 
 def parse_shape(text):
     try:
-        return tuple(int(d) for d in text.lower().split("x"))
+        dims = tuple(int(d) for d in text.lower().split("x"))
     except ValueError:
         raise TrtgenError(f"bad --input shape {text!r}: write dims joined by x, e.g. 1x3x224x224") from None
+    if any(not 1 <= d <= MAX_INPUT_DIM for d in dims):
+        raise TrtgenError(f"bad --input shape {text!r}: every dim must be a whole number from 1 to "
+                          f"{MAX_INPUT_DIM}, e.g. 1x3x224x224")
+    return dims
 
 
 def _seed_random_generators(seed=0):
@@ -167,6 +192,7 @@ def load_model(source, input_shapes=()):
     if bad:
         kinds = ", ".join(f"#{i} is {type(inputs[i]).__name__}" for i in bad)
         raise TrtgenError(f"{source}: every example input must be a torch.Tensor ({kinds}).")
+    _check_input_dtypes(source, inputs)
     model.eval()
     names = input_names(model, len(inputs))
     specs = []
@@ -175,6 +201,20 @@ def load_model(source, input_shapes=()):
         specs = dynamic_specs(source, shapes, dict(zip(names, inputs)))
     calibration = getattr(module, "get_calibration_data", None) if module is not None else None
     return LoadedModel(model, tuple(inputs), source, entry, records, names, specs, calibration)
+
+
+def _check_input_dtypes(source, inputs):
+    """Refuse input types TensorRT networks have no tensors of, before capture trips over them."""
+    for i, tensor in enumerate(inputs):
+        if tensor.dtype in DTYPE_NAMES:
+            continue
+        dtype = str(tensor.dtype).removeprefix("torch.")
+        if tensor.dtype.is_complex:
+            what = ("TensorRT has no complex tensors. Pass the real and imaginary parts as a real input "
+                    "(torch.view_as_real) and rewrite forward to use them")
+        else:
+            what = f"a network input must be one of {', '.join(DTYPE_NAMES.values())}; convert it in MODEL.py"
+        raise TrtgenError(f"{source}: example input #{i} is {dtype}: {what}.")
 
 
 def input_names(model, count):

@@ -7,7 +7,8 @@ import torch
 
 from .library import runs_as_sequential
 
-_DTYPE_NAMES = {
+# the torch dtypes TensorRT networks have tensors of, by their layers name
+DTYPE_NAMES = {
     torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16",
     torch.int8: "int8", torch.int32: "int32", torch.int64: "int64", torch.bool: "bool",
     torch.uint8: "uint8", torch.float8_e4m3fn: "float8_e4m3fn",
@@ -45,7 +46,7 @@ def value(v, names):
     if isinstance(v, (int, str)):
         return repr(v)
     if isinstance(v, torch.dtype):
-        return f"nn.{_DTYPE_NAMES[v]}"
+        return f"nn.{DTYPE_NAMES[v]}"
     if isinstance(v, torch.Size):
         return value(tuple(v), names)
     if isinstance(v, tuple):

@@ -82,3 +82,16 @@ def test_settings_tensorrt_rtx_lacks_are_refused(option):
     builder, _ = small_network()
     with pytest.raises(ValueError, match="not supported by TensorRT-RTX"):
         configure(builder.create_builder_config(), BuildOptions(**{option: True}))
+
+
+@pytest.mark.parametrize("options", [BuildOptions(refittable=True), BuildOptions(strip_weights=True)])
+def test_refit_builds_without_a_gpu_are_refused_with_the_reason(options):
+    from layers.runtime import gpu_unavailable_reason
+
+    reason = gpu_unavailable_reason()
+    if reason is None:
+        pytest.skip("a CUDA GPU is present: refittable and weight-stripped builds can run")
+    builder, network = small_network()
+    # without the check, TensorRT-RTX fails inside its JIT with a MyelinCheckException
+    with pytest.raises(RuntimeError, match=r"need(s)? a CUDA GPU at build time .*build without"):
+        nn.build_engine(builder, network, options=options)

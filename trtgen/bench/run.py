@@ -219,7 +219,7 @@ def environment():
     versions = {
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "tensorrt": f"{layers.BACKEND_NAME} {layers.trt.__version__}",
+        "tensorrt": layers.LIBRARY_VERSION,
         "trtgen": __version__,
     }
     for package in ENVIRONMENT_PACKAGES:
