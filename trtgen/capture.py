@@ -12,10 +12,13 @@ import dataclasses
 import inspect
 import io
 import logging
+import os
+import re
 import warnings
 
 import torch
 import torch.fx
+from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 
 from .autocast import inert_autocast
 from .opaque_recurrent import opaque_recurrent
@@ -483,11 +486,28 @@ def _export(module, recorded, path, dims=None):
         try:
             return _export_once(module, args, kwargs, preserve, dims)
         except Exception as exc:
-            errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            errors.append(_export_failure(exc))
     raise TrtgenError(
         f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
         f"symbolic tracing and torch.export both failed: {errors[-1]}"
     )
+
+
+# torch.export ends its message with the user's line that failed
+_FAILED_CALL = re.compile(r'The following call raised this error:\s*File "([^"]+)", line (\d+), in \S+\s*\n\s*(.+)')
+
+
+def _export_failure(exc):
+    """One line for why an export failed: its first line, and the model's line that failed."""
+    text = str(exc)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, GuardOnDataDependentSymNode):
+        line = f"the control flow depends on tensor values, which a TensorRT network cannot follow ({line.strip()})"
+    where = _FAILED_CALL.search(text)
+    if where:
+        path, number, code = where.groups()
+        line += f" at {os.path.basename(path)}:{number} `{code.strip()}`"
+    return line
 
 
 def _changing_dims(first, second):

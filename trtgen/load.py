@@ -63,7 +63,8 @@ def _call_recording(factory, *args):
 
 def _import_file(path):
     if not os.path.isfile(path):
-        raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
+        what = "a folder, not a file" if os.path.isdir(path) else "no such file"
+        raise TrtgenError(f"{path}: {what}. Pass the path of a Python file that defines get_model().")
     if not path.endswith(".py"):
         raise TrtgenError(f"{path}: a model file must be Python source ending in .py; rename it "
                           "(or pass package.module:factory).")
