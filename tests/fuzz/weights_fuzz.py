@@ -162,7 +162,7 @@ def _entries(header):
 
 def _dump_header(pairs, pad=0, ascii_only=False):
     body = ",".join(json.dumps(k, ensure_ascii=ascii_only) + ":" + _value(v, ascii_only) for k, v in pairs)
-    header = ("{" + body + "}").encode()
+    header = ("{" + body + "}").encode("utf-8", "surrogatepass")  # a lone surrogate an earlier edit made
     return header + b" " * pad
 
 
@@ -372,7 +372,7 @@ def mutate(rng, raw):
         return join(pad + stripped if lead else stripped + pad, data), kind
     if kind == "two":
         once, _ = mutate(rng, raw)
-        return mutate(rng, once)[0], kind
+        return (mutate(rng, once)[0] if len(once) >= 8 else once), kind
     try:
         edited = structural(rng, _entries(header), len(data))
     except Exception:  # a header an earlier mutation broke: change one byte of it instead
