@@ -28,9 +28,11 @@ def main():
         if binary is None:
             sys.exit("fuzz_weights: no g++ on PATH")
         stats, stricter = weights_fuzz.run(binary, work, args.mutants, seed=args.seed)
-    print(f"{args.mutants} mutants (seed {args.seed}) in {stats['seconds']} s: "
-          f"{stats['accepted']} read ({stats['accepted unchanged']} unchanged), {stats['rejected']} refused "
-          f"({stats['rejected: bad header JSON']} as bad JSON)")
+    print(
+        f"{args.mutants} mutants (seed {args.seed}) in {stats['seconds']} s: "
+        f"{stats['accepted']} read ({stats['accepted unchanged']} unchanged), {stats['rejected']} refused "
+        f"({stats['rejected: bad header JSON']} as bad JSON)"
+    )
     for reason, count in sorted(stricter.items()):
         print(f"  refused though the reference reads it: {count} x {reason}")
 

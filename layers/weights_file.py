@@ -17,13 +17,38 @@ MAX_NESTING = 128
 BOOKKEEPING_SUFFIX = "num_batches_tracked"  # PyTorch counts BatchNorm training steps here
 
 DTYPE_BYTES = {
-    "F64": 8, "I64": 8, "U64": 8, "C64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2,
-    "I16": 2, "U16": 2, "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+    "C64": 8,
+    "F32": 4,
+    "I32": 4,
+    "U32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "F8_E8M0": 1,
 }
 NUMPY_DTYPES = {
-    "F64": np.float64, "F32": np.float32, "F16": np.float16, "C64": np.complex64,
-    "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8,
-    "U64": np.uint64, "U32": np.uint32, "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_,
+    "F64": np.float64,
+    "F32": np.float32,
+    "F16": np.float16,
+    "C64": np.complex64,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U64": np.uint64,
+    "U32": np.uint32,
+    "U16": np.uint16,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
 }
 
 
@@ -88,7 +113,7 @@ class _Reader:
                 f"truncated: the header length says {length} bytes but only {len(raw) - 8} follow it"
             )
         try:
-            text = raw[8:8 + length].decode("utf-8")
+            text = raw[8 : 8 + length].decode("utf-8")
         except UnicodeDecodeError as exc:
             self.fail(f"header is not valid UTF-8 at byte {8 + exc.start}")
         try:
@@ -141,7 +166,9 @@ class _Reader:
         end, last = 0, None
         for b, e, key in ranges:
             if b > end:
-                self.fail(f"bytes [{end}, {b}) of the data section belong to no tensor: the file is corrupt")
+                self.fail(
+                    f"bytes [{end}, {b}) of the data section belong to no tensor: the file is corrupt"
+                )
             if b < end:
                 self.fail(
                     f"tensors '{shown(last[2])}' [{last[0]}, {last[1]}) and '{shown(key)}' [{b}, {e}) "
@@ -189,7 +216,11 @@ class _Reader:
             self.fail(f"{name}: unknown dtype '{shown(dtype)}'")
         if not isinstance(shape, list) or not all(_index(d) for d in shape):
             self.fail(f"{name}: shape is not a list of non-negative integers")
-        if not isinstance(offsets, list) or len(offsets) != 2 or not all(_index(o) for o in offsets):
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(_index(o) for o in offsets)
+        ):
             self.fail(f"{name}: data_offsets is not two non-negative integers [begin, end]")
         begin, end = offsets
         span = _list_text(offsets, ")")

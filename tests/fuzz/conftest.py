@@ -4,7 +4,9 @@ import weights_fuzz
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "fuzz: deterministic (seeded) mutation fuzzing; runs by default")
+    config.addinivalue_line(
+        "markers", "fuzz: deterministic (seeded) mutation fuzzing; runs by default"
+    )
 
 
 @pytest.fixture(scope="session")

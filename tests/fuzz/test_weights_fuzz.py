@@ -1,5 +1,6 @@
 """Seeded mutation fuzzing of both weights readers against the reference safetensors library
-(weights_fuzz.py says what is checked). A longer run: python benchmarks/fuzz_weights.py --mutants 100000"""
+(weights_fuzz.py says what is checked). A longer run: python benchmarks/fuzz_weights.py --mutants 100000
+"""
 
 import pytest
 

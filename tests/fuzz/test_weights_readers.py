@@ -31,7 +31,7 @@ def both(binary, path, expect=None):
     run = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert run.returncode in (0, 1) and not run.stderr, run.stderr
     lines = run.stdout.splitlines()
-    cpp = ("ok", None) if run.returncode == 0 else ("error", lines[0][len("error: "):])
+    cpp = ("ok", None) if run.returncode == 0 else ("error", lines[0][len("error: ") :])
     if run.returncode == 1:
         assert len(lines) == 1 and lines[0].startswith("error: ")
     try:
@@ -72,24 +72,59 @@ def test_a_header_length_a_few_bytes_short_is_rejected_by_both(read_weights, tmp
 
 
 CASES = {
-    "size": ({"fc.weight": dict(F32, shape=[4, 8], data_offsets=[0, 96])}, 96,
-             "tensor 'fc.weight': data_offsets [0, 96) do not match its shape [4, 8] F32 (128 bytes)"),
-    "gap": ({"a": dict(F32, shape=[2], data_offsets=[0, 8]), "b": dict(F32, shape=[2], data_offsets=[12, 20])}, 20,
-            "bytes [8, 12) of the data section belong to no tensor: the file is corrupt"),
-    "overlap": ({"a": dict(F32, shape=[2], data_offsets=[0, 8]), "b": dict(F32, shape=[2], data_offsets=[4, 12])}, 12,
-                "tensors 'a' [0, 8) and 'b' [4, 12) overlap: the file is corrupt"),
-    "past the end": ({"a": dict(F32, shape=[4], data_offsets=[0, 16])}, 12,
-                     "tensor 'a': data_offsets [0, 16) run past the end of the 12-byte data section: "
-                     "the file is truncated or corrupt"),
-    "overflow": ({"a": dict(F32, shape=[2**32, 2**32, 0], data_offsets=[0, 0])}, 0,
-                 "tensor 'a': shape [4294967296, 4294967296, 0] of F32 is over 2^64 bytes"),
-    "negative": ({"a": dict(F32, shape=[-1], data_offsets=[0, 0])}, 0,
-                 "tensor 'a': shape is not a list of non-negative integers"),
-    "unknown dtype": ({"a": {"dtype": "F33", "shape": [1], "data_offsets": [0, 4]}}, 4,
-                      "tensor 'a': unknown dtype 'F33'"),
-    "metadata": ({"__metadata__": {"format": 1}}, 0, "__metadata__: the value of 'format' is not a string"),
-    "header cap": (None, 0, "the header length field says 100000001 bytes, over the 100000000-byte limit: "
-                            "not a safetensors file, or corrupt"),
+    "size": (
+        {"fc.weight": dict(F32, shape=[4, 8], data_offsets=[0, 96])},
+        96,
+        "tensor 'fc.weight': data_offsets [0, 96) do not match its shape [4, 8] F32 (128 bytes)",
+    ),
+    "gap": (
+        {
+            "a": dict(F32, shape=[2], data_offsets=[0, 8]),
+            "b": dict(F32, shape=[2], data_offsets=[12, 20]),
+        },
+        20,
+        "bytes [8, 12) of the data section belong to no tensor: the file is corrupt",
+    ),
+    "overlap": (
+        {
+            "a": dict(F32, shape=[2], data_offsets=[0, 8]),
+            "b": dict(F32, shape=[2], data_offsets=[4, 12]),
+        },
+        12,
+        "tensors 'a' [0, 8) and 'b' [4, 12) overlap: the file is corrupt",
+    ),
+    "past the end": (
+        {"a": dict(F32, shape=[4], data_offsets=[0, 16])},
+        12,
+        "tensor 'a': data_offsets [0, 16) run past the end of the 12-byte data section: "
+        "the file is truncated or corrupt",
+    ),
+    "overflow": (
+        {"a": dict(F32, shape=[2**32, 2**32, 0], data_offsets=[0, 0])},
+        0,
+        "tensor 'a': shape [4294967296, 4294967296, 0] of F32 is over 2^64 bytes",
+    ),
+    "negative": (
+        {"a": dict(F32, shape=[-1], data_offsets=[0, 0])},
+        0,
+        "tensor 'a': shape is not a list of non-negative integers",
+    ),
+    "unknown dtype": (
+        {"a": {"dtype": "F33", "shape": [1], "data_offsets": [0, 4]}},
+        4,
+        "tensor 'a': unknown dtype 'F33'",
+    ),
+    "metadata": (
+        {"__metadata__": {"format": 1}},
+        0,
+        "__metadata__: the value of 'format' is not a string",
+    ),
+    "header cap": (
+        None,
+        0,
+        "the header length field says 100000001 bytes, over the 100000000-byte limit: "
+        "not a safetensors file, or corrupt",
+    ),
 }
 
 
@@ -120,14 +155,23 @@ def test_the_extra_key_rule_is_the_same_on_both_sides(read_weights, tmp_path):
         header[key] = dict(F32, shape=[1], data_offsets=[len(data), len(data) + 4])
         data += bytes(4)
     full = write(tmp_path / "full.safetensors", header, data)
-    assert both(read_weights, full, declared) == (("ok", None), ("ok", None))  # a full state_dict drops in
+    assert both(read_weights, full, declared) == (
+        ("ok", None),
+        ("ok", None),
+    )  # a full state_dict drops in
 
     header["head.extra"] = dict(F32, shape=[1], data_offsets=[len(data), len(data) + 4])
     extra = write(tmp_path / "extra.safetensors", header, data + bytes(4))
-    expected = ("error", f"{extra}: weights have 1 key(s) the model does not declare: head.extra "
-                         "(only *.num_batches_tracked may be left in)")
+    expected = (
+        "error",
+        f"{extra}: weights have 1 key(s) the model does not declare: head.extra "
+        "(only *.num_batches_tracked may be left in)",
+    )
     assert both(read_weights, extra, declared) == (expected, expected)
 
     missing = write(tmp_path / "missing.safetensors", header, data + bytes(4))
     expected = ("error", f"{missing}: weights are missing 1 key(s): bn.scale")
-    assert both(read_weights, missing, declared + ["bn.scale", "head.extra"]) == (expected, expected)
+    assert both(read_weights, missing, declared + ["bn.scale", "head.extra"]) == (
+        expected,
+        expected,
+    )

@@ -48,8 +48,20 @@ def compile_harness(out_dir):
     if compiler is None:
         return None
     binary = os.path.join(out_dir, "read_weights")
-    command = [compiler, "-std=c++17", "-O1", "-g", *SANITIZE, "-Wall", "-Wextra", "-Werror",
-               f"-I{SUPPORT}", HARNESS, "-o", binary]
+    command = [
+        compiler,
+        "-std=c++17",
+        "-O1",
+        "-g",
+        *SANITIZE,
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        f"-I{SUPPORT}",
+        HARNESS,
+        "-o",
+        binary,
+    ]
     subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
     return binary
 
@@ -63,10 +75,14 @@ def _shape(shape):
 
 
 def _lines(tensors, metadata=None):
-    out = [f"tensor {_hex(k.encode())} {d} {_shape(s)} {_hex(b)}"
-           for k, (d, s, b) in sorted(tensors.items(), key=lambda kv: kv[0].encode())]
-    out += [f"metadata {_hex(k.encode())} {_hex(v.encode())}"
-            for k, v in sorted((metadata or {}).items(), key=lambda kv: kv[0].encode())]
+    out = [
+        f"tensor {_hex(k.encode())} {d} {_shape(s)} {_hex(b)}"
+        for k, (d, s, b) in sorted(tensors.items(), key=lambda kv: kv[0].encode())
+    ]
+    out += [
+        f"metadata {_hex(k.encode())} {_hex(v.encode())}"
+        for k, v in sorted((metadata or {}).items(), key=lambda kv: kv[0].encode())
+    ]
     return out
 
 
@@ -94,18 +110,25 @@ def cpp_read(binary, paths, list_path, timeout=300):
     """{path: ("ok", dump lines) | ("error", message)} from one run of the harness."""
     with open(list_path, "w") as f:
         f.write("".join(p + "\n" for p in paths))
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
-               UBSAN_OPTIONS="print_stacktrace=1")
-    run = subprocess.run([binary, "--batch", list_path], capture_output=True, timeout=timeout, env=env)
+    env = dict(
+        os.environ,
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+        UBSAN_OPTIONS="print_stacktrace=1",
+    )
+    run = subprocess.run(
+        [binary, "--batch", list_path], capture_output=True, timeout=timeout, env=env
+    )
     stderr = run.stderr.decode(errors="replace")
-    assert run.returncode == 0 and not stderr, f"the C++ reader failed (exit {run.returncode}):\n{stderr[-4000:]}"
+    assert (
+        run.returncode == 0 and not stderr
+    ), f"the C++ reader failed (exit {run.returncode}):\n{stderr[-4000:]}"
     results, current = {}, None
     for line in run.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]:
         if line.startswith("== "):
             current = line[3:]
             results[current] = ["ok", []]
         elif line.startswith("error: "):
-            results[current] = ["error", line[len("error: "):]]
+            results[current] = ["error", line[len("error: ") :]]
         else:
             results[current][1].append(line)
     assert list(results) == list(paths), "the C++ reader stopped early"
@@ -141,7 +164,7 @@ def base_file():
 
 def split(raw):
     length = struct.unpack("<Q", raw[:8])[0]
-    return raw[8:8 + length], raw[8 + length:]
+    return raw[8 : 8 + length], raw[8 + length :]
 
 
 def join(header, data, delta=0):
@@ -150,9 +173,37 @@ def join(header, data, delta=0):
 
 # ------------------------------------------------------------------------------- mutations
 
-SNIPPETS = [b",", b":", b"{", b"}", b"[", b"]", b'"', b"-", b"0", b"9", b"1e400", b"\\", b"\\u",
-            b"\\ud800", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00", b" ", b"\t", b"null", b"true",
-            b'"x":1,', b'"__metadata__":{},', b"NaN", b"\n", b"\x7f", b"\xe2\x82", b"18446744073709551616"]
+SNIPPETS = [
+    b",",
+    b":",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b"-",
+    b"0",
+    b"9",
+    b"1e400",
+    b"\\",
+    b"\\u",
+    b"\\ud800",
+    b"\xff",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\x00",
+    b" ",
+    b"\t",
+    b"null",
+    b"true",
+    b'"x":1,',
+    b'"__metadata__":{},',
+    b"NaN",
+    b"\n",
+    b"\x7f",
+    b"\xe2\x82",
+    b"18446744073709551616",
+]
 HUGE = [2**63, 2**64 - 1, 2**63 - 1, 2**32, 2**32 + 1, 10**19, 4611686018427387904]
 
 
@@ -161,14 +212,24 @@ def _entries(header):
 
 
 def _dump_header(pairs, pad=0, ascii_only=False):
-    body = ",".join(json.dumps(k, ensure_ascii=ascii_only) + ":" + _value(v, ascii_only) for k, v in pairs)
-    header = ("{" + body + "}").encode("utf-8", "surrogatepass")  # a lone surrogate an earlier edit made
+    body = ",".join(
+        json.dumps(k, ensure_ascii=ascii_only) + ":" + _value(v, ascii_only) for k, v in pairs
+    )
+    header = ("{" + body + "}").encode(
+        "utf-8", "surrogatepass"
+    )  # a lone surrogate an earlier edit made
     return header + b" " * pad
 
 
 def _value(v, ascii_only):
     if isinstance(v, list) and v and all(isinstance(x, tuple) and len(x) == 2 for x in v):
-        return "{" + ",".join(json.dumps(k, ensure_ascii=ascii_only) + ":" + _value(x, ascii_only) for k, x in v) + "}"
+        return (
+            "{"
+            + ",".join(
+                json.dumps(k, ensure_ascii=ascii_only) + ":" + _value(x, ascii_only) for k, x in v
+            )
+            + "}"
+        )
     if isinstance(v, list):
         return "[" + ",".join(_value(x, ascii_only) for x in v) + "]"
     if isinstance(v, _Raw):
@@ -235,36 +296,130 @@ def structural(rng, pairs, data_size):
         b, e = get("data_offsets")
         set_field("data_offsets", [b, data_size + rng.randrange(1, 64)])
     elif op == 5:
-        set_field("data_offsets", rng.choice([[-1, 4], [0, -4], [0], [0, 4, 8], [], "0,4", None,
-                                              [_Raw("0.0"), _Raw("16")], [_Raw("-0"), _Raw("16")],
-                                              [0, _Raw("1e1")], [rng.choice(HUGE), rng.choice(HUGE)]]))
+        set_field(
+            "data_offsets",
+            rng.choice(
+                [
+                    [-1, 4],
+                    [0, -4],
+                    [0],
+                    [0, 4, 8],
+                    [],
+                    "0,4",
+                    None,
+                    [_Raw("0.0"), _Raw("16")],
+                    [_Raw("-0"), _Raw("16")],
+                    [0, _Raw("1e1")],
+                    [rng.choice(HUGE), rng.choice(HUGE)],
+                ]
+            ),
+        )
     elif op == 6:  # another known dtype: sometimes the same size, read as the new dtype
-        set_field("dtype", rng.choice(["F64", "I64", "U64", "C64", "F32", "I32", "U32", "F16", "BF16",
-                                       "I16", "U16", "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2", "F8_E8M0"]))
+        set_field(
+            "dtype",
+            rng.choice(
+                [
+                    "F64",
+                    "I64",
+                    "U64",
+                    "C64",
+                    "F32",
+                    "I32",
+                    "U32",
+                    "F16",
+                    "BF16",
+                    "I16",
+                    "U16",
+                    "I8",
+                    "U8",
+                    "BOOL",
+                    "F8_E4M3",
+                    "F8_E5M2",
+                    "F8_E8M0",
+                ]
+            ),
+        )
     elif op == 7:
-        set_field("dtype", rng.choice(["f32", "F33", "", "F4", "F6_E2M3", "F6_E3M2", "FLOAT", 32, None,
-                                       ["F32"], "F32 ", "\u0000"]))
+        set_field(
+            "dtype",
+            rng.choice(
+                [
+                    "f32",
+                    "F33",
+                    "",
+                    "F4",
+                    "F6_E2M3",
+                    "F6_E3M2",
+                    "FLOAT",
+                    32,
+                    None,
+                    ["F32"],
+                    "F32 ",
+                    "\u0000",
+                ]
+            ),
+        )
     elif op == 8:  # shapes with the same product: read as reshaped
         shape = get("shape")
         n = int(np.prod(shape)) if shape else 1
-        set_field("shape", rng.choice([[n], [1, n], [n, 1], [], [1] * 5 + [n]]) if n else [0, rng.choice(HUGE)])
+        set_field(
+            "shape",
+            rng.choice([[n], [1, n], [n, 1], [], [1] * 5 + [n]]) if n else [0, rng.choice(HUGE)],
+        )
     elif op == 9:
-        set_field("shape", rng.choice([[-1], [-4, -8], [4, -8], [2**32, 2**32, 0], [0, 2**32, 2**32],
-                                       [0, 2**63], [2**62, 4], [2**61, 2**3], [rng.choice(HUGE)],
-                                       [_Raw("4.0"), 8], [[4], 8], [4, None], ["4", 8], 32, None,
-                                       [2**64], [3] * 40, [_Raw("-0")]]))
+        set_field(
+            "shape",
+            rng.choice(
+                [
+                    [-1],
+                    [-4, -8],
+                    [4, -8],
+                    [2**32, 2**32, 0],
+                    [0, 2**32, 2**32],
+                    [0, 2**63],
+                    [2**62, 4],
+                    [2**61, 2**3],
+                    [rng.choice(HUGE)],
+                    [_Raw("4.0"), 8],
+                    [[4], 8],
+                    [4, None],
+                    ["4", 8],
+                    32,
+                    None,
+                    [2**64],
+                    [3] * 40,
+                    [_Raw("-0")],
+                ]
+            ),
+        )
     elif op == 10:  # a key twice
         pairs.insert(rng.randrange(len(pairs) + 1), pairs[t])
     elif op == 11:  # metadata
-        meta = rng.choice([None, [("format", 1)], [("format", [("a", "b")])], [("a", "1"), ("a", "2")],
-                           "pt", [], [("x", None)], [("", "")], [("format", "pt"), ("note", "\u00e9\u4e2d")]])
+        meta = rng.choice(
+            [
+                None,
+                [("format", 1)],
+                [("format", [("a", "b")])],
+                [("a", "1"), ("a", "2")],
+                "pt",
+                [],
+                [("x", None)],
+                [("", "")],
+                [("format", "pt"), ("note", "\u00e9\u4e2d")],
+            ]
+        )
         pairs = [(k, v) for k, v in pairs if k != "__metadata__"]
         if rng.random() < 0.1:
             pairs.insert(0, ("__metadata__", []))
         pairs.insert(rng.randrange(len(pairs) + 1), ("__metadata__", meta))
     elif op == 12:  # unknown field: ignored
-        entry.insert(rng.randrange(len(entry) + 1), (rng.choice(["x", "dtype2", "offsets"]),
-                                                     rng.choice([1, "a", None, [1, [2]], [("k", 1)]])))
+        entry.insert(
+            rng.randrange(len(entry) + 1),
+            (
+                rng.choice(["x", "dtype2", "offsets"]),
+                rng.choice([1, "a", None, [1, [2]], [("k", 1)]]),
+            ),
+        )
         pairs[t] = (key, entry)
     elif op == 13:  # a field twice
         i = rng.randrange(len(entry))
@@ -278,8 +433,22 @@ def structural(rng, pairs, data_size):
     elif op == 16:  # a tensor gone: a gap, or bytes after the last tensor
         del pairs[t]
     elif op == 17:  # renamed, to text needing escapes or to other Unicode
-        pairs[t] = (rng.choice(["", "a\nb", "tab\there", "\u00e9t\u00e9", "\U0001f600", "q'uote",
-                                "\x7f", "a.num_batches_tracked", key + "\u0000"]), entry)
+        pairs[t] = (
+            rng.choice(
+                [
+                    "",
+                    "a\nb",
+                    "tab\there",
+                    "\u00e9t\u00e9",
+                    "\U0001f600",
+                    "q'uote",
+                    "\x7f",
+                    "a.num_batches_tracked",
+                    key + "\u0000",
+                ]
+            ),
+            entry,
+        )
     elif op == 18:  # the whole header as one other JSON value
         return rng.choice([[], "x", 1, None])
     elif op == 19:  # a dimension changed (size mismatch)
@@ -304,8 +473,13 @@ def structural(rng, pairs, data_size):
         for i in tensors:
             b, e = get_offsets(pairs, i)
             _set(pairs, i, "data_offsets", [b + k, e + k])
-    elif op == 24:  # a huge dimension with a zero: empty, and only sometimes within the reference's limits
-        set_field("shape", rng.choice([[0, 2**62], [2**62, 0], [2**60, 2**5, 0], [0, 2**63 - 1, 2**63 - 1]]))
+    elif (
+        op == 24
+    ):  # a huge dimension with a zero: empty, and only sometimes within the reference's limits
+        set_field(
+            "shape",
+            rng.choice([[0, 2**62], [2**62, 0], [2**60, 2**5, 0], [0, 2**63 - 1, 2**63 - 1]]),
+        )
         set_field("data_offsets", [0, 0])
     else:  # a metadata-only change: read the same
         pairs = [(k, v) for k, v in pairs if k != "__metadata__"]
@@ -333,19 +507,49 @@ def _set(pairs, i, name, value):
 def mutate(rng, raw):
     """One mutant of ``raw`` (bytes) and the kind of mutation."""
     header, data = split(raw)
-    kind = rng.choice(["length", "length_huge", "byte_set", "insert", "delete", "truncate", "trailing",
-                       "data_flip", "structural", "structural", "structural", "structural", "structural",
-                       "pad", "two"])
+    kind = rng.choice(
+        [
+            "length",
+            "length_huge",
+            "byte_set",
+            "insert",
+            "delete",
+            "truncate",
+            "trailing",
+            "data_flip",
+            "structural",
+            "structural",
+            "structural",
+            "structural",
+            "structural",
+            "pad",
+            "two",
+        ]
+    )
     if kind == "length":
         return join(header, data, rng.choice([-8, -7, -4, -3, -2, -1, 1, 2, 3, 4, 7, 8])), kind
     if kind == "length_huge":
-        value = rng.choice([2**63, 2**64 - 1, 100_000_001, 100_000_000, len(raw), len(raw) - 7,
-                            rng.randrange(2**64), 2**32 + len(header)])
+        value = rng.choice(
+            [
+                2**63,
+                2**64 - 1,
+                100_000_001,
+                100_000_000,
+                len(raw),
+                len(raw) - 7,
+                rng.randrange(2**64),
+                2**32 + len(header),
+            ]
+        )
         return struct.pack("<Q", value) + raw[8:], kind
     if kind == "byte_set":
         h = bytearray(header)
         i = rng.randrange(len(h))
-        h[i] = rng.randrange(256) if rng.random() < 0.5 else rng.choice(b'{}[]":,-0123456789eE.\\ ntfu\x00')
+        h[i] = (
+            rng.randrange(256)
+            if rng.random() < 0.5
+            else rng.choice(b'{}[]":,-0123456789eE.\\ ntfu\x00')
+        )
         return join(bytes(h), data), kind
     if kind == "insert":
         i = rng.randrange(len(header) + 1)
@@ -355,9 +559,9 @@ def mutate(rng, raw):
     if kind == "delete":
         i = rng.randrange(len(header))
         n = rng.randint(1, 4)
-        return join(header[:i] + header[i + n:], data), kind
+        return join(header[:i] + header[i + n :], data), kind
     if kind == "truncate":
-        return raw[:rng.randrange(len(raw))], kind
+        return raw[: rng.randrange(len(raw))], kind
     if kind == "trailing":
         return raw + bytes(rng.randrange(256) for _ in range(rng.randint(1, 16))), kind
     if kind == "data_flip":
@@ -428,7 +632,9 @@ def check_one(path, data, kind, cpp, base, stats, stricter):
         for message in (cpp[1], py[1]):
             assert "\n" not in message and message.startswith(path + ": "), f"{where}: {message!r}"
         if "bad header JSON" in py[1] or "bad header JSON" in cpp[1]:
-            assert "bad header JSON" in py[1] and "bad header JSON" in cpp[1], f"{where}: {cpp[1]!r} / {py[1]!r}"
+            assert (
+                "bad header JSON" in py[1] and "bad header JSON" in cpp[1]
+            ), f"{where}: {cpp[1]!r} / {py[1]!r}"
             stats["rejected: bad header JSON"] += 1
         else:
             assert cpp[1] == py[1], f"{where}: C++ says {cpp[1]!r}, Python {py[1]!r}"

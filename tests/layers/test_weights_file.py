@@ -42,7 +42,10 @@ def test_a_full_state_dict_file_loads_and_builds(tmp_path):
 def test_other_extra_and_missing_keys_name_the_file_and_keys(tmp_path):
     state = TorchBlock().state_dict()
     extra = tmp_path / "extra.safetensors"
-    save_file(dict(state, **{"head.extra": torch.zeros(2), "bn.num_batches_tracked": torch.tensor(3)}), str(extra))
+    save_file(
+        dict(state, **{"head.extra": torch.zeros(2), "bn.num_batches_tracked": torch.tensor(3)}),
+        str(extra),
+    )
     with pytest.raises(KeyError) as caught:
         Block().load_weights(str(extra))
     assert caught.value.args[0] == (
@@ -61,7 +64,11 @@ def _padded(tensors, pad):
     header, data, offset = {}, b"", 0
     for key, array in tensors.items():
         raw = np.ascontiguousarray(array, "<f4").tobytes()
-        header[key] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        header[key] = {
+            "dtype": "F32",
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
         data, offset = data + raw, offset + len(raw)
     text = json_bytes(header) + b" " * pad
     return text, data
@@ -103,7 +110,9 @@ def test_a_tensor_whose_bytes_do_not_match_its_shape_is_named(tmp_path):
 
 
 def test_missing_and_truncated_files_are_named(tmp_path):
-    with pytest.raises(WeightsFileError, match=r"nothing\.safetensors: cannot open the weights file: No such file"):
+    with pytest.raises(
+        WeightsFileError, match=r"nothing\.safetensors: cannot open the weights file: No such file"
+    ):
         load_file(tmp_path / "nothing.safetensors")
     short = tmp_path / "short.safetensors"
     short.write_bytes(b"\x10\x00\x00")

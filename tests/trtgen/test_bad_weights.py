@@ -48,6 +48,6 @@ def test_header_length_short_by_two(generated, tmp_path):
     out, weights = _copy(generated, tmp_path)
     raw = weights.read_bytes()
     length = struct.unpack("<Q", raw[:8])[0]
-    header = raw[8:8 + length].rstrip(b" ") + b"   "  # writers pad the JSON with spaces
-    weights.write_bytes(struct.pack("<Q", len(header) - 2) + header + raw[8 + length:])
+    header = raw[8 : 8 + length].rstrip(b" ") + b"   "  # writers pad the JSON with spaces
+    weights.write_bytes(struct.pack("<Q", len(header) - 2) + header + raw[8 + length :])
     _refused(out, f"{weights}: the tensors end at byte", "the header length is wrong")
