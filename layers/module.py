@@ -15,6 +15,7 @@ from . import dtypes
 from .network import current, name_scope
 from .precision import island_call
 from .tensor import Tensor
+from .weights_file import key_problems, load_file
 
 
 class Parameter(Tensor):
@@ -156,8 +157,10 @@ class Module:
         """Fill every parameter from ``weights``: a mapping key → array, or a safetensors path.
 
         Errors name the key and the expected and actual shape or dtype. With ``strict``,
-        keys the model does not declare are an error too. Quantization scales are not
-        weights: ``load_scales`` fills them.
+        keys the model does not declare are an error too, except PyTorch's bookkeeping
+        ``*.num_batches_tracked`` buffers, so a full state_dict loads (network.cpp follows the
+        same rule). A safetensors file is checked as untrusted input first
+        (``layers.weights_file``). Quantization scales are not weights: ``load_scales`` fills them.
         """
         return self._load("weight", weights, strict, "weights")
 
@@ -168,20 +171,17 @@ class Module:
 
     def _load(self, kind, values, strict, what):
         self._assign_names()
+        where = ""
         if isinstance(values, (str, os.PathLike)):
-            from safetensors.numpy import load_file
-
-            values = load_file(os.fspath(values))
+            where = f"{os.fspath(values)}: "
+            values = load_file(values)
         declared = {k: p for k, p in self.named_parameters() if p.kind == kind}
-        missing = [key for key in declared if key not in values]
-        if missing:
-            raise KeyError(f"{what} are missing {len(missing)} key(s): {', '.join(missing)}")
-        unexpected = [key for key in values if key not in declared]
-        if strict and unexpected:
-            raise KeyError(
-                f"{what} have {len(unexpected)} key(s) the model does not declare: "
-                f"{', '.join(unexpected)} (pass strict=False to ignore them)"
-            )
+        # the rule network.cpp follows too (weights_file.key_problems); strict=False keeps only
+        # the missing-key half of it
+        problem = key_problems(values, declared if strict else set(declared) | set(values), what)
+        if problem:
+            hint = " (pass strict=False to ignore them)" if strict and "declare" in problem else ""
+            raise KeyError(where + problem + hint)
         for key, param in declared.items():
             param.set_value(values[key])
         return self

@@ -7,10 +7,10 @@ OUT/weights.safetensors loaded into it so both sides use the same (possibly edit
 import os
 
 import torch
-from safetensors.torch import load_file
 
 import layers
 from layers.runtime import Engine, gpu_unavailable_reason
+from layers.weights_file import WeightsFileError, load_file
 
 from .compare import compare, table, tolerance_for
 from .dynamic import shape_text
@@ -30,7 +30,11 @@ def load_reference_model(out_dir, manifest):
     if relative and os.path.exists(os.path.join(out_dir, relative)):
         source = os.path.normpath(os.path.join(out_dir, relative))
     loaded = load_model(source, [tuple(s) for s in manifest.get("input_shapes", [])])
-    weights = load_file(os.path.join(out_dir, "weights.safetensors"))
+    try:
+        arrays = load_file(os.path.join(out_dir, "weights.safetensors"))
+    except WeightsFileError as exc:
+        raise TrtgenError(f"{exc}; regenerate it with trtgen or fix the file") from exc
+    weights = {key: torch.from_numpy(array) for key, array in arrays.items()}
     state = loaded.model.state_dict()
     buffers = dict(loaded.model.named_buffers())
     for key, value in weights.items():

@@ -6,6 +6,7 @@ import os
 import sys
 
 import layers
+from layers.weights_file import WeightsFileError
 
 from .errors import TrtgenError
 
@@ -45,6 +46,8 @@ def build_with_profiles(out_dir):
             module.build_network(network, weights, scales)
         else:
             module.build_network(network, weights)
+    except WeightsFileError as exc:  # names the file and the key or byte
+        raise TrtgenError(f"{exc}; regenerate it with trtgen or fix the file") from exc
     except Exception as exc:  # the (possibly hand-edited) network does not build: say where
         raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
     return builder, network, getattr(module, "PROFILES", [])

@@ -71,7 +71,8 @@ class ResNet(nn.Module):
 
 
 def build_network(network, weights):
-    """Add the model to ``network``; ``weights``: safetensors path or {state_dict key: array}."""
+    """Add the model to ``network``; ``weights``: safetensors path or {state_dict key: array}
+    (a full state_dict: *.num_batches_tracked are ignored, any other undeclared key is an error)."""
     model = ResNet()
     model.load_weights(weights)
     with nn.net_guard(network, output_names=OUTPUTS):

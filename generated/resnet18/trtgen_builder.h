@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -258,9 +259,46 @@ public:
         mScales = std::make_unique<SafeTensors>(path);
     }
 
-    // Every expected key present with the expected dtype and shape, or a WeightsError naming it.
+    // Every expected key present with the expected dtype and shape, and no key the network does not declare
+    // but PyTorch bookkeeping (key_problems: the rule network.py's load_weights follows), or a WeightsError
+    // naming the file and the key(s).
     void check(std::vector<ExpectedWeight> const& expected) const
     {
+        std::set<std::string> declared;
+        for (ExpectedWeight const& e : expected)
+        {
+            declared.insert(e.key);
+        }
+        std::vector<std::string> const weightKeys = mFile.keys();
+        std::set<std::string> keys(weightKeys.begin(), weightKeys.end());
+        if (mScales)
+        {
+            // a quantized network: the scales file holds its own keys, checked the same way
+            std::vector<std::string> const scaleKeys = mScales->keys();
+            std::set<std::string> const scales(scaleKeys.begin(), scaleKeys.end());
+            std::set<std::string> declaredScales;
+            for (std::string const& key : declared)
+            {
+                if (scales.count(key) != 0 && keys.count(key) == 0)
+                {
+                    declaredScales.insert(key);
+                }
+            }
+            for (std::string const& key : declaredScales)
+            {
+                declared.erase(key);
+            }
+            std::string const problem = key_problems(scales, declaredScales, "scales");
+            if (!problem.empty())
+            {
+                throw WeightsError(mScales->path() + ": " + problem);
+            }
+        }
+        std::string const problem = key_problems(keys, declared);
+        if (!problem.empty())
+        {
+            throw WeightsError(mFile.path() + ": " + problem);
+        }
         for (ExpectedWeight const& e : expected)
         {
             TensorView const& t = at(e.key);

@@ -39,7 +39,7 @@ struct TensorView
 
     int64_t count() const
     {
-        // Zero first: [huge, huge, 0] is a valid empty tensor whose partial products would overflow.
+        // Zero first: [0, huge, huge] is a valid empty tensor whose partial products would overflow.
         // Otherwise SafeTensors has checked count * dtype size against the file, so this cannot overflow.
         int64_t n = std::count(shape.begin(), shape.end(), 0) ? 0 : 1;
         for (size_t i = 0; n != 0 && i < shape.size(); ++i)
@@ -74,19 +74,128 @@ inline std::string list_text(std::vector<int64_t> const& values, char const* clo
     return out + close;
 }
 
-// A strict JSON reader over the header bytes, just enough for safetensors. Positions in errors are file
-// offsets (header position + 8) to match a hex dump; `where` names the entry being read, if any.
+// Bytes for a key or value in a one-line message: control characters as \xNN.
+inline std::string shown(std::string const& text)
+{
+    static char const hex[] = "0123456789abcdef";
+    std::string out;
+    for (char c : text)
+    {
+        auto const u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f)
+        {
+            out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+        }
+        else
+        {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// The offset of the first byte that does not start valid UTF-8 (no overlong forms, no surrogates), or `size`.
+inline size_t utf8_error(unsigned char const* text, size_t size)
+{
+    size_t i = 0;
+    while (i < size)
+    {
+        unsigned const c = text[i];
+        if (c < 0x80)
+        {
+            ++i;
+            continue;
+        }
+        size_t length = 0;
+        unsigned low = 0x80, high = 0xBF; // the second byte's range
+        if (c >= 0xC2 && c <= 0xDF)
+        {
+            length = 2;
+        }
+        else if (c >= 0xE0 && c <= 0xEF)
+        {
+            length = 3;
+            low = c == 0xE0 ? 0xA0 : 0x80;
+            high = c == 0xED ? 0x9F : 0xBF;
+        }
+        else if (c >= 0xF0 && c <= 0xF4)
+        {
+            length = 4;
+            low = c == 0xF0 ? 0x90 : 0x80;
+            high = c == 0xF4 ? 0x8F : 0xBF;
+        }
+        if (length == 0 || i + 1 >= size || text[i + 1] < low || text[i + 1] > high)
+        {
+            return i;
+        }
+        for (size_t k = 2; k < length; ++k)
+        {
+            if (i + k >= size || text[i + k] < 0x80 || text[i + k] > 0xBF)
+            {
+                return i;
+            }
+        }
+        i += length;
+    }
+    return size;
+}
+
+// A parsed JSON value. Numbers keep their text; objects keep every member in file order, duplicates
+// included, so the checks after parsing can name them.
+struct Value
+{
+    enum Kind
+    {
+        kNull,
+        kBool,
+        kNumber,
+        kString,
+        kArray,
+        kObject
+    };
+    Kind kind{kNull};
+    std::string text;              // a string's value or a number's literal
+    std::vector<std::string> keys; // an object's member names, parallel to items
+    std::vector<Value> items;      // an array's items or an object's member values
+
+    // A non-negative integer below 2^63 (as TensorRT dimensions are int64), into `out`.
+    bool index(int64_t& out) const
+    {
+        if (kind != kNumber || text.empty() || text.size() > 19 ||
+            text.find_first_not_of("0123456789") != std::string::npos)
+        {
+            return false;
+        }
+        uint64_t value = 0;
+        for (char c : text)
+        {
+            value = value * 10 + static_cast<uint64_t>(c - '0'); // 19 digits fit in 64 bits
+        }
+        out = static_cast<int64_t>(value);
+        return value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    }
+};
+
+// A strict JSON parser over the header bytes, just enough for safetensors. Positions in errors are file
+// offsets (header position + 8) to match a hex dump.
 class Json
 {
 public:
+    static constexpr int kMaxNesting = 128;
+
     Json(char const* text, size_t size, std::string const& path) : mText(text), mSize(size), mPath(path) {}
 
-    std::string where;
+    Value document()
+    {
+        Value top = value(0);
+        check(peek() == '\0' && mPos == mSize, "unexpected text after the header object");
+        return top;
+    }
 
+private:
     [[noreturn]] void fail(std::string const& what) const
     {
-        throw WeightsError(mPath + ": bad header JSON at byte " + std::to_string(mPos + 8) +
-                           (where.empty() ? "" : " in " + where) + ": " + what);
+        throw WeightsError(mPath + ": bad header JSON at byte " + std::to_string(mPos + 8) + ": " + what);
     }
 
     void check(bool ok, char const* what) const
@@ -97,7 +206,7 @@ public:
         }
     }
 
-    // The next byte after blanks (writers pad the header with spaces), '\0' at the end.
+    // The next byte after blanks, '\0' at the end.
     char peek()
     {
         while (at() == ' ' || at() == '\t' || at() == '\r' || at() == '\n')
@@ -114,22 +223,52 @@ public:
         return found;
     }
 
-    // An object, calling f(key) at each member's value, or (open == '[') an array, calling f("") per item.
-    template <typename F> void list(char open, F&& f)
+    Value value(int depth)
     {
-        bool const object = open == '{';
-        check(eat(open), object ? "expected '{'" : "expected '['");
-        if (eat(object ? '}' : ']'))
+        Value out;
+        char const c = peek();
+        char const* const word = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : nullptr;
+        if (c == '"')
         {
-            return;
+            out.kind = Value::kString;
+            out.text = string();
         }
-        do
+        else if (c == '{' || c == '[')
         {
-            std::string const key = object ? string() : std::string();
-            check(!object || eat(':'), "expected ':'");
-            f(key);
-        } while (eat(','));
-        check(eat(object ? '}' : ']'), object ? "expected ',' or '}'" : "expected ',' or ']'");
+            check(depth < kMaxNesting, "values nested too deeply");
+            bool const object = c == '{';
+            out.kind = object ? Value::kObject : Value::kArray;
+            ++mPos;
+            if (eat(object ? '}' : ']'))
+            {
+                return out;
+            }
+            do
+            {
+                if (object)
+                {
+                    out.keys.push_back(string());
+                    check(eat(':'), "expected ':'");
+                }
+                out.items.push_back(value(depth + 1));
+            } while (eat(','));
+            check(eat(object ? '}' : ']'), object ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+        else if (word != nullptr)
+        {
+            size_t const n = std::strlen(word);
+            check(mSize - mPos >= n && std::memcmp(mText + mPos, word, n) == 0, "expected a value");
+            mPos += n;
+            out.kind = c == 'n' ? Value::kNull : Value::kBool;
+        }
+        else
+        {
+            size_t const first = mPos;
+            number();
+            out.kind = Value::kNumber;
+            out.text.assign(mText + first, mPos - first);
+        }
+        return out;
     }
 
     std::string string()
@@ -155,60 +294,6 @@ public:
         return out;
     }
 
-    int64_t integer()
-    {
-        bool const negative = peek() == '-';
-        size_t const first = mPos + (negative ? 1 : 0);
-        check(number(), "expected an integer");
-        uint64_t value = 0;
-        for (size_t i = first; i < mPos; ++i)
-        {
-            uint64_t const digit = static_cast<uint64_t>(mText[i] - '0');
-            check(value <= (std::numeric_limits<int64_t>::max() - digit) / 10, "integer out of range");
-            value = value * 10 + digit;
-        }
-        return negative ? -static_cast<int64_t>(value) : static_cast<int64_t>(value);
-    }
-
-    std::vector<int64_t> integers()
-    {
-        std::vector<int64_t> values;
-        list('[', [&](std::string const&) { values.push_back(integer()); });
-        return values;
-    }
-
-    // Any value, for metadata and unknown entry fields; depth-limited so hostile nesting cannot blow the stack.
-    void skip(int depth = 0)
-    {
-        check(depth < 64, "values nested too deeply");
-        char const c = peek();
-        char const* const word = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : nullptr;
-        if (c == '"')
-        {
-            string();
-        }
-        else if (c == '{' || c == '[')
-        {
-            list(c, [&](std::string const&) { skip(depth + 1); });
-        }
-        else if (word != nullptr)
-        {
-            size_t const n = std::strlen(word);
-            check(mSize - mPos >= n && std::memcmp(mText + mPos, word, n) == 0, "expected a value");
-            mPos += n;
-        }
-        else
-        {
-            number();
-        }
-    }
-
-    void end()
-    {
-        check(peek() == '\0' && mPos == mSize, "unexpected text after the header object");
-    }
-
-private:
     char at(size_t ahead = 0) const
     {
         return mPos + ahead < mSize ? mText[mPos + ahead] : '\0';
@@ -224,10 +309,10 @@ private:
         return mPos - first;
     }
 
-    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, returning whether it is an integer.
-    bool number()
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    void number()
     {
-        mPos += peek() == '-' ? 1u : 0u;
+        mPos += at() == '-' ? 1u : 0u;
         size_t const first = mPos, n = digits();
         check(n == 1 || (n > 1 && mText[first] != '0'), n == 0 ? "expected a value" : "leading zero in a number");
         bool const fraction = at() == '.';
@@ -236,7 +321,6 @@ private:
         bool const exponent = at() == 'e' || at() == 'E';
         mPos += exponent ? (at(1) == '+' || at(1) == '-' ? 2u : 1u) : 0u;
         check(!exponent || digits() > 0, "malformed number");
-        return !fraction && !exponent;
     }
 
     uint32_t hex4()
@@ -379,144 +463,207 @@ private:
         }
     }
 
+    // The checks, in the order layers/weights_file.py makes them and with the same messages.
     void parse(unsigned char const* bytes, size_t size)
     {
+        using safetensors_detail::list_text;
+        using safetensors_detail::shown;
         uint64_t headerSize = 0;
         for (int i = 7; i >= 0; --i)
         {
             headerSize = headerSize << 8 | bytes[i]; // little-endian whatever the host
         }
+        require(headerSize <= kMaxHeaderBytes, "the header length field says " + std::to_string(headerSize) +
+                                                   " bytes, over the " + std::to_string(kMaxHeaderBytes) +
+                                                   "-byte limit: not a safetensors file, or corrupt");
         // Compared with what is left, as 8 + headerSize could wrap.
         require(headerSize <= size - 8, "truncated: the header length says " + std::to_string(headerSize) +
                                             " bytes but only " + std::to_string(size - 8) + " follow it");
         size_t const start = 8 + static_cast<size_t>(headerSize);
-        safetensors_detail::Json json(reinterpret_cast<char const*>(bytes) + 8, start - 8, mPath);
-        std::vector<std::tuple<size_t, size_t, std::string>> ranges; // non-empty ones, for the overlap check
-        bool sawMetadata = false;
-        json.list('{',
-                  [&](std::string const& key)
-                  {
-                      if (key == "__metadata__" ? sawMetadata : mTensors.count(key) != 0)
-                      {
-                          json.fail("duplicate key '" + key + "'");
-                      }
-                      if (key == "__metadata__")
-                      {
-                          sawMetadata = true;
-                          return metadata(json);
-                      }
-                      TensorView const& view = mTensors[key] = entry(json, key, bytes + start, size - start);
-                      size_t const begin =
-                          static_cast<size_t>(static_cast<unsigned char const*>(view.data) - (bytes + start));
-                      if (view.nbytes > 0)
-                      {
-                          ranges.emplace_back(begin, begin + view.nbytes, key);
-                      }
-                  });
-        json.end();
-        // safetensors never shares bytes between tensors, so an overlap means a corrupt header.
+        size_t const bad = safetensors_detail::utf8_error(bytes + 8, start - 8);
+        require(bad == start - 8, "header is not valid UTF-8 at byte " + std::to_string(bad + 8));
+        safetensors_detail::Value const top =
+            safetensors_detail::Json(reinterpret_cast<char const*>(bytes) + 8, start - 8, mPath).document();
+        require(top.kind == safetensors_detail::Value::kObject, "bad header JSON: the header is not a JSON object");
+        size_t const dataSize = size - start;
+        std::set<std::string> seen;
+        std::vector<std::tuple<int64_t, int64_t, std::string>> ranges;
+        for (size_t i = 0; i < top.keys.size(); ++i)
+        {
+            std::string const& key = top.keys[i];
+            require(seen.insert(key).second, "duplicate key '" + shown(key) + "' in the header");
+            if (key == "__metadata__")
+            {
+                metadata(top.items[i]);
+                continue;
+            }
+            int64_t begin = 0, end = 0;
+            mTensors[key] = entry(key, top.items[i], dataSize, begin, end);
+            mTensors[key].data = bytes + start + begin;
+            ranges.emplace_back(begin, end, key);
+        }
+        // The tensors tile the data section: sorted, each begins where the one before ends, from 0 to its end.
         std::sort(ranges.begin(), ranges.end());
-        for (size_t i = 1; i < ranges.size(); ++i)
+        int64_t reached = 0;
+        std::tuple<int64_t, int64_t, std::string> const* last = nullptr;
+        for (auto const& range : ranges)
         {
-            auto const& [b0, e0, k0] = ranges[i - 1];
-            auto const& [b1, e1, k1] = ranges[i];
-            require(b1 >= e0, "tensors '" + k0 + "' [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and '" +
-                                  k1 + "' [" + std::to_string(b1) + ", " + std::to_string(e1) +
-                                  ") overlap: the file is corrupt");
+            auto const& [b, e, key] = range;
+            require(b <= reached, "bytes [" + std::to_string(reached) + ", " + std::to_string(b) +
+                                      ") of the data section belong to no tensor: the file is corrupt");
+            if (b < reached) // so there is a tensor before this one
+            {
+                auto const& [lb, le, lkey] = *last;
+                require(false, "tensors '" + shown(lkey) + "' " + list_text({lb, le}, ")") + " and '" + shown(key) +
+                                   "' " + list_text({b, e}, ")") + " overlap: the file is corrupt");
+            }
+            reached = e;
+            last = &range;
         }
+        require(static_cast<uint64_t>(reached) == dataSize,
+                "the tensors end at byte " + std::to_string(reached) + " of the " + std::to_string(dataSize) +
+                    "-byte data section: the header length is wrong or the file has trailing bytes");
     }
 
-    // "__metadata__": {str: str}, or null. Values that are not strings are skipped.
-    void metadata(safetensors_detail::Json& json)
+    // "__metadata__": null, or an object of strings.
+    void metadata(safetensors_detail::Value const& value)
     {
-        json.where = "__metadata__";
-        if (json.peek() == 'n')
+        using safetensors_detail::Value;
+        if (value.kind == Value::kNull)
         {
-            json.skip();
+            return;
         }
-        else
+        require(value.kind == Value::kObject, "__metadata__ is not a map of strings");
+        for (size_t i = 0; i < value.keys.size(); ++i)
         {
-            json.list('{',
-                      [&](std::string const& key)
-                      {
-                          if (json.peek() == '"')
-                          {
-                              mMetadata[key] = json.string();
-                          }
-                          else
-                          {
-                              json.skip();
-                          }
-                      });
+            std::string const& key = value.keys[i];
+            require(mMetadata.count(key) == 0, "__metadata__: duplicate key '" + safetensors_detail::shown(key) + "'");
+            require(value.items[i].kind == Value::kString,
+                    "__metadata__: the value of '" + safetensors_detail::shown(key) + "' is not a string");
+            mMetadata[key] = value.items[i].text;
         }
-        json.where.clear();
     }
 
-    TensorView entry(safetensors_detail::Json& json, std::string const& key, unsigned char const* data, size_t size)
+    TensorView entry(std::string const& key, safetensors_detail::Value const& value, size_t dataSize,
+                     int64_t& begin, int64_t& end)
     {
         using safetensors_detail::list_text;
-        TensorView view;
-        std::vector<int64_t> offsets;
-        std::set<std::string> fields;
-        std::string const name = "tensor '" + key + "'";
-        json.where = name;
-        json.list('{',
-                  [&](std::string const& field)
-                  {
-                      if (!fields.insert(field).second)
-                      {
-                          json.fail("duplicate field '" + field + "'");
-                      }
-                      if (field == "dtype")
-                      {
-                          view.dtype = json.string();
-                      }
-                      else if (field == "shape" || field == "data_offsets")
-                      {
-                          (field == "shape" ? view.shape : offsets) = json.integers();
-                      }
-                      else
-                      {
-                          json.skip(); // other fields are ignored, as by the reference implementation
-                      }
-                  });
-        json.where.clear();
+        using safetensors_detail::shown;
+        using safetensors_detail::Value;
+        std::string const name = "tensor '" + shown(key) + "'";
+        require(value.kind == Value::kObject, name + ": the header entry is not an object");
+        std::map<std::string, Value const*> fields; // fields other than the three are ignored, as by the reference
+        for (size_t i = 0; i < value.keys.size(); ++i)
+        {
+            require(fields.emplace(value.keys[i], &value.items[i]).second,
+                    name + ": duplicate field '" + shown(value.keys[i]) + "'");
+        }
         for (char const* field : {"dtype", "shape", "data_offsets"})
         {
             require(fields.count(field) != 0, name + ": the header entry has no '" + field + "'");
         }
-        size_t const element = safetensors_detail::dtype_bytes(view.dtype);
-        require(element != 0, name + ": unknown dtype '" + view.dtype + "'");
-        std::string const shape = list_text(view.shape);
-        require(std::all_of(view.shape.begin(), view.shape.end(), [](int64_t d) { return d >= 0; }),
-                name + ": negative dimension in shape " + shape);
-        require(offsets.size() == 2 && offsets[0] >= 0 && offsets[1] >= 0,
-                name + ": data_offsets " + list_text(offsets) + " should be two byte offsets [begin, end]");
-        uint64_t const begin = static_cast<uint64_t>(offsets[0]), end = static_cast<uint64_t>(offsets[1]);
-        std::string const range = list_text(offsets, ")");
-        require(begin <= end, name + ": data_offsets " + range + " end before they begin");
-        require(end <= size, name + " data " + range + " runs past the end of the file (data section is " +
-                                 std::to_string(size) + " bytes): the file is truncated or corrupt");
-        // count * element, saturating rather than overflowing; a zero dimension makes it 0 whatever the rest.
+        Value const& dtype = *fields["dtype"];
+        Value const& shape = *fields["shape"];
+        Value const& offsets = *fields["data_offsets"];
+        require(dtype.kind == Value::kString, name + ": dtype is not a string");
+        size_t const element = safetensors_detail::dtype_bytes(dtype.text);
+        require(element != 0, name + ": unknown dtype '" + shown(dtype.text) + "'");
+        TensorView view;
+        view.dtype = dtype.text;
+        bool ok = shape.kind == Value::kArray;
+        for (size_t i = 0; ok && i < shape.items.size(); ++i)
+        {
+            int64_t d = 0;
+            ok = shape.items[i].index(d);
+            view.shape.push_back(d);
+        }
+        require(ok, name + ": shape is not a list of non-negative integers");
+        ok = offsets.kind == Value::kArray && offsets.items.size() == 2 && offsets.items[0].index(begin) &&
+             offsets.items[1].index(end);
+        require(ok, name + ": data_offsets is not two non-negative integers [begin, end]");
+        std::string const span = list_text({begin, end}, ")");
+        require(begin <= end, name + ": data_offsets " + span + " end before they begin");
+        // In order, overflowing as the reference's checked 64-bit product of elements and then bits does.
         uint64_t const most = std::numeric_limits<uint64_t>::max();
-        uint64_t need = std::count(view.shape.begin(), view.shape.end(), 0) ? 0 : element;
+        uint64_t count = 1;
+        bool overflow = false;
         for (int64_t d : view.shape)
         {
-            uint64_t const u = static_cast<uint64_t>(std::max<int64_t>(d, 1));
-            need = need > most / u ? most : need * u;
+            uint64_t const u = static_cast<uint64_t>(d);
+            overflow = overflow || (u != 0 && count > most / u);
+            count = overflow ? count : count * u;
         }
-        require(need == end - begin, name + ": shape " + shape + " of " + view.dtype + " needs " +
-                                         (need == most ? "over 2^64" : std::to_string(need)) +
-                                         " bytes, the file gives " + std::to_string(end - begin));
-        view.data = data + begin;
+        overflow = overflow || count > most / (element * 8);
+        std::string const shapeText = list_text(view.shape);
+        require(!overflow, name + ": shape " + shapeText + " of " + view.dtype + " is over 2^64 bytes");
+        uint64_t const need = count * element;
+        require(need == static_cast<uint64_t>(end - begin), name + ": data_offsets " + span +
+                                                                 " do not match its shape " + shapeText + " " +
+                                                                 view.dtype + " (" + std::to_string(need) +
+                                                                 " bytes)");
+        require(static_cast<uint64_t>(end) <= dataSize,
+                name + ": data_offsets " + span + " run past the end of the " + std::to_string(dataSize) +
+                    "-byte data section: the file is truncated or corrupt");
         view.nbytes = static_cast<size_t>(need);
         return view;
     }
+
+    static constexpr uint64_t kMaxHeaderBytes = 100000000; // as the reference safetensors implementation
 
     std::string mPath;
     Mapping mMap;
     std::map<std::string, TensorView> mTensors;
     std::map<std::string, std::string> mMetadata;
 };
+
+// The rule layers' Module.load_weights follows too: every key the network reads must be in the file, and a
+// key it does not declare is an error unless it is PyTorch bookkeeping (*.num_batches_tracked), which a
+// full state_dict carries. Returns the message (without the file name), or "" when the keys are fine.
+inline bool is_bookkeeping(std::string const& key)
+{
+    std::string const suffix = "num_batches_tracked";
+    return key == suffix || (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(),
+                                                                      suffix) == 0 &&
+                             key[key.size() - suffix.size() - 1] == '.');
+}
+
+inline std::string key_problems(std::set<std::string> const& keys, std::set<std::string> const& declared,
+                                std::string const& what = "weights")
+{
+    std::vector<std::string> missing, extra;
+    for (std::string const& key : declared)
+    {
+        if (keys.count(key) == 0)
+        {
+            missing.push_back(safetensors_detail::shown(key));
+        }
+    }
+    for (std::string const& key : keys)
+    {
+        if (declared.count(key) == 0 && !is_bookkeeping(key))
+        {
+            extra.push_back(safetensors_detail::shown(key));
+        }
+    }
+    auto const joined = [](std::vector<std::string> const& list)
+    {
+        std::string out;
+        for (std::string const& key : list)
+        {
+            out += (out.empty() ? "" : ", ") + key;
+        }
+        return out;
+    };
+    if (!missing.empty())
+    {
+        return what + " are missing " + std::to_string(missing.size()) + " key(s): " + joined(missing);
+    }
+    if (!extra.empty())
+    {
+        return what + " have " + std::to_string(extra.size()) + " key(s) the model does not declare: " +
+               joined(extra) + " (only *.num_batches_tracked may be left in)";
+    }
+    return "";
+}
 
 } // namespace trtgen

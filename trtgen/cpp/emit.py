@@ -43,7 +43,7 @@ def render_cpp(network_py, weights, title, source, template_dir=None, profiles=(
         source=source,
         helpers=[_helper_view(h, builder) for h in helpers],
         build_body=drop_unused_declarations(render_body(top_body)),
-        expected=_expected(readable, builder.used_keys),
+        expected=_expected(readable, builder.used_keys | _declared(readable)),
         quantized=scales is not None,
         profiles=[
             [(cpp_string(name), *(cpp_dims(s) for s in shapes)) for name, shapes in profile.items()]
@@ -108,6 +108,19 @@ def drop_unused_declarations(text, keep=""):
         if len(re.findall(rf"\b{name}\b", code)) == 1:
             text = re.sub(rf"auto\* {name} =\s*", "", text, count=1)
     return text
+
+
+def _declared(weights):
+    """Every key of the weights (and scales) files: the builder rejects a file holding a key it
+    does not declare, so those the C++ does not read are declared too (any TensorRT can hold)."""
+    found = set()
+    for key, array in weights.items():
+        try:
+            data_type_of(np.asarray(array))
+        except KeyError:
+            continue
+        found.add(key)
+    return found
 
 
 def _expected(weights, keys):
