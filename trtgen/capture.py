@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import inspect
 import io
+import keyword
 import warnings
 
 import torch
@@ -155,6 +156,12 @@ def _bound_forward(module, tensors, constants):
     original = type(module).forward
     signature = inspect.signature(original)
     positional = [n for n, p in signature.parameters.items() if p.kind == p.VAR_POSITIONAL]
+    bad = [n for n in tensors if not n.isidentifier() or keyword.iskeyword(n)]
+    if bad:  # **kwargs keys that are no parameter names: never compiled as code
+        raise TrtgenError(
+            f"{type(module).__name__}.forward receives tensors under keys that are not Python "
+            f"parameter names: {', '.join(map(repr, bad))}; pass them under identifier names"
+        )
     source = f"def forward(self, {', '.join(tensors)}):\n    return _call(self, {{{', '.join(repr(n) + ': ' + n for n in tensors)}}})\n"
 
     def _call(self, given):

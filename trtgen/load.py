@@ -11,6 +11,7 @@ import inspect
 import os
 import sys
 import traceback
+import unicodedata
 
 import torch
 
@@ -60,10 +61,17 @@ def _call_recording(factory, *args):
     return result, records
 
 
+def user_module_name(path):
+    """The module name MODEL.py is imported under: the prefix + its stem as an identifier
+    (the name shows in generated docstrings; a file name may hold quotes, spaces, any bytes)."""
+    stem = unicodedata.normalize("NFKC", os.path.splitext(os.path.basename(path))[0])
+    return USER_MODULE_PREFIX + "".join(c if ("_" + c).isidentifier() else "_" for c in stem)
+
+
 def _import_file(path):
     if not os.path.isfile(path):
         raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
-    name = USER_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    name = user_module_name(path)
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
