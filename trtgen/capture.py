@@ -498,6 +498,19 @@ def _changing_dims(first, second):
     return changing
 
 
+def check_module_names(model):
+    """torch.fx writes module names into the Python code of its graphs inside ``"..."``,
+    unescaped: a name holding a quote, a backslash or a line break would not trace, or would
+    run as code. Such names are refused before anything is traced."""
+    for path, _ in model.named_modules():
+        bad = next((c for c in '"\\\n\r\0' if c in path), None)
+        if bad is not None:
+            raise TrtgenError(
+                f"module {path!r}: its name holds {bad!r}, which torch.fx cannot trace (it writes "
+                "module names into code unescaped); rename it (the ModuleDict key or add_module name)"
+            )
+
+
 def capture(model, example_inputs, probe_inputs=None, run=None):
     """Graphs for the root and every composite module reachable from it, in model order.
 
@@ -505,6 +518,7 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
     change with them stay symbolic in torch.export captures. ``run``: a ``RecordedRun`` of
     the example inputs, when the caller already has one.
     """
+    check_module_names(model)
     captures = []
     run = run or record_run(model, example_inputs)
     recorded, returned = run.inputs, run.outputs

@@ -14,8 +14,8 @@ import unicodedata
 
 
 def _escaped(char):
-    """A backslash escape for one character: ``\\n``, ``\\x0b``, ``\\u2028``, ``\\udcff``."""
-    return repr(char)[1:-1] if char not in "'\"" else char
+    """A backslash escape for one unprintable character: ``\\n``, ``\\x0b``, ``\\u2028``, ``\\udcff``."""
+    return repr(char)[1:-1]
 
 
 def _printable(text, keep=""):
@@ -104,8 +104,13 @@ def cpp_string(text):
 def cpp_comment(text):
     """Text to place after ``//``: one line, no trigraph, never ending in a backslash (which
     would continue the comment onto the next line)."""
-    text = _printable(str(text)).replace("??", "?\\?")
-    return text[:-1] + "\\x5c" if text.endswith("\\") else text
+    text = str(text)
+    # a backslash where a (wrapped) line could end is written \x5c, never a bare backslash
+    parts = [
+        "\\x5c" if c == "\\" and text[i + 1 : i + 2] in ("", " ") else _printable(c)
+        for i, c in enumerate(text)
+    ]
+    return re.sub(r"(?<=\?)\?", r"\\?", "".join(parts))
 
 
 def cpp_identifier(name, fallback="t"):
@@ -126,13 +131,6 @@ def cmake_identifier(name, fallback="network"):
 def cmake_comment(text):
     """Text to place inside a ``# ...`` line of CMakeLists.txt (not first): one line."""
     return _printable(str(text))
-
-
-def cmake_string(text):
-    """A quoted CMake argument: no variable reference, list separator or line break survives."""
-    text = _printable(str(text))
-    text = text.replace('"', '\\"').replace("$", "\\$").replace(";", "\\;")
-    return f'"{text}"'
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -166,7 +164,6 @@ FILTERS = {
     "cpp_identifier": cpp_identifier,
     "cmake_identifier": cmake_identifier,
     "cmake_comment": cmake_comment,
-    "cmake_string": cmake_string,
     "md_code": md_code,
     "md_text": md_text,
 }

@@ -6,6 +6,7 @@ take the same constructor parameters as the user's (``Bottleneck(inplanes, plane
 
 import dataclasses
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -68,11 +69,32 @@ def user_module_name(path):
     return USER_MODULE_PREFIX + "".join(c if ("_" + c).isidentifier() else "_" for c in stem)
 
 
+def _is_utf8(path):
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+class _NonUtf8PathLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a MODEL.py whose path is not UTF-8 (Linux allows any bytes) under a printable
+    file name (``\\xff`` for the byte): torch's tracers pass code file names to C++, which
+    cannot take the lone surrogates ``os.fsdecode`` gives. ``__file__`` stays the real path."""
+
+    def get_code(self, fullname):
+        shown = os.fsencode(self.path).decode("utf-8", "backslashreplace")
+        return compile(self.get_data(self.path), shown, "exec", dont_inherit=True)
+
+
 def _import_file(path):
     if not os.path.isfile(path):
         raise TrtgenError(f"{path}: no such file. Pass the path of a Python file that defines get_model().")
     name = user_module_name(path)
-    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    loader = _NonUtf8PathLoader if not _is_utf8(path) else None
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.abspath(path), loader=loader and loader(name, os.path.abspath(path))
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
