@@ -114,6 +114,7 @@ def hostile(tmp_path_factory):
             del os.environ[MARKER_ENV]
         else:
             os.environ[MARKER_ENV] = previous
+    assert not marker.exists(), "text from the model's path or names ran as code"
     assert status == 0
     return model, out, marker
 
@@ -291,6 +292,7 @@ def test_module_names_torch_fx_cannot_trace_are_refused(tmp_path, capsys, monkey
     model = tmp_path / "model.py"
     # torch.fx would write this key into its generated code as getattr(self.heads, "<key>")
     model.write_text(MODEL.replace("KEYS = [", "KEYS = [" + repr('"+' + RUN + '+"') + ", "))
-    assert main([str(model), "-o", str(tmp_path / "out")]) == 2
-    assert "torch.fx cannot trace" in capsys.readouterr().err
-    assert not marker.exists() and not (tmp_path / "out").exists()
+    status = main([str(model), "-o", str(tmp_path / "out")])
+    assert not marker.exists(), "a module name ran as code"
+    assert status == 2 and "torch.fx cannot trace" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
