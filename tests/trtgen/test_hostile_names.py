@@ -12,6 +12,7 @@ import tokenize
 
 import pytest
 
+from cli_helpers import TINY_MODEL, run_trtgen
 from cpp_helpers import cuda_include_dir, tensorrt_include_dir
 from trtgen import escape
 from trtgen.check import check
@@ -296,3 +297,15 @@ def test_module_names_torch_fx_cannot_trace_are_refused(tmp_path, capsys, monkey
     assert not marker.exists(), "a module name ran as code"
     assert status == 2 and "torch.fx cannot trace" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_command_line_with_a_file_name_that_is_not_utf8(tmp_path):
+    fd = os.open(os.path.join(os.fsencode(tmp_path), b"net\xff\n.py"), os.O_WRONLY | os.O_CREAT, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(TINY_MODEL)
+    result = run_trtgen(os.fsdecode(b"net\xff\n.py"), cwd=tmp_path)  # OUT: generated/net\xff\n
+    assert result.returncode == 0, result.stderr
+    assert "wrote generated/net\\xff\n/" in result.stdout
+    out = os.path.join(os.fsencode(tmp_path), b"generated", b"net\xff\n")
+    with open(os.path.join(out, b"network.py"), encoding="utf-8") as f:
+        assert f.readline().endswith(" from net\\udcff\\n.py:get_model.\n")
