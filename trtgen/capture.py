@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import inspect
 import io
+import keyword
 import logging
 import os
 import re
@@ -159,6 +160,12 @@ def _bound_forward(module, tensors, constants):
     original = type(module).forward
     signature = inspect.signature(original)
     positional = [n for n, p in signature.parameters.items() if p.kind == p.VAR_POSITIONAL]
+    bad = [n for n in tensors if not n.isidentifier() or keyword.iskeyword(n)]
+    if bad:  # **kwargs keys that are no parameter names: never compiled as code
+        raise TrtgenError(
+            f"{type(module).__name__}.forward receives tensors under keys that are not Python "
+            f"parameter names: {', '.join(map(repr, bad))}; pass them under identifier names"
+        )
     source = f"def forward(self, {', '.join(tensors)}):\n    return _call(self, {{{', '.join(repr(n) + ': ' + n for n in tensors)}}})\n"
 
     def _call(self, given):
@@ -530,6 +537,19 @@ def _changing_dims(first, second):
     return changing
 
 
+def check_module_names(model):
+    """torch.fx writes module names into the Python code of its graphs inside ``"..."``,
+    unescaped: a name holding a quote, a backslash or a line break would not trace, or would
+    run as code. Such names are refused before anything is traced."""
+    for path, _ in model.named_modules():
+        bad = next((c for c in '"\\\n\r\0' if c in path), None)
+        if bad is not None:
+            raise TrtgenError(
+                f"module {path!r}: its name holds {bad!r}, which torch.fx cannot trace (it writes "
+                "module names into code unescaped); rename it (the ModuleDict key or add_module name)"
+            )
+
+
 def capture(model, example_inputs, probe_inputs=None, run=None):
     """Graphs for the root and every composite module reachable from it, in model order.
 
@@ -537,6 +557,7 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
     change with them stay symbolic in torch.export captures. ``run``: a ``RecordedRun`` of
     the example inputs, when the caller already has one.
     """
+    check_module_names(model)
     captures = []
     run = run or record_run(model, example_inputs)
     recorded, returned = run.inputs, run.outputs

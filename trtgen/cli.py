@@ -134,7 +134,8 @@ def run_generate(argv):
     write_output(out, generated, force=args.force)
     sources = ", ".join(n for n in ("network.py", "network.cpp", "CMakeLists.txt") if n in generated.files)
     sources += ", quant.safetensors" if generated.scales is not None else ""
-    print(f"wrote {out}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
+    shown = os.fsencode(out).decode("utf-8", "backslashreplace")  # a file name may not be UTF-8
+    print(f"wrote {shown}/ ({sources}, weights.safetensors, trtgen.json, README.md); "
           f"captured with {', '.join(generated.manifest['capture'])}")
     for entry in generated.manifest["plugin_placeholders"]:
         print(f"plugin placeholder: {entry['op']} (x{entry['count']}) — supply a TensorRT IPluginV3 named "

@@ -4,6 +4,7 @@ import dataclasses
 
 import torch
 
+from . import pysource
 from .pysource import DTYPE_NAMES
 from .dynamic import declared_shape, envelope, profile_shapes
 from .errors import TrtgenError
@@ -75,7 +76,7 @@ def flatten_outputs(result, expr="outputs", name="output"):
         found = []
         for key, value in result.items():
             found += flatten_outputs(
-                value, f"{expr}[{key!r}]", str(key) if name == "output" else f"{name}.{key}"
+                value, f"{expr}[{_key_source(key, name)}]", str(key) if name == "output" else f"{name}.{key}"
             )
         return found
     if isinstance(result, (tuple, list)):
@@ -90,6 +91,16 @@ def flatten_outputs(result, expr="outputs", name="output"):
     raise TrtgenError(
         f"the model's output {name!r} has type {type(result).__name__}; outputs must be tensors, "
         f"tuples, lists or dicts of them{_cache_hint(result)}"
+    )
+
+
+def _key_source(key, name):
+    """A dict key of the model's result as a Python literal (str, int, float, bool, None)."""
+    if isinstance(key, (str, int, float)) or key is None:
+        return pysource.value(key, {})
+    raise TrtgenError(
+        f"the model's output {name!r} is a dict with a {type(key).__name__} key; "
+        "output dicts must have str or int keys"
     )
 
 

@@ -6,11 +6,13 @@ take the same constructor parameters as the user's (``Bottleneck(inplanes, plane
 
 import dataclasses
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import os
 import sys
 import traceback
+import unicodedata
 
 import torch
 
@@ -61,6 +63,31 @@ def _call_recording(factory, *args):
     return result, records
 
 
+def user_module_name(path):
+    """The module name MODEL.py is imported under: the prefix + its stem as an identifier
+    (the name shows in generated docstrings; a file name may hold quotes, spaces, any bytes)."""
+    stem = unicodedata.normalize("NFKC", os.path.splitext(os.path.basename(path))[0])
+    return USER_MODULE_PREFIX + "".join(c if ("_" + c).isidentifier() else "_" for c in stem)
+
+
+def _is_utf8(path):
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+class _NonUtf8PathLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a MODEL.py whose path is not UTF-8 (Linux allows any bytes) under a printable
+    file name (``\\xff`` for the byte): torch's tracers pass code file names to C++, which
+    cannot take the lone surrogates ``os.fsdecode`` gives. ``__file__`` stays the real path."""
+
+    def get_code(self, fullname):
+        shown = os.fsencode(self.path).decode("utf-8", "backslashreplace")
+        return compile(self.get_data(self.path), shown, "exec", dont_inherit=True)
+
+
 def _import_file(path):
     if not os.path.isfile(path):
         what = "a folder, not a file" if os.path.isdir(path) else "no such file"
@@ -68,8 +95,11 @@ def _import_file(path):
     if not path.endswith(".py"):
         raise TrtgenError(f"{path}: a model file must be Python source ending in .py; rename it "
                           "(or pass package.module:factory).")
-    name = USER_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    name = user_module_name(path)
+    loader = _NonUtf8PathLoader if not _is_utf8(path) else None
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.abspath(path), loader=loader and loader(name, os.path.abspath(path))
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))

@@ -17,7 +17,7 @@ def import_network_file(out_dir):
     path = os.path.join(os.path.abspath(out_dir), "network.py")
     if not os.path.isfile(path):
         raise TrtgenError(f"{out_dir} has no network.py; run `trtgen MODEL.py -o {out_dir}` first.")
-    name = "trtgen_network_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+    name = "trtgen_network_" + hashlib.sha1(os.fsencode(path)).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

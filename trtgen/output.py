@@ -41,7 +41,8 @@ def write_output(out_dir, generated, force=False):
     try:
         for name, content in sorted(generated.files.items()):
             mode = "wb" if isinstance(content, bytes) else "w"
-            with open(os.path.join(staging, name), mode) as f:
+            encoding = None if mode == "wb" else "utf-8"  # what Python and C++ compilers read
+            with open(os.path.join(staging, name), mode, encoding=encoding) as f:
                 f.write(content)
         save_file(generated.weights, os.path.join(staging, "weights.safetensors"),
                   metadata={"generator": f"trtgen {generated.manifest['trtgen']}"})

@@ -15,6 +15,7 @@ import torch
 
 from . import library, pysource
 from .errors import TrtgenError, UnsupportedOpsError
+from .escape import is_attribute_name
 from .forward import forward_code
 from .merge import merge_optional_children
 from .plan_items import ANY, Ctor, Slot
@@ -425,7 +426,7 @@ def _class_plan(name, instances, recorded):
     elif first.sequential_like:  # named children keep their names (state_dict keys)
         super_args = "collections.OrderedDict([" + ", ".join(f"({a!r}, {t})" for a, t in rendered) + "])"
     else:
-        init_lines = [f"self.{attr} = {text}" if attr.isidentifier() else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
+        init_lines = [f"self.{attr} = {text}" if is_attribute_name(attr) else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
     cls = type(first.module)
     plan = ClassPlan(
         name=name,

@@ -2,9 +2,11 @@
 
 import keyword
 import math
+import unicodedata
 
 import torch
 
+from .escape import is_attribute_name
 from .library import runs_as_sequential
 
 # the torch dtypes TensorRT networks have tensors of, by their layers name
@@ -21,8 +23,10 @@ def legal_name(name, taken=()):
     """A Python identifier that shadows no builtin, keyword or import of the generated file."""
     import builtins
 
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "v"
-    if name[0].isdigit():
+    # Python reads identifiers NFKC-normalized: write them so, from identifier characters only
+    name = unicodedata.normalize("NFKC", name)
+    name = "".join(c if ("_" + c).isidentifier() else "_" for c in name) or "v"
+    if not name.isidentifier():  # a leading digit
         name = "_" + name
     while keyword.iskeyword(name) or name in RESERVED or hasattr(builtins, name) or name in taken:
         name += "_"
@@ -95,7 +99,7 @@ def attribute_path(module, target):
             text += f"[{part}]"
         elif type(current) is torch.nn.ModuleDict:
             text += f"[{part!r}]"
-        elif part.isidentifier():
+        elif is_attribute_name(part):
             text += f".{part}"
         else:
             text = f"getattr({text}, {part!r})"

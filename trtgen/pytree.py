@@ -33,7 +33,7 @@ def suffix(path):
         if isinstance(key, pytree.SequenceKey):
             text += f"[{key.idx}]"
         elif isinstance(key, pytree.MappingKey):
-            text += f"[{key.key!r}]"
+            text += f"[{pysource.value(key.key, {})}]"
         elif isinstance(key, pytree.GetAttrKey):
             text += f".{key.name}"
         else:
@@ -96,7 +96,7 @@ def _render(item, names):
     if isinstance(item, list):
         return "[" + ", ".join(_render(v, names) for v in item) + "]"
     if isinstance(item, dict):
-        return "{" + ", ".join(f"{k!r}: {_render(v, names)}" for k, v in item.items()) + "}"
+        return "{" + ", ".join(f"{pysource.value(k, {})}: {_render(v, names)}" for k, v in item.items()) + "}"
     return pysource.value(item, names)
 
 

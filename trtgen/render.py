@@ -7,6 +7,7 @@ import black
 import jinja2
 
 from . import __version__
+from .escape import FILTERS
 from .pysource import legal_name
 from .rules import helper_rules, helper_source
 
@@ -25,8 +26,10 @@ def _environment(template_dir=None):
     # a user directory overrides single templates; the rest come from the built-in set
     search = ([template_dir] if template_dir else []) + [builtin_template_dir()]
     loader = jinja2.FileSystemLoader(search)
-    return jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters.update(FILTERS)  # every piece of user text goes through one of these (escape.py)
+    return env
 
 
 def format_python(source):

@@ -58,7 +58,7 @@ class Names:
         self.taken = set(taken)
 
     def fresh(self, stem):
-        stem = re.sub(r"\W", "_", stem).strip("_") or "t"
+        stem = re.sub(r"\W", "_", stem, flags=re.ASCII).strip("_") or "t"
         if stem[0].isdigit():
             stem = "layer_" + stem
         if stem in CPP_KEYWORDS:

@@ -27,7 +27,7 @@ class Helper:
 def snake(name):
     name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
     name = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name)
-    return re.sub(r"\W", "_", name).lower()
+    return re.sub(r"\W", "_", name, flags=re.ASCII).lower()  # C++ identifiers: ASCII
 
 
 class HelperBuilder:

@@ -1,11 +1,12 @@
 """C++ spelling of literal values, and the C++ parameter type that carries each kind."""
 
-import json
 import math
 
 import numpy as np
 
 from layers.backend import trt
+
+from .. import escape
 
 PARAM_TYPES = {
     "int": "int64_t",
@@ -38,7 +39,7 @@ SUPPORT_NAMES = frozenset(
 
 
 def cpp_string(text):
-    return json.dumps(text)  # JSON escapes are valid C++ escapes for these strings
+    return escape.cpp_string(text)
 
 
 def cpp_float(value):
