@@ -13,6 +13,7 @@ replaced): one whose process is gone is left from a killed run, and the next run
 it removes it when it holds only files trtgen writes, or names it.
 """
 
+import errno
 import filecmp
 import fnmatch
 import json
@@ -212,6 +213,32 @@ def manifest_files(generated):
     return sorted(names)
 
 
+def _save_tensors(tensors, path, metadata):
+    """``safetensors.numpy.save_file``, then a check that the file is whole: the writer drops
+    the error of a write that did not fit on the disk."""
+    save_file(tensors, path, metadata=metadata)
+    actual = os.path.getsize(path)
+    expected = _safetensors_size(path)
+    if actual != expected:
+        raise OSError(errno.ENOSPC, f"{os.path.basename(path)} was cut short ({actual} of "
+                      f"{expected or 'more'} bytes; is the disk full?)")
+
+
+def _safetensors_size(path):
+    """The size the safetensors file at ``path`` declares in its header (None if unreadable)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+        size = int.from_bytes(head, "little") if len(head) == 8 else 0
+        try:
+            header = json.loads(f.read(size)) if size else None
+        except ValueError:
+            return None
+    if not isinstance(header, dict):
+        return None
+    ends = [e["data_offsets"][1] for k, e in header.items() if k != "__metadata__"]
+    return 8 + size + max(ends, default=0)
+
+
 def write_output(out_dir, generated, force=False, log=None):
     target = check_target(out_dir, force)
     manifest = dict(generated.manifest, files=manifest_files(generated))
@@ -221,10 +248,10 @@ def write_output(out_dir, generated, force=False, log=None):
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(os.path.join(staging, name), mode) as f:
                 f.write(content)
-        save_file(generated.weights, os.path.join(staging, "weights.safetensors"),
-                  metadata={"generator": f"trtgen {generated.manifest['trtgen']}"})
+        _save_tensors(generated.weights, os.path.join(staging, "weights.safetensors"),
+                      {"generator": f"trtgen {generated.manifest['trtgen']}"})
         if generated.scales is not None:  # a quantized network, even one with every layer skipped
-            save_file(generated.scales, os.path.join(staging, SCALES_FILE), metadata=generated.scales_metadata)
+            _save_tensors(generated.scales, os.path.join(staging, SCALES_FILE), generated.scales_metadata)
         with open(os.path.join(staging, MANIFEST), "w") as f:  # last: marks the staging complete
             json.dump(manifest, f, indent=2, sort_keys=True)
             f.write("\n")

@@ -5,6 +5,7 @@ partial file. No command overwrites its own inputs."""
 
 import errno
 import os
+import stat
 import shutil
 
 import numpy as np
@@ -21,6 +22,14 @@ from trtgen.errors import TrtgenError
 from trtgen.run import save_outputs
 
 ENOSPC = "No space left on device"
+
+
+def full_device():
+    """Whether /dev/full is the character device that fails every write with ENOSPC."""
+    try:
+        return stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    except OSError:
+        return False
 
 
 def full_disk(monkeypatch):
@@ -139,13 +148,13 @@ def test_save_engine_refuses_a_network_file(built, tmp_path):
     assert entries(tmp_path) == ["model.engine", "network.py"]
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.skipif(not full_device(), reason="/dev/full is not the full device here")
 def test_a_device_is_written_directly_and_a_full_one_fails():
     with pytest.raises(OSError) as info:
         atomic_write("/dev/full", b"x" * 100000)
     assert info.value.errno == errno.ENOSPC and info.value.filename == "/dev/full"
     atomic_write("/dev/null", b"x")
-    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+    assert full_device() and full_device.__doc__  # still the device: written, never replaced
 
 
 def test_timing_cache_on_a_full_disk(tmp_path, monkeypatch):
@@ -190,3 +199,23 @@ def test_bench_force_refuses_foreign_files(tmp_path):
     (out / "notes.txt").write_text("mine\n")
     with pytest.raises(TrtgenError, match=r"holds files trtgen did not write \(notes.txt\)"):
         check_bench_target(str(out), force=True)
+
+
+def test_weights_cut_short_by_a_full_disk(built, tmp_path, monkeypatch, capsys):
+    """The safetensors writer drops the error of a write that did not fit (it writes /dev/full
+    without complaint); what it left is checked against its own header."""
+    import trtgen.output
+
+    save_file = trtgen.output.save_file
+
+    def cut_short(tensors, path, metadata=None):
+        save_file(tensors, path, metadata=metadata)
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 4)
+
+    monkeypatch.setattr(trtgen.output, "save_file", cut_short)
+    out = tmp_path / "new"
+    assert main([str(built / "model.py"), "-o", str(out)]) == 2
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"trtgen: error: cannot write {out}: weights.safetensors was cut short")
+    assert entries(tmp_path) == []

@@ -3,11 +3,20 @@ temporary sibling: a failed write is one `error: cannot write PATH: REASON` line
 exit, and no partial file. Compiles against TensorRT headers; skips without them (cpp_helpers)."""
 
 import os
+import stat
 
 import pytest
 
 from cli_helpers import TINY_MODEL, run_trtgen
 from cpp_helpers import compile_builder, require_toolchain, run_builder
+
+
+def full_device():
+    """Whether /dev/full is the character device that fails every write with ENOSPC."""
+    try:
+        return stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +40,7 @@ def leftovers(folder):
     return sorted(n for n in os.listdir(folder) if n.startswith(".trtgen-"))
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.skipif(not full_device(), reason="/dev/full is not the full device here")
 def test_describe_onto_a_full_device_fails(builder, tmp_path):
     result = run(builder, "--engine", tmp_path / "model.engine", "--describe", "/dev/full", cwd=tmp_path)
     assert result.returncode != 0
@@ -49,7 +58,7 @@ def test_describe_under_a_file_fails_cleanly(builder, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["file"]
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.skipif(not full_device(), reason="/dev/full is not the full device here")
 def test_engine_onto_a_full_device_fails(builder, tmp_path):
     result = run(builder, "--engine", "/dev/full", cwd=tmp_path)
     assert result.returncode != 0
