@@ -7,7 +7,7 @@ from layers.atomic import looks_like_engine
 
 from .errors import TrtgenError
 from .netfile import build_with_profiles
-from .output import KNOWN_FILES, MANIFEST, _listed_files, _matches, write_file
+from .output import KNOWN_FILES, MANIFEST, listed_files, matches_any, sweep_stale, write_file
 
 
 def build(out_dir, engine_path=None):
@@ -16,6 +16,7 @@ def build(out_dir, engine_path=None):
     builder, network, profiles = build_with_profiles(out_dir)
     engine = layers.build_engine(builder, network, profiles=profiles)
     check_engine_path(out_dir, engine_path)
+    sweep_stale(os.path.dirname(os.path.abspath(engine_path)))  # temporaries of killed builds
     write_file(engine_path, engine)  # a temporary sibling renamed into place: never truncated
     return engine_path
 
@@ -29,8 +30,8 @@ def check_engine_path(out_dir, engine_path):
         return
     real = os.path.realpath(engine_path)
     folder = os.path.realpath(out_dir)
-    sources = _listed_files(folder, MANIFEST, KNOWN_FILES) or KNOWN_FILES
-    if os.path.dirname(real) == folder and _matches(os.path.basename(real), sources):
+    sources = listed_files(folder, MANIFEST, KNOWN_FILES) or KNOWN_FILES
+    if os.path.dirname(real) == folder and matches_any(os.path.basename(real), sources):
         raise TrtgenError(
             f"-o {engine_path} is one of {out_dir}'s sources; refusing to overwrite it with the "
             f"engine (default: {os.path.join(out_dir, 'model.engine')})"

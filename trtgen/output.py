@@ -86,7 +86,7 @@ def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KN
         raise TrtgenError(f"{out_dir} already exists; pass --force to replace it (or choose another -o).")
     if not os.path.isdir(path):
         raise TrtgenError(f"{out_dir} exists and is not a folder; refusing to replace it even with --force.")
-    listed = _listed_files(path, marker, known)
+    listed = listed_files(path, marker, known)
     if listed is None:
         raise TrtgenError(
             f"{out_dir} exists and is not a {kind} (no valid {marker}); refusing to replace it "
@@ -95,7 +95,7 @@ def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KN
     kept, foreign = [], []
     for name in sorted(os.listdir(path)):
         full = os.path.join(path, name)
-        if _matches(name, listed) and not (os.path.isdir(full) and not os.path.islink(full)):
+        if matches_any(name, listed) and not (os.path.isdir(full) and not os.path.islink(full)):
             continue
         if products and _is_product(name, full):
             kept.append(name)
@@ -112,7 +112,7 @@ def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KN
     return Target(path, kept)
 
 
-def _listed_files(folder, marker, known):
+def listed_files(folder, marker, known):
     """The names the output in ``folder`` is made of (glob patterns), or None when ``marker``
     is missing or is not a manifest."""
     try:
@@ -130,14 +130,14 @@ def _listed_files(folder, marker, known):
     return [glob.replace("[", "[[]") for glob in files] + [marker]  # literal names
 
 
-def _matches(name, patterns):
+def matches_any(name, patterns):
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def _is_product(name, full):
     if os.path.isdir(full) and not os.path.islink(full):
         return name in PRODUCT_DIRS
-    return _matches(name, PRODUCT_FILES)
+    return matches_any(name, PRODUCT_FILES)
 
 
 def _temporary_state(full):
@@ -194,9 +194,9 @@ def _only_trtgen_files(full):
     if not (os.path.isdir(full) and not os.path.islink(full)):
         return True  # a temporary file
     # an output moved aside lists its files; a staging folder may not have its manifest yet
-    patterns = _listed_files(full, MANIFEST, KNOWN_FILES) or [*KNOWN_FILES, *BENCH_FILES]
+    patterns = listed_files(full, MANIFEST, KNOWN_FILES) or [*KNOWN_FILES, *BENCH_FILES]
     return all(
-        _matches(name, patterns) and os.path.isfile(os.path.join(full, name))
+        matches_any(name, patterns) and os.path.isfile(os.path.join(full, name))
         for name in os.listdir(full)
     )
 

@@ -7,6 +7,8 @@ import errno
 import os
 import stat
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -219,3 +221,14 @@ def test_weights_cut_short_by_a_full_disk(built, tmp_path, monkeypatch, capsys):
     (line,) = error_lines(capsys)
     assert line.startswith(f"trtgen: error: cannot write {out}: weights.safetensors was cut short")
     assert entries(tmp_path) == []
+
+
+def test_build_removes_the_temporary_a_killed_build_left(built, tmp_path, capsys):
+    out = copy(built, tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    left = out / f".trtgen-{child.pid}-k1ll.model.engine.tmp"  # as a SIGKILLed build leaves it
+    left.write_bytes(b"vtrt, cut short")
+    assert main(["build", str(out)]) == 0
+    assert f"removed {left}, left by an interrupted trtgen run" in capsys.readouterr().err
+    assert entries(out) == entries(built / "out")
