@@ -13,6 +13,7 @@ Importing this package never imports torch.
 """
 
 from . import build_options, functional  # noqa: F401
+from .atomic import atomic_write, save_engine  # noqa: F401
 from .backend import BACKEND_NAME, IS_RTX, LIBRARY_VERSION, trt  # noqa: F401
 from .dtypes import (  # noqa: F401
     bfloat16,

@@ -8,6 +8,7 @@ with a clear message instead of being ignored.
 import dataclasses
 import os
 
+from .atomic import atomic_write
 from .backend import IS_RTX, trt
 
 
@@ -153,5 +154,4 @@ def _load_timing_cache(config, path):
 
 def save_timing_cache(cache, path):
     if cache is not None and path is not None:
-        with open(path, "wb") as f:
-            f.write(bytes(cache.serialize()))
+        atomic_write(path, bytes(cache.serialize()))

@@ -14,7 +14,7 @@ from layers.runtime import Engine, gpu_unavailable_reason, to_numpy
 
 from .dynamic import shape_text
 from .errors import NoGpuError, TrtgenError
-from .output import read_manifest
+from .output import read_manifest, write_error, write_file
 
 
 def run(
@@ -34,9 +34,11 @@ def run(
     engine_path = existing_engine(out_dir, engine_path)
     if iterations < 1:
         raise TrtgenError(f"--iterations {iterations}: need at least 1")
-    inputs = {name: load_array(path, name) for name, path in parse_inputs(input_args, declared)}
+    given = parse_inputs(input_args, declared)
+    inputs = {name: load_array(path, name) for name, path in given}
+    protected = [engine_path, *(path for _, path in given)]  # never overwritten by an output
     if output_dir is not None:
-        output_paths([o["name"] for o in manifest["outputs"]], output_dir, force)
+        output_paths([o["name"] for o in manifest["outputs"]], output_dir, force, protected)
     reason = gpu_unavailable_reason()
     if reason is not None:
         raise NoGpuError(
@@ -53,7 +55,7 @@ def run(
     mode = "CUDA graph replay" if cuda_graph else "execute_async_v3"
     log(f"{iterations} run(s), {mode}: {1000 * seconds / iterations:.3f} ms per run")
     if output_dir is not None:
-        save_outputs(outputs, output_dir, force, log)
+        save_outputs(outputs, output_dir, force, log, protected)
     return to_numpy(outputs)
 
 
@@ -126,8 +128,9 @@ def describe_default(entry):
     return f"{kind} {entry['dtype']} values of the example shape {shape} from trtgen.json"
 
 
-def output_paths(names, output_dir, force):
-    """``{output name: DIR/<name>.npy}``; refuse existing files unless ``force``."""
+def output_paths(names, output_dir, force, protected=()):
+    """``{output name: DIR/<name>.npy}``; refuse existing files unless ``force``, and the
+    ``protected`` files (the command's inputs) always."""
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise TrtgenError(f"--output-dir {output_dir} is a file, not a directory")
     paths = {}
@@ -136,6 +139,9 @@ def output_paths(names, output_dir, force):
         if path in paths.values():
             raise TrtgenError(f"outputs {sorted(names)} would share the file {path}")
         paths[name] = path
+    for path in paths.values():
+        if any(os.path.exists(p) and os.path.exists(path) and os.path.samefile(p, path) for p in protected):
+            raise TrtgenError(f"{path} is an input of this command; choose another --output-dir")
     existing = [p for p in paths.values() if os.path.exists(p)]
     if existing and not force:
         raise TrtgenError(
@@ -145,15 +151,15 @@ def output_paths(names, output_dir, force):
     return paths
 
 
-def save_outputs(outputs, output_dir, force, log=print):
-    paths = output_paths(list(outputs), output_dir, force)
+def save_outputs(outputs, output_dir, force, log=print, protected=()):
+    paths = output_paths(list(outputs), output_dir, force, protected)
     arrays = to_numpy(outputs)
-    os.makedirs(output_dir, exist_ok=True)
-    for name, path in paths.items():
-        partial = path + ".partial"
-        with open(partial, "wb") as f:
-            np.save(f, arrays[name])
-        os.replace(partial, path)  # never leave a truncated array under the real name
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+    except OSError as exc:
+        raise write_error(output_dir, exc) from None
+    for name, path in paths.items():  # each a temporary sibling renamed into place
+        write_file(path, lambda f, array=arrays[name]: np.save(f, array))
     log(f"wrote {', '.join(paths.values())}")
 
 

@@ -14,12 +14,19 @@
 
 #include <NvInfer.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -151,23 +158,72 @@ inline Options parse_options(int argc, char** argv)
     return options;
 }
 
-// Write through a temporary file so a failed build never leaves a partial engine behind.
+// Write `size` bytes to `path` all at once: a temporary sibling (.trtgen-<pid>-<name>.tmp),
+// fsynced and checked, renamed over `path`. A path that exists and is not a regular file
+// (/dev/stdout) is written directly. On failure the temporary is removed and the error names
+// `path` and the system's reason; the previous file, if any, is left as it was.
 inline void write_file(std::string const& path, void const* data, size_t size)
 {
-    std::string const partial = path + ".partial";
+    auto const fail = [&path](int err) { throw std::runtime_error("cannot write " + path + ": " + std::strerror(err)); };
+    struct stat st{};
+    bool const exists = ::stat(path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
     {
-        std::ofstream out(partial, std::ios::binary);
-        out.write(static_cast<char const*>(data), static_cast<std::streamsize>(size));
-        if (!out)
-        {
-            std::remove(partial.c_str());
-            throw std::runtime_error("cannot write " + path);
-        }
+        fail(EISDIR);
     }
-    if (std::rename(partial.c_str(), path.c_str()) != 0)
+    bool const special = exists && !S_ISREG(st.st_mode);
+    auto const slash = path.find_last_of('/');
+    std::string const temp = special ? path
+                                     : path.substr(0, slash == std::string::npos ? 0 : slash + 1) + ".trtgen-" +
+            std::to_string(::getpid()) + "-" +
+            path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp";
+    int const fd = special ? ::open(path.c_str(), O_WRONLY | O_CLOEXEC)
+                           : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
     {
-        std::remove(partial.c_str());
-        throw std::runtime_error("cannot write " + path);
+        fail(errno);
+    }
+    auto const abandon = [&](int err) {
+        ::close(fd);
+        if (!special)
+        {
+            ::unlink(temp.c_str());
+        }
+        fail(err);
+    };
+    char const* bytes = static_cast<char const*>(data);
+    size_t done = 0;
+    while (done < size)
+    {
+        ssize_t const n = ::write(fd, bytes + done, size - done);
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n <= 0)
+        {
+            abandon(n < 0 ? errno : EIO);
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (!special && ::fsync(fd) != 0)
+    {
+        abandon(errno);
+    }
+    if (::close(fd) != 0)
+    {
+        int const err = errno;
+        if (!special)
+        {
+            ::unlink(temp.c_str());
+        }
+        fail(err);
+    }
+    if (!special && std::rename(temp.c_str(), path.c_str()) != 0)
+    {
+        int const err = errno;
+        ::unlink(temp.c_str());
+        fail(err);
     }
 }
 
@@ -326,12 +382,10 @@ inline int builder_main(int argc, char** argv, BuildFn build, std::vector<Expect
 
         if (!options.describe.empty())
         {
-            std::ofstream out(options.describe);
-            describe(*network, out);
-            if (!out)
-            {
-                throw std::runtime_error("cannot write " + options.describe);
-            }
+            std::ostringstream text;
+            describe(*network, text);
+            std::string const json = text.str();
+            write_file(options.describe, json.data(), json.size());
         }
         std::unique_ptr<nvinfer1::IBuilderConfig> config{builder->createBuilderConfig()};
         configure(*config, options);

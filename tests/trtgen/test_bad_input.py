@@ -95,12 +95,14 @@ def test_force_replaces_previous_output(tmp_path):
     model = _good_model(tmp_path)
     out = tmp_path / "out"
     assert run_trtgen(model, "-o", out).returncode == 0
-    (out / "stale.txt").write_text("old")
+    generated = (out / "network.py").read_text()
+    (out / "network.py").write_text("old")
     again = run_trtgen(model, "-o", out)
     assert again.returncode != 0 and "--force" in again.stderr
     replaced = run_trtgen(model, "-o", out, "--force")
     assert replaced.returncode == 0, replaced.stderr
     assert sorted(os.listdir(out)) == ["README.md", "network.py", "trtgen.json", "weights.safetensors"]
+    assert (out / "network.py").read_text() == generated
     assert [p for p in os.listdir(tmp_path) if p.startswith(".trtgen")] == []
 
 

@@ -1,10 +1,10 @@
-"""Write a benchmark folder (bench.json, bench.md, bench.png) all at once, like OUT."""
+"""Write a benchmark folder (bench.json, bench.md, bench.png) all at once, like OUT.
+
+An existing folder is replaced (with ``--force``) only when it holds nothing but those files."""
 
 import os
-import shutil
-import tempfile
 
-from ..output import check_target, publish
+from ..output import BENCH_FILES, check_target, write_folder
 from .chart import model_chart
 from .report import model_markdown, to_json
 
@@ -12,28 +12,25 @@ MARKER = "bench.json"
 
 
 def check_bench_target(out_dir, force):
-    check_target(out_dir, force, marker=MARKER, kind="trtgen bench output")
+    return check_target(out_dir, force, marker=MARKER, kind="trtgen bench output",
+                        known=BENCH_FILES, products=False)
 
 
 def write_bench(out_dir, result, force=False):
     """Render everything first (a chart error leaves nothing behind), then move into place."""
-    check_bench_target(out_dir, force)
+    target = check_bench_target(out_dir, force)
     files = {
         MARKER: to_json(result),
         "bench.md": model_markdown(result),
         "bench.png": model_chart(result),
     }
-    out_dir = os.path.abspath(out_dir)
-    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".trtgen-bench-", dir=os.path.dirname(out_dir))
-    try:
+
+    def write(staging):
         for name, content in files.items():
             with open(
                 os.path.join(staging, name), "wb" if isinstance(content, bytes) else "w"
             ) as f:
                 f.write(content)
-        publish(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+
+    write_folder(out_dir, target, write)
+    return target.path
