@@ -304,7 +304,9 @@ def _replays(module, graph, tensors, recorded, result, run=None):
     # which the graph loses, shows as a different output
     replayed = without_aliasing(graph)
     try:
-        with torch.no_grad():
+        # a failing fx module prints its generated code to stderr before raising: the failure
+        # only means export is tried instead
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
             replay = torch.fx.GraphModule(_replay_root(module, graph, run), replayed)(*inputs)
     except Exception:
         return False

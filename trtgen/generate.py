@@ -28,7 +28,7 @@ from .quant.placement import (
     add_residual_quantizers,
     mark_weighted_modules,
 )
-from .render import render_python, render_text
+from .render import render_python, render_text, user_templates
 from .weights import network_weights
 
 
@@ -152,7 +152,8 @@ def generate_loaded(
         )
     plan = build_plan(captures, loaded.init_args, plugins=plugins)
     origin = f"{source}:{loaded.entry}"
-    network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
+    with user_templates(template_dir):
+        network_py = render_python(plan, io, origin, template_dir, precision, quant_format)
     namespace = _generated_namespace(network_py)
     model = _root(namespace, plan.root_ctor)
     module_paths = [path for path, _ in model.named_modules()]
@@ -201,14 +202,15 @@ def generate_loaded(
         },
     }
     manifest["languages"] = list(langs)
-    readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
-    files = {"network.py": network_py, "README.md": readme}
-    if "cpp" in langs:
-        files.update(
-            render_cpp(
-                network_py, weights, plan.root.name, origin, template_dir, io.profiles(), scales
+    with user_templates(template_dir):
+        readme = render_text("README.md.j2", template_dir, manifest=manifest, title=plan.root.name)
+        files = {"network.py": network_py, "README.md": readme}
+        if "cpp" in langs:
+            files.update(
+                render_cpp(
+                    network_py, weights, plan.root.name, origin, template_dir, io.profiles(), scales
+                )
             )
-        )
     if "python" not in langs:
         del files["network.py"]
     return Generated(files, weights, manifest, plan, scales, metadata)

@@ -343,9 +343,21 @@ def _differs(old, new):
     return False
 
 
+# what every command reading OUT needs from its manifest
+MANIFEST_KEYS = ("source", "entry", "inputs", "outputs")
+
+
 def read_manifest(out_dir):
     path = os.path.join(out_dir, MANIFEST)
     if not os.path.isfile(path):
         raise TrtgenError(f"{out_dir} is not a trtgen output (no {MANIFEST}); run `trtgen MODEL.py -o {out_dir}` first.")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise TrtgenError(f"{path} is not valid JSON ({err}); regenerate {out_dir} with `trtgen MODEL.py --force`") from None
+    missing = [key for key in MANIFEST_KEYS if not isinstance(manifest, dict) or key not in manifest]
+    if missing:
+        raise TrtgenError(f"{path} is not a trtgen manifest (no {', '.join(missing)}); regenerate "
+                          f"{out_dir} with `trtgen MODEL.py --force`")
+    return manifest

@@ -1,5 +1,6 @@
 """Emit plan → source text through the jinja2 templates, then black."""
 
+import contextlib
 import importlib.resources
 import os
 
@@ -8,6 +9,7 @@ import jinja2
 
 from . import __version__
 from .escape import FILTERS
+from .errors import TrtgenError
 from .pysource import legal_name
 from .rules import helper_rules, helper_source
 
@@ -22,8 +24,26 @@ def builtin_template_dir():
     return str(importlib.resources.files(TEMPLATE_PACKAGE))
 
 
+@contextlib.contextmanager
+def user_templates(template_dir):
+    """Rendering failures under ``--templates DIR`` (a jinja error, Python black cannot parse)
+    are the user's templates' to fix: one error line naming the file and line."""
+    try:
+        yield
+    except (jinja2.TemplateError, black.InvalidInput) as err:
+        if not template_dir:
+            raise
+        where = f" at {err.filename}:{err.lineno}" if getattr(err, "filename", None) else ""
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise TrtgenError(
+            f"--templates {template_dir}: rendering failed{where}: {type(err).__name__}: {message}"
+        ) from None
+
+
 def _environment(template_dir=None):
     # a user directory overrides single templates; the rest come from the built-in set
+    if template_dir and not os.path.isdir(template_dir):
+        raise TrtgenError(f"--templates {template_dir}: not a folder; give a folder of *.j2 templates")
     search = ([template_dir] if template_dir else []) + [builtin_template_dir()]
     loader = jinja2.FileSystemLoader(search)
     env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

@@ -237,8 +237,7 @@ def main():
     build_network(network, args.weights or os.path.join(here, "weights.safetensors"))
     options = nn.build_options.from_args(args)
     engine = nn.build_engine(builder, network, options=options)
-    with open(args.engine, "wb") as f:
-        f.write(engine)
+    nn.save_engine(args.engine, engine)  # complete or not at all; never over a non-engine file
     print(f"wrote {args.engine}")
 
 

@@ -161,3 +161,44 @@ def test_manifest_records_the_library_not_the_package_it_came_in(tmp_path):
         manifest.pop("source_from_output")
         texts[package] = (manifest, (out / "network.py").read_text(), (out / "network.cpp").read_text())
     assert texts[packages[0]] == texts[packages[1]]
+
+
+@pytest.mark.parametrize("content, phrases", [
+    ("{bad", ["is not valid json", "regenerate"]),
+    ("[1, 2]", ["is not a trtgen manifest", "source"]),
+    ("{}", ["is not a trtgen manifest", "source, entry, inputs, outputs"]),
+])
+def test_check_with_a_damaged_manifest_names_it(generated_tiny, tmp_path, content, phrases):
+    import shutil
+
+    out = tmp_path / "damaged"
+    shutil.copytree(generated_tiny, out)
+    (out / "trtgen.json").write_text(content)
+    line = assert_one_error_line(run_trtgen("check", out)).lower()
+    assert "trtgen.json" in line
+    for phrase in phrases:
+        assert phrase in line, line
+
+
+@pytest.mark.parametrize("template, phrases", [
+    (None, ["--templates", "not a folder"]),
+    ("{% if %}\n", ["rendering failed at", "network.py.j2:1", "templatesyntaxerror"]),
+    ("def broken(:\n", ["rendering failed", "invalidinput"]),
+])
+def test_broken_user_templates_are_the_users_to_fix(tmp_path, template, phrases):
+    model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
+    templates = tmp_path / "templates"
+    if template is not None:
+        templates.mkdir()
+        (templates / "network.py.j2").write_text(template)
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out, "--templates", templates)
+    assert_refused(result, str(out), *phrases)
+    assert_one_error_line(result)
+
+
+def test_a_successful_generation_prints_nothing_to_stderr(tmp_path):
+    """Capture tries replays and exports that may fail on the way; their chatter stays hidden."""
+    result = run_trtgen(os.path.join(REPO, "examples", "bert_encoder.py"), "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
