@@ -32,6 +32,7 @@ from trtgen.bench.result import BenchResult, RouteResult  # noqa: E402
 from trtgen.bench.run import ROUTES, environment  # noqa: E402
 from trtgen.bench.gpu import gpu_status, skipped  # noqa: E402
 from trtgen.bench.targets import evaluate  # noqa: E402
+from layers.atomic import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = (
     "resnet18",
@@ -104,10 +105,7 @@ def write_reports(results, out, command):
     }
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     for path, content in files.items():
-        partial = path + ".partial"
-        with open(partial, "wb" if isinstance(content, bytes) else "w") as f:
-            f.write(content)
-        os.replace(partial, path)  # readers never see a half-written report
+        atomic_write(path, content)  # readers never see a half-written report
 
 
 def render(path, out):

@@ -47,6 +47,7 @@ from trtgen.iospec import flatten_outputs  # noqa: E402
 from trtgen.netfile import build_from_output  # noqa: E402
 from trtgen.output import read_manifest  # noqa: E402
 from trtgen.reference import execute  # noqa: E402
+from layers.atomic import atomic_write  # noqa: E402
 
 DEFAULT_OUT = os.path.join(ROOT, "docs", "conversion_report.md")
 REASON_CHARS = 200
@@ -332,10 +333,7 @@ def render(rows, total):
 
 def write(path, text):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 # --------------------------------------------------------------------------- main

@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import corpus
+from layers.atomic import atomic_write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -121,8 +122,7 @@ def main():
         for name in args.names:
             rows += run_model(name, batches, args.profile, folder, args.image_size or None)
             print(table(rows, args.profile).splitlines()[-1], flush=True)
-    with open(args.out, "w") as f:
-        f.write(table(rows, args.profile))
+    atomic_write(args.out, table(rows, args.profile))
     print(f"wrote {args.out}")
     return 0 if all(row[3] for row in rows) else 1
 

@@ -23,6 +23,7 @@ sys.path.insert(0, ROOT)
 from tests.conformance.cases import ALL  # noqa: E402
 from tests.conformance.run import NOT_RUN, run_case, verdict  # noqa: E402
 from trtgen.roundtrip import FAILED, PASS, REFUSED  # noqa: E402
+from layers.atomic import atomic_write  # noqa: E402
 
 
 def run_all(selected, log=print):
@@ -100,8 +101,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     selected = [case for case in ALL if args.k in case.id]
     results = run_all(selected)
-    with open(args.out, "w") as f:
-        f.write(markdown(results))
+    atomic_write(args.out, markdown(results))
     print(f"wrote {args.out}")
     return 0
 

@@ -19,6 +19,7 @@ import tempfile
 
 import numpy as np
 import torch
+from layers.atomic import atomic_write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -142,8 +143,7 @@ def main():
             *sections,
         ]
     )
-    with open(args.out, "w") as f:
-        f.write(text)
+    atomic_write(args.out, text)
     print(f"wrote {args.out}")
 
 

@@ -22,6 +22,7 @@ from layers.functional.indexing import select
 from layers.functional.join import stack
 from layers.functional.recurrent import loop_scan
 from trtgen.reference import execute
+from layers.atomic import atomic_write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INPUT, HIDDEN, NUM_LAYERS = 40, 256, 3
@@ -111,8 +112,7 @@ def write(path, rows):
     start, end = "<!-- measurement:start -->", "<!-- measurement:end -->"
     new = f"{start}\n{table(rows)}\n{end}"
     text = re.sub(re.escape(start) + ".*?" + re.escape(end), new, text, flags=re.S)
-    with open(path, "w") as f:
-        f.write(text)
+    atomic_write(path, text)
 
 
 def main():

@@ -127,6 +127,8 @@ def listed_files(folder, marker, known):
         return list(known)
     if not isinstance(files, list) or not all(isinstance(n, str) and "/" not in n for n in files):
         return None
+    if not all(matches_any(name, known) for name in files):  # a hand-edited list claims a user file
+        return None
     return [glob.replace("[", "[[]") for glob in files] + [marker]  # literal names
 
 

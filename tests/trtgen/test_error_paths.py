@@ -202,3 +202,23 @@ def test_a_successful_generation_prints_nothing_to_stderr(tmp_path):
     result = run_trtgen(os.path.join(REPO, "examples", "bert_encoder.py"), "-o", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("sample, phrases", [
+    ("pickled", ["cannot read it as a numpy.save array", "allow_pickle"]),
+    ("complex", ["is complex64, the example input float32", "would change its values"]),
+])
+def test_calibration_files_are_never_unpickled_nor_silently_cast(tmp_path, sample, phrases):
+    import numpy as np
+
+    model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    if sample == "pickled":  # loading it would run whatever the pickle says
+        np.save(calib / "a.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    else:
+        np.save(calib / "a.npy", np.ones((2, 4), np.complex64))
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out, "--quant", "int8", "--calib", calib)
+    assert_refused(result, str(out), *phrases)
+    assert_one_error_line(result)

@@ -55,7 +55,10 @@ def _sample_from_file(path, loaded):
                 f"{path}: a .npy file holds one input, but the model has "
                 f"{len(loaded.input_names)}; save each sample as a .pt tuple or dict instead"
             )
-        return (torch.from_numpy(np.load(path)),)
+        try:  # never unpickle: calibration files may come from anywhere
+            return (torch.from_numpy(np.load(path, allow_pickle=False)),)
+        except (ValueError, OSError, TypeError) as exc:
+            raise TrtgenError(f"{path}: cannot read it as a numpy.save array ({exc})") from exc
     try:
         value = torch.load(path, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
@@ -83,6 +86,11 @@ def _checked(sample, loaded, where):
             raise TrtgenError(
                 f"{where}: input {name!r} has shape {list(value.shape)}, "
                 f"the example input {list(example.shape)}"
+            )
+        if value.is_complex() or (value.is_floating_point() and not example.is_floating_point()):
+            raise TrtgenError(
+                f"{where}: input {name!r} is {str(value.dtype).removeprefix('torch.')}, the example "
+                f"input {str(example.dtype).removeprefix('torch.')}; converting would change its values"
             )
         checked.append(value.to(example.dtype))
     return tuple(checked)
