@@ -345,21 +345,54 @@ def _differs(old, new):
     return False
 
 
-# what every command reading OUT needs from its manifest
-MANIFEST_KEYS = ("source", "entry", "inputs", "outputs")
+def _is_str(value):
+    return isinstance(value, str)
+
+
+def _is_dims(value):
+    return isinstance(value, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in value)
+
+
+def _is_list_of(check):
+    return lambda value: isinstance(value, list) and all(check(item) for item in value)
+
+
+def _is_entry(**fields):
+    return lambda value: isinstance(value, dict) and all(
+        name in value and check(value[name]) for name, check in fields.items()
+    )
+
+
+# what commands reading OUT take from its manifest: field -> (required, check, what it must be)
+MANIFEST_FIELDS = {
+    "source": (True, _is_str, "a model path"),
+    "entry": (True, _is_str, "an entry point name"),
+    "inputs": (True, _is_list_of(_is_entry(name=_is_str, dtype=_is_str, shape=_is_dims)),
+               "a list of {name, dtype, shape}"),
+    "outputs": (True, _is_list_of(_is_entry(name=_is_str)), "a list of {name, ...}"),
+    "source_from_output": (False, lambda v: v is None or _is_str(v), "a relative path"),
+    "input_shapes": (False, _is_list_of(_is_dims), "a list of shapes"),
+    "precision": (False, _is_str, "a precision name"),
+    "quant": (False, lambda v: v is None or _is_str(v), "a quantization name"),
+}
 
 
 def read_manifest(out_dir):
     path = os.path.join(out_dir, MANIFEST)
     if not os.path.isfile(path):
         raise TrtgenError(f"{out_dir} is not a trtgen output (no {MANIFEST}); run `trtgen MODEL.py -o {out_dir}` first.")
+    regenerate = f"regenerate {out_dir} with `trtgen MODEL.py -o {out_dir} --force`"
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
     except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
-        raise TrtgenError(f"{path} is not valid JSON ({err}); regenerate {out_dir} with `trtgen MODEL.py --force`") from None
-    missing = [key for key in MANIFEST_KEYS if not isinstance(manifest, dict) or key not in manifest]
+        raise TrtgenError(f"{path} is not valid JSON ({err}); {regenerate}") from None
+    if not isinstance(manifest, dict):
+        raise TrtgenError(f"{path} is not a trtgen manifest (not a JSON object); {regenerate}")
+    missing = [name for name, (required, _, _) in MANIFEST_FIELDS.items() if required and name not in manifest]
     if missing:
-        raise TrtgenError(f"{path} is not a trtgen manifest (no {', '.join(missing)}); regenerate "
-                          f"{out_dir} with `trtgen MODEL.py --force`")
+        raise TrtgenError(f"{path} is not a trtgen manifest (no {', '.join(missing)}); {regenerate}")
+    for name, (_, check, what) in MANIFEST_FIELDS.items():
+        if name in manifest and not check(manifest[name]):
+            raise TrtgenError(f"{path}: {name!r} is not {what}; {regenerate}")
     return manifest

@@ -165,7 +165,9 @@ def test_manifest_records_the_library_not_the_package_it_came_in(tmp_path):
 
 @pytest.mark.parametrize("content, phrases", [
     ("{bad", ["is not valid json", "regenerate"]),
-    ("[1, 2]", ["is not a trtgen manifest", "source"]),
+    ("[1, 2]", ["is not a trtgen manifest", "not a json object"]),
+    ('{"source": "m.py", "entry": "get_model", "inputs": [{"name": "x"}], "outputs": []}',
+     ["'inputs' is not a list of {name, dtype, shape}"]),
     ("{}", ["is not a trtgen manifest", "source, entry, inputs, outputs"]),
 ])
 def test_check_with_a_damaged_manifest_names_it(generated_tiny, tmp_path, content, phrases):
