@@ -13,7 +13,14 @@ from .errors import TrtgenError
 SCALES_FILE = "quant.safetensors"
 
 
+def require_folder(out_dir):
+    """OUT given as a file (the model, or network.py itself) is a usage mistake: say so."""
+    if os.path.isfile(out_dir):
+        raise TrtgenError(f"{out_dir} is a file; give the folder `trtgen MODEL.py -o OUT` wrote.")
+
+
 def import_network_file(out_dir):
+    require_folder(out_dir)
     path = os.path.join(os.path.abspath(out_dir), "network.py")
     if not os.path.isfile(path):
         raise TrtgenError(f"{out_dir} has no network.py; run `trtgen MODEL.py -o {out_dir}` first.")

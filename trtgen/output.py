@@ -28,7 +28,7 @@ from safetensors.numpy import save_file
 from layers.atomic import TEMP_PREFIX, atomic_write, fsync_dir, fsync_file, temp_prefix
 
 from .errors import TrtgenError
-from .netfile import SCALES_FILE
+from .netfile import SCALES_FILE, require_folder
 
 MANIFEST = "trtgen.json"
 
@@ -379,6 +379,7 @@ MANIFEST_FIELDS = {
 
 def read_manifest(out_dir):
     path = os.path.join(out_dir, MANIFEST)
+    require_folder(out_dir)
     if not os.path.isfile(path):
         raise TrtgenError(f"{out_dir} is not a trtgen output (no {MANIFEST}); run `trtgen MODEL.py -o {out_dir}` first.")
     regenerate = f"regenerate {out_dir} with `trtgen MODEL.py -o {out_dir} --force`"

@@ -224,3 +224,10 @@ def test_calibration_files_are_never_unpickled_nor_silently_cast(tmp_path, sampl
     result = run_trtgen(model, "-o", out, "--quant", "int8", "--calib", calib)
     assert_refused(result, str(out), *phrases)
     assert_one_error_line(result)
+
+
+@pytest.mark.parametrize("command", ["check", "build", "run"])
+def test_out_given_as_a_file_is_named_as_a_usage_mistake(tmp_path, command):
+    model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
+    line = assert_one_error_line(run_trtgen(command, model))
+    assert "is a file; give the folder" in line
