@@ -268,3 +268,32 @@ def test_clang_format_is_found_without_an_activated_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "ITensor" in (tmp_path / "out" / "network.cpp").read_text()
+
+
+@pytest.mark.parametrize("extra, accepted", [("bn1.num_batches_tracked", True), ("fc.extra", False)])
+def test_extra_keys_follow_the_same_rule_as_network_py(resnet18, resnet18_builder, tmp_path, extra, accepted):
+    """A full state_dict (with BatchNorm's num_batches_tracked) drops in; any other key the
+    network does not declare is refused, as network.py's load_weights does."""
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    import layers
+
+    exe, lib = resnet18_builder
+    weights = load_file(resnet18 / "weights.safetensors")
+    weights[extra] = np.array(7, np.int64)
+    path = tmp_path / "weights.safetensors"
+    save_file(weights, path)
+    engine = tmp_path / "model.engine"
+    result = run_builder(exe, lib, "--weights", path, "--engine", engine)
+    assert (result.returncode == 0) == accepted, result.stderr
+    assert engine.exists() == accepted
+    builder, network = layers.create_network()
+    namespace = {}
+    exec(compile((resnet18 / "network.py").read_text(), str(resnet18 / "network.py"), "exec"), namespace)
+    if accepted:
+        namespace["build_network"](network, str(path))
+    else:
+        assert "key(s) the model does not declare: fc.extra" in result.stderr
+        with pytest.raises(KeyError, match="key\\(s\\) the model does not declare: fc.extra"):
+            namespace["build_network"](network, str(path))
