@@ -336,7 +336,7 @@ def _positional_name(ctor, keyword, arg):
 
 
 def _class_name(cls, taken):
-    base = pysource.legal_name(cls.__name__)
+    base = pysource.legal_name(cls.__name__, pysource.TEMPLATE_GLOBALS)
     name, n = base, 1
     while name in taken:
         n += 1

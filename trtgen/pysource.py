@@ -17,6 +17,9 @@ DTYPE_NAMES = {
 }
 
 RESERVED = {"nn", "F", "self", "np", "os", "sys", "argparse", "collections", "layers", "trt", "math"}
+# the module-level names network.py.j2 defines: a class of the model must not replace one
+TEMPLATE_GLOBALS = {"INPUTS", "OUTPUTS", "PROFILES", "PRECISION", "FP32_OPS", "KEEP_FP32",
+                    "build_network", "load_network", "main"}
 
 
 def legal_name(name, taken=()):

@@ -48,8 +48,36 @@ def _model_source(tmp, name, source):
     return path
 
 
+# classes named like C++ keywords, network.cpp's functions and the nvinfer1 types it uses
+COLLIDING_CLASS_NAMES = """
+import torch
+
+def block(name):
+    def __init__(self):
+        torch.nn.Module.__init__(self)
+        self.fc = torch.nn.Linear(4, 4)
+    return type(name, (torch.nn.Module,), {"__init__": __init__, "forward": lambda self, x: torch.relu(self.fc(x))})
+
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        names = ["main", "namespace", "int", "build_network", "WeightsFile", "INetworkDefinition", "ITensor", "dims"]
+        self.blocks = torch.nn.Sequential(*(block(name)() for name in names))
+
+    def forward(self, x):
+        return self.blocks(x)
+
+def get_model():
+    return M()
+
+def get_example_inputs():
+    return (torch.randn(2, 4),)
+"""
+
+
 MODELS = {
     "colliding_names": lambda tmp: _model_source(tmp, "colliding_names", COLLIDING_NAMES),
+    "colliding_class_names": lambda tmp: _model_source(tmp, "colliding_class_names", COLLIDING_CLASS_NAMES),
     "resnet18": lambda tmp: os.path.join(EXAMPLES, "resnet18.py"),
     "bert_encoder": lambda tmp: os.path.join(EXAMPLES, "bert_encoder.py"),
     "centernet": lambda tmp: os.path.join(EXAMPLES, "centernet.py"),

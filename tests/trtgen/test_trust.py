@@ -128,6 +128,25 @@ CASES = {
         M = lambda: Net().half()
         INPUTS = (torch.randn(2, 8).half(),)
     """,
+    # model classes named like network.py's own functions and constants (a class `main` once
+    # replaced main(), and building the network ran the command line instead)
+    "class_names_like_the_files_globals": """
+        def block(name):
+            def __init__(self):
+                nn.Module.__init__(self)
+                self.fc = nn.Linear(4, 4)
+            return type(name, (nn.Module,), {"__init__": __init__, "forward": lambda self, x: torch.relu(self.fc(x))})
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                names = ["main", "build_network", "load_network", "INPUTS", "OUTPUTS", "F", "nn", "int", "namespace"]
+                self.blocks = nn.Sequential(*(block(name)() for name in names))
+            def forward(self, x):
+                return self.blocks(x)
+
+        INPUTS = (torch.randn(2, 4),)
+    """,
 }
 
 
