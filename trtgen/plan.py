@@ -335,6 +335,19 @@ def _positional_name(ctor, keyword, arg):
     return "arg"
 
 
+def _refuse_shadowed_methods(module, attributes):
+    """A child or parameter named like a method of layers' Module (``load_weights``, ``to``)
+    would replace that method on the generated class, and the network would not build."""
+    import layers
+
+    shadowing = [a for a in attributes if hasattr(layers.Sequential, a)]
+    if shadowing:
+        raise TrtgenError(
+            f"{type(module).__qualname__} has {', '.join(map(repr, shadowing))}, named like a method "
+            "of the generated network's modules (layers.Module); rename the attribute in the model"
+        )
+
+
 def _class_name(cls, taken):
     base = pysource.legal_name(cls.__name__, pysource.TEMPLATE_GLOBALS)
     name, n = base, 1
@@ -421,6 +434,7 @@ def _class_plan(name, instances, recorded):
     position = [0]
     init_lines, super_args = [], ""
     rendered = [(attr, _render_item(item, values, names, position)) for attr, item in first.init]
+    _refuse_shadowed_methods(first.module, [attr for attr, _ in rendered])
     if first.sequential_like and [a for a, _ in rendered] == [str(i) for i in range(len(rendered))]:
         super_args = ", ".join(text for _, text in rendered)
     elif first.sequential_like:  # named children keep their names (state_dict keys)

@@ -231,3 +231,16 @@ def test_out_given_as_a_file_is_named_as_a_usage_mistake(tmp_path, command):
     model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
     line = assert_one_error_line(run_trtgen(command, model))
     assert "is a file; give the folder" in line
+
+
+def test_children_named_like_network_module_methods_are_refused_by_name(tmp_path):
+    body = (
+        "import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.load_weights = torch.nn.Linear(4, 4)\n\n    def forward(self, x):\n"
+        "        return self.load_weights(x)\n" + GOOD_ENTRY_POINTS
+    )
+    model = write(tmp_path, body)
+    out = tmp_path / "out"
+    result = run_trtgen(model, "-o", out)
+    assert_refused(result, str(out), "net has 'load_weights', named like a method", "rename the attribute")
+    assert_one_error_line(result)
