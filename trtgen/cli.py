@@ -248,8 +248,9 @@ def main(argv=None):
             return run_generate(argv)
     except TrtgenError as err:
         return _report(f"error: {err}", err.exit_code)
-    except Stopped as stop:  # Ctrl-C or SIGTERM: writers have removed their temporary files
-        return _report(f"{stop.reason}; nothing was written", stop.exit_code)
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: writers have removed their temporaries
+        reason, exit_code = (stop.reason, stop.exit_code) if isinstance(stop, Stopped) else ("interrupted", 130)
+        return _report(f"{reason}; nothing was written", exit_code)
     except OSError as err:
         if err.errno not in ENVIRONMENT_ERRNOS or os.environ.get("TRTGEN_DEBUG"):
             return _internal_error(err)
