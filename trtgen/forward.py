@@ -57,6 +57,17 @@ def _placeholder(capture, node, names, params, constants, taken):
     params[name] = target
 
 
+def constant_attribute(capture, target):
+    """The attribute network.py reads for ``target``: renamed when the capture made it up."""
+    import layers
+
+    module = capture.module
+    taken = set(module._modules) | set(module._parameters) | set(module._buffers)
+    taken |= {n.target.split(".")[0] for n in capture.graph.nodes if n.op == "get_attr"}
+    taken |= {name for name in dir(layers.Sequential)} | pysource.RESERVED
+    return source_names.constant_names(capture, taken).get(target, target)
+
+
 def _literal(v):
     return v is None or isinstance(v, (bool, int, float, str))
 
@@ -190,7 +201,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             _inline_previous(statements, node, names, depth, inline=False)
             pytree.resolve(node, capture, names)
         elif node.op == "get_attr":
-            names[node] = pysource.attribute_path(module, node.target)
+            names[node] = pysource.attribute_path(module, constant_attribute(capture, node.target))
         elif node.op == "call_module":
             _inline_previous(statements, node, names, depth, inline)
             call = child_calls.arguments(capture, node, captures_by_module, names)

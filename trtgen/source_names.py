@@ -94,6 +94,11 @@ def assigned_names(nodes):
             single = _op_sites(stmt) <= 1
             if single or not any(statements.get(u) is stmt for u in node.users):
                 names[node] = target.id
+        elif isinstance(target, (ast.Tuple, ast.List)) and not _is_item(node):
+            # the whole result of ``a, b = f(x)``, read item by item: ``a_b``
+            elts = [e.id for e in target.elts if isinstance(e, ast.Name)]
+            if elts and not any(statements.get(u) is stmt and not _is_item(u) for u in node.users):
+                names[node] = "_".join(elts[:3]) + ("_etc" if len(elts) > 3 else "")
         elif isinstance(target, (ast.Tuple, ast.List)) and _is_item(node):
             index = node.args[1]
             if -len(target.elts) <= index < len(target.elts) and isinstance(target.elts[index], ast.Name):
@@ -110,3 +115,33 @@ def _is_item(node):
         and isinstance(node.args[0], torch.fx.Node)
         and type(node.args[1]) is int
     )
+
+
+_MADE_BY_CAPTURE = re.compile(r"(?:lifted_tensor|_tensor_constant)_?\d+")
+
+
+def constant_names(capture, taken):
+    """Attribute names for tensors the capture made up (export's ``lifted_tensor_0``, fx's
+    ``_tensor_constant0``): the model's variable they come from (``count`` in
+    ``mask[a:b] = count``), else ``constant``; unique among ``taken`` and each other."""
+    if getattr(capture, "constant_names", None) is not None:
+        return capture.constant_names
+    chosen, used = {}, set(taken)
+    for node in capture.graph.nodes:
+        if node.op != "get_attr" or node.target in chosen or not _MADE_BY_CAPTURE.fullmatch(node.target):
+            continue
+        stem = "constant"
+        for user in node.users:
+            stmt = statement(user)
+            value = getattr(stmt, "value", None)
+            if isinstance(value, ast.Name):
+                stem = value.id
+                break
+        name, n = stem, 0
+        while name in used:
+            n += 1
+            name = f"{stem}_{n}"
+        used.add(name)
+        chosen[node.target] = name
+    capture.constant_names = chosen
+    return chosen
