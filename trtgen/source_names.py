@@ -127,8 +127,9 @@ def constant_names(capture, taken):
     if getattr(capture, "constant_names", None) is not None:
         return capture.constant_names
     chosen, used = {}, set(taken)
-    for node in capture.graph.nodes:
-        if node.op != "get_attr" or node.target in chosen or not _MADE_BY_CAPTURE.fullmatch(node.target):
+    made = [n for n in capture.graph.nodes if n.op == "get_attr" and _MADE_BY_CAPTURE.fullmatch(n.target)]
+    for node in sorted(made, key=lambda n: int(re.search(r"\d+$", n.target).group())):
+        if node.target in chosen:
             continue
         stem = "constant"
         for user in node.users:
