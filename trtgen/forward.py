@@ -314,7 +314,8 @@ def _statement_name(node, names, kinds):
         parts = node.target.split(".")
         while len(parts) > 1 and parts[-1].isdigit():
             parts[-2:] = [f"{parts[-2]}_{parts[-1]}"]
-        return parts[-1]
+        # ``self.self(...)`` (BERT) is not a variable name of its own: its output is
+        return parts[-1] if pysource.legal_name(parts[-1]) == parts[-1] else f"{parts[-1]}_out"
     if node in kinds:
         rule, op = kinds[node]
         if rule is not None and rule.kind == "getitem":

@@ -101,8 +101,8 @@ class BertAttention(nn.Module):
         self.output = BertSelfOutput()
 
     def forward(self, hidden_states, attention_mask):
-        self_ = self.self(hidden_states, attention_mask)
-        output = self.output(self_[0], hidden_states)
+        self_out = self.self(hidden_states, attention_mask)
+        output = self.output(self_out[0], hidden_states)
         return (output, None)
 
 
