@@ -45,6 +45,7 @@ class Capture:
     probed: tuple = None  # (args, kwargs) it received in the --dynamic probe run
     probed_result: object = None  # what it returned then
     exported_on_probe: bool = False  # exported on ``probed``: its graph's sizes are the probe's
+    constant_names: dict = None  # capture-made constant attribute -> the name network.py gives it
     traced_values: dict = None  # {node: value} of the exported graph, run when needed
 
     def seen_inputs(self, on_probe):

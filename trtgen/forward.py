@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from . import child_calls, pysource, pytree, unpack
+from . import child_calls, pysource, pytree, source_names, unpack
 from .normalize import normalize
 from .rules import PLUGIN_RULE, helper_rules, lowering_rule
 
@@ -30,20 +30,8 @@ def _unsupported_where(capture, node):
 
 def _source_line(node):
     """`` at model.py:12`` from the node's recorded stack trace, innermost user frame."""
-    trace = node.meta.get("stack_trace") or getattr(node, "stack_trace", None) or ""
-    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+)', trace) if not _library_frame(f[0])]
-    if not frames:
-        return ""
-    path, line = frames[-1]
-    return f" at {os.path.basename(path)}:{line}"
-
-
-_TRTGEN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _library_frame(path):
-    """A frame of torch or of trtgen itself (capture runs the model): never the user's line."""
-    return f"{os.sep}torch{os.sep}" in path or os.path.abspath(path).startswith(_TRTGEN_DIR)
+    frame = source_names.user_frame(node)
+    return f" at {os.path.basename(frame[0])}:{frame[1]}" if frame else ""
 
 
 def _placeholder(capture, node, names, params, constants, taken):
@@ -67,6 +55,17 @@ def _placeholder(capture, node, names, params, constants, taken):
     names[node] = name
     taken.add(name)
     params[name] = target
+
+
+def constant_attribute(capture, target):
+    """The attribute network.py reads for ``target``: renamed when the capture made it up."""
+    import layers
+
+    module = capture.module
+    taken = set(module._modules) | set(module._parameters) | set(module._buffers)
+    taken |= {n.target.split(".")[0] for n in capture.graph.nodes if n.op == "get_attr"}
+    taken |= {name for name in dir(layers.Sequential)} | pysource.RESERVED
+    return source_names.constant_names(capture, taken).get(target, target)
 
 
 def _literal(v):
@@ -202,7 +201,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             _inline_previous(statements, node, names, depth, inline=False)
             pytree.resolve(node, capture, names)
         elif node.op == "get_attr":
-            names[node] = pysource.attribute_path(module, node.target)
+            names[node] = pysource.attribute_path(module, constant_attribute(capture, node.target))
         elif node.op == "call_module":
             _inline_previous(statements, node, names, depth, inline)
             call = child_calls.arguments(capture, node, captures_by_module, names)
@@ -245,15 +244,16 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             _inline_previous(statements, node, names, depth, inline)
             statements.append([None, f"return {_returned(capture, node.args[0], names)}", False])
     lines = []
-    for node, text, _ in statements:
+    assigned = source_names.assigned_names([node for node, _, _ in statements if node is not None])
+    variables = _Variables((taken - set(params)) | _module_level_names(captures_by_module), statements, params)
+    for index, (node, text, _) in enumerate(statements):
         if node is None:
             lines.append(text)
             continue
         if node in unpackings:
-            lines.append(f"{_unpack_target(unpackings[node], names, taken)} = {text}")
+            lines.append(f"{_unpack_target(unpackings[node], names, variables, index)} = {text}")
             continue
-        name = pysource.legal_name(_statement_name(node, names), taken)
-        taken.add(name)
+        name = variables.assign(assigned.get(node) or _statement_name(node, names, kinds), node.name, index)
         names[node] = name
         lines.append(f"{name} = {text}")
     written = list(params)
@@ -266,11 +266,10 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     return ForwardCode(written, _rename(lines, statements, names, bound), unsupported, placeholders)
 
 
-def _unpack_target(unpacking, names, taken):
+def _unpack_target(unpacking, names, variables, index):
     """Name every value an unpacking binds (legal, unique) and return its left-hand side."""
     for leaf in unpacking.leaves():
-        name = pysource.legal_name(leaf.name, taken)
-        taken.add(name)
+        name = variables.assign(leaf.name, None, index, fixed=True)
         for member in leaf.nodes:
             names[member] = name
     return unpacking.target(names)
@@ -304,14 +303,83 @@ def _uses(node, user):
     return count[0]
 
 
-def _statement_name(node, names):
-    """The variable a statement assigns: fx's node name, except for export's ``sym_size_int_7``
-    (a run-time size), which reads better as ``attention_mask_size3``."""
+def _statement_name(node, names, kinds):
+    """A short name for a value the model's source does not name: what made it (``conv1``,
+    ``matmul``, ``qkv_0`` for an item of ``qkv``, ``attention_mask_size3`` for a run-time size)."""
     if node.target is torch.ops.aten.sym_size.int and isinstance(node.args[0], torch.fx.Node):
         tensor = names[node.args[0]]
         if tensor.isidentifier():
             return f"{tensor}_size{node.args[1]}"
-    return node.name
+    if node.op == "call_module":
+        parts = node.target.split(".")
+        while len(parts) > 1 and parts[-1].isdigit():
+            parts[-2:] = [f"{parts[-2]}_{parts[-1]}"]
+        # ``self.self(...)`` (BERT) is not a variable name of its own: its output is
+        return parts[-1] if pysource.legal_name(parts[-1]) == parts[-1] else f"{parts[-1]}_out"
+    if node in kinds:
+        rule, op = kinds[node]
+        if rule is not None and rule.kind == "getitem":
+            source = names.get(op.args[0]) if isinstance(op.args[0], torch.fx.Node) else None
+            if source is not None and source.isidentifier() and type(op.args[1]) is int and op.args[1] >= 0:
+                return f"{source}_{op.args[1]}"
+            return "item"
+        if rule is not None and rule.kind == "getattr" and isinstance(op.args[1], str):
+            return op.args[1]
+        return op.name
+    return re.sub(r"_\d+$", "", node.name)
+
+
+def _module_level_names(captures_by_module):
+    """Names a forward's variables must leave alone: the generated file's globals and classes."""
+    classes = {type(capture.module).__name__ for capture in captures_by_module.values()}
+    return set(pysource.TEMPLATE_GLOBALS) | classes
+
+
+_PLACEHOLDER = re.compile("\0([^\0]*)\0")
+
+
+class _Variables:
+    """Variable names of one forward, chosen statement by statement.
+
+    A statement takes its preferred name (``x``), or ``x_1``, ``x_2``... when that is taken. A
+    name is taken while the value it holds is still read later (a placeholder of the value, or
+    a forward parameter, in a later statement): once that value is dead the name may be
+    assigned again, as ``x = self.conv(x)`` does in the model. Globals, classes, helpers and
+    names an unpacking binds are never reassigned.
+    """
+
+    def __init__(self, fixed, statements, params):
+        self.fixed = set(fixed)
+        self.last_use = {}  # node name or parameter → index of the last statement reading it
+        words = re.compile(r"[^\W\d]\w*")
+        for index, (_, text, _) in enumerate(statements):
+            for key in _PLACEHOLDER.findall(text):
+                self.last_use[key] = index
+            # parameters are written as themselves: any word equal to one may read it
+            for word in words.findall(_PLACEHOLDER.sub(" ", text)):
+                if word in params:
+                    self.last_use[("param", word)] = index
+        self.holder = {name: ("param", name) for name in params}  # variable → value it holds
+
+    def _free(self, name, index):
+        if name in self.fixed or not name.isidentifier():
+            return False
+        held = self.holder.get(name)
+        return held is None or self.last_use.get(held, -1) <= index
+
+    def assign(self, preferred, key, index, fixed=False):
+        """The name statement ``index`` binds the value ``key`` (a node name) to; ``fixed``
+        names (an unpacking's) are never reassigned afterwards."""
+        stem = pysource.legal_name(preferred, self.fixed)
+        name, n = stem, 0
+        while not self._free(name, index) or (fixed and name in self.holder):
+            n += 1
+            name = pysource.legal_name(f"{stem}_{n}", self.fixed)
+        if fixed:
+            self.fixed.add(name)
+        else:
+            self.holder[name] = key
+        return name
 
 
 def _placeholder_name(node):

@@ -16,7 +16,7 @@ import torch
 from . import library, pysource
 from .errors import TrtgenError, UnsupportedOpsError
 from .escape import is_attribute_name
-from .forward import forward_code
+from .forward import constant_attribute, forward_code
 from .merge import merge_optional_children
 from .plan_items import ANY, Ctor, Slot
 
@@ -135,11 +135,13 @@ def _instance(capture, instances_by_id, captures_by_module, used):
     # tensors the capture created (fx/export constants such as a relative-position index)
     owner = capture.unflattened if capture.unflattened is not None else module
     constants = {}
-    for target in sorted(read - set(module._parameters) - set(module._buffers) - set(module._modules)):
+    made = sorted(read - set(module._parameters) - set(module._buffers) - set(module._modules))
+    for target in made:
         value = getattr(owner, target, None)
+        name = constant_attribute(capture, target)
         if isinstance(value, torch.Tensor):
-            init.append((target, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
-            constants[f"{capture.path}.{target}" if capture.path else target] = value
+            init.append((name, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
+            constants[f"{capture.path}.{name}" if capture.path else name] = value
     sequential_like = library.runs_as_sequential(module)
     code = None if sequential_like else forward_code(capture, captures_by_module)
     return Instance(capture.path, module, init, code, sequential_like, capture, constants=constants)

@@ -36,8 +36,8 @@ class BertSelfOutput(nn.Module):
         self.dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, input_tensor):
-        add = self.dropout(self.dense(hidden_states)) + input_tensor
-        return self.LayerNorm(add)
+        hidden_states = self.dropout(self.dense(hidden_states)) + input_tensor
+        return self.LayerNorm(hidden_states)
 
 
 class BertSelfAttention(nn.Module):
@@ -50,20 +50,20 @@ class BertSelfAttention(nn.Module):
         self.value = nn.Linear(64, 64)
 
     def forward(self, hidden_states, attention_mask):
-        transpose = F.transpose(F.view(self.query(hidden_states), [2, 16, -1, 16]), 1, 2)
-        transpose_1 = F.transpose(F.view(self.key(hidden_states), [2, 16, -1, 16]), 1, 2)
-        transpose_2 = F.transpose(F.view(self.value(hidden_states), [2, 16, -1, 16]), 1, 2)
-        transpose_3 = F.transpose(
+        query_layer = F.transpose(F.view(self.query(hidden_states), [2, 16, -1, 16]), 1, 2)
+        key_layer = F.transpose(F.view(self.key(hidden_states), [2, 16, -1, 16]), 1, 2)
+        value_layer = F.transpose(F.view(self.value(hidden_states), [2, 16, -1, 16]), 1, 2)
+        attn_output_attn_weights = F.transpose(
             F.reshape(
                 F.scaled_dot_product_attention(
-                    transpose, transpose_1, transpose_2, attention_mask, scale=0.25
+                    query_layer, key_layer, value_layer, attention_mask, scale=0.25
                 ),
                 [2, -1, 16, 16],
             ),
             1,
             2,
         )
-        return (F.reshape(transpose_3, [2, 16, -1]), None)
+        return (F.reshape(attn_output_attn_weights, [2, 16, -1]), None)
 
 
 class BertOutput(nn.Module):
@@ -76,8 +76,8 @@ class BertOutput(nn.Module):
         self.dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, input_tensor):
-        add = self.dropout(self.dense(hidden_states)) + input_tensor
-        return self.LayerNorm(add)
+        hidden_states = self.dropout(self.dense(hidden_states)) + input_tensor
+        return self.LayerNorm(hidden_states)
 
 
 class BertIntermediate(nn.Module):
@@ -101,8 +101,8 @@ class BertAttention(nn.Module):
         self.output = BertSelfOutput()
 
     def forward(self, hidden_states, attention_mask):
-        self_ = self.self(hidden_states, attention_mask)
-        output = self.output(self_[0], hidden_states)
+        self_out = self.self(hidden_states, attention_mask)
+        output = self.output(self_out[0], hidden_states)
         return (output, None)
 
 
@@ -116,9 +116,9 @@ class BertLayer(nn.Module):
         self.output = BertOutput()
 
     def forward(self, hidden_states, attention_mask):
-        attention = self.attention(hidden_states, attention_mask)
-        getitem = attention[0]
-        return self.output(self.intermediate(getitem), getitem)
+        self_attention_output__ = self.attention(hidden_states, attention_mask)
+        self_attention_output = self_attention_output__[0]
+        return self.output(self.intermediate(self_attention_output), self_attention_output)
 
 
 class BertPooler(nn.Module):
@@ -130,8 +130,8 @@ class BertPooler(nn.Module):
         self.activation = nn.Tanh()
 
     def forward(self, hidden_states):
-        activation = self.activation(self.dense(hidden_states[:, 0]))
-        return activation
+        pooled_output = self.activation(self.dense(hidden_states[:, 0]))
+        return pooled_output
 
 
 class BertEncoder(nn.Module):
@@ -165,12 +165,14 @@ class BertEmbeddings(nn.Module):
         self.token_type_ids = nn.Parameter((1, 64), nn.int64)
 
     def forward(self, input_ids):
-        slice_1 = F.slice_tensor(self.position_ids, 1, 0, 16)
-        expand_1 = F.expand(F.gather(F.expand(self.token_type_ids, [1, -1]), 1, slice_1), [2, 16])
+        position_ids = F.slice_tensor(self.position_ids, 1, 0, 16)
+        token_type_ids = F.expand(
+            F.gather(F.expand(self.token_type_ids, [1, -1]), 1, position_ids), [2, 16]
+        )
         word_embeddings = self.word_embeddings(input_ids)
-        add = word_embeddings + self.token_type_embeddings(expand_1)
-        layer_norm = self.LayerNorm(add + self.position_embeddings(slice_1))
-        return self.dropout(layer_norm)
+        embeddings = word_embeddings + self.token_type_embeddings(token_type_ids)
+        LayerNorm = self.LayerNorm(embeddings + self.position_embeddings(position_ids))
+        return self.dropout(LayerNorm)
 
 
 class BertModel(nn.Module):
@@ -185,18 +187,30 @@ class BertModel(nn.Module):
     def forward(self, input_ids, attention_mask):
         embeddings = self.embeddings(input_ids)
         to = attention_mask.to(nn.bool)
-        arange = F.arange(2)
-        add_2 = F.arange(16) + 0
-        add_3 = F.arange(16) + 0
-        unsqueeze_2 = F.unsqueeze(F.unsqueeze(F.unsqueeze(arange, 1), 2), 3)
-        unsqueeze_8 = F.unsqueeze(F.unsqueeze(F.unsqueeze(add_2, 0), 1), 3)
-        unsqueeze_11 = F.unsqueeze(F.unsqueeze(F.unsqueeze(add_3, 0), 1), 2)
-        new_ones = F.new_ones(unsqueeze_8, [], dtype=nn.bool)
-        ge = unsqueeze_8 >= 0
-        and_1 = new_ones & ge.to(nn.bool)
-        index = F.index(to, [unsqueeze_2, unsqueeze_11])
-        expand_2 = F.expand(and_1 & index.to(nn.bool), [2, -1, 16, 16])
-        encoder = self.encoder(embeddings, expand_2)
+        attention_mask_encoder_attention_mask = F.arange(2)
+        attention_mask_encoder_attention_mask_1 = F.arange(16) + 0
+        attention_mask_encoder_attention_mask_2 = F.arange(16) + 0
+        unsqueeze = F.unsqueeze(
+            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask, 1), 2), 3
+        )
+        unsqueeze_1 = F.unsqueeze(
+            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_1, 0), 1), 3
+        )
+        unsqueeze_2 = F.unsqueeze(
+            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_2, 0), 1), 2
+        )
+        new_ones = F.new_ones(unsqueeze_1, [], dtype=nn.bool)
+        attention_mask_encoder_attention_mask = unsqueeze_1 >= 0
+        attention_mask_encoder_attention_mask = new_ones & attention_mask_encoder_attention_mask.to(
+            nn.bool
+        )
+        attention_mask_encoder_attention_mask_1 = F.index(to, [unsqueeze, unsqueeze_2])
+        attention_mask_encoder_attention_mask = F.expand(
+            attention_mask_encoder_attention_mask
+            & attention_mask_encoder_attention_mask_1.to(nn.bool),
+            [2, -1, 16, 16],
+        )
+        encoder = self.encoder(embeddings, attention_mask_encoder_attention_mask)
         pooler = self.pooler(encoder["last_hidden_state"])
         return nn.ModelOutput(
             {"last_hidden_state": encoder["last_hidden_state"], "pooler_output": pooler}

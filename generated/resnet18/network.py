@@ -35,10 +35,10 @@ class BasicBlock(nn.Module):
         )
 
     def forward(self, x):
-        relu = self.relu(self.bn1(self.conv1(x)))
-        bn2 = self.bn2(self.conv2(relu))
-        downsample = x if self.downsample is None else self.downsample(x)
-        return self.relu(bn2 + downsample)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
 
 
 class ResNet(nn.Module):
@@ -64,10 +64,10 @@ class ResNet(nn.Module):
         self.fc = nn.Linear(512, 1000)
 
     def forward(self, x):
-        relu = self.relu(self.bn1(self.conv1(x)))
-        layer2 = self.layer2(self.layer1(self.maxpool(relu)))
-        avgpool = self.avgpool(self.layer4(self.layer3(layer2)))
-        return self.fc(F.flatten(avgpool, 1))
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(self.maxpool(x)))
+        x = self.avgpool(self.layer4(self.layer3(x)))
+        return self.fc(F.flatten(x, 1))
 
 
 def build_network(network, weights):

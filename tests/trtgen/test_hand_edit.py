@@ -30,7 +30,7 @@ def test_swap_activation_and_mark_intermediate_output(tmp_path):
     assert swaps == 1
     # 2. an intermediate tensor becomes an extra network output
     edited, marks = re.subn(
-        r"(\n(\s+)(layer2) = self\.layer2\(.*\)\n)",
+        r"(\n(\s+)(x) = self\.layer2\(.*\)\n)",
         r'\1\2nn.mark_output(\3, "layer2_features")\n',
         edited,
     )
