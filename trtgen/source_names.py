@@ -31,9 +31,17 @@ def user_frame(node):
     return frames[-1][0], int(frames[-1][1])
 
 
-@functools.lru_cache(maxsize=64)
 def _statements(path):
     """Simple statements of the file at ``path`` as (first line, last line, statement)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ()
+    return _parsed_statements(path, stat.st_mtime_ns, stat.st_size)  # an edited file is parsed again
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_statements(path, mtime_ns, size):
     try:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read())
