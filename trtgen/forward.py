@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from . import child_calls, pysource, pytree, source_names, unpack
+from . import child_calls, layer_loops, pysource, pytree, source_names, unpack
 from .normalize import normalize
 from .rules import PLUGIN_RULE, helper_rules, lowering_rule
 
@@ -186,6 +186,12 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     live = _live_nodes(graph, dropped, kinds)
     depth = {}
     unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
+    loops, looped = {}, set()  # last call of a chain -> _Loop; the chain's other calls
+    for chain in layer_loops.chains(capture, live):
+        if not any(n.target in optional or unpack.unpacking(capture, n, live) is not None or
+                   child_calls.single_leaf(capture, n, captures_by_module) for n in chain.nodes):
+            loops[chain.nodes[-1]] = chain
+            looped.update(chain.nodes[:-1])
 
     def emit(node, expression, compound=False):
         statements.append([node, expression, compound])
@@ -197,6 +203,19 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             _placeholder(capture, node, names, params, constants, taken)
         elif node in unpacked:
             pass  # named by its call's unpacking
+        elif node in looped:
+            pass  # written by the loop at the chain's last call
+        elif node in loops:
+            _inline_previous(statements, node, names, depth, inline=False)
+            chain = loops[node]
+            first = chain.nodes[0]
+            target = pysource.attribute_path(module, chain.attr)
+            emit(node, f"{target}[0]({child_calls.arguments(capture, first, captures_by_module, names)})")
+            held, names[first.args[0]] = names[first.args[0]], _CARRIED
+            loops[node] = _Loop(first.args[0], target, chain.variable,
+                                child_calls.arguments(capture, first, captures_by_module, names))
+            names[first.args[0]] = held
+            depth[node] = _MAX_INLINE_DEPTH  # the loop's result is a variable
         elif pytree.handles(node, capture):
             _inline_previous(statements, node, names, depth, inline=False)
             pytree.resolve(node, capture, names)
@@ -253,6 +272,9 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         if node in unpackings:
             lines.append(f"{_unpack_target(unpackings[node], names, variables, index)} = {text}")
             continue
+        if node in loops:
+            lines += _loop_lines(loops[node], node, names, assigned, kinds, variables, index)
+            continue
         name = variables.assign(assigned.get(node) or _statement_name(node, names, kinds), node.name, index)
         names[node] = name
         lines.append(f"{name} = {text}")
@@ -264,6 +286,34 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     written = [f"*{p}" if params[p] == starred else p for p in written]
     bound = [member for u in unpackings.values() for member, _ in u.members()]
     return ForwardCode(written, _rename(lines, statements, names, bound), unsupported, placeholders)
+
+
+_CARRIED = "\1"  # the loop's carried variable in its call, until it is named
+
+
+@dataclasses.dataclass
+class _Loop:
+    input: torch.fx.Node  # what the first call reads
+    container: str  # ``self.layer``
+    variable: str  # preferred loop variable
+    call: str  # arguments of each call, _CARRIED for the carried value
+
+
+def _loop_lines(loop, node, names, assigned, kinds, variables, index):
+    """``for layer in self.layer:`` and its one statement; the carried variable keeps the
+    input's name when that is free, else starts as a copy of it."""
+    start = pysource.value(loop.input, names)
+    preferred = start if start.isidentifier() else assigned.get(node) or _statement_name(node, names, kinds)
+    carried = variables.assign(preferred, node.name, index)
+    names[node] = carried
+    call = loop.call.replace(_CARRIED, carried)
+    words = set(re.findall(r"\w+", call)) | {carried}
+    variable = loop.variable if loop.variable not in words else f"{loop.variable}_"
+    variable = variables.assign(variable, None, index, fixed=True)
+    while variable in words:
+        variable = variables.assign(f"{variable}_", None, index, fixed=True)
+    lines = [] if start == carried else [f"{carried} = {start}"]
+    return lines + [f"for {variable} in {loop.container}:", f"    {carried} = {variable}({call})"]
 
 
 def _unpack_target(unpacking, names, variables, index):

@@ -142,13 +142,9 @@ class BertEncoder(nn.Module):
         self.layer = nn.ModuleList([BertLayer(), BertLayer()])
 
     def forward(self, hidden_states, attention_mask):
-        return nn.ModelOutput(
-            {
-                "last_hidden_state": self.layer[1](
-                    self.layer[0](hidden_states, attention_mask), attention_mask
-                )
-            }
-        )
+        for layer_module in self.layer:
+            hidden_states = layer_module(hidden_states, attention_mask)
+        return nn.ModelOutput({"last_hidden_state": hidden_states})
 
 
 class BertEmbeddings(nn.Module):
