@@ -47,7 +47,7 @@ def atomic_write(path, data):
             _write(f, data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes the file private
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes the file private
         os.replace(temp, path)
     except BaseException as exc:
         try:
@@ -126,7 +126,8 @@ def _naming(exc, path):
     return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), path)
 
 
-def _umask():
+def current_umask():
+    """The process's umask (reading it means setting it: set it straight back)."""
     umask = os.umask(0)
     os.umask(umask)
     return umask

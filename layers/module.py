@@ -178,10 +178,10 @@ class Module:
         declared = {k: p for k, p in self.named_parameters() if p.kind == kind}
         # the rule network.cpp follows too (weights_file.key_problems); strict=False keeps only
         # the missing-key half of it
-        problem = key_problems(values, declared if strict else set(declared) | set(values), what)
+        problem = key_problems(values, declared if strict else set(declared) | set(values), what,
+                               extra_hint=" (pass strict=False to ignore them)")
         if problem:
-            hint = " (pass strict=False to ignore them)" if strict and "declare" in problem else ""
-            raise KeyError(where + problem + hint)
+            raise KeyError(where + problem)
         for key, param in declared.items():
             param.set_value(values[key])
         return self

@@ -277,7 +277,7 @@ def is_bookkeeping(key):
     return key == BOOKKEEPING_SUFFIX or key.endswith("." + BOOKKEEPING_SUFFIX)
 
 
-def key_problems(keys, declared, what="weights"):
+def key_problems(keys, declared, what="weights", extra_hint=""):
     """What is wrong with a file's ``keys`` for a network declaring ``declared``, or None.
 
     Every declared key must be present; a key the network does not declare is an error unless
@@ -290,6 +290,6 @@ def key_problems(keys, declared, what="weights"):
     if extra:
         return (
             f"{what} have {len(extra)} key(s) the model does not declare: "
-            f"{', '.join(map(shown, extra))} (only *.{BOOKKEEPING_SUFFIX} may be left in)"
+            f"{', '.join(map(shown, extra))} (only *.{BOOKKEEPING_SUFFIX} may be left in){extra_hint}"
         )
     return None

@@ -58,14 +58,17 @@ def _placeholder(capture, node, names, params, constants, taken):
 
 
 def constant_attribute(capture, target):
-    """The attribute network.py reads for ``target``: renamed when the capture made it up."""
+    """The attribute network.py reads for ``target``: renamed when the capture made it up.
+    Chosen once per capture, so the constructor, the forward and the weights keys agree."""
     import layers
 
-    module = capture.module
-    taken = set(module._modules) | set(module._parameters) | set(module._buffers)
-    taken |= {n.target.split(".")[0] for n in capture.graph.nodes if n.op == "get_attr"}
-    taken |= {name for name in dir(layers.Sequential)} | pysource.RESERVED
-    return source_names.constant_names(capture, taken).get(target, target)
+    if getattr(capture, "constant_names", None) is None:
+        module = capture.module
+        taken = set(module._modules) | set(module._parameters) | set(module._buffers)
+        taken |= {n.target.split(".")[0] for n in capture.graph.nodes if n.op == "get_attr"}
+        taken |= set(dir(layers.Sequential)) | pysource.RESERVED
+        capture.constant_names = source_names.constant_names(capture, taken)
+    return capture.constant_names.get(target, target)
 
 
 def _literal(v):

@@ -25,7 +25,7 @@ import tempfile
 
 from safetensors.numpy import save_file
 
-from layers.atomic import TEMP_PREFIX, atomic_write, fsync_dir, fsync_file, temp_prefix
+from layers.atomic import TEMP_PREFIX, atomic_write, current_umask, fsync_dir, fsync_file, temp_prefix
 
 from .errors import TrtgenError
 from .netfile import SCALES_FILE, require_folder
@@ -299,8 +299,7 @@ def write_folder(out_dir, target, write, log=None):
 
 def _apply_umask(staging):
     """mkdtemp makes a private folder; the output should get the user's usual permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
+    umask = current_umask()
     os.chmod(staging, 0o777 & ~umask)
     for name in os.listdir(staging):
         os.chmod(os.path.join(staging, name), 0o666 & ~umask)

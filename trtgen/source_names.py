@@ -132,8 +132,6 @@ def constant_names(capture, taken):
     """Attribute names for tensors the capture made up (export's ``lifted_tensor_0``, fx's
     ``_tensor_constant0``): the model's variable they come from (``count`` in
     ``mask[a:b] = count``), else ``constant``; unique among ``taken`` and each other."""
-    if getattr(capture, "constant_names", None) is not None:
-        return capture.constant_names
     chosen, used = {}, set(taken)
     made = [n for n in capture.graph.nodes if n.op == "get_attr" and _MADE_BY_CAPTURE.fullmatch(n.target)]
     for node in sorted(made, key=lambda n: int(re.search(r"\d+$", n.target).group())):
@@ -152,5 +150,4 @@ def constant_names(capture, taken):
             name = f"{stem}_{n}"
         used.add(name)
         chosen[node.target] = name
-    capture.constant_names = chosen
     return chosen
