@@ -18,15 +18,37 @@ from .pytree import suffix as pytree_suffix
 
 def arguments(capture, node, captures_by_module, names):
     """Arguments of ``self.child(...)``: for a generated class, only the tensor parameters it kept."""
+    passed = _passed(capture, node, captures_by_module)
+    if isinstance(passed, tuple):  # a layers class: the call as written
+        return pysource.call_args(passed[0], passed[1], names)
+    starred = var_positional(capture.module.get_submodule(node.target))
+    return ", ".join(
+        _starred(value, names) if name == starred else pysource.value(value, names)
+        for name, value in passed.items()
+    )
+
+
+def read_nodes(capture, node, captures_by_module):
+    """The graph nodes the written call of a child reads: arguments of parameters the
+    generated child dropped (a mask it ignores) are not among them."""
+    passed = _passed(capture, node, captures_by_module)
+    found = []
+    torch.fx.node.map_arg(list(passed) if isinstance(passed, tuple) else list(passed.values()), found.append)
+    return found
+
+
+def _passed(capture, node, captures_by_module):
+    """What the written call passes: ``(args, kwargs)`` for a layers class, else
+    ``{parameter: value}`` for the parameters the generated child kept, in its order."""
     child = capture.module.get_submodule(node.target)
     child_capture = captures_by_module.get(id(child))
-    if child_capture is None:  # a layers class: the call as written
+    if child_capture is None:
         args = node.args[_prepended(capture, node) :]
         if capture.unflattened is not None and library.runs_as_sequential(child) and args:
             # with dynamic shapes unflatten passes a Sequential, before its input, the tensors
             # its items read sizes from; the generated items take sizes from their own input
             args = args[-1:]
-        return pysource.call_args(args, node.kwargs, names)
+        return (args, node.kwargs)
     kept = child_capture.params
     if capture.unflattened is not None and not _signature_preserved(
         capture.unflattened, node.target
@@ -44,11 +66,7 @@ def arguments(capture, node, captures_by_module, names):
     missing = [n for n in kept if n not in by_name]
     if missing:
         raise RuntimeError(f"call of {node.target} does not pass {missing}")
-    starred = var_positional(child)
-    return ", ".join(
-        _starred(by_name[n], names) if n == starred else pysource.value(by_name[n], names)
-        for n in kept
-    )
+    return {name: by_name[name] for name in kept}
 
 
 def _starred(value, names):

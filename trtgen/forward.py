@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from . import child_calls, layer_loops, pysource, pytree, source_names, unpack
+from . import child_calls, layer_loops, passes, pysource, pytree, source_names, unpack
 from .normalize import normalize
 from .rules import PLUGIN_RULE, helper_rules, lowering_rule
 
@@ -149,21 +149,6 @@ def _recorded_constants(capture):
 _MAX_INLINE_DEPTH = 2
 
 
-def _live_nodes(graph, dropped, kinds):
-    """Nodes the output depends on; ops whose only purpose was a dropped assert disappear, and
-    so do operands a normalized op no longer reads (the destination of an ``aten.copy``)."""
-    live = set()
-    for node in reversed(graph.nodes):
-        if node.op == "output" or (node in live and node not in dropped):
-            live.add(node)
-            if node in kinds:
-                op = kinds[node][1]
-                torch.fx.node.map_arg((op.args, op.kwargs), live.add)
-            else:
-                live.update(node.all_input_nodes)
-    return live
-
-
 def _kind(node):
     """(rule, op) for call nodes; rules decide aliasing, dropping and syntax."""
     op = normalize(node)
@@ -186,7 +171,11 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     taken = {rule.render.__name__ for rule in helper_rules()}  # never shadow a --rules helper
     kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
-    live = _live_nodes(graph, dropped, kinds)
+    child_reads = lambda node: child_calls.read_nodes(capture, node, captures_by_module)
+    reads = passes.statement_reads(
+        kinds, child_reads, lambda node: pytree.reads(node, capture), lambda node: pytree.leaves(node, capture)
+    )
+    live = passes.live_nodes(graph, dropped, reads)
     depth = {}
     unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
     loops, looped = {}, set()  # last call of a chain -> _Loop; the chain's other calls

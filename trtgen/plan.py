@@ -13,7 +13,7 @@ import inspect
 
 import torch
 
-from . import library, pysource
+from . import library, passes, pysource
 from .errors import TrtgenError, UnsupportedOpsError
 from .escape import is_attribute_name
 from .forward import constant_attribute, forward_code
@@ -486,6 +486,7 @@ def build_plan(captures, recorded_init_args, plugins=False):
     captures_by_module = {id(c.module): c for c in captures}
     for capture in captures:
         capture.plugins = plugins
+    passes.clean(captures)
     used = used_modules(captures)
     for capture in reversed(captures):  # children before parents
         instance = _instance(capture, instances_by_id, captures_by_module, used)

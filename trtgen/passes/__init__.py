@@ -1,0 +1,35 @@
+"""Clean-up passes over the captured graphs, between capture and planning.
+
+Each pass has one job and works on one capture's fx graph (typed nodes: the op, its
+arguments, and for exported graphs the fake tensor each node makes, in ``meta["val"]``).
+They run children first, so a parent sees its children already cleaned:
+
+- ``module_calls``: export's pytree plumbing around preserved child calls is replaced by the
+  values it forwards, so calls read their arguments and results as in the model;
+- ``no_ops``: ops that return their input unchanged (``x + 0``, a whole-dim slice, a zero
+  pad, a cast to the dtype it has) are replaced by that input;
+- ``common_subexpressions``: a pure op computed twice on the same operands is computed once;
+- ``dead_code``: what the generated forward really reads, so values only dead code needs
+  (a mask a child ignores) are not written.
+
+None of them changes what the network computes; they change how much of it is written out.
+"""
+
+from .common_subexpressions import eliminate_common_subexpressions
+from .dead_code import live_nodes, statement_reads
+from .module_calls import inline_call_plumbing
+from .no_ops import drop_no_ops
+
+PASSES = (drop_no_ops, eliminate_common_subexpressions)
+
+
+def clean(captures):
+    """Run every graph-rewriting pass on every capture, children before their parents."""
+    for capture in reversed(captures):
+        inline_call_plumbing(capture.graph, capture.unflattened)
+        for run in PASSES:
+            run(capture.graph)
+
+
+__all__ = ["PASSES", "clean", "drop_no_ops", "eliminate_common_subexpressions", "inline_call_plumbing", "live_nodes",
+           "statement_reads"]
