@@ -172,10 +172,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     kinds = {n: _kind(n) for n in graph.nodes if n.op in ("call_function", "call_method")}
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
     child_reads = lambda node: child_calls.read_nodes(capture, node, captures_by_module)
-    reads = passes.statement_reads(
-        kinds, child_reads, lambda node: pytree.reads(node, capture), lambda node: pytree.leaves(node, capture)
-    )
-    live = passes.live_nodes(graph, dropped, reads)
+    live = passes.live_nodes(graph, dropped, passes.statement_reads(kinds, child_reads))
     depth = {}
     unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
     loops, looped = {}, set()  # last call of a chain -> _Loop; the chain's other calls
@@ -364,6 +361,8 @@ def _statement_name(node, names, kinds):
             source = names.get(op.args[0]) if isinstance(op.args[0], torch.fx.Node) else None
             if source is not None and source.isidentifier() and type(op.args[1]) is int and op.args[1] >= 0:
                 return f"{source}_{op.args[1]}"
+            if isinstance(op.args[1], str) and op.args[1].isidentifier():  # out["last_hidden_state"]
+                return op.args[1]
             return "item"
         if rule is not None and rule.kind == "getattr" and isinstance(op.args[1], str):
             return op.args[1]

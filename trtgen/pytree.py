@@ -53,62 +53,6 @@ def handles(node, capture):
     return node.target is operator.getitem and node.args[0] in _structures(capture)
 
 
-def reads(node, capture):
-    """The graph nodes a plumbing node needs, or None for a node that is not plumbing.
-
-    ``tree_unflatten`` needs only its spec, and an item taken out of a packing only the packing
-    (and the value, when the item is one graph value): a packed value counts as read only by
-    what really reads it (``leaves``), so an argument a child drops does not keep alive what
-    computed it."""
-    if not _plumbing(node, capture) or node.op == "get_attr":
-        return None
-    if node.target is pytree.tree_unflatten:
-        return [arg for arg in node.args[1:] if isinstance(arg, torch.fx.Node)]
-    value = _value(node, capture)
-    if node.target is fx_pytree.tree_flatten_spec or value is node:
-        return node.all_input_nodes
-    return [node.args[0]] + ([value] if isinstance(value, torch.fx.Node) else [])
-
-
-def leaves(node, capture):
-    """The graph values inside what a plumbing node forwards (``(cos, sin)``), for the
-    statement that reads it whole."""
-    if not isinstance(node, torch.fx.Node) or not _plumbing(node, capture) or node.op == "get_attr":
-        return []
-    value = _value(node, capture)
-    if value is node or isinstance(value, torch.fx.Node):
-        return []
-    found = []
-    torch.fx.node.map_arg(value, found.append)
-    return found
-
-
-def _plumbing(node, capture):
-    """``handles`` before rendering: an item of a packing is plumbing by where it comes from."""
-    if capture.unflattened is None or node.op not in ("get_attr", "call_function"):
-        return False
-    if node.op == "call_function" and node.target is operator.getitem:
-        source = node.args[0]
-        return isinstance(source, torch.fx.Node) and _plumbing(source, capture)
-    return handles(node, capture)
-
-
-def _value(node, capture):
-    """What a plumbing node forwards: a structure whose leaves are graph nodes, or ``node``
-    itself where it unpacks a child's result (reading it reads the call)."""
-    if not isinstance(node, torch.fx.Node) or not _plumbing(node, capture):
-        return node
-    if node.op == "get_attr":
-        return getattr(capture.unflattened, node.target)
-    if node.target is pytree.tree_unflatten:
-        leaves, spec = node.args
-        return pytree.tree_unflatten([_value(leaf, capture) for leaf in leaves], _value(spec, capture))
-    if node.target is fx_pytree.tree_flatten_spec:
-        return node
-    container = _value(node.args[0], capture)
-    return node if container is node.args[0] else container[node.args[1]]
-
-
 def _structures(capture):
     if not hasattr(capture, "_pytree_structures"):
         capture._pytree_structures = {}
@@ -138,10 +82,7 @@ def resolve(node, capture, names):
             names[node] = item.source(names)
         elif isinstance(item, (tuple, list, dict)):
             structures[node] = item
-            leaves = []
-            torch.fx.node.map_arg(item, leaves.append)
-            if all(leaf in names for leaf in leaves):  # not when it packs a value nothing reads
-                names[node] = _render(item, names)  # e.g. position_embeddings=(cos, sin)
+            names[node] = _render(item, names)  # e.g. position_embeddings=(cos, sin)
         else:
             names[node] = pysource.value(item, names)
 

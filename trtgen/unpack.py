@@ -16,9 +16,6 @@ import operator
 import os
 import re
 
-import torch.fx._pytree as fx_pytree
-import torch.utils._pytree as pytree
-
 from . import library
 
 
@@ -80,57 +77,10 @@ def unpacking(capture, node, live):
     names = _source_names(node)
     if not _fits(names, known):
         names = tuple(node.name if n is None else n for n in known)
-    if capture.unflattened is not None:
-        return _exported(capture, node, names, live)
     users = [u for u in node.users if u in live]
     if not users or any(_index(u, len(names)) is None for u in users):
         return None
     return Unpacking(_match([node], names, live))
-
-
-def _exported(capture, node, names, live):
-    """The unpacking of a call in an export, which reads the result through
-    ``tree_flatten_spec`` + ``getitem`` of its flat leaves (``pytree.py``)."""
-    users = [u for u in node.users if u in live]
-    if len(users) != 1 or users[0].target is not fx_pytree.tree_flatten_spec:
-        return None
-    flat, spec = users[0], users[0].args[1]
-    spec = getattr(capture.unflattened, spec.target, None) if spec.op == "get_attr" else None
-    if not isinstance(spec, pytree.TreeSpec):
-        return None
-    skeleton = pytree.tree_unflatten(list(range(spec.num_leaves)), spec)
-    paths = {}
-    for path, leaf in pytree.tree_flatten_with_path(skeleton)[0]:
-        if not all(isinstance(key, pytree.SequenceKey) for key in path):
-            return None
-        paths[leaf] = tuple(key.idx for key in path)
-    readers = {}
-    for user in flat.users:
-        if user not in live:
-            continue
-        index = _index(user, spec.num_leaves)
-        if index is None or _name_at(names, paths[index]) is None:
-            return None
-        readers.setdefault(paths[index], []).append(user)
-    pattern = _leaves_at(names, (), readers)
-    return None if pattern is None else Unpacking(pattern)
-
-
-def _name_at(names, path):
-    """The name ``path`` reaches in ``names``, or None when it is not a leaf name there."""
-    for index in path:
-        if not isinstance(names, tuple) or index >= len(names):
-            return None
-        names = names[index]
-    return names if isinstance(names, str) else None
-
-
-def _leaves_at(names, path, readers):
-    """Pattern of ``names`` with a ``Leaf`` wherever ``readers`` has nodes for that path."""
-    if isinstance(names, str):
-        return Leaf(names, tuple(readers[path])) if path in readers else None
-    parts = tuple(_leaves_at(sub, path + (i,), readers) for i, sub in enumerate(names))
-    return parts if any(p is not None for p in parts) else None
 
 
 def _fits(names, known):

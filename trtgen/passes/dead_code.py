@@ -7,7 +7,7 @@ child does not keep (the causal mask transformers builds for layers that run SDP
 ``is_causal``). So the values only they need are not written at all.
 """
 
-from typing import Callable, Dict, Iterable, Optional, Set
+from typing import Callable, Dict, Iterable, Set
 
 import torch.fx
 
@@ -27,30 +27,21 @@ def live_nodes(
     return live
 
 
-Reads = Callable[[torch.fx.Node], Optional[Iterable[torch.fx.Node]]]
+Reads = Callable[[torch.fx.Node], Iterable[torch.fx.Node]]
 
 
-def statement_reads(kinds: Dict, child_reads: Reads, plumbing_reads: Reads, packed: Reads):
+def statement_reads(kinds: Dict, child_reads: Reads) -> Reads:
     """``reads`` for ``live_nodes``: a call op reads its normalized operands, a child call the
-    arguments of the parameters its generated class kept, anything else all its inputs; export's
-    pytree plumbing reads what ``plumbing_reads`` says, and a statement reading a packing whole
-    also reads the values ``packed`` in it."""
+    arguments of the parameters its generated class kept, anything else all its inputs."""
 
-    def direct(node: torch.fx.Node):
+    def reads(node: torch.fx.Node):
         if node in kinds:
             op = kinds[node][1]
-            found = []
+            found: list = []
             torch.fx.node.map_arg((op.args, op.kwargs), found.append)
             return found
         if node.op == "call_module":
-            return list(child_reads(node))
+            return child_reads(node)
         return node.all_input_nodes
-
-    def reads(node: torch.fx.Node):
-        forwarded = plumbing_reads(node)
-        if forwarded is not None:
-            return forwarded
-        found = direct(node)
-        return found + [leaf for read in found for leaf in packed(read)]
 
     return reads
