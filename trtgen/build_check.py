@@ -34,6 +34,7 @@ def check_network_builds(build_network, weights, io, scales=None):
             "rewrite that part of the model or register a lowering with --rules"
         )
     _check_io(network, io)
+    return network
 
 
 def _failing_line(exc):

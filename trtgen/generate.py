@@ -29,6 +29,7 @@ from .quant.placement import (
     mark_weighted_modules,
 )
 from .render import render_python, render_text, user_templates
+from .unread_inputs import refuse_ignored_inputs, unread_inputs
 from .weights import network_weights
 
 
@@ -181,7 +182,10 @@ def generate_loaded(
         scales = imported
         metadata = modelopt.metadata() if modelopt else imported_metadata()
     if not plan.placeholders:  # a placeholder builds only once the user supplies its plugin
-        check_network_builds(namespace["build_network"], weights, io, scales if quant_format else None)
+        network = check_network_builds(
+            namespace["build_network"], weights, io, scales if quant_format else None
+        )
+        refuse_ignored_inputs(loaded, unread_inputs(network))
     manifest = {
         "trtgen": __version__,
         "source": source,
