@@ -180,7 +180,8 @@ def _max_norm(name):
     def validate(op):
         max_norm = _argument(op, _function(name), "max_norm")
         if max_norm is not None:
-            return f"max_norm={max_norm}: torch renormalizes the weight rows in place; a built network cannot"
+            return (f"max_norm={max_norm}: torch renormalizes the weight rows in place; "
+                    "a built network cannot")
         return None
 
     return validate
@@ -299,8 +300,7 @@ register(Rule("alias", "alias", ops=_ALIAS))
 register(Rule("drop", "drop", ops=_DROP))
 register(Rule("getitem", "getitem", target="subscript"))
 register(Rule("getattr", "getattr", target="attribute"))
-for _names in FUNCTIONAL.values():
-    for _name in _names.split():
-        register(Rule(_name, "call", target=f"F.{_name}", validator=_checked(*VALIDATORS.get(_name, ()))))
-for _name in TENSOR_METHODS.split():
-    register(Rule(_name, "call", target=f"Tensor.{_name}", validator=_checked(*VALIDATORS.get(_name, ()))))
+_CALLS = [(name, "F") for names in FUNCTIONAL.values() for name in names.split()]
+for _name, _spelling in _CALLS + [(name, "Tensor") for name in TENSOR_METHODS.split()]:
+    _validator = _checked(*VALIDATORS.get(_name, ()))
+    register(Rule(_name, "call", target=f"{_spelling}.{_name}", validator=_validator))
