@@ -12,7 +12,7 @@ import torch
 
 from . import child_calls, layer_loops, passes, pysource, pytree, source_names, unpack
 from .normalize import normalize
-from .rules import PLUGIN_RULE, helper_rules, lowering_rule
+from .rules import PLUGIN_RULE, helper_rules, lowering_for, unsupported_name
 
 
 @dataclasses.dataclass
@@ -152,7 +152,7 @@ _MAX_INLINE_DEPTH = 2
 def _kind(node):
     """(rule, op) for call nodes; rules decide aliasing, dropping and syntax."""
     op = normalize(node)
-    return lowering_rule(op.name), op
+    return lowering_for(op), op
 
 
 def forward_code(capture, captures_by_module, inline=True, optional=()):
@@ -238,7 +238,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 rule = PLUGIN_RULE
                 placeholders.append((op.name, _unsupported_where(capture, node)))
             if rule is None:
-                unsupported.append((op.name, _unsupported_where(capture, node)))
+                unsupported.append((unsupported_name(op), _unsupported_where(capture, node)))
                 names[node] = node.name
             elif rule.kind == "alias":
                 _inline_previous(statements, node, names, depth, inline=False)

@@ -7,8 +7,7 @@ saves a SHUFFLE per use; a Tensor operand gets the SHUFFLE.
 from .. import dtypes
 from ..module import Parameter
 from ..network import as_weights, param_source
-from ._common import network, prepend_ones
-from .constant import constant
+from ._common import constant, network, prepend_ones
 from .shape import Dim, reshape_to
 
 

@@ -10,8 +10,7 @@ import math
 from .. import dtypes
 from ..backend import trt
 from ..precision import fp32_island
-from ._common import network, normalize_dim, output
-from .cast import cast
+from ._common import activation, cast, network, normalize_dim, output
 from .elementwise import add, clamp, gt, maximum, mul, sub, where
 from .reduce import amax, sum  # noqa: A004 - torch names
 from .shape import Dim, reshape_to, slice_layer
@@ -42,18 +41,6 @@ _ACTIVATIONS = {
 
 # GELU as one layer where the TensorRT version has it (both datacenter and RTX do today).
 _GELU = {"none": getattr(_A, "GELU_ERF", None), "tanh": getattr(_A, "GELU_TANH", None)}
-
-
-def activation(input, type, op_name, alpha=None, beta=None):  # noqa: A002 - TensorRT's name
-    """One ACTIVATION layer; integer inputs compute in float32 as torch does."""
-    if not dtypes.is_floating(input.dtype):
-        input = cast(input, dtypes.float32)
-    layer = network().add_activation(input.trt, type)
-    if alpha is not None:
-        layer.alpha = float(alpha)
-    if beta is not None:
-        layer.beta = float(beta)
-    return output(layer, op_name)
 
 
 def _make(name, type, alpha, beta):

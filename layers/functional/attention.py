@@ -14,15 +14,12 @@ from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
 from ..network import as_weights, rows_scaled_source
-from ._common import channel_scale, uniform_scale
+from ._common import cast, channel_scale, concat_layer, constant, reduce, scalar, uniform_scale
 from ._params import tensor_of
 from .activation import softmax
-from .cast import cast
-from .constant import arange, constant, scalar
+from .constant import arange
 from .elementwise import add, eq, gt, mul, select_layer
-from .join import concat_layer
 from .linear import add_bias, linear, matrix_multiply
-from .reduce import reduce
 from .shape import Dim, permute_to, reshape_to, size, slice_layer, squeeze, unsqueeze
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -13,10 +13,10 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
-from .cast import cast
-from .constant import arange, constant, scalar
+from ._common import cast, constant, gather_layer, scalar
+from ._params import tensor_of
+from .constant import arange
 from .elementwise import div, ge, logical_and, lt, maximum, mul, ne, select_layer
-from .indexing import gather_layer
 from .join import cat
 from .linear import matmul
 from .reduce import amax, sum as reduce_sum
@@ -59,8 +59,6 @@ def embedding_bag(
     padding_idx=None,
 ):
     """F.embedding_bag (torch's arguments; ``max_norm`` rewrites weights in torch: refused)."""
-    from ._params import tensor_of
-
     if mode not in _MODES:
         raise ValueError(f"embedding_bag: mode has to be one of {_MODES}, got {mode!r}")
     if max_norm is not None:

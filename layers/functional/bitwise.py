@@ -12,9 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
-from ._common import align_ranks
-from .cast import cast
-from .constant import constant, scalar
+from ._common import align_ranks, cast, constant, gather_layer, scalar
 from .elementwise import (
     _operands,
     add,
@@ -29,6 +27,8 @@ from .elementwise import (
     sub,
     where,
 )
+from .join import cat
+from .reduce import sum as reduce_sum
 from .unary import logical_not
 
 __all__ = [
@@ -74,7 +74,6 @@ def _bits(x, bits, signed):
     low = sub(spread, mul(floor_divide(spread, 2), 2))  # its floor-mod 2: bit k
     if not signed:
         return low
-    from .join import cat  # late: join builds on indexing, which builds on this family
 
     sign = cast(lt(x, 0), x.dtype).unsqueeze(-1)
     return cat([low, sign], -1)
@@ -82,7 +81,6 @@ def _bits(x, bits, signed):
 
 def _from_bits(bits_tensor, bits, signed):
     """The integer whose two's-complement bits are ``bits_tensor`` (last dim)."""
-    from .reduce import sum as reduce_sum
 
     np_type = dtypes.to_numpy(bits_tensor.dtype)
     weights = [2**k for k in range(bits - 1 if signed else bits)]
@@ -139,7 +137,6 @@ def _shift_operands(input, other, op):
 def _power(amount, x, bits):
     """``2**min(max(amount, 0), largest)`` in x's dtype, where ``largest`` is the widest shift
     whose power x's dtype holds (at most ``bits - 1``); and ``largest`` itself."""
-    from .indexing import gather_layer
 
     largest = min(bits - 1, 30 if x.dtype == dtypes.int32 else 62)
     table = constant(np.array([2**k for k in range(largest + 1)], dtype=dtypes.to_numpy(x.dtype)))

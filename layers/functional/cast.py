@@ -1,23 +1,7 @@
 """Casts: the only way precision changes in a strongly typed network."""
 
 from .. import dtypes
-from ..network import current_network, name_layer
-from ..precision import resolve_float
-from ..tensor import Tensor
-
-
-def cast(x, dtype):
-    """``x`` as ``dtype``; in a reduced-precision network float32 means its float type."""
-    return cast_layer(x, resolve_float(dtypes.to_trt(dtype)))
-
-
-def cast_layer(x, dtype, op="cast"):
-    """One CAST layer named ``op`` (none when ``x`` already has ``dtype``)."""
-    dtype = dtypes.to_trt(dtype)
-    if x.dtype == dtype:
-        return x
-    layer = current_network().add_cast(x.trt, dtype)
-    return Tensor(name_layer(layer, op).get_output(0))
+from ._common import cast, cast_layer
 
 
 def promote_pair(a, b):

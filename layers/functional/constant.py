@@ -4,51 +4,10 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
-from ..network import as_weights, current, current_network, name_layer, param_source
+from ..network import as_weights, current, current_network, name_layer
 from ..tensor import Tensor
-from ._common import varargs_shape
-
-
-def constant(array, name=None, dtype=None):
-    """A CONSTANT layer holding ``array``; ``name`` (e.g. a state_dict key) names it verbatim."""
-    array = np.asarray(array)
-    if dtype is not None and dtypes.to_trt(dtype) == dtypes.bfloat16:
-        return _bf16_constant(array, name)
-    if dtype is not None:
-        array = array.astype(dtypes.to_numpy(dtypes.to_trt(dtype)), copy=False)
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
-    layer = current_network().add_constant(
-        tuple(array.shape), as_weights(array, param_source(name))
-    )
-    return _named_constant(layer, name)
-
-
-def _bf16_constant(array, name):
-    # numpy has no bfloat16: store float32, cast in-network (TensorRT folds it at build time).
-    from .cast import cast
-
-    return cast(constant(array.astype(np.float32), name=name), dtypes.bfloat16)
-
-
-def _named_constant(layer, name):
-    if name is None:
-        name_layer(layer, "constant")
-    else:
-        context = current()
-        layer.name = context.unique(name)
-        layer.get_output(0).name = layer.name
-    return Tensor(layer.get_output(0))
-
-
-def scalar(value, dtype, ndim=0):
-    """``value`` as a tensor of ``dtype`` with ``ndim`` dims of size 1 (broadcasts anywhere)."""
-    dtype = dtypes.to_trt(dtype)
-    if dtype in (dtypes.bfloat16, dtypes.float8_e4m3fn):
-        from .cast import cast
-
-        return cast(scalar(value, dtypes.float32, ndim), dtype)
-    return constant(np.full((1,) * ndim, value, dtype=dtypes.to_numpy(dtype)))
+from ._common import constant, scalar, varargs_shape
+from .shape import Dim, expand, shape_tensor
 
 
 SHARED_PREFIX = "shared/"  # names of the constants ``shared_scalar`` makes
@@ -110,8 +69,6 @@ def arange(start, end=None, step=1, dtype=None):
 
 
 def _runtime_arange(start, end, step, dtype):
-    from .shape import shape_tensor
-
     if not isinstance(start, int) or step != 1:
         raise NotImplementedError("arange up to a run-time size needs an int start and step 1")
     shape = shape_tensor([end if start == 0 else end - start])  # before the FILL that reads it
@@ -138,8 +95,6 @@ def full(shape, fill_value, dtype=dtypes.float32):
     shape = tuple(shape)
     if not any(isinstance(n, Tensor) for n in shape):
         return constant(np.full(shape, fill_value), dtype=dtype)
-    from .shape import expand
-
     if dtype is None:  # torch's: from the fill value
         kinds = ((bool, dtypes.bool), (int, dtypes.int64), (float, dtypes.float32))
         dtype = next(d for kind, d in kinds if isinstance(fill_value, kind))
@@ -165,18 +120,7 @@ def full_like(x, fill_value, dtype=None):
     dtype = x.dtype if dtype is None else dtype
     if all(d >= 0 for d in x.shape):
         return full(x.shape, fill_value, dtype=dtype)
-    from .shape import Dim, expand
-
     return expand(scalar(fill_value, dtype, x.ndim), [Dim(x, i) for i in range(x.ndim)])
-
-
-def fill(x, value):
-    """aten ``fill``: a tensor shaped like ``x`` holding ``value`` (a number or 0-d tensor)."""
-    if not isinstance(value, Tensor):
-        return full_like(x, value)
-    from .indexing import copy  # late: indexing builds on this module
-
-    return copy(x, value)  # in x's dtype, as torch casts the value
 
 
 def ones_like(x, dtype=None):
@@ -201,5 +145,4 @@ __all__ = [
     "full_like",
     "ones_like",
     "zeros_like",
-    "fill",
 ]

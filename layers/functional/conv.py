@@ -11,12 +11,11 @@ from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
 from ..network import as_weights, param_source
-from ._common import network, ntuple, output
+from ._common import gather_layer, network, ntuple, output
 from .batch_norm_fold import remember_convolution
 from ._params import name_weights, per_channel, weights_of
 from ._spatial import spatial_layout, widen_1d
 from .elementwise import add
-from .indexing import gather_layer
 from .pad import pad
 from .shape import Dim, reshape_to, unsqueeze
 

@@ -11,9 +11,8 @@ import numpy as np
 
 from .. import dtypes
 from ..precision import fp32_island
-from .cast import cast
+from ._common import cast, gather_layer
 from .elementwise import add, clamp_min, gt, logical_or, mul, ne, sub, where
-from .indexing import gather_layer
 from .linear import matmul
 from .reduce import sum as reduce_sum
 from .reduce import vector_norm

@@ -10,9 +10,9 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import align_ranks, common_dtype, network, output
-from .cast import cast
-from .constant import constant, scalar
+from ._common import (
+    activation, align_ranks, cast, common_dtype, constant, network, output, scalar, unary,
+)
 
 _OP = trt.ElementWiseOperation
 _LOGICAL = (_OP.AND, _OP.OR, _OP.XOR)
@@ -139,9 +139,14 @@ def div(input, other, *, rounding_mode=None):
     quotient = elementwise(a, b, _OP.DIV, "div")
     if not dtypes.is_floating(quotient.dtype):
         return quotient  # integer DIV already truncates toward zero
-    from .unary import trunc  # late: unary builds on this module
+    return truncated(quotient)
 
-    return trunc(quotient)
+
+def truncated(x):
+    """A float tensor rounded toward zero: sign(x) * floor(|x|); TensorRT has no TRUNC."""
+    sign = unary(x, trt.UnaryOperation.SIGN, "sign")
+    whole = unary(unary(x, trt.UnaryOperation.ABS, "abs"), trt.UnaryOperation.FLOOR, "floor")
+    return mul(sign, whole)  # noqa: F821
 
 
 def true_divide(input, other):
@@ -166,8 +171,6 @@ def fmod(input, other):
 
 def ne(input, other):
     """torch.ne: NOT(EQUAL); NaN != x is True, as in torch."""
-    from .unary import unary  # late: unary builds on this module
-
     return unary(eq(input, other), trt.UnaryOperation.NOT, "ne")  # noqa: F821
 
 
@@ -216,8 +219,6 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch names
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (min, max))
     # CLIP is max(alpha, min(beta, x)): torch's min(max(x, min), max) only while min <= max
     if numbers and min <= max and dtypes.is_floating(input.dtype):
-        from .activation import activation  # late: activation builds on this module
-
         return activation(input, trt.ActivationType.CLIP, "clamp", min, max)
     result = input
     if min is not None:
@@ -233,19 +234,6 @@ def clamp_min(input, min):  # noqa: A002
 
 def clamp_max(input, max):  # noqa: A002
     return clamp(input, max=max)
-
-
-def outer(input, vec2):
-    """torch.outer: ``input[i] * vec2[j]`` as one SHUFFLE ((n,) to (n, 1)) and one ELEMENTWISE
-    PROD, which broadcasts vec2 along the new dim."""
-    from .shape import Dim, reshape_to  # late: shape builds on this module
-
-    if input.ndim != 1 or vec2.ndim != 1:
-        raise ValueError(f"outer: expected 1-D vectors, got {input.ndim}-D and {vec2.ndim}-D")
-    return mul(reshape_to(input, [Dim(input, 0), 1], "unsqueeze"), vec2)
-
-
-ger = outer
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -283,8 +271,6 @@ __all__ = list(_BINARY) + [
     "clamp_min",
     "clamp_max",
     "clip",
-    "outer",
-    "ger",
     "addcmul",
     "addcdiv",
 ]

@@ -13,10 +13,12 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output, prepend_ones
+from ._common import (
+    cast, constant, gather_layer, index_tensor, network, normalize_dim, output, prepend_ones,
+    scalar,
+)
 from ._params import tensor_of
-from .cast import cast
-from .constant import arange, constant, full_like, scalar
+from .constant import arange, full_like
 from .elementwise import add, eq, gt, lt, mul, ne, select_layer, sub
 from .shape import (
     Dim,
@@ -29,10 +31,17 @@ from .shape import (
     resolve,
     size,
     slice_layer,
+    squeeze,
     unsqueeze,
 )
+from .join import cat, stack
+from .reduce import ValuesIndices, cumsum, topk
+from .reduce import sum as reduce_sum
 
 __all__ = [
+    "unbind",
+    "kthvalue",
+    "fill",
     "getitem",
     "select",
     "narrow",
@@ -133,7 +142,7 @@ def _whole(x, starts, sizes, strides):
     return True
 
 
-def _is_index_tensor(item):
+def _isindex_tensor(item):
     return isinstance(item, (Tensor, list, np.ndarray))
 
 
@@ -170,7 +179,7 @@ def getitem(x, index):
             wrap |= start < 0
             starts.append(start), sizes.append(size), strides.append(stride)
             kept.append(("in", dim))
-        elif _is_index_tensor(item):
+        elif _isindex_tensor(item):
             if advanced is not None:
                 raise NotImplementedError("only one tensor/list index per subscript is supported")
             advanced = (dim, item)
@@ -191,32 +200,6 @@ def getitem(x, index):
         out_dim = kept.index(("in", in_dim))
         y = gather_layer(y, out_dim, idx)  # in_dim was read whole: its size is x's
     return y
-
-
-def _index_tensor(index, n):
-    """An integer index (tensor, list or array) as a tensor; constant negatives wrap by ``n``."""
-    if isinstance(index, Tensor):
-        if index.dtype == dtypes.bool:
-            raise NotImplementedError("boolean mask indexing has a data-dependent shape")
-        if index.dtype not in (dtypes.int32, dtypes.int64):
-            index = cast(index, dtypes.int64)
-        return index
-    array = np.asarray(index)
-    if array.dtype == np.bool_:
-        if array.ndim != 1 or (n >= 0 and array.size != n):
-            raise NotImplementedError("a constant boolean mask indexes one dim, of its size")
-        array = np.flatnonzero(array)  # a constant mask is a constant list of positions
-    array = array.astype(np.int64)
-    if n >= 0:
-        array = np.where(array < 0, array + n, array)
-    return constant(array)
-
-
-def gather_layer(x, dim, index, op="gather"):
-    """One GATHER (DEFAULT mode) named ``op``: ``index`` picks entries of ``dim``."""
-    index = _index_tensor(index, x.shape[dim])
-    layer = network().add_gather(x.trt, index.trt, dim)
-    return output(layer, op)
 
 
 # --------------------------------------------------------------------------- named forms
@@ -242,7 +225,6 @@ def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
     What functionalized in-place slice writes (``mask[a:b] = v``) become: a CONCATENATION of the
     parts kept and ``src`` for step 1, else a GATHER spreading ``src`` and a SELECT.
     """
-    from .join import cat
 
     d = normalize_dim(dim, x.ndim)
     n = x.shape[d]
@@ -272,7 +254,6 @@ def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
 def _dynamic_slice_scatter(x, src, d, start, end, step):
     """slice_scatter along a run-time sized dim: the parts before and after the slice, around
     ``src`` (whose size torch already checked is the slice's)."""
-    from .join import cat
 
     if (step or 1) != 1:
         raise NotImplementedError("slice_scatter with a step along a dynamic dim")
@@ -318,6 +299,13 @@ def copy(input, src, non_blocking=False):
     return expand_as(cast(src, input.dtype), input)
 
 
+def fill(x, value):
+    """aten ``fill``: a tensor shaped like ``x`` holding ``value`` (a number or 0-d tensor)."""
+    if not isinstance(value, Tensor):
+        return full_like(x, value)
+    return copy(x, value)  # in x's dtype, as torch casts the value
+
+
 def _is_mask(index):
     if isinstance(index, Tensor):
         return index.dtype == dtypes.bool
@@ -347,7 +335,6 @@ def index_put(input, indices, values, accumulate=False):
 def _scattered_nd_put(input, positions, indices, values, accumulate):
     """``x[:, i, j] = values`` with integer indices at adjacent dims: one ScatterND over the
     input with the indexed dims moved to the front."""
-    from .join import stack  # late: join builds on this module
 
     d, k = positions[0], len(positions)
     if any(_is_mask(indices[p]) for p in positions):
@@ -403,7 +390,7 @@ def _wrapped_index(input, d, index):
     """An integer index along dim ``d`` as an int64 tensor whose negatives have wrapped."""
     n = input.shape[d]
     runtime = isinstance(index, Tensor)
-    index = cast(_index_tensor(index, n), dtypes.int64)
+    index = cast(index_tensor(index, n), dtypes.int64)
     if runtime and n >= 0:  # run-time negatives wrap, as in torch
         index = add(index, mul(cast(lt(index, 0), dtypes.int64), n))
     return index
@@ -440,7 +427,6 @@ def _masked_put(input, d, mask, values, accumulate):
 
 def _scattered_put(input, d, index, values, accumulate):
     """``x[:, ..., index] = values`` with an integer index along dim ``d``."""
-    from .reduce import sum as reduce_sum
 
     index = _wrapped_index(input, d, index)
     # values broadcast to x's shape with the index's dims in place of dim d
@@ -503,7 +489,6 @@ def take(input, index):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """torch.diff: ``x[1:] - x[:-1]`` along ``dim``, ``n`` times, after joining ``prepend`` and
     ``append``; bool tensors compare (``!=``) instead."""
-    from .join import cat
 
     d = normalize_dim(dim, input.ndim)
     parts = [tensor_of(p) for p in (prepend, input, append) if p is not None]
@@ -532,7 +517,7 @@ def index_select(x, dim, index):
 def gather(x, dim, index, sparse_grad=False):
     """torch.gather: GATHER in ELEMENT mode (output shape = index shape)."""
     d = normalize_dim(dim, x.ndim)
-    index = _index_tensor(index, x.shape[d])
+    index = index_tensor(index, x.shape[d])
     if index.ndim != x.ndim:
         raise ValueError("gather: index must have the same number of dims as input")
     # torch lets index be smaller than x on the other dims: cut x to match.
@@ -547,7 +532,7 @@ def gather(x, dim, index, sparse_grad=False):
 def take_along_dim(x, indices, dim):
     """torch.take_along_dim with a ``dim``: x and indices broadcast off ``dim``, then ELEMENT gather."""
     d = normalize_dim(dim, x.ndim)
-    indices = _index_tensor(indices, x.shape[d])
+    indices = index_tensor(indices, x.shape[d])
     if x.ndim != indices.ndim:
         raise ValueError(
             "take_along_dim: input and indices should have the same number of dimensions"
@@ -591,7 +576,6 @@ def masked_scatter(input, mask, source):
     of ``source`` in row-major order. The shape is static: the k-th True position reads
     ``source.flatten()[k]``, k a running count of the mask (one CUMULATIVE), one GATHER and
     one SELECT."""
-    from .reduce import cumsum
 
     dims = [Dim(input, i) for i in range(input.ndim)]
     hits = reshape_to(expand(cast(mask, dtypes.bool), dims), [-1])
@@ -677,7 +661,6 @@ def index(x, indices):
     The index tensors broadcast together to a shape S; S takes the place of the indexed dims,
     which must be consecutive (torch moves S to the front otherwise: not supported).
     """
-    from .join import cat  # late: join builds on this module
 
     positions = [i for i, t in enumerate(indices) if t is not None]
     if not positions:
@@ -685,7 +668,7 @@ def index(x, indices):
     if positions != list(range(positions[0], positions[-1] + 1)):
         raise NotImplementedError("index tensors separated by a full slice are not supported")
     first, count = positions[0], len(positions)
-    tensors = [_index_tensor(indices[i], x.shape[i]) for i in positions]
+    tensors = [index_tensor(indices[i], x.shape[i]) for i in positions]
     rank = max(t.ndim for t in tensors)
     tensors = [prepend_ones(cast(t, dtypes.int64), rank) for t in tensors]
     shape = [_broadcast_dim(tensors, d) for d in range(rank)]
@@ -706,3 +689,22 @@ def index(x, indices):
     before = list(range(rank, rank + first))
     order = before + list(range(rank)) + list(range(rank + first, gathered.ndim))
     return permute(gathered, order)
+
+
+def unbind(x, dim=0):
+    """torch.unbind: one select (SLICE + SHUFFLE) per index."""
+    d = normalize_dim(dim, x.ndim)
+    if x.shape[d] < 0:
+        raise NotImplementedError("unbind on a dynamic dim is not supported")
+    return tuple(select(x, d, i) for i in range(x.shape[d]))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """torch.kthvalue: (values, indices) of the k-th smallest along ``dim``: the last of the
+    ``k`` smallest (one TOPK MIN, one SLICE each)."""
+    dim = normalize_dim(dim, input.ndim)
+    smallest = topk(input, k, dim, largest=False)
+    picked = [narrow(t, dim, int(k) - 1, 1) for t in smallest]
+    if not keepdim:
+        picked = [squeeze(t, dim) for t in picked]
+    return ValuesIndices(*picked)

@@ -1,11 +1,9 @@
 """Joining and splitting: cat/stack (CONCATENATION), split/chunk/unbind (one SLICE per piece)."""
 
-from ._common import common_dtype, network, normalize_dim, output
-from .cast import cast
-from .indexing import select
+from ._common import cast, common_dtype, concat_layer, network, normalize_dim, output
 from .shape import Dim, reshape_to, slice_layer, unsqueeze
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk"]
 
 
 def cat(tensors, dim=0):
@@ -25,13 +23,6 @@ def cat(tensors, dim=0):
     if len({t.ndim for t in tensors}) != 1:
         raise ValueError(f"cat: tensors must have the same rank, got {[t.shape for t in tensors]}")
     return concat_layer(tensors, dim)
-
-
-def concat_layer(tensors, dim, op="cat"):
-    """One CONCATENATION named ``op``, its axis always set (TensorRT's default is not torch's)."""
-    layer = network().add_concatenation([t.trt for t in tensors])
-    layer.axis = normalize_dim(dim, tensors[0].ndim)
-    return output(layer, op)
 
 
 concat = concatenate = cat
@@ -104,11 +95,3 @@ def chunk(x, chunks, dim=0):
     if n < 0:
         raise NotImplementedError("chunk on a dynamic dim is not supported")
     return split(x, max(-(-n // chunks), 1) if n else 1, d)
-
-
-def unbind(x, dim=0):
-    """torch.unbind: one select (SLICE + SHUFFLE) per index."""
-    d = normalize_dim(dim, x.ndim)
-    if x.shape[d] < 0:
-        raise NotImplementedError("unbind on a dynamic dim is not supported")
-    return tuple(select(x, d, i) for i in range(x.shape[d]))

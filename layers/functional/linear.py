@@ -4,12 +4,29 @@ from .. import dtypes
 from ..backend import trt
 from ..module import Parameter
 from ..tensor import Tensor
-from ._common import align_ranks, channel_scale, common_dtype, network, output, prepend_ones
+from ._common import align_ranks, cast, channel_scale, common_dtype, network, output, prepend_ones
 from ._params import name_weights, tensor_of, weights_of, with_leading_ones
-from .cast import cast, promote_pair
+from .cast import promote_pair
 from .elementwise import add, mul
+from .reduce import sum as reduce_sum
+from .shape import Dim, permute, reshape, reshape_to, unflatten, unsqueeze
 
-__all__ = ["linear", "bilinear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum"]
+__all__ = [
+    "linear", "bilinear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum", "outer",
+    "ger",
+]
+
+
+def outer(input, vec2):
+    """torch.outer: ``input[i] * vec2[j]`` as one SHUFFLE ((n,) to (n, 1)) and one ELEMENTWISE
+    PROD, which broadcasts vec2 along the new dim."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ValueError(f"outer: expected 1-D vectors, got {input.ndim}-D and {vec2.ndim}-D")
+    return mul(reshape_to(input, [Dim(input, 0), 1], "unsqueeze"), vec2)
+
+
+ger = outer
+
 
 _OP = trt.MatrixOperation
 
@@ -39,8 +56,6 @@ def linear(input, weight, bias=None):
 def bilinear(input1, input2, weight, bias=None):
     """``y[..., o] = input1 @ weight[o] @ input2 + bias[o]``: input1 times the (in1, out * in2)
     matrix of the weight, one MATRIX_MULTIPLY, then a product with input2 summed over in2."""
-    from .reduce import sum as reduce_sum  # late: reduce builds on this module
-    from .shape import permute, reshape, unflatten, unsqueeze
 
     out, in1, in2 = weight.shape
     w = reshape(permute(tensor_of(weight), 1, 0, 2), in1, out * in2)

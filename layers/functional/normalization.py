@@ -11,16 +11,17 @@ from .. import dtypes
 from ..precision import fp32_island
 from ..module import Parameter
 from ..network import as_weights, batch_norm_source
-from ._common import axes_mask, channel_scale, network, output
+from ._common import axes_mask, channel_scale, network, output, scalar
 from .batch_norm_fold import fold_into_convolution
 from ._params import name_weights, per_channel, weights_of, with_leading_ones
-from .constant import full, scalar, shared_scalar
-from .elementwise import add, div, mul, sub
+from .constant import full, shared_scalar
+from .elementwise import add, clamp, div, mul, sub
 from .elementwise import pow as power
 from .indexing import narrow
 from .pad import pad
 from . import reduce
 from .shape import append_ones, squeeze
+from .reduce import vector_norm
 from .unary import sqrt
 
 __all__ = [
@@ -313,16 +314,12 @@ def _channel_window_norm(x, size, alpha, beta, k):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002 - torch name
     """torch.nn.functional.normalize: ``input / max(||input||_p, eps)`` along ``dim``."""
-    from .elementwise import clamp, div
-    from .reduce import vector_norm
 
     return div(input, clamp(vector_norm(input, p, dim, keepdim=True), min=eps))
 
 
 def weight_norm(v, g, dim=0):
     """``aten._weight_norm`` (torch.nn.utils weight_norm): ``v * g / ||v||`` over all dims but ``dim``."""
-    from .elementwise import div, mul
-    from .reduce import vector_norm
 
     dims = [d for d in range(v.ndim) if d != dim % v.ndim]
     return mul(v, div(g, vector_norm(v, 2, dims, keepdim=True)))

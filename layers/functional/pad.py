@@ -6,7 +6,7 @@ WRAP = circular). Negative pads crop. ``add_padding_nd`` would only zero-pad.
 """
 
 from ..backend import trt
-from .constant import scalar
+from ._common import scalar
 from .shape import Dim, slice_layer
 
 __all__ = ["pad"]

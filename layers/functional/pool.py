@@ -10,15 +10,12 @@ import numpy as np
 
 from ..backend import trt
 from ..dtypes import to_numpy
-from ._common import network, ntuple, output
+from ._common import concat_layer, constant, network, ntuple, output, reduce
 from ._spatial import check_rank, spatial_layout, widen_1d
-from .constant import constant
 from .elementwise import maximum, mul
 from .indexing import narrow
-from .join import concat_layer
 from .linear import matrix_multiply
 from .pad import pad
-from .reduce import reduce
 from .shape import permute_to, slice_layer
 
 __all__ = [

@@ -15,9 +15,7 @@ from .. import dtypes
 from ..module import Parameter
 from ..quant_calibration import calibrating, tap
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output
-from .cast import cast_layer
-from .constant import constant
+from ._common import cast_layer, constant, network, normalize_dim, output
 
 __all__ = ["quantize", "dequantize", "fake_quantize", "QUANT_TYPES"]
 

@@ -20,13 +20,12 @@ from .. import dtypes
 from ..backend import trt
 from ..network import current, name_layer, name_scope
 from ..tensor import Tensor
-from ._common import network
+from ._common import cast, network, scalar
 from .activation import relu, sigmoid, tanh  # noqa: F401 - sigmoid/tanh come from a table
-from .cast import cast
-from .constant import full, scalar
+from .constant import full
 from .elementwise import add, mul, sub
 from .indexing import select
-from .join import split, stack
+from .join import cat, split, stack
 from .linear import linear
 from .shape import expand, size, squeeze, unsqueeze
 
@@ -226,7 +225,6 @@ def _as_list(hx):
 
 
 def _cat_last(tensors):
-    from .join import cat
 
     return cat(tensors, -1)
 

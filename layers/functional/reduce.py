@@ -15,34 +15,18 @@ from .. import dtypes
 from ..backend import trt
 from ..precision import fp32_island
 from ..tensor import Tensor
-from ._common import axes_mask, network, normalize_dim, normalize_dims, output
-from .cast import cast
-from .constant import constant
+from ._common import (
+    axes_mask, cast, constant, gather_layer, network, normalize_dim, normalize_dims, output,
+    reduce, reduced_dims as _dims, shape_of,
+)
 from .elementwise import add, div, lt, maximum, minimum, mul, pow, remainder, sub  # noqa: A004 - torch names
-from .indexing import gather_layer, narrow
-from .shape import permute_to, reshape_to, shape_of, squeeze, unsqueeze
+from .shape import permute_to, reshape_to, squeeze, unsqueeze
 from .unary import abs, exp, log, sqrt  # noqa: A004
 
 _R = trt.ReduceOperation
 
 # torch.max(x, dim) / torch.min(x, dim) return this pair (torch.return_types.max / min).
 ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
-
-
-def _dims(dim, ndim):
-    """Reduced dims, sorted; ``None`` and ``()`` mean all of them (torch's convention)."""
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        return tuple(range(ndim))
-    return normalize_dims(dim, ndim)
-
-
-def reduce(input, operation, dim=None, keepdim=False, op_name="reduce"):
-    """One REDUCE layer over ``dim``."""
-    dims = _dims(dim, input.ndim)
-    if not dims:  # a 0-d tensor reduces to itself
-        return input
-    layer = network().add_reduce(input.trt, operation, axes_mask(dims, input.ndim), bool(keepdim))
-    return output(layer, op_name)
 
 
 def _accumulating(input, dtype):
@@ -232,17 +216,6 @@ def msort(input):
     return sort(input, 0).values
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
-    """torch.kthvalue: (values, indices) of the k-th smallest along ``dim``: the last of the
-    ``k`` smallest (one TOPK MIN, one SLICE each)."""
-    dim = normalize_dim(dim, input.ndim)
-    smallest = topk(input, k, dim, largest=False)
-    picked = [narrow(t, dim, int(k) - 1, 1) for t in smallest]
-    if not keepdim:
-        picked = [squeeze(t, dim) for t in picked]
-    return ValuesIndices(*picked)
-
-
 # --------------------------------------------------------------------------- statistics
 
 
@@ -381,7 +354,6 @@ __all__ = [
     "argmin",
     "topk",
     "msort",
-    "kthvalue",
     "sort",
     "argsort",
     "var",

@@ -21,8 +21,7 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import trt
-from ._common import network, output
-from .cast import cast
+from ._common import cast, network, output
 from .elementwise import add, clamp, div, eq, fmod, ge, logical_and, lt, mul, remainder, sub, where
 from .indexing import select
 from .join import cat, stack

@@ -13,10 +13,10 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output
-from .cast import cast
-from .constant import arange, constant, scalar
+from ._common import cast, constant, network, normalize_dim, output, scalar
+from .constant import arange
 from .elementwise import add, div, eq, floor_divide, gt, maximum, minimum, mul, select_layer
+from .indexing import slice_scatter
 from .shape import Dim, expand, reshape_to, size, slice_layer
 
 __all__ = ["scatter", "scatter_add", "scatter_reduce"]
@@ -171,7 +171,6 @@ def _put_back(input, region, region_shape):
     """``input`` with its leading ``region_shape`` block replaced by ``region``."""
     if region_shape == list(input.shape):
         return region
-    from .indexing import slice_scatter
 
     # dim by dim, widest block first: the region grows back to the input's shape
     out = region

@@ -11,8 +11,10 @@ import numpy as np
 from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
-from ._common import network, normalize_dim, output, prepend_ones, varargs_shape
-from .constant import constant
+from ._common import (
+    cast, concat_layer, constant, gather_layer, network, normalize_dim, output,
+    prepend_ones, reduce, shape_of, varargs_shape,
+)
 from .elementwise import add, mul
 
 __all__ = [
@@ -96,18 +98,11 @@ def is_static(spec):
     return all(isinstance(d, int) for d in spec)
 
 
-def shape_of(x):
-    """The run-time shape of ``x``: one SHAPE layer, a 1-D int64 tensor."""
-    return output(network().add_shape(x.trt), "shape")
-
-
 def _int64(values):
     return constant(np.asarray(values, dtype=np.int64).reshape(-1))
 
 
 def _as_1d_int64(t):
-    from .cast import cast
-
     t = cast(t, dtypes.int64)
     return t if t.ndim == 1 else _shuffle(t, (1,), "reshape")
 
@@ -150,8 +145,6 @@ def shape_tensor(spec):
         i = j
     if len(pieces) == 1:
         return pieces[0]
-    from .join import concat_layer  # late: join builds on this module
-
     return concat_layer(pieces, 0, "concat")
 
 
@@ -363,16 +356,12 @@ def size(x, dim=None):
     d = normalize_dim(dim, x.ndim)
     if x.shape[d] >= 0:
         return x.shape[d]
-    from .indexing import gather_layer  # late: indexing builds on this module
-
     return DimTensor(gather_layer(shape_of(x), 0, d, "size").trt, Dim(x, d))
 
 
 def numel(x):
     if all(d >= 0 for d in x.shape):
         return int(np.prod(x.shape, dtype=np.int64))
-    from .reduce import reduce  # late: reduce builds on this module
-
     return reduce(shape_of(x), trt.ReduceOperation.PROD, 0, False, "numel")
 
 

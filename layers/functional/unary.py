@@ -11,8 +11,7 @@ import math
 from .. import dtypes
 from ..backend import trt
 from ..precision import fp32_island
-from ._common import network, output
-from .cast import cast
+from ._common import cast, network, output, unary
 from .elementwise import (  # noqa: A004 - torch names
     _operands,
     add,
@@ -24,6 +23,7 @@ from .elementwise import (  # noqa: A004 - torch names
     mul,
     pow,
     sub,
+    truncated,
     where,
 )
 
@@ -63,11 +63,6 @@ _UNARY = {
     "isnan": (_U.ISNAN, _FLOAT),
     "isinf": (_U.ISINF, _FLOAT),
 }
-
-
-def unary(x, operation, op_name):
-    """One UNARY layer."""
-    return output(network().add_unary(x.trt, operation), op_name)
 
 
 def _make(name, operation, rule):
@@ -139,7 +134,7 @@ def trunc(input):
     """torch.trunc (round toward zero): sign(x) * floor(|x|); TensorRT has no TRUNC."""
     if not dtypes.is_floating(input.dtype):
         return input
-    return mul(sign(input), floor(abs(input)))  # noqa: F821
+    return truncated(input)
 
 
 _round_to_integer = round  # noqa: F821 - the table's one-layer ROUND

@@ -7,9 +7,8 @@ ELEMENTWISE layers broadcast the other dims as torch does.
 
 import numpy as np
 
-from ._common import normalize_dim
+from ._common import gather_layer, normalize_dim
 from .elementwise import _operands, mul, sub
-from .indexing import gather_layer
 
 __all__ = ["linalg_cross", "cross"]
 

@@ -9,12 +9,8 @@ reads its input as torch reads a contiguous tensor.
 import numpy as np
 
 from ..tensor import Tensor
-from .cast import cast
-from ._common import normalize_dim
-from .constant import scalar
+from ._common import cast, constant, gather_layer, normalize_dim, scalar
 from .elementwise import select_layer
-from .constant import constant
-from .indexing import gather_layer
 from .shape import Dim, permute, reshape_to, slice_layer
 
 __all__ = [
