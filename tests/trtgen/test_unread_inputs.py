@@ -1,0 +1,91 @@
+"""A network that does not read an input the model's output depends on is refused.
+
+transformers drops an all-ones attention mask from the graph it traces (``is_causal`` SDPA
+instead of a mask): a GPT-2 captured on such an example ignores ``attention_mask`` and would be
+wrong for every padded batch. With a padded example the mask is part of the network.
+"""
+
+import os
+
+import pytest
+import torch
+
+from cli_helpers import generate_source, run_trtgen
+from trtgen.unread_inputs import changed
+
+GPT2 = """
+import torch
+import transformers
+
+
+class GPT2(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+def get_model():
+    config = transformers.GPT2Config(vocab_size=50, n_embd=32, n_layer=1, n_head=2, n_positions=16,
+                                     use_cache=False, bos_token_id=0, eos_token_id=0)
+    return GPT2(transformers.GPT2Model(config)).eval()
+
+
+def get_example_inputs():
+    mask = torch.ones(2, 8, dtype=torch.int64)
+    {padding}
+    return torch.randint(0, 50, (2, 8), generator=torch.Generator().manual_seed(0)), mask
+"""
+
+
+def test_an_ignored_mask_the_output_depends_on_is_refused(tmp_path):
+    _, out, result = generate_source(tmp_path, GPT2.replace("{padding}", "pass"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trtgen: error: input 'attention_mask'")
+    assert "padded attention mask" in lines[0]
+    assert not os.path.exists(out)
+
+
+def test_a_padded_example_mask_is_read_by_the_network(tmp_path):
+    _, out, result = generate_source(tmp_path, GPT2.replace("{padding}", "mask[1, 5:] = 0"))
+    assert result.returncode == 0, result.stderr
+    assert "attention_mask.to(" in (out / "network.py").read_text()
+    checked = run_trtgen("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_an_input_the_model_ignores_is_accepted(tmp_path):
+    source = """
+import torch
+
+
+class M(torch.nn.Module):
+    def forward(self, x, unused):
+        return x * 2
+
+
+def get_model():
+    return M()
+
+
+def get_example_inputs():
+    return torch.randn(2, 3), torch.ones(2, 3)
+"""
+    _, out, result = generate_source(tmp_path, source)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "tensor",
+    [torch.ones(2, 6, dtype=torch.int64), torch.ones(2, 6, dtype=torch.bool), torch.arange(6).reshape(2, 3),
+     torch.zeros(3), torch.randn(2, 2)],
+)
+def test_changed_values_keep_dtype_shape_and_range(tensor):
+    other = changed(tensor)
+    assert other.dtype == tensor.dtype and other.shape == tensor.shape
+    assert not torch.equal(other, tensor)
+    if not tensor.is_floating_point() and tensor.dtype != torch.bool and tensor.min() != tensor.max():
+        assert other.min() >= tensor.min() and other.max() <= tensor.max()
