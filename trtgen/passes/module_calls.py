@@ -76,7 +76,10 @@ def inline_call_plumbing(graph: torch.fx.Graph, owner) -> int:
                 if user.op != "call_function" or user.target is not operator.getitem:
                     break  # read whole: keep the plumbing
                 with graph.inserting_before(user):
-                    user.replace_all_uses_with(_access(graph, call, paths[user.args[1]]))
+                    leaf = _access(graph, call, paths[user.args[1]])
+                if "val" in user.meta:  # what the leaf is, for matching flattened calls by shape
+                    leaf.meta.setdefault("val", user.meta["val"])
+                user.replace_all_uses_with(leaf)
                 graph.erase_node(user)
     _erase_unused_plumbing(graph)
     return changed
