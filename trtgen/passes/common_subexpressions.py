@@ -5,7 +5,7 @@ Export often repeats work the model wrote once (``rotary_emb[0]`` read afresh fo
 ``x.size(1)`` asked three times); sharing it gives one statement and one TensorRT layer.
 """
 
-from typing import Hashable, Optional
+from typing import Dict, Hashable, Optional
 
 import torch
 import torch.fx
@@ -47,7 +47,7 @@ def _node_key(node: torch.fx.Node) -> Optional[Hashable]:
 
 def eliminate_common_subexpressions(graph: torch.fx.Graph) -> int:
     """Merge repeated pure nodes of ``graph`` into their first occurrence; returns how many went."""
-    first = {}
+    first: Dict[Hashable, torch.fx.Node] = {}
     removed = 0
     for node in list(graph.nodes):
         key = _node_key(node)

@@ -80,8 +80,9 @@ def _zero_roll(op: Op, node):
 
 def _identity_permute(op: Op, node):
     dims = list(op.args[1:]) if len(op.args) > 2 else (op.args[1] if len(op.args) > 1 else op.kwargs.get("dims"))
-    if isinstance(dims, (list, tuple)) and list(dims) == list(range(len(dims))) and _val(op.args[0]) is not None \
-            and _val(op.args[0]).ndim == len(dims):
+    given = _val(op.args[0])
+    if isinstance(dims, (list, tuple)) and list(dims) == list(range(len(dims))) and given is not None \
+            and given.ndim == len(dims):
         return op.args[0]
     return None
 
