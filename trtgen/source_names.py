@@ -125,20 +125,21 @@ def _is_item(node):
     )
 
 
-_MADE_BY_CAPTURE = re.compile(r"(?:lifted_tensor|_tensor_constant)_?\d+")
+# tensors the capture made up: export's lifted tensors, fx's constants, folded subgraphs
+MADE_BY_CAPTURE = re.compile(r"(?:lifted_tensor|_tensor_constant|folded_constant)_?\d+")
 
 
 def constant_names(capture, taken):
     """Attribute names for tensors the capture made up (export's ``lifted_tensor_0``, fx's
-    ``_tensor_constant0``): the model's variable they come from (``count`` in
-    ``mask[a:b] = count``), else ``constant``; unique among ``taken`` and each other."""
+    ``_tensor_constant0``, a folded subgraph): the model's variable they come from (``count``
+    in ``mask[a:b] = count``, ``attn_mask`` for a folded mask), else ``constant``; unique among ``taken`` and each other."""
     chosen, used = {}, set(taken)
-    made = [n for n in capture.graph.nodes if n.op == "get_attr" and _MADE_BY_CAPTURE.fullmatch(n.target)]
+    made = [n for n in capture.graph.nodes if n.op == "get_attr" and MADE_BY_CAPTURE.fullmatch(n.target)]
     for node in sorted(made, key=lambda n: int(re.search(r"\d+$", n.target).group())):
         if node.target in chosen:
             continue
-        stem = "constant"
-        for user in node.users:
+        stem = node.meta.get("source_name") or "constant"
+        for user in node.users if stem == "constant" else ():
             stmt = statement(user)
             value = getattr(stmt, "value", None)
             if isinstance(value, ast.Name):

@@ -13,14 +13,16 @@ from trtgen import passes
 from trtgen.passes.dead_code import live_nodes, statement_reads
 
 
-def _exported(fn, *args):
-    """The aten graph torch.export makes of ``fn`` (fake tensors in ``meta["val"]``)."""
+def _exported(fn, *args, functional=False):
+    """The aten graph torch.export makes of ``fn`` (fake tensors in ``meta["val"]``);
+    ``functional``: in-place writes functionalized, as capture does for models that make them."""
 
     class Wrapper(torch.nn.Module):
         def forward(self, *xs):
             return fn(*xs)
 
-    return torch.export.export(Wrapper(), args, strict=False).module()
+    program = torch.export.export(Wrapper(), args, strict=False)
+    return (program.run_decompositions({}) if functional else program).module()
 
 
 def _ops(graph):
@@ -142,3 +144,51 @@ def test_call_plumbing_is_inlined():
     assert isinstance(scale, tuple) and all(isinstance(v, torch.fx.Node) for v in scale)
     (result,) = torch.fx.Interpreter(unflat, graph=graph).run(x)  # export returns flat leaves
     assert torch.allclose(result, _Parent()(x))
+
+
+def test_constant_subgraphs_are_folded_into_one_constant():
+    """A mask built from sizes known at capture time becomes one constant; what depends on the
+    input stays computed, and the result is unchanged."""
+
+    def masked(x):
+        mask = x.new_zeros(4, 4)
+        mask[:2, 2:] = 1.0
+        mask = (mask.unsqueeze(0) - mask.unsqueeze(1)).masked_fill(mask.unsqueeze(0) != 0, -100.0)
+        return x + mask
+
+    x = torch.randn(4, 4, 4)
+    gm = _exported(masked, x, functional=True)
+    assert passes.fold_constants(gm.graph, gm) == 1
+    remaining = [str(t) for t in _ops(gm.graph)]
+    assert not [t for t in remaining if "new_zeros" in t or "masked_fill" in t or "unsqueeze" in t], remaining
+    folded = [n for n in gm.graph.nodes if n.op == "get_attr" and n.target.startswith("folded_constant")]
+    assert len(folded) == 1 and tuple(getattr(gm, folded[0].target).shape) == (4, 4, 4)
+    _same_result(gm, (x,), masked(x))
+
+
+def test_in_place_writes_are_never_folded():
+    """An unfunctionalized graph writes into a view (``aten.fill_``): not a function of operands."""
+
+    def masked(x):
+        mask = x.new_zeros(4, 4)
+        mask[:2, 2:] = 1.0
+        return x + mask.unsqueeze(0) * 2
+
+    x = torch.randn(4, 4, 4)
+    gm = _exported(masked, x)
+    passes.fold_constants(gm.graph, gm)
+    _same_result(gm, (x,), masked(x))
+
+
+def test_the_models_weights_and_single_factories_are_not_folded():
+    class WithWeight(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.randn(4))
+
+        def forward(self, x):
+            return x * self.scale.exp() + torch.arange(4)
+
+    x = torch.randn(2, 4)
+    gm = torch.export.export(WithWeight(), (x,), strict=False).module()
+    assert passes.fold_constants(gm.graph, gm) == 0

@@ -9,6 +9,8 @@ They run children first, so a parent sees its children already cleaned:
 - ``no_ops``: ops that return their input unchanged (``x + 0``, a whole-dim slice, a zero
   pad, a cast to the dtype it has) are replaced by that input;
 - ``common_subexpressions``: a pure op computed twice on the same operands is computed once;
+- ``constant_folding``: a subgraph that depends only on constants and static shapes (a mask
+  built by filling slices) becomes one constant, named as the model names it;
 - ``dead_code``: what the generated forward really reads, so values only dead code needs
   (a mask a child ignores) are not written.
 
@@ -16,6 +18,7 @@ None of them changes what the network computes; they change how much of it is wr
 """
 
 from .common_subexpressions import eliminate_common_subexpressions
+from .constant_folding import fold_constants
 from .dead_code import live_nodes, statement_reads
 from .module_calls import inline_call_plumbing
 from .no_ops import drop_no_ops
@@ -29,7 +32,8 @@ def clean(captures):
         inline_call_plumbing(capture.graph, capture.unflattened)
         for run in PASSES:
             run(capture.graph)
+        fold_constants(capture.graph, capture.unflattened)
 
 
-__all__ = ["PASSES", "clean", "drop_no_ops", "eliminate_common_subexpressions", "inline_call_plumbing", "live_nodes",
+__all__ = ["PASSES", "clean", "drop_no_ops", "eliminate_common_subexpressions", "fold_constants", "inline_call_plumbing", "live_nodes",
            "statement_reads"]

@@ -10,7 +10,7 @@ from typing import Dict, Hashable, Optional
 import torch
 import torch.fx
 
-from .purity import is_pure
+from .purity import is_pure, writes_into_views
 
 
 class _Unhashable(Exception):
@@ -47,6 +47,8 @@ def _node_key(node: torch.fx.Node) -> Optional[Hashable]:
 
 def eliminate_common_subexpressions(graph: torch.fx.Graph) -> int:
     """Merge repeated pure nodes of ``graph`` into their first occurrence; returns how many went."""
+    if writes_into_views(graph):
+        return 0
     first: Dict[Hashable, torch.fx.Node] = {}
     removed = 0
     for node in list(graph.nodes):

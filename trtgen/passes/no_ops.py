@@ -16,7 +16,7 @@ import torch.fx
 
 from ..normalize import normalize
 from ..op import Op
-from .purity import is_pure
+from .purity import is_pure, writes_into_views
 
 
 def _val(value) -> Optional[torch.Tensor]:
@@ -125,6 +125,8 @@ _TYPE_FREE = {"slice_tensor", "pad", "roll", "permute", "transpose"}
 
 def drop_no_ops(graph: torch.fx.Graph) -> int:
     """Replace every no-op of ``graph`` by its input; returns how many were dropped."""
+    if writes_into_views(graph):
+        return 0
     dropped = 0
     for node in list(graph.nodes):
         if not is_pure(node) or node.op == "get_attr":

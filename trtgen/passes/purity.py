@@ -1,5 +1,6 @@
 """Which graph nodes are plain functions of their operands (safe to share or to drop)."""
 
+import torch
 import torch.fx
 
 from ..inplace import is_inplace
@@ -21,8 +22,19 @@ def is_pure(node: torch.fx.Node) -> bool:
         return False
     if "out" in node.kwargs:
         return False
+    if isinstance(node.target, torch._ops.OpOverload) and node.target._schema.is_mutable:
+        return False  # aten.fill_ / copy_ in a graph that was not functionalized
     try:
         name = normalize(node).name
     except Exception:  # an op trtgen cannot spell is reported later, not shared
         return False
     return name not in RANDOM and "setitem" not in name
+
+
+def writes_into_views(graph: torch.fx.Graph) -> bool:
+    """An aten graph with in-place writes (not functionalized): a node's value can change after
+    it is made, through a view of it, so no pass may treat nodes as values."""
+    return any(
+        n.op == "call_function" and isinstance(n.target, torch._ops.OpOverload) and n.target._schema.is_mutable
+        for n in graph.nodes
+    )
