@@ -176,7 +176,7 @@ _MAX_INLINE_DEPTH = 2
 
 _LITERAL = "\2"
 _LITERAL_MARKER = re.compile("\2(\\d+)\2")
-# arguments that pick axes: a different axis is a different computation, not a different size
+# arguments that pick axes: a list of them (a permutation) is one literal, not one per axis
 _AXIS_ARGUMENT = re.compile(r"(^|_)(dim|dims|dim\d|axis|axes)$")
 
 
@@ -196,7 +196,13 @@ def _liftable(v):
 def _argument(v, names, parameter, op):
     """Source for one op argument: numbers (also inside shape lists and tuples) as literal
     markers, axis arguments and everything else as they are."""
-    if isinstance(v, torch.fx.Node) or (parameter and _AXIS_ARGUMENT.search(parameter)):
+    if isinstance(v, torch.fx.Node):
+        return pysource.value(v, names)
+    if parameter and _AXIS_ARGUMENT.search(parameter):  # an axis or a permutation: one literal
+        if _liftable(v):
+            return names.literal(v, parameter)
+        if isinstance(v, (list, tuple)) and v and all(type(x) is int for x in v):
+            return names.literal(list(v) if isinstance(v, list) else tuple(v), parameter)
         return pysource.value(v, names)
     if not parameter or parameter in ("input", "x", "other", "self", "tensor"):
         hint = op.name  # ``mul``
@@ -206,9 +212,10 @@ def _argument(v, names, parameter, op):
         hint = parameter  # ``scale``, ``eps``
     if _liftable(v):
         return names.literal(v, hint)
-    if type(v) in (list, tuple, torch.Size) and any(_liftable(x) for x in v):
+    # fx keeps lists as its immutable_list; a named tuple is not a shape
+    if (isinstance(v, list) or type(v) in (tuple, torch.Size)) and any(_liftable(x) for x in v):
         inner = [_argument(x, names, parameter, op) for x in v]
-        if type(v) is list:
+        if isinstance(v, list):
             return "[" + ", ".join(inner) + "]"
         return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
     return pysource.value(v, names)

@@ -232,17 +232,17 @@ def _param_names(instances, varying, recorded):
     columns = {}
     for index in varying:
         columns[index] = tuple(_slot_values(i)[index] for i in instances)
-    names, by_column, defaults = {}, {}, {}
+    names, by_column, defaults = {}, [], {}  # by_column: [(column, name)], values may be lists
     for index in varying:
         column = columns[index]
-        known = next((c for c in by_column if _agree(c, column)), None)
+        known = next((n for c, n in by_column if _agree(c, column)), None)
         if known is not None:
-            names[index] = by_column[known]
+            names[index] = known
             continue
         name = None
         flag = all(isinstance(v, bool) for v in column)
         for pname in signature:
-            if pname == "self" or pname in by_column.values():
+            if pname == "self" or pname in [n for _, n in by_column]:
                 continue
             values = tuple(recorded.get(id(i.module), {}).get(pname, object()) for i in instances)
             if _agree(values, column) or (flag and _presence_matches(values, column)):
@@ -254,11 +254,11 @@ def _param_names(instances, varying, recorded):
                     defaults[name] = default
                 break
         if name is None:
-            name = _attribute_name(instances, column, set(by_column.values()))
+            name = _attribute_name(instances, column, {n for _, n in by_column})
         if name is None:
-            name = _fallback_name(instances[0], index, set(by_column.values()))
+            name = _fallback_name(instances[0], index, {n for _, n in by_column})
         names[index] = name
-        by_column[column] = name
+        by_column.append((column, name))
     return names, defaults
 
 
@@ -266,7 +266,7 @@ def _attribute_name(instances, column, taken):
     """An attribute the model keeps (``self.nf``, ``self.num_heads``) whose values are the column's."""
     import layers
 
-    if not all(isinstance(v, (int, float, tuple)) and not isinstance(v, bool) for v in column if v is not ANY):
+    if not all(isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool) for v in column if v is not ANY):
         return None
     for attribute, value in vars(instances[0].module).items():
         if attribute.startswith("_") or attribute in taken or hasattr(layers.Sequential, attribute) \
@@ -283,7 +283,7 @@ def _attribute_value(module, attribute):
     if type(value) in (int, float):
         return value
     if type(value) in (tuple, list) and all(type(v) is int for v in value):
-        return tuple(value)
+        return value
     return object()
 
 

@@ -44,9 +44,21 @@ BLOCKS = """
             return torch.relu(x) if self.kind == "relu" else torch.sigmoid(x)
 
 
+    class Permute(nn.Module):
+        def __init__(self, dims):
+            super().__init__()
+            self.dims = dims
+
+        def forward(self, x):
+            return x.permute(self.dims)
+
+
     class M(nn.Module):
         def __init__(self):
             super().__init__()
+            self.there = Permute([0, 2, 1])
+            self.back = Permute([0, 2, 1])
+            self.flip = Permute([1, 0, 2])
             self.a = Block(8, 2)
             self.b = Block(12, 3)
             self.c = Block(8, 2)
@@ -58,7 +70,7 @@ BLOCKS = """
         def forward(self, x, y):
             x = self.act1(self.s1(self.c(self.a(x))))
             y = self.act2(self.s2(self.b(y)))
-            return x, y
+            return self.back(self.there(x)), self.flip(y)
 
     INPUTS = (torch.randn(2, 5, 8), torch.randn(2, 5, 12))
 """
@@ -104,7 +116,15 @@ def test_instances_with_another_structure_stay_apart(generated):
     _, source = generated
     classes = _classes(source)
     assert "Act" in classes and "Act_2" in classes
-    assert len(classes) == 5  # Block, Scale, Act, Act_2, M
+    assert len(classes) == 6  # Block, Scale, Act, Act_2, Permute, M
+
+
+def test_a_permutation_is_one_parameter(generated):
+    _, source = generated
+    assert _classes(source).count("Permute") == 1 and "Permute_2" not in _classes(source)
+    assert _init(source, "Permute") == ", dims"
+    assert "x.permute(self.dims)" in source
+    assert "self.flip = Permute([1, 0, 2])" in source
 
 
 def test_grouped_network_matches_pytorch(generated):
