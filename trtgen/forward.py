@@ -21,8 +21,9 @@ class ForwardCode:
     lines: list
     unsupported: list  # (op name, where)
     placeholders: list = dataclasses.field(default_factory=list)  # (op name, where) as plugins
-    # numeric literals of the ops, in the order they were written: (value, hint for a name);
-    # ``lines`` hold ``literal_marker(k)`` where literal ``k`` goes (see ``fill_literals``)
+    # numeric literals of the ops in graph order: (value, hint for a parameter name); ``lines``
+    # hold ``literal_marker(k)`` where literal ``k`` goes, the class plan fills them in
+    # (inline, or ``self.<parameter>`` where the instances of a class differ)
     literals: list = dataclasses.field(default_factory=list)
 
 

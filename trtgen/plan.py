@@ -1,10 +1,12 @@
 """The emit plan: one class per module class, constructor parameters where instances differ.
 
 Each composite module instance is described by its constructor (children as constructor calls
-with literal arguments, its own parameters with literal shapes) and its forward code.
-Instances of one Python class with the same structure share a generated class; the literals
-that differ between them become constructor parameters, named after the user's own ``__init__``
-parameters when their recorded values line up (``Bottleneck(inplanes, planes, stride)``).
+with literal arguments, its own parameters with literal shapes) and its forward code, whose
+numeric literals (a view's sizes, a scale) are slots too. Instances of one Python class with
+the same structure share a generated class; the literals that differ between them become
+constructor parameters, named after the user's own ``__init__`` parameters when their recorded
+values line up (``Bottleneck(inplanes, planes, stride)``), else after an attribute the module
+keeps (``self.num_heads``). A forward literal that differs is read as ``self.<parameter>``.
 """
 
 import collections
