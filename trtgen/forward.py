@@ -21,6 +21,10 @@ class ForwardCode:
     lines: list
     unsupported: list  # (op name, where)
     placeholders: list = dataclasses.field(default_factory=list)  # (op name, where) as plugins
+    # numeric literals of the ops in graph order: (value, hint for a parameter name); ``lines``
+    # hold ``literal_marker(k)`` where literal ``k`` goes, the class plan fills them in
+    # (inline, or ``self.<parameter>`` where the instances of a class differ)
+    literals: list = dataclasses.field(default_factory=list)
 
 
 def _unsupported_where(capture, node):
@@ -76,31 +80,47 @@ def _literal(v):
 
 
 def _call(op, rule, names):
-    """Python source of one op; operands that are expressions get parentheses where needed."""
-    args = [pysource.value(a, names) for a in op.args]
-    kwargs = {k: pysource.value(v, names) for k, v in op.kwargs.items()}
-    operand = [names.operand(a) for a in op.args]
-    if rule.kind == "infix" and set(kwargs) <= {"alpha"}:
-        if op.name in ("add", "sub") and "alpha" in kwargs:
-            return f"{operand[0]} {rule.symbol} {kwargs['alpha']} * {names.operand(op.args[1])}"
-        return f"{operand[0]} {rule.symbol} {operand[1]}"
-    if rule.kind == "infix":  # torch.div(x, y, rounding_mode="floor"): the call says more than `/`
-        return f"F.{op.name}({', '.join(args + [f'{k}={v}' for k, v in kwargs.items()])})"
-    if rule.kind == "prefix":
-        return f"{rule.symbol}{operand[0]}"
-    if rule.kind == "getitem":
-        return f"{operand[0]}[{pysource.index(op.args[1], names)}]"
-    if rule.kind == "getattr":
-        return f"{operand[0]}.{op.args[1]}"
-    if rule.kind == "helper":
-        return f"{rule.render.__name__}({', '.join(args + [f'{k}={v}' for k, v in kwargs.items()])})"
+    """Python source of one op; operands that are expressions get parentheses where needed.
+    Numeric literals of the arguments are written as literal markers (``_Names.literal``),
+    numbered in graph order: instances with one structure number theirs alike."""
     if rule.kind == "plugin":
         return _plugin_call(op, names)
-    rendered = ", ".join(args[1:] if op.method else args)
-    rendered = ", ".join([p for p in [rendered] + [f"{k}={v}" for k, v in kwargs.items()] if p])
+    if rule.kind == "getitem":  # which item or slice is structure
+        return f"{names.operand(op.args[0])}[{pysource.index(op.args[1], names)}]"
+    if rule.kind == "getattr":
+        return f"{names.operand(op.args[0])}.{op.args[1]}"
+    parameters = _parameter_names(op, rule)
+
+    def argument(i):
+        return _argument(op.args[i], names, parameters[i] if i < len(parameters) else None, op)
+
+    def operand(i):
+        a = op.args[i]
+        return names.operand(a) if isinstance(a, torch.fx.Node) else argument(i)
+
+    def keywords():
+        return [f"{k}={_argument(v, names, k, op)}" for k, v in op.kwargs.items()]
+
+    if rule.kind == "infix" and set(op.kwargs) <= {"alpha"}:
+        if op.name in ("add", "sub") and "alpha" in op.kwargs:
+            first = operand(0)
+            alpha = _argument(op.kwargs["alpha"], names, "alpha", op)
+            return f"{first} {rule.symbol} {alpha} * {operand(1)}"
+        first = operand(0)
+        return f"{first} {rule.symbol} {operand(1)}"
+    if rule.kind == "infix":  # torch.div(x, y, rounding_mode="floor"): the call says more than `/`
+        args = [argument(i) for i in range(len(op.args))]
+        return f"F.{op.name}({', '.join(args + keywords())})"
+    if rule.kind == "prefix":
+        return f"{rule.symbol}{operand(0)}"
+    if rule.kind == "helper":
+        args = [argument(i) for i in range(len(op.args))]
+        return f"{rule.render.__name__}({', '.join(args + keywords())})"
     if op.method:
-        return f"{operand[0]}.{op.name}({rendered})"
-    return f"F.{op.name}({rendered})"
+        first = names.operand(op.args[0])
+        rendered = ", ".join([argument(i) for i in range(1, len(op.args))] + keywords())
+        return f"{first}.{op.name}({rendered})"
+    return f"F.{op.name}({', '.join([argument(i) for i in range(len(op.args))] + keywords())})"
 
 
 def _plugin_call(op, names):
@@ -121,6 +141,13 @@ class _Names(dict):
     def __init__(self):
         super().__init__()
         self.compound = set()  # nodes whose source is an operator expression
+        self.literals = []  # (value, hint) of each literal marker written so far
+
+    def literal(self, value, hint):
+        """A marker standing for the numeric literal ``value``; the class plan writes it inline,
+        or as ``self.<parameter>`` where instances of one class have different values."""
+        self.literals.append((value, hint))
+        return literal_marker(len(self.literals) - 1)
 
     def operand(self, value):
         text = pysource.value(value, self)
@@ -147,6 +174,74 @@ def _recorded_constants(capture):
 
 
 _MAX_INLINE_DEPTH = 2
+
+_LITERAL = "\2"
+_LITERAL_MARKER = re.compile("\2(\\d+)\2")
+# arguments that pick axes: a list of them (a permutation) is one literal, not one per axis
+_AXIS_ARGUMENT = re.compile(r"(^|_)(dim|dims|dim\d|axis|axes)$")
+
+
+def literal_marker(index):
+    return f"{_LITERAL}{index}{_LITERAL}"
+
+
+def fill_literals(line, source):
+    """``line`` with every literal marker replaced by ``source(index)``."""
+    return _LITERAL_MARKER.sub(lambda m: source(int(m.group(1))), line)
+
+
+def _liftable(v):
+    return type(v) is int or (type(v) is float and v == v and abs(v) != float("inf"))
+
+
+def _argument(v, names, parameter, op):
+    """Source for one op argument: numbers (also inside shape lists and tuples) as literal
+    markers, axis arguments and everything else as they are."""
+    if isinstance(v, torch.fx.Node):
+        return pysource.value(v, names)
+    if parameter and _AXIS_ARGUMENT.search(parameter):  # an axis or a permutation: one literal
+        if _liftable(v):
+            return names.literal(v, parameter)
+        if isinstance(v, (list, tuple)) and v and all(type(x) is int for x in v):
+            return names.literal(list(v) if isinstance(v, list) else tuple(v), parameter)
+        return pysource.value(v, names)
+    if not parameter or parameter in ("input", "x", "other", "self", "tensor"):
+        hint = op.name  # ``mul``
+    elif parameter in ("shape", "size", "sizes"):
+        hint = f"{op.name}_{parameter}"  # ``view_shape``
+    else:
+        hint = parameter  # ``scale``, ``eps``
+    if _liftable(v):
+        return names.literal(v, hint)
+    # fx keeps lists as its immutable_list; a named tuple is not a shape
+    if (isinstance(v, list) or type(v) in (tuple, torch.Size)) and any(_liftable(x) for x in v):
+        inner = [_argument(x, names, parameter, op) for x in v]
+        if isinstance(v, list):
+            return "[" + ", ".join(inner) + "]"
+        return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
+    return pysource.value(v, names)
+
+
+def _parameter_names(op, rule):
+    """Names of the parameters ``op.args`` bind (``F.view(x, *shape)``: x, shape, shape...)."""
+    import inspect
+
+    from layers import functional
+
+    function = rule.render if rule.kind == "helper" else getattr(functional, op.name, None)
+    try:
+        signature = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for parameter in signature:
+        if parameter.kind in (parameter.KEYWORD_ONLY, parameter.VAR_KEYWORD):
+            break
+        names.append(parameter.name)
+        if parameter.kind is parameter.VAR_POSITIONAL:  # binds every argument from here on
+            names += [parameter.name] * max(0, len(op.args) - len(names))
+            break
+    return names
 
 
 def _kind(node):
@@ -274,7 +369,8 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     starred = child_calls.var_positional(capture.module)
     written = [f"*{p}" if params[p] == starred else p for p in written]
     bound = [member for u in unpackings.values() for member, _ in u.members()]
-    return ForwardCode(written, _rename(lines, statements, names, bound), unsupported, placeholders)
+    lines = _rename(lines, statements, names, bound)
+    return ForwardCode(written, lines, unsupported, placeholders, names.literals)
 
 
 _CARRIED = "\1"  # the loop's carried variable in its call, until it is named

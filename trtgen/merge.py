@@ -86,7 +86,11 @@ def _merge_attr(members, attr, captures_by_module):
         return
     if any(plain[id(m)] != plain[id(reference)] for m in present):
         return
-    merged = forward_code(reference.capture, captures_by_module, optional={attr}).lines
+    merged = forward_code(reference.capture, captures_by_module, optional={attr})
+    # the literal markers of the lines stand for each member's own literals: one numbering
+    if any(len(m.forward.literals) != len(merged.literals) for m in members):
+        return
+    merged = merged.lines
     for m in present:
         m.init = [(a, ("optional", i, Slot(True)) if a == attr else i) for a, i in m.init]
         m.forward.lines = list(merged)

@@ -1,22 +1,25 @@
 """The emit plan: one class per module class, constructor parameters where instances differ.
 
 Each composite module instance is described by its constructor (children as constructor calls
-with literal arguments, its own parameters with literal shapes) and its forward code.
-Instances of one Python class with the same structure share a generated class; the literals
-that differ between them become constructor parameters, named after the user's own ``__init__``
-parameters when their recorded values line up (``Bottleneck(inplanes, planes, stride)``).
+with literal arguments, its own parameters with literal shapes) and its forward code, whose
+numeric literals (a view's sizes, a scale) are slots too. Instances of one Python class with
+the same structure share a generated class; the literals that differ between them become
+constructor parameters, named after the user's own ``__init__`` parameters when their recorded
+values line up (``Bottleneck(inplanes, planes, stride)``), else after an attribute the module
+keeps (``self.num_heads``). A forward literal that differs is read as ``self.<parameter>``.
 """
 
 import collections
 import dataclasses
 import inspect
+import re
 
 import torch
 
 from . import library, passes, pysource
 from .errors import TrtgenError, UnsupportedOpsError
 from .escape import is_attribute_name
-from .forward import constant_attribute, forward_code
+from .forward import constant_attribute, fill_literals, forward_code
 from .merge import merge_optional_children
 from .plan_items import ANY, Ctor, Slot
 
@@ -25,7 +28,7 @@ from .plan_items import ANY, Ctor, Slot
 class Instance:
     path: str
     module: torch.nn.Module
-    init: list  # [(attribute, Ctor | Slot | ("param", shape Slot, dtype))]
+    init: list  # [(attribute, Ctor | Slot | ("param", ("shape", [Slot]), dtype))]
     forward: object  # ForwardCode or None for Sequential-like classes
     sequential_like: bool
     capture: object = None
@@ -120,6 +123,11 @@ def used_modules(captures):
     return used
 
 
+def _param_item(tensor):
+    """A weight in the constructor: each dim of its shape a literal of its own (``(nx, nf)``)."""
+    return ("param", ("shape", [Slot(int(d)) for d in tensor.shape]), _DTYPES[tensor.dtype])
+
+
 def _instance(capture, instances_by_id, captures_by_module, used):
     module = capture.module
     init = []
@@ -131,7 +139,7 @@ def _instance(capture, instances_by_id, captures_by_module, used):
     for name, tensor in list(module._parameters.items()) + list(module._buffers.items()):
         # only what the forward reads: a training-only buffer (num_batches_tracked) is not a weight
         if tensor is not None and (name in read or library.runs_as_sequential(module)):
-            init.append((name, ("param", Slot(tuple(tensor.shape)), _DTYPES[tensor.dtype])))
+            init.append((name, _param_item(tensor)))
     # tensors the capture created (fx/export constants such as a relative-position index)
     owner = capture.unflattened if capture.unflattened is not None else module
     constants = {}
@@ -140,7 +148,7 @@ def _instance(capture, instances_by_id, captures_by_module, used):
         value = getattr(owner, target, None)
         name = constant_attribute(capture, target)
         if isinstance(value, torch.Tensor):
-            init.append((name, ("param", Slot(tuple(value.shape)), _DTYPES[value.dtype])))
+            init.append((name, _param_item(value)))
             constants[f"{capture.path}.{name}" if capture.path else name] = value
     sequential_like = library.runs_as_sequential(module)
     code = None if sequential_like else forward_code(capture, captures_by_module)
@@ -176,6 +184,9 @@ def _walk(item, slots, out):
         out.append("param(")
         _walk(item[1], slots, out)
         out.append(item[2] + ")")
+    elif isinstance(item, tuple) and item and item[0] == "shape":
+        out.append("shape(" + "?," * len(item[1]) + ")")
+        slots.extend(item[1])
     elif isinstance(item, tuple) and item and item[0] in ("list", "odict", "dict"):
         out.append(item[0] + "[")
         for entry in item[1]:
@@ -199,8 +210,9 @@ def _template(instance):
         out.append(name + "=")
         _walk(item, slots, out)
         out.append(";")
-    if instance.forward is not None:
+    if instance.forward is not None:  # its literal markers stand for the slots that follow
         out += ["|", repr(instance.forward.params), "\n".join(instance.forward.lines)]
+        slots += [Slot(value) for value, _ in instance.forward.literals]
     instance.template = ("".join(out), slots)
     return instance.template
 
@@ -222,17 +234,17 @@ def _param_names(instances, varying, recorded):
     columns = {}
     for index in varying:
         columns[index] = tuple(_slot_values(i)[index] for i in instances)
-    names, by_column, defaults = {}, {}, {}
+    names, by_column, defaults = {}, [], {}  # by_column: [(column, name)], values may be lists
     for index in varying:
         column = columns[index]
-        known = next((c for c in by_column if _agree(c, column)), None)
+        known = next((n for c, n in by_column if _agree(c, column)), None)
         if known is not None:
-            names[index] = by_column[known]
+            names[index] = known
             continue
         name = None
         flag = all(isinstance(v, bool) for v in column)
         for pname in signature:
-            if pname == "self" or pname in by_column.values():
+            if pname == "self" or pname in [n for _, n in by_column]:
                 continue
             values = tuple(recorded.get(id(i.module), {}).get(pname, object()) for i in instances)
             if _agree(values, column) or (flag and _presence_matches(values, column)):
@@ -244,10 +256,37 @@ def _param_names(instances, varying, recorded):
                     defaults[name] = default
                 break
         if name is None:
-            name = _fallback_name(instances[0], index, set(by_column.values()))
+            name = _attribute_name(instances, column, {n for _, n in by_column})
+        if name is None:
+            name = _fallback_name(instances[0], index, {n for _, n in by_column})
         names[index] = name
-        by_column[column] = name
+        by_column.append((column, name))
     return names, defaults
+
+
+def _attribute_name(instances, column, taken):
+    """An attribute the model keeps (``self.nf``, ``self.num_heads``) whose values are the column's."""
+    import layers
+
+    if not all(isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool) for v in column if v is not ANY):
+        return None
+    for attribute, value in vars(instances[0].module).items():
+        if attribute.startswith("_") or attribute in taken or hasattr(layers.Sequential, attribute) \
+                or not pysource.legal_name(attribute) == attribute:
+            continue
+        values = tuple(_attribute_value(i.module, attribute) for i in instances)
+        if _agree(values, column):
+            return attribute
+    return None
+
+
+def _attribute_value(module, attribute):
+    value = vars(module).get(attribute, object())
+    if type(value) in (int, float):
+        return value
+    if type(value) in (tuple, list) and all(type(v) is int for v in value):
+        return value
+    return object()
 
 
 def _constant(column):
@@ -286,7 +325,8 @@ def _fallback_name(instance, index, taken):
             if isinstance(item, tuple) and item and item[0] == "optional" and index == position + len(slots) - 1:
                 return pysource.legal_name(attribute, taken)
             keyword = _slot_keyword(item, index - position) or "arg"
-            if keyword not in ("arg", "shape", "modules") and pysource.legal_name(keyword, taken) == keyword:
+            generic = keyword in ("arg", "shape", "modules") or re.fullmatch(r"size\d+", keyword)
+            if not generic and pysource.legal_name(keyword, taken) == keyword:
                 return keyword
             base = pysource.legal_name(f"{attribute}_{keyword}".lstrip("_"))
             name, n = base, 1
@@ -295,6 +335,14 @@ def _fallback_name(instance, index, taken):
                 name = f"{base}{n}"
             return name
         position += len(slots)
+    literals = instance.forward.literals if instance.forward is not None else []
+    if index - position < len(literals):  # a literal of the forward: what it is to the op
+        base = pysource.legal_name(literals[index - position][1])
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}{n}"
+        return name
     return f"arg{index}"
 
 
@@ -321,7 +369,7 @@ def _slot_keyword(item, offset):
                 return _slot_keyword(entry, offset)
             offset -= len(slots)
     if isinstance(item, tuple) and item and item[0] == "param":
-        return "shape"
+        return f"size{offset}"  # the dim of the weight's shape: ``weight_size0``
     return None
 
 
@@ -408,6 +456,9 @@ def _render_item(item, values, names, position):
     if kind == "param":
         shape = _render_item(item[1], values, names, position)
         return f"nn.Parameter({shape}, {item[2]})"
+    if kind == "shape":
+        dims = [_render_item(d, values, names, position) for d in item[1]]
+        return f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
     if kind == "list":
         return "[" + ", ".join(_render_item(e, values, names, position) for e in item[1]) + "]"
     if kind == "odict":
@@ -431,18 +482,22 @@ def _class_plan(name, instances, recorded):
         if names[index] not in [n for n, _ in ordered]:
             default = defaults.get(names[index])
             ordered.append((names[index], None if default is None else pysource.value(default, {})))
+    ordered = _signature_order(type(first.module), ordered)
     # parameters with defaults after those without, as Python requires
     ordered = [p for p in ordered if p[1] is None] + [p for p in ordered if p[1] is not None]
     position = [0]
     init_lines, super_args = [], ""
     rendered = [(attr, _render_item(item, values, names, position)) for attr, item in first.init]
     _refuse_shadowed_methods(first.module, [attr for attr, _ in rendered])
+    forward_lines, kept = _forward_lines(first, position[0], values, names, {attr for attr, _ in rendered},
+                                    [n for n, _ in ordered])
     if first.sequential_like and [a for a, _ in rendered] == [str(i) for i in range(len(rendered))]:
         super_args = ", ".join(text for _, text in rendered)
     elif first.sequential_like:  # named children keep their names (state_dict keys)
         super_args = "collections.OrderedDict([" + ", ".join(f"({a!r}, {t})" for a, t in rendered) + "])"
     else:
-        init_lines = [f"self.{attr} = {text}" if is_attribute_name(attr) else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
+        init_lines = [f"self.{attr} = {name}" for name, attr in kept.items()]
+        init_lines += [f"self.{attr} = {text}" if is_attribute_name(attr) else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
     cls = type(first.module)
     plan = ClassPlan(
         name=name,
@@ -452,13 +507,50 @@ def _class_plan(name, instances, recorded):
         init_lines=init_lines,
         super_args=super_args,
         forward_params=[] if first.forward is None else first.forward.params,
-        forward_lines=[] if first.forward is None else first.forward.lines,
+        forward_lines=forward_lines,
         instances=instances,
         slot_names=names,
     )
     for instance in instances:
         instance.group = plan
     return plan
+
+
+def _signature_order(cls, params):
+    """Parameters named after the user's ``__init__`` parameters in its order, the others after."""
+    try:
+        signature = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    except (TypeError, ValueError):
+        return params
+    return sorted(params, key=lambda p: signature.index(p[0]) if p[0] in signature else len(signature))
+
+
+def _forward_lines(instance, start, values, names, attributes, order):
+    """The forward with its literal markers filled: inline where every instance has the same
+    value, ``self.<parameter>`` where they differ. Returns the lines and the attributes the
+    constructor keeps (parameter → attribute)."""
+    if instance.forward is None:
+        return [], {}
+    import layers
+
+    kept = {}
+
+    def source(k):
+        index = start + k
+        if index not in names:
+            return pysource.value(values[index], {})
+        name = names[index]
+        if name not in kept:
+            attribute, n = name, 1
+            # never over a child, weight or method of the generated module
+            while attribute in attributes or hasattr(layers.Sequential, attribute) or attribute in kept.values():
+                n += 1
+                attribute = f"{name}_{n}"
+            kept[name] = attribute
+        return f"self.{kept[name]}"
+
+    lines = [fill_literals(line, source) for line in instance.forward.lines]
+    return lines, {name: kept[name] for name in order if name in kept}
 
 
 def display_module(name):
