@@ -116,7 +116,7 @@ def fold_constants(graph: torch.fx.Graph, owner) -> int:
         taken.add(target)
         setattr(owner, target, value.detach().clone())
         with graph.inserting_before(root):
-            folded = graph.get_attr(target)
+            folded = graph.create_node("get_attr", target)  # on ``owner``, not the graph's module
         folded.meta["val"] = root.meta["val"]
         folded.meta["stack_trace"] = root.meta.get("stack_trace")
         name = _source_name(root, constant)
