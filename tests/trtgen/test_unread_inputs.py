@@ -10,38 +10,32 @@ import os
 import pytest
 import torch
 
-from cli_helpers import generate_source, run_trtgen
+from cli_helpers import EXAMPLES, generate_source, run_trtgen
 from trtgen.unread_inputs import changed
 
+# examples/gpt2_tiny.py's model with an example mask that is all ones, or padded
 GPT2 = """
+import sys
+
 import torch
-import transformers
 
-
-class GPT2(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-
-def get_model():
-    config = transformers.GPT2Config(vocab_size=50, n_embd=32, n_layer=1, n_head=2, n_positions=16,
-                                     use_cache=False, bos_token_id=0, eos_token_id=0)
-    return GPT2(transformers.GPT2Model(config)).eval()
+sys.path.insert(0, {examples!r})
+from gpt2_tiny import get_model  # noqa: E402
 
 
 def get_example_inputs():
-    mask = torch.ones(2, 8, dtype=torch.int64)
+    mask = torch.ones(2, 16, dtype=torch.int64)
     {padding}
-    return torch.randint(0, 50, (2, 8), generator=torch.Generator().manual_seed(0)), mask
+    return torch.randint(0, 100, (2, 16), generator=torch.Generator().manual_seed(0)), mask
 """
 
 
+def _model(padding):
+    return GPT2.replace("{examples!r}", repr(EXAMPLES)).replace("{padding}", padding)
+
+
 def test_an_ignored_mask_the_output_depends_on_is_refused(tmp_path):
-    _, out, result = generate_source(tmp_path, GPT2.replace("{padding}", "pass"))
+    _, out, result = generate_source(tmp_path, _model("pass"))
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("trtgen: error: input 'attention_mask'")
@@ -50,7 +44,7 @@ def test_an_ignored_mask_the_output_depends_on_is_refused(tmp_path):
 
 
 def test_a_padded_example_mask_is_read_by_the_network(tmp_path):
-    _, out, result = generate_source(tmp_path, GPT2.replace("{padding}", "mask[1, 5:] = 0"))
+    _, out, result = generate_source(tmp_path, _model("mask[1, 12:] = 0"))
     assert result.returncode == 0, result.stderr
     assert "attention_mask.to(" in (out / "network.py").read_text()
     checked = run_trtgen("check", out)
