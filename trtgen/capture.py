@@ -545,7 +545,8 @@ def _changing_dims(first, second):
             continue
         try:
             changing[key] = torch.utils._pytree.tree_map(dims, (args, kwargs), second[key])
-        except (ValueError, TypeError):  # the structure changed with the shapes: keep it static
+        except Exception:  # the structure changed with the shapes (or a pytree node, such as
+            # a PackedSequence, cannot hold dim sets): keep it static
             continue
     return changing
 
