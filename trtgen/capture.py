@@ -47,10 +47,6 @@ class Capture:
     constant_names: dict = None  # capture-made constant attribute -> the name network.py gives it
     traced_values: dict = None  # {node: value} of the exported graph, run when needed
 
-    @property
-    def exported_on_probe(self):
-        return self.exported_on is not None
-
     def _probed(self, run_name):
         return (self.probe_runs or {}).get(run_name) if run_name else None
 
@@ -587,24 +583,24 @@ class _ProbeRuns:
         if self.probes is None:
             return None
         if name == "probe":
-            for probe in self.probes.candidates:
-                try:
-                    self.runs[name] = _probe_run(self.model, probe.inputs)
-                except Exception as exc:
-                    if probe.requested_only:  # the --dynamic dims alone: as without probes
-                        raise TrtgenError(
-                            f"the model does not run with its --dynamic dims resized to "
-                            f"{_shapes_text(probe.inputs)}: {_export_failure(exc)}"
-                        ) from exc
-                    continue  # fewer resized dims
-                return _changing_dims(self.recorded, self.runs[name].inputs), probe.requested_only
-            return None
-        requested = self.probes.requested
-        chosen = self.get("probe")
-        if requested is None or chosen is None or chosen[2]:  # the probe was the requested one
-            return None
-        self.runs[name] = _probe_run(self.model, requested.inputs)
-        return _changing_dims(self.recorded, self.runs[name].inputs), True
+            candidates = self.probes.candidates
+        else:
+            chosen = self.get("probe")
+            if chosen is None or chosen[2]:  # no probe, or the requested one was chosen
+                return None
+            candidates = [self.probes.requested]
+        for probe in candidates:
+            try:
+                self.runs[name] = _probe_run(self.model, probe.inputs)
+            except Exception as exc:
+                if probe.requested_only:  # the --dynamic dims alone: an error, as before probes
+                    raise TrtgenError(
+                        f"the model does not run with its --dynamic dims resized to "
+                        f"{_shapes_text(probe.inputs)}: {_export_failure(exc)}"
+                    ) from exc
+                continue  # fewer resized dims
+            return _changing_dims(self.recorded, self.runs[name].inputs), probe.requested_only
+        return None
 
 
 def _shapes_text(inputs):

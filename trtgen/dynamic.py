@@ -188,19 +188,20 @@ def probe_candidates(example_inputs, input_names, dynamic):
         # attention (Swin) minutes of torch.export, for a network no faster than with literals
         (dims(lambda d, rank: d == 0), _double),
     ]
-    candidates, seen = [], set()
-    for varied, grow in levels:
-        inputs = _resized(example_inputs, input_names, dynamic, varied, grow)
-        key = _shapes(inputs)
-        if key in seen or key == _shapes(example_inputs):
-            continue
-        seen.add(key)
-        candidates.append(Probe(inputs, False))
     requested = None
     if dynamic:
         requested = Probe(_resized(example_inputs, input_names, dynamic, {}, None), True)
-        if _shapes(requested.inputs) != _shapes(example_inputs):
-            candidates.append(requested)
+    candidates, seen = [], {_shapes(example_inputs)}
+    for varied, grow in levels + [({}, None)]:
+        inputs = _resized(example_inputs, input_names, dynamic, varied, grow)
+        key = _shapes(inputs)
+        if key in seen:
+            continue
+        seen.add(key)
+        if requested is not None and key == _shapes(requested.inputs):
+            candidates.append(requested)  # only --dynamic dims vary: nothing to fall back to
+            break
+        candidates.append(Probe(inputs, False))
     return Probes(candidates, requested)
 
 
