@@ -586,8 +586,8 @@ class _ProbeRuns:
             candidates = self.probes.candidates
         else:
             chosen = self.get("probe")
-            if chosen is None or chosen[2]:  # no probe, or the requested one was chosen
-                return None
+            if self.probes.requested is None or chosen is None or chosen[2]:
+                return None  # no --dynamic dims, no probe, or the requested one was chosen
             candidates = [self.probes.requested]
         for probe in candidates:
             try:
