@@ -42,20 +42,26 @@ class Capture:
     output_type: type = None  # what it returned then (a transformers ModelOutput, a dict...)
     plugins: bool = False  # unsupported ops become plugin placeholders instead of errors
     result: object = None  # what it returned in the recorded run (maps flattened export outputs)
-    probed: tuple = None  # (args, kwargs) it received in the --dynamic probe run
-    probed_result: object = None  # what it returned then
-    exported_on_probe: bool = False  # exported on ``probed``: its graph's sizes are the probe's
+    probe_runs: dict = None  # probe name -> RecordedRun of the model on resized inputs (shared)
+    exported_on: str = None  # the probe run it was exported on: its graph's sizes are that run's
     constant_names: dict = None  # capture-made constant attribute -> the name network.py gives it
     traced_values: dict = None  # {node: value} of the exported graph, run when needed
 
-    def seen_inputs(self, on_probe):
-        """The (args, kwargs) a parent's graph saw: the probe run's when the parent was exported
-        on it."""
-        return self.probed if on_probe and self.probed is not None else self.recorded
+    def _probed(self, run_name):
+        return (self.probe_runs or {}).get(run_name) if run_name else None
 
-    def seen_result(self, on_probe):
-        """The result a parent's graph saw: the probe run's when the parent was exported on it."""
-        return self.probed_result if on_probe and self.probed_result is not None else self.result
+    def seen_inputs(self, run_name):
+        """The (args, kwargs) a parent's graph saw: the probe run's when the parent was exported
+        on one (``run_name``, a parent's ``exported_on``)."""
+        run = self._probed(run_name)
+        seen = None if run is None else run.inputs.get(id(self.module))
+        return self.recorded if seen is None else seen
+
+    def seen_result(self, run_name):
+        """The result a parent's graph saw: the probe run's when the parent was exported on one."""
+        run = self._probed(run_name)
+        seen = None if run is None else run.outputs.get(id(self.module))
+        return self.result if seen is None else seen
 
 
 def is_leaf(module):
@@ -535,7 +541,8 @@ def _changing_dims(first, second):
             continue
         try:
             changing[key] = torch.utils._pytree.tree_map(dims, (args, kwargs), second[key])
-        except (ValueError, TypeError):  # the structure changed with the shapes: keep it static
+        except Exception:  # the structure changed with the shapes (or a pytree node, such as
+            # a PackedSequence, cannot hold dim sets): keep it static
             continue
     return changing
 
@@ -553,10 +560,155 @@ def check_module_names(model):
             )
 
 
-def capture(model, example_inputs, probe_inputs=None, run=None):
+class _ProbeRuns:
+    """The model's runs on probes (``dynamic.Probes``), made when a module first needs
+    torch.export: symbolic traces read sizes from tensors already, and pay nothing.
+
+    ``"probe"``: the first candidate the model runs on; ``"requested"``: the ``--dynamic`` dims
+    alone, for a module whose export fails on the first."""
+
+    def __init__(self, model, run, probes):
+        self.model, self.recorded, self.probes = model, run.inputs, probes
+        self.runs = {}  # name -> RecordedRun, shared with every Capture
+        self._made = {}  # name -> (changing dims per module, requested_only), or None
+
+    def get(self, name):
+        """(changing dims per module, run, requested_only) of probe ``name``, or None."""
+        if name not in self._made:
+            self._made[name] = self._make(name)
+        made = self._made[name]
+        return None if made is None else (made[0], self.runs[name], made[1])
+
+    def _make(self, name):
+        if self.probes is None:
+            return None
+        if name == "probe":
+            candidates = self.probes.candidates
+        else:
+            chosen = self.get("probe")
+            if self.probes.requested is None or chosen is None or chosen[2]:
+                return None  # no --dynamic dims, no probe, or the requested one was chosen
+            candidates = [self.probes.requested]
+        for probe in candidates:
+            try:
+                self.runs[name] = _probe_run(self.model, probe.inputs)
+            except Exception as exc:
+                if probe.requested_only:  # the --dynamic dims alone: an error, as before probes
+                    raise TrtgenError(
+                        f"the model does not run with its --dynamic dims resized to "
+                        f"{_shapes_text(probe.inputs)}: {_export_failure(exc)}"
+                    ) from exc
+                continue  # fewer resized dims
+            return _changing_dims(self.recorded, self.runs[name].inputs), probe.requested_only
+        return None
+
+
+def _shapes_text(inputs):
+    return ", ".join("x".join(map(str, getattr(t, "shape", ()))) or "()" for t in inputs)
+
+
+def _probe_run(model, inputs):
+    """``record_run`` on a probe, the model's buffers left as they were (a cache a module grows
+    for the longer probe, running statistics): the network's weights are read after capture."""
+    saved = [
+        (owner, name, buffer, buffer.clone())
+        for owner in model.modules()
+        for name, buffer in owner._buffers.items()
+        if buffer is not None
+    ]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return record_run(model, inputs)
+    finally:
+        with torch.no_grad():
+            for owner, name, buffer, value in saved:
+                owner._buffers[name] = buffer
+                if buffer.shape == value.shape:
+                    buffer.copy_(value)
+
+
+def _plain_values(value):
+    return [
+        leaf for leaf in torch.utils._pytree.tree_leaves(value) if not isinstance(leaf, torch.Tensor)
+    ]
+
+
+def _same_plain_values(a, b):
+    """Do two calls pass the same non-tensor values? torch.export bakes them into the graph as
+    constants (``forward(x, H, W)`` with H and W computed from sizes)."""
+    a, b = _plain_values(a), _plain_values(b)
+    return len(a) == len(b) and all(x is y or _equal_values(x, y) for x, y in zip(a, b))
+
+
+def _reproduces(unflat, recorded, result):
+    """Does the export, run on the example's inputs, return what the module returned then? An
+    export on a probe may have taken a branch on a size, or assumed a range of sizes, that the
+    example's sizes do not follow."""
+    if recorded is None or result is None:
+        return False
+    args, kwargs = recorded
+    try:
+        with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            got = unflat(*_clone(args), **_clone(kwargs))
+    except Exception:
+        return False
+    want = [t for t in torch.utils._pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]
+    got = [t for t in torch.utils._pytree.tree_leaves(got) if isinstance(t, torch.Tensor)]
+    return len(want) == len(got) and all(_same_values(a, b) for a, b in zip(want, got))
+
+
+def _exported(path, module, run, probes, exports):
+    """torch.export ``module``: (unflattened, the probe run it was exported on or None).
+
+    On the probe first, its changing dims symbolic; an export failing there, or not
+    reproducing the example's result, is made again on the ``--dynamic`` probe, then on the
+    example's inputs, static (as without probes). Only a failure on the ``--dynamic`` dims is an
+    error: the dims capture chose to vary itself never stop a model from converting."""
+    recorded, result = run.inputs.get(id(module)), run.outputs.get(id(module))
+    for name in ("probe", "requested", None):
+        dims, inputs, strict = None, recorded, False
+        if name is not None:
+            probe = probes.get(name)
+            if probe is None:
+                continue
+            changing, probe_run, strict = probe
+            dims, inputs = changing.get(id(module)), probe_run.inputs.get(id(module))
+            if not _any_dynamic(dims) or inputs is None:
+                if name == "probe":  # its inputs keep their sizes: static, as without probes
+                    name, dims, inputs, strict = None, None, recorded, False
+                else:
+                    continue
+            elif not _same_plain_values(inputs, recorded):
+                if strict:
+                    raise TrtgenError(
+                        f"cannot capture module {path or '<root>'} ({type(module).__name__}) "
+                        "with dynamic dims: it receives Python values that change with the input "
+                        "sizes, which torch.export makes constants; pass them as tensors or "
+                        "compute them from tensor sizes inside the module"
+                    )
+                continue
+        unflat = None
+        if inputs is not None:
+            unflat = PreservedCall.find(exports, path, module, inputs, name, _called_children(module))
+        if unflat is not None:
+            return unflat, name
+        try:
+            unflat = _export(module, inputs, path, dims)
+        except TrtgenError:
+            if strict or name is None:
+                raise
+            continue
+        if name is None or strict or _reproduces(unflat, recorded, result):
+            return unflat, name
+    raise AssertionError("the static export is always tried")
+
+
+def capture(model, example_inputs, probes=None, run=None):
     """Graphs for the root and every composite module reachable from it, in model order.
 
-    ``probe_inputs``: the example inputs with dynamic dims resized; module input dims that
+    ``probes``: ``dynamic.Probes``, example inputs with dims resized; module input dims that
     change with them stay symbolic in torch.export captures. ``run``: a ``RecordedRun`` of
     the example inputs, when the caller already has one.
     """
@@ -564,13 +716,10 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
     captures = []
     run = run or record_run(model, example_inputs)
     recorded, returned = run.inputs, run.outputs
-    dynamic, probe = {}, RecordedRun({}, {})
-    if probe_inputs is not None:
-        probe = record_run(model, probe_inputs)
-        dynamic = _changing_dims(recorded, probe.inputs)
+    probe_runs = _ProbeRuns(model, run, probes)
     pending = [("", model)]
     seen = set()
-    exports = []  # (path, unflattened, on_probe) of every module captured with torch.export
+    exports = []  # (path, unflattened, probe run name) of every module captured with torch.export
     while pending:
         path, module = pending.pop(0)
         if id(module) in seen:
@@ -581,27 +730,18 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
                 module, recorded.get(id(module)), returned.get(id(module)), run
             )
             mode = "symbolic_trace"
+            unflat, exported_on = None, None
         except Exception:  # data-dependent Python: torch.export it, children stay calls
-            # a module with dynamic dims is exported on the probe's inputs: torch.export
-            # specializes dims of size 1, and the example often has batch 1
-            dims = dynamic.get(id(module))
-            on_probe = _any_dynamic(dims)
-            inputs = (probe if on_probe else run).inputs.get(id(module))
-            unflat = None
-            if inputs is not None:
-                unflat = PreservedCall.find(
-                    exports, path, module, inputs, on_probe, _called_children(module)
-                )
-            if unflat is None:
-                unflat = _export(module, inputs, path, dims)
-            exports.append((path, unflat, on_probe))
+            # a module whose input sizes change with a probe is exported on the probe's
+            # inputs: its sizes stay symbolic (torch.export specializes dims of size 1 as well,
+            # and the example often has batch 1)
+            unflat, exported_on = _exported(path, module, run, probe_runs, exports)
+            exports.append((path, unflat, exported_on))
             graph, mode, params = (
                 unflat.graph,
                 "torch.export",
                 tensor_params(module, recorded.get(id(module)))[0],
             )
-        else:
-            unflat, on_probe = None, False
         result = returned.get(id(module))
         captures.append(
             Capture(
@@ -614,9 +754,8 @@ def capture(model, example_inputs, probe_inputs=None, run=None):
                 recorded.get(id(module)),
                 None if result is None else type(result),
                 result=result,
-                probed=probe.inputs.get(id(module)),
-                probed_result=probe.outputs.get(id(module)),
-                exported_on_probe=on_probe,
+                probe_runs=probe_runs.runs,
+                exported_on=exported_on,
             )
         )
         for node in graph.nodes:

@@ -101,7 +101,7 @@ def flattened_result(capture, node, captures_by_module, used_leaves):
         return None
     child = captures_by_module.get(id(capture.module.get_submodule(call.target)))
     value = node.meta.get("val")
-    result = None if child is None else child.seen_result(capture.exported_on_probe)
+    result = None if child is None else child.seen_result(capture.exported_on)
     if result is None or not isinstance(value, torch.Tensor):
         return None
     taken = used_leaves.setdefault(call, set())

@@ -1,5 +1,6 @@
 """``--dynamic x:0=1:8:32``: dynamic input dims and the optimization profile that bounds them."""
 
+import dataclasses
 import re
 
 from .errors import TrtgenError
@@ -95,25 +96,117 @@ def parse_shape_override(text):
     return name, shape
 
 
-def probe_inputs(example_inputs, input_names, dynamic):
-    """The example inputs with every dynamic dim at another size of its profile, or None.
+def _requested_size(bounds, length):
+    """Another size of the profile, not 1 if it can help: torch.export specializes size 1."""
+    others = [b for b in (bounds[1], bounds[2], bounds[0]) if b != length]
+    return next((b for b in others if b > 1), others[0] if others else None)
+
+
+def _resized(example_inputs, input_names, dynamic, varied, grow):
+    """The example inputs with the ``--dynamic`` dims at another size of their profile and the
+    dims ``varied`` names (``{input index: dims}``) at ``grow(size)``.
 
     Capture runs the model on both sets: a module input dim whose size differs between the two
-    runs follows a dynamic model input, so torch.export keeps it symbolic there. Values are the
+    runs follows a model input, so torch.export keeps it symbolic there. Values are the
     example's, repeated or thinned out along the dim, so masks and token ids stay realistic.
     """
-    if not dynamic:
-        return None
+    import torch
+
     probes = []
-    for name, tensor in zip(input_names, example_inputs):
-        for dim, bounds in sorted(dynamic.get(name, {}).items()):
-            # another size of the profile, not 1 if it can help: torch.export specializes size 1
-            others = [b for b in (bounds[1], bounds[2], bounds[0]) if b != tensor.shape[dim]]
-            size = next((b for b in others if b > 1), others[0] if others else None)
-            if size is not None:
-                tensor = tensor.index_select(dim, _probe_index(tensor.shape[dim], size))
+    for index, (name, tensor) in enumerate(zip(input_names, example_inputs)):
+        if not isinstance(tensor, torch.Tensor):
+            probes.append(tensor)
+            continue
+        requested = dynamic.get(name, {})
+        for dim in sorted(set(requested) | set(varied.get(index, ()))):
+            length = tensor.shape[dim]
+            if dim in requested:
+                size = _requested_size(requested[dim], length)
+            else:
+                size = grow(length) if length > 0 else None
+            if size is not None and size != length:
+                tensor = tensor.index_select(dim, _probe_index(length, size))
         probes.append(tensor)
     return tuple(probes)
+
+
+@dataclasses.dataclass
+class Probe:
+    """Inputs capture may run the model on besides the example, to tell which module input dims
+    follow the model's input sizes (torch.export keeps those symbolic)."""
+
+    inputs: tuple
+    requested_only: bool  # only the ``--dynamic`` dims vary: an export failing on it is an error
+
+
+@dataclasses.dataclass
+class Probes:
+    """``candidates``: probes to try in turn, most varied first, until the model runs on one;
+    ``requested``: the probe of the ``--dynamic`` dims alone (None without any), which a module
+    whose export fails on the chosen candidate is exported on instead."""
+
+    candidates: list
+    requested: Probe = None
+
+
+# Sizes the other dims take in a probe. Doubling keeps every divisibility the example's size has
+# (strides, patches, windows, heads: an image's 224 stays a multiple of 32 at 448), which a
+# size + 1 breaks; it costs a bigger probe run, and passes a limit sooner (a sequence at half
+# the position table), hence + 1 as a second try. Size 1 becomes 2 either way: torch.export
+# specializes size-1 dims.
+def _double(length):
+    return 2 * length
+
+
+def _plus_one(length):
+    return length + 1
+
+
+def probe_candidates(example_inputs, input_names, dynamic):
+    """Probes to run the model on: every dim of every tensor input resized, so that shapes in
+    the network are computed from tensors (``x.size(0)``) wherever the model computes them
+    from sizes, with or without ``--dynamic``. A model that does not run on a resized dim
+    (a Linear after flattening an image, a convolution's channels) gets fewer varied dims:
+    every dim; every dim but the last (features); dim 0 (the batch); none. The
+    ``--dynamic`` dims are always varied, at another size of their profile, so a static and a
+    dynamic capture see the same probe dims."""
+    import torch
+
+    dynamic = dynamic or {}
+    ranks = {
+        i: t.ndim for i, t in enumerate(example_inputs) if isinstance(t, torch.Tensor) and t.ndim
+    }
+
+    def dims(keep):
+        return {i: {d for d in range(rank) if keep(d, rank)} for i, rank in ranks.items()}
+
+    levels = [
+        (dims(lambda d, rank: True), _double),
+        (dims(lambda d, rank: True), _plus_one),
+        (dims(lambda d, rank: d < rank - 1 or rank == 1), _double),
+        # not "every dim but an image's channels": symbolic heights and widths cost windowed
+        # attention (Swin) minutes of torch.export, for a network no faster than with literals
+        (dims(lambda d, rank: d == 0), _double),
+    ]
+    requested = None
+    if dynamic:
+        requested = Probe(_resized(example_inputs, input_names, dynamic, {}, None), True)
+    candidates, seen = [], {_shapes(example_inputs)}
+    for varied, grow in levels + [({}, None)]:
+        inputs = _resized(example_inputs, input_names, dynamic, varied, grow)
+        key = _shapes(inputs)
+        if key in seen:
+            continue
+        seen.add(key)
+        if requested is not None and key == _shapes(requested.inputs):
+            candidates.append(requested)  # only --dynamic dims vary: nothing to fall back to
+            break
+        candidates.append(Probe(inputs, False))
+    return Probes(candidates, requested)
+
+
+def _shapes(inputs):
+    return tuple(tuple(getattr(t, "shape", ())) for t in inputs)
 
 
 def _probe_index(length, size):

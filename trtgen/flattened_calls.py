@@ -12,7 +12,7 @@ def match_flattened(node, child_capture, capture, captures_by_module):
     (as recorded when the child ran: in the probe run when the parent was exported on it); where
     several fit (RoPE's cos and sin), by the values the parent's graph computes."""
     signature = inspect.signature(type(child_capture.module).forward)
-    args, kwargs = child_capture.seen_inputs(capture.exported_on_probe)
+    args, kwargs = child_capture.seen_inputs(capture.exported_on)
     bound = dict(signature.bind(child_capture.module, *args, **kwargs).arguments)
     for name, param in signature.parameters.items():
         if param.kind == inspect.Parameter.VAR_KEYWORD:
@@ -74,7 +74,7 @@ def traced_values(capture):
 
 
 def _run_graph(capture):
-    args, kwargs = capture.seen_inputs(capture.exported_on_probe)
+    args, kwargs = capture.seen_inputs(capture.exported_on)
     leaves = torch.utils._pytree.tree_leaves((args, kwargs))
     placeholders = [n for n in capture.graph.nodes if n.op == "placeholder"]
     if len(leaves) != len(placeholders):

@@ -11,7 +11,7 @@ from . import __version__
 from .build_check import GENERATED_FILE, check_network_builds
 from .capture import capture, record_run
 from .cpp.emit import render_cpp
-from .dynamic import parse_profiles, probe_inputs
+from .dynamic import parse_profiles, probe_candidates
 from .errors import TrtgenError
 from .iospec import io_spec, run_model
 from .load import load_model
@@ -116,7 +116,9 @@ def generate_loaded(
     io.profile_dims = parse_profiles(
         [*loaded.dynamic_specs, *dynamic], profiles, io.input_names, io.input_shapes
     )
-    probe = probe_inputs(loaded.example_inputs, io.input_names, io.dynamic)
+    # every input dim resized where the model runs so, the --dynamic ones always: shapes in
+    # the network then come from tensors whether or not it is dynamic
+    probes = probe_candidates(loaded.example_inputs, io.input_names, io.dynamic)
     samples = None
     if weight_only and "cpp" in langs:
         raise TrtgenError(
@@ -131,7 +133,7 @@ def generate_loaded(
     if weight_only:
         mark_linear_modules(loaded.model, weight_only.weight_only, weight_only.skip)
     modelopt = import_modelopt(loaded.model)  # ModelOpt quantizers → trtgen's, before capture
-    captures = capture(loaded.model, loaded.example_inputs, probe, run)
+    captures = capture(loaded.model, loaded.example_inputs, probes, run)
     imported = import_quantizers(captures)  # the model's own fake-quantize / Q/DQ scales
     if modelopt:
         modelopt.insert_input_quantizers(captures)

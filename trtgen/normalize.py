@@ -206,6 +206,17 @@ def _to_the_end(position):
     return rewrite
 
 
+def _slice(op):
+    """``x[a:]`` read back as ``end=None``; ``x[0:]`` is ``x`` (torch.export keeps such slices
+    of a symbolic dim, a static export drops them)."""
+    op = _to_the_end(3)(op)
+    source, *rest = op.args
+    dim, start, end, step = (rest + [0, None, None, 1][len(rest):])[:4]
+    if not op.kwargs and start in (0, None) and end is None and step in (1, None):
+        return Op("alias", (source,), {}, False)
+    return op
+
+
 def _copy(op):
     """``aten.copy(dst, src)`` where ``src`` already has ``dst``'s shape (``x[:, 1:] = y``
     once functionalized) is ``src`` in ``dst``'s dtype: no expand, and ``dst`` goes unread."""
@@ -315,7 +326,7 @@ _REWRITES = {
     "sym_size": lambda op: Op("size", op.args, {}, True),
     "to": _to,
     "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
-    "slice_tensor": _to_the_end(3),
+    "slice_tensor": _slice,
     "slice_scatter": _slice_scatter,
     "select_scatter": _unchanged_write(torch.ops.aten.select.int, ()),
     "copy": _copy,

@@ -108,26 +108,38 @@ def scaled_dot_product_attention(
 
 
 def _grouped_attention(query, key, value, masks, scale, q_heads, kv_heads):
-    """(..., Hq, L, E) queries on (..., Hkv, S, E) keys: split Hq into (Hkv, Hq / Hkv)."""
+    """(..., Hq, L, E) queries on (..., Hkv, S, E) keys: split Hq into (Hkv, Hq / Hkv). Dims
+    other than the heads may be dynamic (read at run time)."""
     if q_heads % kv_heads:
         raise ValueError(
             f"enable_gqa: {q_heads} query heads are not a multiple of {kv_heads} kv heads"
         )
     group = q_heads // kv_heads
-    q_shape = _static(query, "enable_gqa")
-    q = reshape_to(query, q_shape[:-3] + (kv_heads, group) + q_shape[-2:], "group_heads")
+    if q_heads < 0 or kv_heads < 0:
+        raise NotImplementedError(f"enable_gqa needs static head counts, got {query.shape}")
+    q = reshape_to(query, _split_dim(query, query.ndim - 3, (kv_heads, group)), "group_heads")
     k, v = unsqueeze(key, -3), unsqueeze(value, -3)  # one group axis to broadcast over
     grouped = []
     for mask, flag in masks:
-        m_shape = _static(mask, "an attention mask")
-        if mask.ndim >= 3 and m_shape[-3] == q_heads:
-            m_shape = m_shape[:-3] + (kv_heads, group) + m_shape[-2:]
+        heads = mask.shape[-3] if mask.ndim >= 3 else 1
+        if heads == q_heads:
+            spec = _split_dim(mask, mask.ndim - 3, (kv_heads, group))
+        elif heads in (1, kv_heads):  # broadcast over the groups
+            spec = _split_dim(mask, mask.ndim - 2, (1, Dim(mask, mask.ndim - 2)))
         else:
-            m_shape = m_shape[:-2] + (1,) + m_shape[-2:]
-        grouped.append((reshape_to(mask, m_shape, "group_heads"), flag))
+            raise NotImplementedError(f"an attention mask of shape {mask.shape} with enable_gqa")
+        grouped.append((reshape_to(mask, spec, "group_heads"), flag))
     out, _ = _attend(q, k, v, grouped, scale, safe=True)
-    out_shape = out.shape
-    return reshape_to(out, out_shape[:-4] + (q_heads,) + out_shape[-2:], "merge_groups")
+    merged = [Dim(out, i) for i in range(out.ndim - 4)] + [q_heads]
+    merged += [Dim(out, out.ndim - 2), Dim(out, out.ndim - 1)]
+    return reshape_to(out, merged, "merge_groups")
+
+
+def _split_dim(x, index, into):
+    """A reshape spec of ``x``: dim ``index`` replaced by the dims ``into``, every other dim
+    copied (``Dim``, so dynamic ones are read at run time)."""
+    dims = [Dim(x, i) for i in range(x.ndim)]
+    return dims[:index] + list(into) + dims[index + 1 :]
 
 
 # --------------------------------------------------------------------------- multi-head attention
