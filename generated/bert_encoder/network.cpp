@@ -278,91 +278,73 @@ std::vector<ITensor*> bert_model(INetworkDefinition& net, WeightsFile& w, ITenso
     static int64_t const constant_1_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     auto* constant_1 =
         named(net.addConstant(dims({16}), Weights{DataType::kINT64, constant_1_weights, 16}), "constant_1");
-    static int64_t const constant_2_weights[] = {0};
-    auto* constant_2 =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_2_weights, 1}), "constant_2");
-    auto* add = named(
-        net.addElementWise(*constant_1->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kSUM), "add");
-    static int64_t const constant_3_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    auto* constant_3 =
-        named(net.addConstant(dims({16}), Weights{DataType::kINT64, constant_3_weights, 16}), "constant_3");
-    static int64_t const constant_4_weights[] = {0};
-    auto* constant_4 =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_4_weights, 1}), "constant_4");
-    auto* add_1 = named(
-        net.addElementWise(*constant_3->getOutput(0), *constant_4->getOutput(0), ElementWiseOperation::kSUM), "add_1");
     auto* unsqueeze = named(net.addShuffle(*constant->getOutput(0)), "unsqueeze");
     unsqueeze->setReshapeDimensions(dims({2, 1}));
     auto* unsqueeze_1 = named(net.addShuffle(*unsqueeze->getOutput(0)), "unsqueeze_1");
     unsqueeze_1->setReshapeDimensions(dims({2, 1, 1}));
     auto* unsqueeze_2 = named(net.addShuffle(*unsqueeze_1->getOutput(0)), "unsqueeze_2");
     unsqueeze_2->setReshapeDimensions(dims({2, 1, 1, 1}));
-    auto* unsqueeze_3 = named(net.addShuffle(*add->getOutput(0)), "unsqueeze_3");
+    auto* unsqueeze_3 = named(net.addShuffle(*constant_1->getOutput(0)), "unsqueeze_3");
     unsqueeze_3->setReshapeDimensions(dims({1, 16}));
     auto* unsqueeze_4 = named(net.addShuffle(*unsqueeze_3->getOutput(0)), "unsqueeze_4");
     unsqueeze_4->setReshapeDimensions(dims({1, 1, 16}));
     auto* unsqueeze_5 = named(net.addShuffle(*unsqueeze_4->getOutput(0)), "unsqueeze_5");
     unsqueeze_5->setReshapeDimensions(dims({1, 1, 16, 1}));
-    auto* unsqueeze_6 = named(net.addShuffle(*add_1->getOutput(0)), "unsqueeze_6");
-    unsqueeze_6->setReshapeDimensions(dims({1, 16}));
-    auto* unsqueeze_7 = named(net.addShuffle(*unsqueeze_6->getOutput(0)), "unsqueeze_7");
-    unsqueeze_7->setReshapeDimensions(dims({1, 1, 16}));
-    auto* unsqueeze_8 = named(net.addShuffle(*unsqueeze_7->getOutput(0)), "unsqueeze_8");
-    unsqueeze_8->setReshapeDimensions(dims({1, 1, 1, 16}));
-    static bool const constant_5_weights[] = {true};
-    auto* constant_5 = named(net.addConstant(dims({}), Weights{DataType::kBOOL, constant_5_weights, 1}), "constant_5");
-    static int64_t const constant_6_weights[] = {0};
-    auto* constant_6 =
-        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_6_weights, 1}), "constant_6");
+    auto* unsqueeze_6 = named(net.addShuffle(*unsqueeze_4->getOutput(0)), "unsqueeze_6");
+    unsqueeze_6->setReshapeDimensions(dims({1, 1, 1, 16}));
+    static bool const constant_2_weights[] = {true};
+    auto* constant_2 = named(net.addConstant(dims({}), Weights{DataType::kBOOL, constant_2_weights, 1}), "constant_2");
+    static int64_t const constant_3_weights[] = {0};
+    auto* constant_3 =
+        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_3_weights, 1}), "constant_3");
     auto* gt =
-        named(net.addElementWise(*unsqueeze_5->getOutput(0), *constant_6->getOutput(0), ElementWiseOperation::kGREATER),
+        named(net.addElementWise(*unsqueeze_5->getOutput(0), *constant_3->getOutput(0), ElementWiseOperation::kGREATER),
               "gt");
     auto* eq = named(
-        net.addElementWise(*unsqueeze_5->getOutput(0), *constant_6->getOutput(0), ElementWiseOperation::kEQUAL), "eq");
+        net.addElementWise(*unsqueeze_5->getOutput(0), *constant_3->getOutput(0), ElementWiseOperation::kEQUAL), "eq");
     auto* logical_or =
         named(net.addElementWise(*gt->getOutput(0), *eq->getOutput(0), ElementWiseOperation::kOR), "logical_or");
-    auto* unsqueeze_9 = named(net.addShuffle(*constant_5->getOutput(0)), "unsqueeze_9");
-    unsqueeze_9->setReshapeDimensions(dims({1, 1, 1, 1}));
+    auto* unsqueeze_7 = named(net.addShuffle(*constant_2->getOutput(0)), "unsqueeze_7");
+    unsqueeze_7->setReshapeDimensions(dims({1, 1, 1, 1}));
     auto* logical_and =
-        named(net.addElementWise(*unsqueeze_9->getOutput(0), *logical_or->getOutput(0), ElementWiseOperation::kAND),
+        named(net.addElementWise(*unsqueeze_7->getOutput(0), *logical_or->getOutput(0), ElementWiseOperation::kAND),
               "logical_and");
     auto* expand =
         named(net.addSlice(*unsqueeze_2->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 16}), dims({1, 1, 1, 0})),
               "expand");
-    static int64_t const constant_7_weights[] = {0};
+    static int64_t const constant_4_weights[] = {0};
+    auto* constant_4 =
+        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_4_weights, 1}), "constant_4");
+    auto* lt =
+        named(net.addElementWise(*expand->getOutput(0), *constant_4->getOutput(0), ElementWiseOperation::kLESS), "lt");
+    auto* cast_1 = named(net.addCast(*lt->getOutput(0), DataType::kINT64), "cast_1");
+    static int64_t const constant_5_weights[] = {2};
+    auto* constant_5 =
+        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_5_weights, 1}), "constant_5");
+    auto* mul =
+        named(net.addElementWise(*cast_1->getOutput(0), *constant_5->getOutput(0), ElementWiseOperation::kPROD), "mul");
+    auto* add = named(net.addElementWise(*expand->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM), "add");
+    auto* unsqueeze_8 = named(net.addShuffle(*add->getOutput(0)), "unsqueeze_8");
+    unsqueeze_8->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
+    auto* expand_1 =
+        named(net.addSlice(*unsqueeze_6->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 16}), dims({0, 1, 1, 1})),
+              "expand_1");
+    static int64_t const constant_6_weights[] = {0};
+    auto* constant_6 =
+        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_6_weights, 1}), "constant_6");
+    auto* lt_1 = named(
+        net.addElementWise(*expand_1->getOutput(0), *constant_6->getOutput(0), ElementWiseOperation::kLESS), "lt_1");
+    auto* cast_2 = named(net.addCast(*lt_1->getOutput(0), DataType::kINT64), "cast_2");
+    static int64_t const constant_7_weights[] = {16};
     auto* constant_7 =
         named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_7_weights, 1}), "constant_7");
-    auto* lt =
-        named(net.addElementWise(*expand->getOutput(0), *constant_7->getOutput(0), ElementWiseOperation::kLESS), "lt");
-    auto* cast_1 = named(net.addCast(*lt->getOutput(0), DataType::kINT64), "cast_1");
-    static int64_t const constant_8_weights[] = {2};
-    auto* constant_8 =
-        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_8_weights, 1}), "constant_8");
-    auto* mul =
-        named(net.addElementWise(*cast_1->getOutput(0), *constant_8->getOutput(0), ElementWiseOperation::kPROD), "mul");
-    auto* add_2 =
-        named(net.addElementWise(*expand->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM), "add_2");
-    auto* unsqueeze_10 = named(net.addShuffle(*add_2->getOutput(0)), "unsqueeze_10");
-    unsqueeze_10->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
-    auto* expand_1 =
-        named(net.addSlice(*unsqueeze_8->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 16}), dims({0, 1, 1, 1})),
-              "expand_1");
-    static int64_t const constant_9_weights[] = {0};
-    auto* constant_9 =
-        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_9_weights, 1}), "constant_9");
-    auto* lt_1 = named(
-        net.addElementWise(*expand_1->getOutput(0), *constant_9->getOutput(0), ElementWiseOperation::kLESS), "lt_1");
-    auto* cast_2 = named(net.addCast(*lt_1->getOutput(0), DataType::kINT64), "cast_2");
-    static int64_t const constant_10_weights[] = {16};
-    auto* constant_10 =
-        named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_10_weights, 1}), "constant_10");
     auto* mul_1 = named(
-        net.addElementWise(*cast_2->getOutput(0), *constant_10->getOutput(0), ElementWiseOperation::kPROD), "mul_1");
-    auto* add_3 =
-        named(net.addElementWise(*expand_1->getOutput(0), *mul_1->getOutput(0), ElementWiseOperation::kSUM), "add_3");
-    auto* unsqueeze_11 = named(net.addShuffle(*add_3->getOutput(0)), "unsqueeze_11");
-    unsqueeze_11->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
-    ITensor* cat_inputs[] = {unsqueeze_10->getOutput(0), unsqueeze_11->getOutput(0)};
+        net.addElementWise(*cast_2->getOutput(0), *constant_7->getOutput(0), ElementWiseOperation::kPROD), "mul_1");
+    auto* add_1 =
+        named(net.addElementWise(*expand_1->getOutput(0), *mul_1->getOutput(0), ElementWiseOperation::kSUM), "add_1");
+    auto* unsqueeze_9 = named(net.addShuffle(*add_1->getOutput(0)), "unsqueeze_9");
+    unsqueeze_9->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
+    ITensor* cat_inputs[] = {unsqueeze_8->getOutput(0), unsqueeze_9->getOutput(0)};
     auto* cat = named(net.addConcatenation(cat_inputs, 2), "cat");
     cat->setAxis(4);
     auto* index = named(net.addGatherV2(*cast->getOutput(0), *cat->getOutput(0), GatherMode::kND), "index");

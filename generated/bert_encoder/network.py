@@ -50,20 +50,33 @@ class BertSelfAttention(nn.Module):
         self.value = nn.Linear(64, 64)
 
     def forward(self, hidden_states, attention_mask):
-        query_layer = F.transpose(F.view(self.query(hidden_states), [2, 16, -1, 16]), 1, 2)
-        key_layer = F.transpose(F.view(self.key(hidden_states), [2, 16, -1, 16]), 1, 2)
-        value_layer = F.transpose(F.view(self.value(hidden_states), [2, 16, -1, 16]), 1, 2)
-        attn_output_attn_weights = F.transpose(
-            F.reshape(
-                F.scaled_dot_product_attention(
-                    query_layer, key_layer, value_layer, attention_mask, scale=0.25
-                ),
-                [2, -1, 16, 16],
-            ),
+        query = self.query(hidden_states)
+        attention_mask_size0 = attention_mask.size(0)
+        attention_mask_size3 = attention_mask.size(3)
+        query_layer = F.transpose(
+            F.view(query, [attention_mask_size0, attention_mask_size3, -1, 16]), 1, 2
+        )
+        key_layer = F.transpose(
+            F.view(self.key(hidden_states), [attention_mask_size0, attention_mask_size3, -1, 16]),
             1,
             2,
         )
-        return (F.reshape(attn_output_attn_weights, [2, 16, -1]), None)
+        value_layer = F.transpose(
+            F.view(self.value(hidden_states), [attention_mask_size0, attention_mask_size3, -1, 16]),
+            1,
+            2,
+        )
+        attn_output = F.reshape(
+            F.transpose(
+                F.scaled_dot_product_attention(
+                    query_layer, key_layer, value_layer, attention_mask, scale=0.25
+                ),
+                1,
+                2,
+            ),
+            [attention_mask_size0, attention_mask_size3, -1],
+        )
+        return (attn_output, None)
 
 
 class BertOutput(nn.Module):
@@ -101,8 +114,7 @@ class BertAttention(nn.Module):
         self.output = BertSelfOutput()
 
     def forward(self, hidden_states, attention_mask):
-        self_out = self.self(hidden_states, attention_mask)
-        output = self.output(self_out[0], hidden_states)
+        output = self.output(self.self(hidden_states, attention_mask)[0], hidden_states)
         return (output, None)
 
 
@@ -161,9 +173,11 @@ class BertEmbeddings(nn.Module):
         self.token_type_ids = nn.Parameter((1, 64), nn.int64)
 
     def forward(self, input_ids):
-        position_ids = F.slice_tensor(self.position_ids, 1, 0, 16)
+        input_ids_size0 = input_ids.size(0)
+        input_ids_size1 = input_ids.size(1)
+        position_ids = F.slice_tensor(self.position_ids, 1, 0, input_ids_size1)
         token_type_ids = F.expand(
-            F.gather(F.expand(self.token_type_ids, [1, -1]), 1, position_ids), [2, 16]
+            F.gather(self.token_type_ids, 1, position_ids), [input_ids_size0, input_ids_size1]
         )
         word_embeddings = self.word_embeddings(input_ids)
         embeddings = word_embeddings + self.token_type_embeddings(token_type_ids)
@@ -181,36 +195,29 @@ class BertModel(nn.Module):
         self.pooler = BertPooler()
 
     def forward(self, input_ids, attention_mask):
+        input_ids_size0 = input_ids.size(0)
+        attention_mask_size1 = attention_mask.size(1)
         embeddings = self.embeddings(input_ids)
         to = attention_mask.to(nn.bool)
-        attention_mask_encoder_attention_mask = F.arange(2)
-        attention_mask_encoder_attention_mask_1 = F.arange(16) + 0
-        attention_mask_encoder_attention_mask_2 = F.arange(16) + 0
+        attention_mask_encoder_attention_mask = F.arange(input_ids_size0)
+        attention_mask_encoder_attention_mask_1 = F.arange(attention_mask_size1)
         unsqueeze = F.unsqueeze(
             F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask, 1), 2), 3
         )
-        unsqueeze_1 = F.unsqueeze(
-            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_1, 0), 1), 3
+        unsqueeze_1 = F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_1, 0), 1)
+        unsqueeze_2 = F.unsqueeze(unsqueeze_1, 3)
+        attention_mask_encoder_attention_mask = F.unsqueeze(unsqueeze_1, 2)
+        new_ones = F.new_ones(unsqueeze_2, [], dtype=nn.bool)
+        ge = unsqueeze_2 >= 0
+        attention_mask_encoder_attention_mask_1 = new_ones & ge
+        attention_mask_encoder_attention_mask = F.index(
+            to, [unsqueeze, attention_mask_encoder_attention_mask]
         )
-        unsqueeze_2 = F.unsqueeze(
-            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_2, 0), 1), 2
-        )
-        new_ones = F.new_ones(unsqueeze_1, [], dtype=nn.bool)
-        attention_mask_encoder_attention_mask = unsqueeze_1 >= 0
-        attention_mask_encoder_attention_mask = new_ones & attention_mask_encoder_attention_mask.to(
-            nn.bool
-        )
-        attention_mask_encoder_attention_mask_1 = F.index(to, [unsqueeze, unsqueeze_2])
-        attention_mask_encoder_attention_mask = F.expand(
-            attention_mask_encoder_attention_mask
-            & attention_mask_encoder_attention_mask_1.to(nn.bool),
-            [2, -1, 16, 16],
-        )
-        encoder = self.encoder(embeddings, attention_mask_encoder_attention_mask)
-        pooler = self.pooler(encoder["last_hidden_state"])
-        return nn.ModelOutput(
-            {"last_hidden_state": encoder["last_hidden_state"], "pooler_output": pooler}
-        )
+        encoder = self.encoder(
+            embeddings,
+            attention_mask_encoder_attention_mask_1 & attention_mask_encoder_attention_mask,
+        )["last_hidden_state"]
+        return nn.ModelOutput({"last_hidden_state": encoder, "pooler_output": self.pooler(encoder)})
 
 
 def build_network(network, weights):
