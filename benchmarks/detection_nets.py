@@ -11,7 +11,9 @@ class UpBlock(nn.Module):
 
     def __init__(self, cin, cout):
         super().__init__()
-        self.deconv = nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, output_padding=0, bias=False)
+        self.deconv = nn.ConvTranspose2d(
+            cin, cout, 4, stride=2, padding=1, output_padding=0, bias=False
+        )
         self.bn = nn.BatchNorm2d(cout)
         self.relu = nn.ReLU(inplace=True)
 
@@ -21,7 +23,9 @@ class UpBlock(nn.Module):
 
 class Head(nn.Sequential):
     def __init__(self, cin, cout, hidden=32):
-        super().__init__(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(hidden, cout, 1))
+        super().__init__(
+            nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(hidden, cout, 1)
+        )
 
 
 class CenterNet(nn.Module):
@@ -30,7 +34,9 @@ class CenterNet(nn.Module):
         backbone = torchvision.models.resnet18()
         self.backbone = nn.Sequential(*list(backbone.children())[:-2])
         self.up = nn.Sequential(UpBlock(512, 128), UpBlock(128, 64), UpBlock(64, 64))
-        self.heads = nn.ModuleDict({"hm": Head(64, num_classes), "wh": Head(64, 2), "reg": Head(64, 2)})
+        self.heads = nn.ModuleDict(
+            {"hm": Head(64, num_classes), "wh": Head(64, 2), "reg": Head(64, 2)}
+        )
 
     def forward(self, x):
         features = self.up(self.backbone(x))
@@ -102,10 +108,14 @@ class YOLOv8(nn.Module):
         self.stem = Conv(3, w, 3, 2)
         self.stage1 = nn.Sequential(Conv(w, 2 * w, 3, 2), C2f(2 * w, 2 * w, 1, True))
         self.stage2 = nn.Sequential(Conv(2 * w, 4 * w, 3, 2), C2f(4 * w, 4 * w, 2, True))
-        self.stage3 = nn.Sequential(Conv(4 * w, 8 * w, 3, 2), C2f(8 * w, 8 * w, 1, True), SPPF(8 * w, 8 * w))
+        self.stage3 = nn.Sequential(
+            Conv(4 * w, 8 * w, 3, 2), C2f(8 * w, 8 * w, 1, True), SPPF(8 * w, 8 * w)
+        )
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
         self.neck = C2f(12 * w, 4 * w, 1)
-        self.detect = nn.ModuleList([nn.Conv2d(4 * w, num_outputs, 1), nn.Conv2d(8 * w, num_outputs, 1)])
+        self.detect = nn.ModuleList(
+            [nn.Conv2d(4 * w, num_outputs, 1), nn.Conv2d(8 * w, num_outputs, 1)]
+        )
 
     def forward(self, x):
         p3 = self.stage2(self.stage1(self.stem(x)))
@@ -133,7 +143,9 @@ class MultiIO(nn.Module):
         logits = self.fc(flat)
         side = self.proj(features)
         half = logits.shape[-1] // 2
-        return {"logits": logits, "parts": (logits[:, :half], side[:, half:] * 2)}, side.mean(dim=-1)
+        return {"logits": logits, "parts": (logits[:, :half], side[:, half:] * 2)}, side.mean(
+            dim=-1
+        )
 
 
 def centernet():

@@ -71,14 +71,18 @@ def run_model(name, batches, profile, folder, image_size=None):
     if result.returncode != 0:
         return rows
     result, seconds = trtgen("build", out)
-    rows.append((name, "build engine", "", result.returncode == 0, seconds, last_line(result, folder)))
+    rows.append(
+        (name, "build engine", "", result.returncode == 0, seconds, last_line(result, folder))
+    )
     example = corpus.CORPUS[name].inputs()[0].shape
     if image_size is not None:
         example = (*example[:2], image_size, image_size)
     for batch in batches:
         shape = "x".join(str(d) for d in (batch, *example[1:]))
         result, seconds = trtgen("check", out, "--shape", f"{input_name}={shape}")
-        rows.append((name, "check", shape, result.returncode == 0, seconds, last_line(result, folder)))
+        rows.append(
+            (name, "check", shape, result.returncode == 0, seconds, last_line(result, folder))
+        )
     return rows
 
 

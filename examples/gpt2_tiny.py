@@ -17,8 +17,16 @@ class GPT2(torch.nn.Module):
 
 
 def get_model():
-    config = transformers.GPT2Config(vocab_size=100, n_embd=64, n_layer=2, n_head=4, n_positions=64,
-                                     use_cache=False, bos_token_id=0, eos_token_id=0)
+    config = transformers.GPT2Config(
+        vocab_size=100,
+        n_embd=64,
+        n_layer=2,
+        n_head=4,
+        n_positions=64,
+        use_cache=False,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
     return GPT2(transformers.GPT2Model(config)).eval()
 
 

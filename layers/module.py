@@ -55,7 +55,11 @@ class Parameter(Tensor):
                 f"weight {self.name!r}: expected dtype {np.dtype(expected).name}, "
                 f"got {array.dtype.name}"
             )
-        self.value = np.array(array, order="C", copy=False) if array.flags.c_contiguous else np.array(array, order="C")
+        self.value = (
+            np.array(array, order="C", copy=False)
+            if array.flags.c_contiguous
+            else np.array(array, order="C")
+        )
         self._tensor = None
 
     @property
@@ -178,8 +182,12 @@ class Module:
         declared = {k: p for k, p in self.named_parameters() if p.kind == kind}
         # the rule network.cpp follows too (weights_file.key_problems); strict=False keeps only
         # the missing-key half of it
-        problem = key_problems(values, declared if strict else set(declared) | set(values), what,
-                               extra_hint=" (pass strict=False to ignore them)")
+        problem = key_problems(
+            values,
+            declared if strict else set(declared) | set(values),
+            what,
+            extra_hint=" (pass strict=False to ignore them)",
+        )
         if problem:
             raise KeyError(where + problem)
         for key, param in declared.items():

@@ -236,8 +236,14 @@ def mark_output(tensor, name=None):
 def _require_gpu_for_refit(options):
     """Refittable and weight-stripped plans compile their kernels on the device: without a CUDA
     GPU TensorRT-RTX fails deep inside (MyelinCheckException), so say so before building."""
-    wanted = [flag for flag, on in (("--refittable", options and options.refittable),
-                                    ("--strip-weights", options and options.strip_weights)) if on]
+    wanted = [
+        flag
+        for flag, on in (
+            ("--refittable", options and options.refittable),
+            ("--strip-weights", options and options.strip_weights),
+        )
+        if on
+    ]
     if not wanted:
         return
     from .runtime import gpu_unavailable_reason

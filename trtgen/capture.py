@@ -418,9 +418,14 @@ def _dynamic_shapes(module, args, kwargs, dims):
 def _export_once(module, args, kwargs, preserve, dims=None):
     # unflatten warns about its own spec attributes, and prints a debug line on mutations; a
     # failing export prints its partial graph to stderr (trtgen's refusal says what failed)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
-        io.StringIO()
-    ), inert_autocast(), opaque_recurrent(module), _torch_log_warnings_hidden():
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        inert_autocast(),
+        opaque_recurrent(module),
+        _torch_log_warnings_hidden(),
+    ):
         warnings.simplefilter("ignore")
         program = torch.export.export(
             module,
@@ -440,8 +445,11 @@ def _export_once(module, args, kwargs, preserve, dims=None):
 def _torch_log_warnings_hidden():
     """A failing export logs its partial graph as warnings (dozens of lines per attempt); the
     refusal trtgen prints says what failed. Errors still show."""
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-               if name == "torch" or name.startswith("torch.")]
+    loggers = [
+        logging.getLogger(name)
+        for name in list(logging.root.manager.loggerDict)
+        if name == "torch" or name.startswith("torch.")
+    ]
     handlers = [h for logger in loggers for h in logger.handlers]
     levels = [h.level for h in handlers]
     for handler in handlers:
@@ -466,8 +474,10 @@ def _restore_module_stacks(graph):
         if node.op != "call_function" or node.meta.get("nn_module_stack", None) != {}:
             continue
         inputs = [n.meta.get("nn_module_stack") for n in node.all_input_nodes]
-        if all(stack == root or (stack is None and n.op != "call_function")
-               for stack, n in zip(inputs, node.all_input_nodes)):
+        if all(
+            stack == root or (stack is None and n.op != "call_function")
+            for stack, n in zip(inputs, node.all_input_nodes)
+        ):
             node.meta["nn_module_stack"] = dict(root)
 
 
@@ -510,7 +520,9 @@ def _export(module, recorded, path, dims=None):
 
 
 # torch.export ends its message with the user's line that failed
-_FAILED_CALL = re.compile(r'The following call raised this error:\s*File "([^"]+)", line (\d+), in \S+\s*\n\s*(.+)')
+_FAILED_CALL = re.compile(
+    r'The following call raised this error:\s*File "([^"]+)", line (\d+), in \S+\s*\n\s*(.+)'
+)
 
 
 def _export_failure(exc):
@@ -630,7 +642,9 @@ def _probe_run(model, inputs):
 
 def _plain_values(value):
     return [
-        leaf for leaf in torch.utils._pytree.tree_leaves(value) if not isinstance(leaf, torch.Tensor)
+        leaf
+        for leaf in torch.utils._pytree.tree_leaves(value)
+        if not isinstance(leaf, torch.Tensor)
     ]
 
 
@@ -691,7 +705,9 @@ def _exported(path, module, run, probes, exports):
                 continue
         unflat = None
         if inputs is not None:
-            unflat = PreservedCall.find(exports, path, module, inputs, name, _called_children(module))
+            unflat = PreservedCall.find(
+                exports, path, module, inputs, name, _called_children(module)
+            )
         if unflat is not None:
             return unflat, name
         try:

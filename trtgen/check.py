@@ -109,7 +109,9 @@ def check(out_dir, rtol=None, layerwise=False, log=print, shapes=None, min_cosin
                 f"network has no output {name!r}; was network.py edited? Outputs: {sorted(values)}"
             )
         rows.append(compare(name, values[name], want, tolerance))
-    log(f"tolerance ({manifest.get('quant') or manifest.get('precision', 'fp32')}): {tolerance.describe()}")
+    log(
+        f"tolerance ({manifest.get('quant') or manifest.get('precision', 'fp32')}): {tolerance.describe()}"
+    )
     log(table(rows))
     ok = all(r.ok for r in rows)
     if layerwise and manifest.get("quant"):

@@ -33,7 +33,9 @@ def read_nodes(capture, node, captures_by_module):
     generated child dropped (a mask it ignores) are not among them."""
     passed = _passed(capture, node, captures_by_module)
     found = []
-    torch.fx.node.map_arg(list(passed) if isinstance(passed, tuple) else list(passed.values()), found.append)
+    torch.fx.node.map_arg(
+        list(passed) if isinstance(passed, tuple) else list(passed.values()), found.append
+    )
     return found
 
 

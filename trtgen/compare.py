@@ -101,7 +101,5 @@ def table(rows):
         result = "ok" if r.ok else "FAIL"
         if r.nonfinite_mismatches:
             result += f" ({r.nonfinite_mismatches} positions NaN/inf on one side only)"
-        lines.append(
-            f"{r.name:<32} {r.max_abs:>12.3e} {r.rel:>10.3e} {r.cosine:>10.6f}  {result}"
-        )
+        lines.append(f"{r.name:<32} {r.max_abs:>12.3e} {r.rel:>10.3e} {r.cosine:>10.6f}  {result}")
     return "\n".join(lines)

@@ -17,11 +17,28 @@ from . import data_dependent
 INTERNAL_ERROR_EXIT = 3
 
 # OSErrors that the machine causes, not trtgen: a full, read-only or missing place to write
-ENVIRONMENT_ERRNOS = frozenset({
-    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
-    errno.EISDIR, errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP, errno.EIO,
-    errno.EMFILE, errno.ENFILE, errno.EFBIG, errno.EXDEV, errno.EBUSY, errno.ETXTBSY,
-})
+ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENOENT,
+        errno.EEXIST,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.EIO,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.EFBIG,
+        errno.EXDEV,
+        errno.EBUSY,
+        errno.ETXTBSY,
+    }
+)
 
 
 class TrtgenError(Exception):
@@ -57,7 +74,11 @@ class Stopped(KeyboardInterrupt):
 
     def __init__(self, signum):
         self.signum = signum
-        self.reason = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        self.reason = (
+            "interrupted"
+            if signum == signal.SIGINT
+            else f"stopped by {signal.Signals(signum).name}"
+        )
         self.exit_code = 128 + signum
         super().__init__(self.reason)
 

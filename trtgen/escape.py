@@ -68,12 +68,22 @@ def py_identifier(name):
 
 # --------------------------------------------------------------------------- C++
 
-_CPP_NAMED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_CPP_NAMED = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 
 
 def _utf8(text):
     """Bytes of ``text``; lone surrogates from ``os.fsdecode`` become the file name's bytes."""
-    return text.encode("utf-8", "surrogateescape" if _only_escaped_surrogates(text) else "surrogatepass")
+    return text.encode(
+        "utf-8", "surrogateescape" if _only_escaped_surrogates(text) else "surrogatepass"
+    )
 
 
 def _only_escaped_surrogates(text):

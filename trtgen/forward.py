@@ -42,8 +42,12 @@ def _placeholder(capture, node, names, params, constants, taken):
     """Forward parameters that receive tensors stay; the others are the values seen at run time."""
     target = node.target.lstrip("*")
     flattened = re.fullmatch(r"(.+)_(\d+)", target)
-    if capture.params is not None and target not in capture.params and flattened \
-            and flattened.group(1) in capture.params:  # export flattened a list parameter: x_1 is x[1]
+    if (
+        capture.params is not None
+        and target not in capture.params
+        and flattened
+        and flattened.group(1) in capture.params
+    ):  # export flattened a list parameter: x_1 is x[1]
         original = flattened.group(1)
         name = next((w for w, o in params.items() if o == original), None)
         if name is None:
@@ -53,7 +57,11 @@ def _placeholder(capture, node, names, params, constants, taken):
         names[node] = f"{name}[{flattened.group(2)}]"
         return
     if capture.params is not None and target not in capture.params:
-        names[node] = pysource.value(constants.get(target), names) if _literal(constants.get(target)) else "None"
+        names[node] = (
+            pysource.value(constants.get(target), names)
+            if _literal(constants.get(target))
+            else "None"
+        )
         return
     name = pysource.legal_name(target, taken)
     names[node] = name
@@ -128,8 +136,12 @@ def _plugin_call(op, names):
     import torch.fx as fx
 
     inputs = [a for a in op.args if isinstance(a, fx.Node)]
-    fields = {f"arg{i}": a for i, a in enumerate(op.args) if not isinstance(a, fx.Node) and _literal(a)}
-    fields.update({k: v for k, v in op.kwargs.items() if not isinstance(v, fx.Node) and _literal(v)})
+    fields = {
+        f"arg{i}": a for i, a in enumerate(op.args) if not isinstance(a, fx.Node) and _literal(a)
+    }
+    fields.update(
+        {k: v for k, v in op.kwargs.items() if not isinstance(v, fx.Node) and _literal(v)}
+    )
     inputs += [v for v in op.kwargs.values() if isinstance(v, fx.Node)]
     rendered = "[" + ", ".join(pysource.value(i, names) for i in inputs) + "]"
     return f"F.plugin({op.name!r}, {rendered}, fields={pysource.value(fields, names)})"
@@ -160,7 +172,12 @@ def _returned(capture, value, names):
         value = pytree.restructure(capture.unflattened, value)
     text = pysource.value(value, names)
     output_type = capture.output_type
-    if isinstance(value, dict) and output_type is not None and output_type is not dict and issubclass(output_type, dict):
+    if (
+        isinstance(value, dict)
+        and output_type is not None
+        and output_type is not dict
+        and issubclass(output_type, dict)
+    ):
         return f"nn.ModelOutput({text})"
     return text
 
@@ -272,8 +289,12 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
     loops, looped = {}, set()  # last call of a chain -> _Loop; the chain's other calls
     for chain in layer_loops.chains(capture, live):
-        if not any(n.target in optional or unpack.unpacking(capture, n, live) is not None or
-                   child_calls.single_leaf(capture, n, captures_by_module) for n in chain.nodes):
+        if not any(
+            n.target in optional
+            or unpack.unpacking(capture, n, live) is not None
+            or child_calls.single_leaf(capture, n, captures_by_module)
+            for n in chain.nodes
+        ):
             loops[chain.nodes[-1]] = chain
             looped.update(chain.nodes[:-1])
 
@@ -294,10 +315,17 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             chain = loops[node]
             first = chain.nodes[0]
             target = pysource.attribute_path(module, chain.attr)
-            emit(node, f"{target}[0]({child_calls.arguments(capture, first, captures_by_module, names)})")
+            emit(
+                node,
+                f"{target}[0]({child_calls.arguments(capture, first, captures_by_module, names)})",
+            )
             held, names[first.args[0]] = names[first.args[0]], _CARRIED
-            loops[node] = _Loop(first.args[0], target, chain.variable,
-                                child_calls.arguments(capture, first, captures_by_module, names))
+            loops[node] = _Loop(
+                first.args[0],
+                target,
+                chain.variable,
+                child_calls.arguments(capture, first, captures_by_module, names),
+            )
             names[first.args[0]] = held
             depth[node] = _MAX_INLINE_DEPTH  # the loop's result is a variable
         elif pytree.handles(node, capture):
@@ -323,8 +351,14 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                         unpacked[member] = node
                         member = member.args[0]
             else:  # a flattened export call stands for its only tensor: say which one
-                emit(node, f"{target}({call})" + child_calls.single_leaf(capture, node, captures_by_module))
-        elif (access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)) is not None:
+                emit(
+                    node,
+                    f"{target}({call})"
+                    + child_calls.single_leaf(capture, node, captures_by_module),
+                )
+        elif (
+            access := child_calls.flattened_result(capture, node, captures_by_module, used_leaves)
+        ) is not None:
             _inline_previous(statements, node, names, depth, inline=False)
             names[node] = names.operand(node.args[0]) + access
         elif node.op in ("call_function", "call_method"):
@@ -337,7 +371,11 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 names[node] = node.name
             elif rule.kind == "alias":
                 _inline_previous(statements, node, names, depth, inline=False)
-                names[node] = names[op.args[0]] if isinstance(op.args[0], torch.fx.Node) else pysource.value(op.args[0], names)
+                names[node] = (
+                    names[op.args[0]]
+                    if isinstance(op.args[0], torch.fx.Node)
+                    else pysource.value(op.args[0], names)
+                )
             elif rule.kind == "drop":
                 names[node] = "None"
             else:
@@ -348,7 +386,9 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
             statements.append([None, f"return {_returned(capture, node.args[0], names)}", False])
     lines = []
     assigned = source_names.assigned_names([node for node, _, _ in statements if node is not None])
-    variables = _Variables((taken - set(params)) | _module_level_names(captures_by_module), statements, params)
+    variables = _Variables(
+        (taken - set(params)) | _module_level_names(captures_by_module), statements, params
+    )
     for index, (node, text, _) in enumerate(statements):
         if node is None:
             lines.append(text)
@@ -359,7 +399,9 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
         if node in loops:
             lines += _loop_lines(loops[node], node, names, assigned, kinds, variables, index)
             continue
-        name = variables.assign(assigned.get(node) or _statement_name(node, names, kinds), node.name, index)
+        name = variables.assign(
+            assigned.get(node) or _statement_name(node, names, kinds), node.name, index
+        )
         names[node] = name
         lines.append(f"{name} = {text}")
     written = list(params)
@@ -388,7 +430,9 @@ def _loop_lines(loop, node, names, assigned, kinds, variables, index):
     """``for layer in self.layer:`` and its one statement; the carried variable keeps the
     input's name when that is free, else starts as a copy of it."""
     start = pysource.value(loop.input, names)
-    preferred = start if start.isidentifier() else assigned.get(node) or _statement_name(node, names, kinds)
+    preferred = (
+        start if start.isidentifier() else assigned.get(node) or _statement_name(node, names, kinds)
+    )
     carried = variables.assign(preferred, node.name, index)
     names[node] = carried
     call = loop.call.replace(_CARRIED, carried)
@@ -415,7 +459,12 @@ def _inline_previous(statements, user, names, depth, inline=True):
     if not statements or statements[-1][0] is None:
         return
     node, text, compound = statements[-1]
-    if not inline or _uses(node, user) != 1 or len(node.users) != 1 or depth.get(node, 0) >= _MAX_INLINE_DEPTH:
+    if (
+        not inline
+        or _uses(node, user) != 1
+        or len(node.users) != 1
+        or depth.get(node, 0) >= _MAX_INLINE_DEPTH
+    ):
         names[node] = _placeholder_name(node)
         return
     statements.pop()
@@ -455,9 +504,16 @@ def _statement_name(node, names, kinds):
         rule, op = kinds[node]
         if rule is not None and rule.kind == "getitem":
             source = names.get(op.args[0]) if isinstance(op.args[0], torch.fx.Node) else None
-            if source is not None and source.isidentifier() and type(op.args[1]) is int and op.args[1] >= 0:
+            if (
+                source is not None
+                and source.isidentifier()
+                and type(op.args[1]) is int
+                and op.args[1] >= 0
+            ):
                 return f"{source}_{op.args[1]}"
-            if isinstance(op.args[1], str) and op.args[1].isidentifier():  # out["last_hidden_state"]
+            if (
+                isinstance(op.args[1], str) and op.args[1].isidentifier()
+            ):  # out["last_hidden_state"]
                 return op.args[1]
             return "item"
         if rule is not None and rule.kind == "getattr" and isinstance(op.args[1], str):
@@ -532,4 +588,6 @@ def _rename(lines, statements, names, bound=()):
             final[node.name] = names[node]
     for node in bound:  # values an unpacking statement binds
         final[node.name] = names[node]
-    return [re.sub("\0([^\0]*)\0", lambda m: final.get(m.group(1), m.group(1)), line) for line in lines]
+    return [
+        re.sub("\0([^\0]*)\0", lambda m: final.get(m.group(1), m.group(1)), line) for line in lines
+    ]

@@ -11,9 +11,18 @@ import operator
 
 import torch.fx
 
-_INPLACE_FUNCTIONS = {operator.iadd, operator.isub, operator.imul, operator.itruediv,
-                      operator.ifloordiv, operator.imod, operator.ipow, operator.iand,
-                      operator.ior, operator.ixor}
+_INPLACE_FUNCTIONS = {
+    operator.iadd,
+    operator.isub,
+    operator.imul,
+    operator.itruediv,
+    operator.ifloordiv,
+    operator.imod,
+    operator.ipow,
+    operator.iand,
+    operator.ior,
+    operator.ixor,
+}
 
 
 def is_inplace(node):
@@ -24,9 +33,22 @@ def is_inplace(node):
         if node.target in _INPLACE_FUNCTIONS:
             return True
         name = getattr(node.target, "__name__", "")
-        return bool(node.kwargs.get("inplace")) and name in ("relu", "relu6", "leaky_relu", "elu", "hardtanh",
-                                                              "hardswish", "hardsigmoid", "silu", "mish", "selu",
-                                                              "celu", "threshold", "rrelu", "dropout")
+        return bool(node.kwargs.get("inplace")) and name in (
+            "relu",
+            "relu6",
+            "leaky_relu",
+            "elu",
+            "hardtanh",
+            "hardswish",
+            "hardsigmoid",
+            "silu",
+            "mish",
+            "selu",
+            "celu",
+            "threshold",
+            "rrelu",
+            "dropout",
+        )
     return False
 
 

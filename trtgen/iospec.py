@@ -76,7 +76,9 @@ def flatten_outputs(result, expr="outputs", name="output"):
         found = []
         for key, value in result.items():
             found += flatten_outputs(
-                value, f"{expr}[{_key_source(key, name)}]", str(key) if name == "output" else f"{name}.{key}"
+                value,
+                f"{expr}[{_key_source(key, name)}]",
+                str(key) if name == "output" else f"{name}.{key}",
             )
         return found
     if isinstance(result, (tuple, list)):

@@ -65,18 +65,26 @@ def _chain(module, graph, attr, by_index, live, order):
         return None
     if len({type(c) for c in container._modules.values()}) != 1:
         return None
-    if sorted(by_index) != list(range(len(children))) or any(len(v) != 1 for v in by_index.values()):
+    if sorted(by_index) != list(range(len(children))) or any(
+        len(v) != 1 for v in by_index.values()
+    ):
         return None
     nodes = [by_index[i][0] for i in range(len(children))]
     # nothing else reads the container or its children's insides
     prefix = attr + "."
     for node in graph.nodes:
-        if node.op in ("call_module", "get_attr") and node not in nodes and (
-            node.target == attr or node.target.startswith(prefix)
+        if (
+            node.op in ("call_module", "get_attr")
+            and node not in nodes
+            and (node.target == attr or node.target.startswith(prefix))
         ):
             return None
     first = nodes[0]
-    if not first.args or not isinstance(first.args[0], torch.fx.Node) or any(n not in live for n in nodes):
+    if (
+        not first.args
+        or not isinstance(first.args[0], torch.fx.Node)
+        or any(n not in live for n in nodes)
+    ):
         return None
     for previous, node in zip(nodes, nodes[1:]):
         if not node.args or node.args[0] is not previous or list(previous.users) != [node]:
@@ -119,7 +127,9 @@ def _loop_variable(node, attr):
     name = _source_variable(node, attr.split(".")[-1])
     if name is None:
         last = attr.split(".")[-1]
-        name = last[:-1] if len(last) > 2 and last.endswith("s") and not last.endswith("ss") else last
+        name = (
+            last[:-1] if len(last) > 2 and last.endswith("s") and not last.endswith("ss") else last
+        )
     return name if name.isidentifier() and not name.startswith("_") else "layer"
 
 
@@ -136,14 +146,25 @@ def _source_variable(node, attr):
     except (OSError, SyntaxError, ValueError):
         return None
     loops = [
-        n for n in ast.walk(tree)
+        n
+        for n in ast.walk(tree)
         if isinstance(n, ast.For) and n.body and n.body[0].lineno <= line <= n.end_lineno
     ]
     for loop in sorted(loops, key=lambda n: n.end_lineno - n.lineno):  # innermost first
         iterable, target = loop.iter, loop.target
-        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "enumerate" \
-                and iterable.args and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+        if (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id == "enumerate"
+            and iterable.args
+            and isinstance(target, ast.Tuple)
+            and len(target.elts) == 2
+        ):
             iterable, target = iterable.args[0], target.elts[1]
-        if isinstance(iterable, ast.Attribute) and iterable.attr == attr and isinstance(target, ast.Name):
+        if (
+            isinstance(iterable, ast.Attribute)
+            and iterable.attr == attr
+            and isinstance(target, ast.Name)
+        ):
             return target.id
     return None

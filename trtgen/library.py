@@ -72,7 +72,11 @@ _SPECIAL = {
 _SKIP = {"self", "device", "dtype", "inplace", "args", "kwargs"}
 
 # shapes, not per-dim sizes: (6, 6) is not 6 (a LayerNorm over two dims is not one over one)
-_SHAPES = {("LayerNorm", "normalized_shape"), ("RMSNorm", "normalized_shape"), ("Unflatten", "unflattened_size")}
+_SHAPES = {
+    ("LayerNorm", "normalized_shape"),
+    ("RMSNorm", "normalized_shape"),
+    ("Unflatten", "unflattened_size"),
+}
 
 
 def constructor_args(module):
@@ -84,7 +88,9 @@ def constructor_args(module):
         if param.name in _SKIP or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         reader = _SPECIAL.get((name, param.name)) or (
-            _SPECIAL[("*", "bias")] if param.name == "bias" and isinstance(param.default, bool) else None
+            _SPECIAL[("*", "bias")]
+            if param.name == "bias" and isinstance(param.default, bool)
+            else None
         )
         if reader is not None:
             value = reader(module)
@@ -104,7 +110,11 @@ def simplify(value):
     """Tuples of equal ints collapse to one int, as torch accepts (``(3, 3)`` → ``3``)."""
     if isinstance(value, torch.Size):
         value = tuple(value)
-    if isinstance(value, (tuple, list)) and len(value) >= 1 and all(v == value[0] and type(v) is int for v in value):
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) >= 1
+        and all(v == value[0] and type(v) is int for v in value)
+    ):
         return value[0]
     if isinstance(value, list):
         return tuple(value)
@@ -135,4 +145,7 @@ def is_container(module):
 
 def runs_as_sequential(module):
     """A Sequential (or subclass) whose forward is Sequential's: generated as ``nn.Sequential``."""
-    return isinstance(module, torch.nn.Sequential) and type(module).forward is torch.nn.Sequential.forward
+    return (
+        isinstance(module, torch.nn.Sequential)
+        and type(module).forward is torch.nn.Sequential.forward
+    )

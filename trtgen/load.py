@@ -20,7 +20,6 @@ from .dynamic import dynamic_specs
 from .errors import TrtgenError
 from .pysource import DTYPE_NAMES
 
-
 USER_MODULE_PREFIX = "trtgen_user_model_"  # MODEL.py is imported under this prefix + its stem
 
 
@@ -32,7 +31,9 @@ class LoadedModel:
     entry: str  # "get_model" / "model" / factory name
     init_args: dict  # id(module) -> {param name: value} as passed to its __init__
     input_names: list
-    dynamic_specs: list = dataclasses.field(default_factory=list)  # get_dynamic_shapes(), as --dynamic
+    dynamic_specs: list = dataclasses.field(
+        default_factory=list
+    )  # get_dynamic_shapes(), as --dynamic
     calibration_data: object = None  # MODEL.py's get_calibration_data, when it defines one
 
 
@@ -91,10 +92,14 @@ class _NonUtf8PathLoader(importlib.machinery.SourceFileLoader):
 def _import_file(path):
     if not os.path.isfile(path):
         what = "a folder, not a file" if os.path.isdir(path) else "no such file"
-        raise TrtgenError(f"{path}: {what}. Pass the path of a Python file that defines get_model().")
+        raise TrtgenError(
+            f"{path}: {what}. Pass the path of a Python file that defines get_model()."
+        )
     if not path.endswith(".py"):
-        raise TrtgenError(f"{path}: a model file must be Python source ending in .py; rename it "
-                          "(or pass package.module:factory).")
+        raise TrtgenError(
+            f"{path}: a model file must be Python source ending in .py; rename it "
+            "(or pass package.module:factory)."
+        )
     name = user_module_name(path)
     loader = _NonUtf8PathLoader if not _is_utf8(path) else None
     spec = importlib.util.spec_from_file_location(
@@ -156,8 +161,10 @@ def _call_user(path, what, function):
 
 
 def _exited(path, what, exc):
-    return (f"{path}: {what} called sys.exit({exc.code!r}), so there is no model to convert; "
-            "return the model instead of exiting")
+    return (
+        f"{path}: {what} called sys.exit({exc.code!r}), so there is no model to convert; "
+        "return the model instead of exiting"
+    )
 
 
 def _from_factory(spec, input_shapes):
@@ -165,7 +172,9 @@ def _from_factory(spec, input_shapes):
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise TrtgenError(f"cannot find {spec!r}: {exc}. Use package.module:factory, e.g. torchvision.models:resnet50.") from exc
+        raise TrtgenError(
+            f"cannot find {spec!r}: {exc}. Use package.module:factory, e.g. torchvision.models:resnet50."
+        ) from exc
     if not input_shapes:
         raise TrtgenError(f"{spec}: give the input shape(s), e.g. --input 1x3x224x224.")
     model, records = _call_user(spec, f"{attr}()", lambda: _call_recording(factory))
@@ -174,7 +183,9 @@ def _from_factory(spec, input_shapes):
         inputs = tuple(torch.randn(*shape) for shape in input_shapes)
     except (RuntimeError, MemoryError) as exc:  # too large to allocate
         shapes = ", ".join("x".join(map(str, s)) for s in input_shapes)
-        raise TrtgenError(f"cannot make random inputs of shape {shapes}: {exc}; use smaller --input shapes") from None
+        raise TrtgenError(
+            f"cannot make random inputs of shape {shapes}: {exc}; use smaller --input shapes"
+        ) from None
     return model, inputs, attr, records, None
 
 
@@ -186,10 +197,14 @@ def parse_shape(text):
     try:
         dims = tuple(int(d) for d in text.lower().split("x"))
     except ValueError:
-        raise TrtgenError(f"bad --input shape {text!r}: write dims joined by x, e.g. 1x3x224x224") from None
+        raise TrtgenError(
+            f"bad --input shape {text!r}: write dims joined by x, e.g. 1x3x224x224"
+        ) from None
     if any(not 1 <= d <= MAX_INPUT_DIM for d in dims):
-        raise TrtgenError(f"bad --input shape {text!r}: every dim must be a whole number from 1 to "
-                          f"{MAX_INPUT_DIM}, e.g. 1x3x224x224")
+        raise TrtgenError(
+            f"bad --input shape {text!r}: every dim must be a whole number from 1 to "
+            f"{MAX_INPUT_DIM}, e.g. 1x3x224x224"
+        )
     return dims
 
 
@@ -214,11 +229,15 @@ def load_model(source, input_shapes=()):
     else:
         model, inputs, entry, records, _ = _from_factory(source, input_shapes)
     if not isinstance(model, torch.nn.Module):
-        raise TrtgenError(f"{source}: {entry} returned {type(model).__name__}, not a torch.nn.Module.")
+        raise TrtgenError(
+            f"{source}: {entry} returned {type(model).__name__}, not a torch.nn.Module."
+        )
     if isinstance(inputs, torch.Tensor):
         inputs = (inputs,)
     if not isinstance(inputs, (tuple, list)) or not inputs:
-        raise TrtgenError(f"{source}: example inputs must be a non-empty tuple of tensors, got {type(inputs).__name__}.")
+        raise TrtgenError(
+            f"{source}: example inputs must be a non-empty tuple of tensors, got {type(inputs).__name__}."
+        )
     bad = [i for i, t in enumerate(inputs) if not isinstance(t, torch.Tensor)]
     if bad:
         kinds = ", ".join(f"#{i} is {type(inputs[i]).__name__}" for i in bad)
@@ -241,8 +260,10 @@ def _check_input_dtypes(source, inputs):
             continue
         dtype = str(tensor.dtype).removeprefix("torch.")
         if tensor.dtype.is_complex:
-            what = ("TensorRT has no complex tensors. Pass the real and imaginary parts as a real input "
-                    "(torch.view_as_real) and rewrite forward to use them")
+            what = (
+                "TensorRT has no complex tensors. Pass the real and imaginary parts as a real input "
+                "(torch.view_as_real) and rewrite forward to use them"
+            )
         else:
             what = f"a network input must be one of {', '.join(DTYPE_NAMES.values())}; convert it in MODEL.py"
         raise TrtgenError(f"{source}: example input #{i} is {dtype}: {what}.")

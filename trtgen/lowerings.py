@@ -17,18 +17,54 @@ from layers import dtypes
 from .rules import Rule, register
 
 _INFIX = {
-    "add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "remainder": "%",
-    "pow": "**", "matmul": "@", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">",
-    "ge": ">=", "and": "&", "or": "|", "xor": "^", "lshift": "<<", "rshift": ">>",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "floordiv": "//",
+    "remainder": "%",
+    "pow": "**",
+    "matmul": "@",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "and": "&",
+    "or": "|",
+    "xor": "^",
+    "lshift": "<<",
+    "rshift": ">>",
 }
 _PREFIX = {"neg": "-", "pos": "+", "invert": "~"}
 # ops that are the identity in an inference network
-_ALIAS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
-          "detach", "clone", "contiguous", "cpu", "cuda", "requires_grad", "lift_fresh_copy",
-          "alias", "stochastic_depth")
+_ALIAS = (
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "detach",
+    "clone",
+    "contiguous",
+    "cpu",
+    "cuda",
+    "requires_grad",
+    "lift_fresh_copy",
+    "alias",
+    "stochastic_depth",
+)
 # ops with no meaning in a network
-_DROP = ("drop", "assert", "_assert_async", "sym_constrain_range_for_size", "_assert_scalar",
-         "_assert_tensor_metadata")
+_DROP = (
+    "drop",
+    "assert",
+    "_assert_async",
+    "sym_constrain_range_for_size",
+    "_assert_scalar",
+    "_assert_tensor_metadata",
+)
 
 # layers.functional calls, by the module that defines them
 FUNCTIONAL = {
@@ -180,8 +216,10 @@ def _max_norm(name):
     def validate(op):
         max_norm = _argument(op, _function(name), "max_norm")
         if max_norm is not None:
-            return (f"max_norm={max_norm}: torch renormalizes the weight rows in place; "
-                    "a built network cannot")
+            return (
+                f"max_norm={max_norm}: torch renormalizes the weight rows in place; "
+                "a built network cannot"
+            )
         return None
 
     return validate
@@ -232,8 +270,10 @@ def _integer_cumprod(op):
         return None  # accumulates in the dtype asked for
     dtype = _dtype_of(op.args[0]) if op.args else None
     if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
-        return (f"an {str(dtype).replace('torch.', '')} input: TensorRT accumulates sums only, "
-                "and a float route would not be exact")
+        return (
+            f"an {str(dtype).replace('torch.', '')} input: TensorRT accumulates sums only, "
+            "and a float route would not be exact"
+        )
     return None
 
 

@@ -29,7 +29,7 @@ def _without_call(lines, attr):
         return None
     index, var, arg = found
     word = re.compile(rf"\b{re.escape(var)}\b")
-    return lines[:index] + [word.sub(arg, line) for line in lines[index + 1:]]
+    return lines[:index] + [word.sub(arg, line) for line in lines[index + 1 :]]
 
 
 def _wildcard(item):
@@ -45,6 +45,7 @@ def _wildcard(item):
         elif isinstance(node, tuple) and node and node[0] in ("list", "odict", "dict"):
             for entry in node[1]:
                 walk(entry if node[0] == "list" else entry[1])
+
     walk(item)
     return item
 
@@ -80,7 +81,9 @@ def _merge_attr(members, attr, captures_by_module):
     ctor = dict(reference.init)[attr]
     if not _is_plain_ctor(ctor):
         return
-    plain = {id(m): forward_code(m.capture, captures_by_module, inline=False).lines for m in members}
+    plain = {
+        id(m): forward_code(m.capture, captures_by_module, inline=False).lines for m in members
+    }
     identity = _without_call(plain[id(reference)], attr)
     if identity is None or any(plain[id(m)] != identity for m in absent):
         return
@@ -98,5 +101,7 @@ def _merge_attr(members, attr, captures_by_module):
     for m in absent:
         items = dict((a, i) for a, i in m.init if a != attr)
         items[attr] = ("optional", _wildcard(ctor), Slot(False))
-        m.init = [(a, items[a]) for a in order if a in items] + [(a, i) for a, i in items.items() if a not in order]
+        m.init = [(a, items[a]) for a in order if a in items] + [
+            (a, i) for a, i in items.items() if a not in order
+        ]
         m.forward.lines = list(merged)

@@ -56,5 +56,7 @@ def build_with_profiles(out_dir):
     except WeightsFileError as exc:  # names the file and the key or byte
         raise TrtgenError(f"{exc}; regenerate it with trtgen or fix the file") from exc
     except Exception as exc:  # the (possibly hand-edited) network does not build: say where
-        raise TrtgenError(f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}") from exc
+        raise TrtgenError(
+            f"{out_dir}/network.py did not build: {type(exc).__name__}: {exc}"
+        ) from exc
     return builder, network, getattr(module, "PROFILES", [])

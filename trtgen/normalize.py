@@ -14,39 +14,97 @@ from . import aten, data_dependent
 from .op import Op
 
 OPERATORS = {
-    operator.add: "add", operator.iadd: "add", operator.sub: "sub", operator.isub: "sub",
-    operator.mul: "mul", operator.imul: "mul", operator.truediv: "div", operator.itruediv: "div",
-    operator.floordiv: "floordiv", operator.mod: "remainder", operator.pow: "pow",
-    operator.matmul: "matmul", operator.neg: "neg", operator.pos: "pos", operator.invert: "invert",
-    operator.eq: "eq", operator.ne: "ne", operator.lt: "lt", operator.le: "le",
-    operator.gt: "gt", operator.ge: "ge", operator.and_: "and", operator.or_: "or",
-    operator.xor: "xor", operator.getitem: "getitem", builtins.getattr: "getattr",
-    operator.abs: "abs", operator.iand: "and", operator.ior: "or", operator.ixor: "xor",
-    operator.lshift: "lshift", operator.ilshift: "lshift", operator.rshift: "rshift",
+    operator.add: "add",
+    operator.iadd: "add",
+    operator.sub: "sub",
+    operator.isub: "sub",
+    operator.mul: "mul",
+    operator.imul: "mul",
+    operator.truediv: "div",
+    operator.itruediv: "div",
+    operator.floordiv: "floordiv",
+    operator.mod: "remainder",
+    operator.pow: "pow",
+    operator.matmul: "matmul",
+    operator.neg: "neg",
+    operator.pos: "pos",
+    operator.invert: "invert",
+    operator.eq: "eq",
+    operator.ne: "ne",
+    operator.lt: "lt",
+    operator.le: "le",
+    operator.gt: "gt",
+    operator.ge: "ge",
+    operator.and_: "and",
+    operator.or_: "or",
+    operator.xor: "xor",
+    operator.getitem: "getitem",
+    builtins.getattr: "getattr",
+    operator.abs: "abs",
+    operator.iand: "and",
+    operator.ior: "or",
+    operator.ixor: "xor",
+    operator.lshift: "lshift",
+    operator.ilshift: "lshift",
+    operator.rshift: "rshift",
     operator.irshift: "rshift",
 }
 
 # other spellings of the same op
 ALIASES = {
-    "true_divide": "div", "divide": "div", "multiply": "mul", "subtract": "sub",
-    "concat": "cat", "concatenate": "cat", "clip": "clamp", "absolute": "abs",
-    "negative": "neg", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
-    "not_equal": "ne", "equal": "eq", "arctan": "atan", "swapaxes": "transpose",
-    "swapdims": "transpose", "moveaxis": "movedim", "_assert": "assert", "_assert_is_none": "assert",
-    "mT": "mT", "add_scalar": "add", "reshape_as": "reshape_as",
-    "_softmax": "softmax", "_log_softmax": "log_softmax", "_to_copy": "to",
-    "floor_divide": "floordiv", "slice": "slice_tensor", "linalg_vector_norm": "vector_norm",
-    "_unsafe_view": "view", "_weight_norm": "weight_norm", "zero": "zeros_like",
+    "true_divide": "div",
+    "divide": "div",
+    "multiply": "mul",
+    "subtract": "sub",
+    "concat": "cat",
+    "concatenate": "cat",
+    "clip": "clamp",
+    "absolute": "abs",
+    "negative": "neg",
+    "greater": "gt",
+    "greater_equal": "ge",
+    "less": "lt",
+    "less_equal": "le",
+    "not_equal": "ne",
+    "equal": "eq",
+    "arctan": "atan",
+    "swapaxes": "transpose",
+    "swapdims": "transpose",
+    "moveaxis": "movedim",
+    "_assert": "assert",
+    "_assert_is_none": "assert",
+    "mT": "mT",
+    "add_scalar": "add",
+    "reshape_as": "reshape_as",
+    "_softmax": "softmax",
+    "_log_softmax": "log_softmax",
+    "_to_copy": "to",
+    "floor_divide": "floordiv",
+    "slice": "slice_tensor",
+    "linalg_vector_norm": "vector_norm",
+    "_unsafe_view": "view",
+    "_weight_norm": "weight_norm",
+    "zero": "zeros_like",
     "_unsafe_index_put": "index_put",
     "arctan2": "atan2",
     # uninitialized memory a model then writes into (``torch.empty_like(x).fill_(v)``)
-    "log_sigmoid": "logsigmoid", "_threshold": "threshold",  # torch.nn.functional's own names
-    "empty_like": "zeros_like", "new_empty": "new_zeros", "empty": "zeros",
+    "log_sigmoid": "logsigmoid",
+    "_threshold": "threshold",  # torch.nn.functional's own names
+    "empty_like": "zeros_like",
+    "new_empty": "new_zeros",
+    "empty": "zeros",
 }
 
 # keyword arguments with no meaning in a TensorRT network
-DROPPED_KWARGS = {"inplace", "device", "layout", "pin_memory", "memory_format", "non_blocking", "requires_grad"}
-
+DROPPED_KWARGS = {
+    "inplace",
+    "device",
+    "layout",
+    "pin_memory",
+    "memory_format",
+    "non_blocking",
+    "requires_grad",
+}
 
 
 def _strip_inplace(name):
@@ -146,7 +204,9 @@ def _getitem(op):
 # torch.nn.functional's pools that also return indices: the values are the pool's result, the
 # indices have no TensorRT equivalent
 _WITH_INDICES = {
-    f"{kind}_pool{n}d_with_indices": f"{kind}_pool{n}d" for kind in ("max", "adaptive_max") for n in (1, 2, 3)
+    f"{kind}_pool{n}d_with_indices": f"{kind}_pool{n}d"
+    for kind in ("max", "adaptive_max")
+    for n in (1, 2, 3)
 }
 
 
@@ -156,7 +216,11 @@ def _values_item(source, index):
     name = _function_name(source.target)
     if name not in _WITH_INDICES:
         return None
-    return Op("alias", (source,), {}, False) if index == 0 else Op(f"{name} indices", (source,), {}, False)
+    return (
+        Op("alias", (source,), {}, False)
+        if index == 0
+        else Op(f"{name} indices", (source,), {}, False)
+    )
 
 
 def _without_indices(op):
@@ -185,13 +249,18 @@ def _upsample(mode, align_corners):
 
 # torch.export's resize ops: mode, and whether the op takes align_corners
 _UPSAMPLE = {
-    "upsample_nearest1d": ("nearest", False), "upsample_nearest2d": ("nearest", False),
-    "upsample_nearest3d": ("nearest", False), "_upsample_nearest_exact1d": ("nearest-exact", False),
+    "upsample_nearest1d": ("nearest", False),
+    "upsample_nearest2d": ("nearest", False),
+    "upsample_nearest3d": ("nearest", False),
+    "_upsample_nearest_exact1d": ("nearest-exact", False),
     "_upsample_nearest_exact2d": ("nearest-exact", False),
-    "_upsample_nearest_exact3d": ("nearest-exact", False), "upsample_linear1d": ("linear", True),
-    "upsample_bilinear2d": ("bilinear", True), "upsample_bicubic2d": ("bicubic", True),
+    "_upsample_nearest_exact3d": ("nearest-exact", False),
+    "upsample_linear1d": ("linear", True),
+    "upsample_bilinear2d": ("bilinear", True),
+    "upsample_bicubic2d": ("bicubic", True),
     "upsample_trilinear3d": ("trilinear", True),
 }
+
 
 def _to_the_end(position):
     """``x[a:]`` as torch.export spells it, ``slice(x, dim, a, 2**63 - 1)``, read back as
@@ -211,7 +280,7 @@ def _slice(op):
     of a symbolic dim, a static export drops them)."""
     op = _to_the_end(3)(op)
     source, *rest = op.args
-    dim, start, end, step = (rest + [0, None, None, 1][len(rest):])[:4]
+    dim, start, end, step = (rest + [0, None, None, 1][len(rest) :])[:4]
     if not op.kwargs and start in (0, None) and end is None and step in (1, None):
         return Op("alias", (source,), {}, False)
     return op
@@ -245,7 +314,7 @@ def _unchanged_write(view, defaults):
     ``view``: the op reading the same place; ``defaults``: its arguments after the tensor."""
 
     def full(args):
-        return list(args) + list(defaults[len(args):])
+        return list(args) + list(defaults[len(args) :])
 
     def rewrite(op):
         base, src, *where = op.args
@@ -272,6 +341,7 @@ def _slice_scatter(op):
 # aten.unfold is Tensor.unfold (sliding windows), F.unfold is aten.im2col
 _ATEN_METHODS = {"unfold"}
 
+
 def _node_name(node):
     """A call node's canonical op name, before any rewrite."""
     if node.op == "call_method":
@@ -285,7 +355,9 @@ def _refuse_boolean_mask(position):
     ``position``: the argument holding the index."""
 
     def rewrite(op):
-        if len(op.args) > position and data_dependent.has_boolean_mask(op.args[position], _node_name):
+        if len(op.args) > position and data_dependent.has_boolean_mask(
+            op.args[position], _node_name
+        ):
             return Op(data_dependent.BOOLEAN_MASK, op.args, op.kwargs, False)
         return op
 

@@ -25,7 +25,14 @@ import tempfile
 
 from safetensors.numpy import save_file
 
-from layers.atomic import TEMP_PREFIX, atomic_write, current_umask, fsync_dir, fsync_file, temp_prefix
+from layers.atomic import (
+    TEMP_PREFIX,
+    atomic_write,
+    current_umask,
+    fsync_dir,
+    fsync_file,
+    temp_prefix,
+)
 
 from .errors import TrtgenError
 from .netfile import SCALES_FILE, require_folder
@@ -35,8 +42,15 @@ MANIFEST = "trtgen.json"
 # what trtgen writes into OUT, by name: outputs written before the manifest listed its files
 # are judged by these
 KNOWN_FILES = (
-    "network.py", "network.cpp", "CMakeLists.txt", "README.md", "weights.safetensors",
-    SCALES_FILE, MANIFEST, ".clang-format", "trtgen_*.h",
+    "network.py",
+    "network.cpp",
+    "CMakeLists.txt",
+    "README.md",
+    "weights.safetensors",
+    SCALES_FILE,
+    MANIFEST,
+    ".clang-format",
+    "trtgen_*.h",
 )
 # what the docs tell users to put into OUT: kept when OUT is replaced
 PRODUCT_FILES = ("*.engine", "*.cache", "net.json")
@@ -70,8 +84,9 @@ class Target:
         self.products = list(products)
 
 
-def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KNOWN_FILES,
-                 products=True):
+def check_target(
+    out_dir, force, marker=MANIFEST, kind="trtgen output", known=KNOWN_FILES, products=True
+):
     """Refuse early (before any work) when OUT cannot be written; returns a ``Target``.
 
     ``marker`` is the manifest every output of this ``kind`` holds; ``known`` the names such
@@ -83,9 +98,13 @@ def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KN
     if not os.path.exists(path):
         return Target(path)
     if not force:
-        raise TrtgenError(f"{out_dir} already exists; pass --force to replace it (or choose another -o).")
+        raise TrtgenError(
+            f"{out_dir} already exists; pass --force to replace it (or choose another -o)."
+        )
     if not os.path.isdir(path):
-        raise TrtgenError(f"{out_dir} exists and is not a folder; refusing to replace it even with --force.")
+        raise TrtgenError(
+            f"{out_dir} exists and is not a folder; refusing to replace it even with --force."
+        )
     listed = listed_files(path, marker, known)
     if listed is None:
         raise TrtgenError(
@@ -104,7 +123,9 @@ def check_target(out_dir, force, marker=MANIFEST, kind="trtgen output", known=KN
         else:
             foreign.append(name + ("/" if os.path.isdir(full) else ""))
     if foreign:
-        shown = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
+        shown = ", ".join(foreign[:8]) + (
+            f" and {len(foreign) - 8} more" if len(foreign) > 8 else ""
+        )
         raise TrtgenError(
             f"{out_dir} holds files trtgen did not write ({shown}); refusing to replace it even "
             "with --force. Move them elsewhere or choose another -o."
@@ -222,8 +243,11 @@ def _save_tensors(tensors, path, metadata):
     actual = os.path.getsize(path)
     expected = _safetensors_size(path)
     if actual != expected:
-        raise OSError(errno.ENOSPC, f"{os.path.basename(path)} was cut short ({actual} of "
-                      f"{expected or 'more'} bytes; is the disk full?)")
+        raise OSError(
+            errno.ENOSPC,
+            f"{os.path.basename(path)} was cut short ({actual} of "
+            f"{expected or 'more'} bytes; is the disk full?)",
+        )
 
 
 def _safetensors_size(path):
@@ -251,10 +275,15 @@ def write_output(out_dir, generated, force=False, log=None):
             encoding = None if mode == "wb" else "utf-8"  # what Python and C++ compilers read
             with open(os.path.join(staging, name), mode, encoding=encoding) as f:
                 f.write(content)
-        _save_tensors(generated.weights, os.path.join(staging, "weights.safetensors"),
-                      {"generator": f"trtgen {generated.manifest['trtgen']}"})
+        _save_tensors(
+            generated.weights,
+            os.path.join(staging, "weights.safetensors"),
+            {"generator": f"trtgen {generated.manifest['trtgen']}"},
+        )
         if generated.scales is not None:  # a quantized network, even one with every layer skipped
-            _save_tensors(generated.scales, os.path.join(staging, SCALES_FILE), generated.scales_metadata)
+            _save_tensors(
+                generated.scales, os.path.join(staging, SCALES_FILE), generated.scales_metadata
+            )
         with open(os.path.join(staging, MANIFEST), "w") as f:  # last: marks the staging complete
             json.dump(manifest, f, indent=2, sort_keys=True)
             f.write("\n")
@@ -292,8 +321,14 @@ def write_folder(out_dir, target, write, log=None):
     if target.products:
         kept = ", ".join(n + ("/" if n in PRODUCT_DIRS else "") for n in target.products)
         engines = [n for n in target.products if fnmatch.fnmatchcase(n, "*.engine")]
-        stale = (f"; {', '.join(engines)} {'was' if len(engines) == 1 else 'were'} built from "
-                 f"the previous network: rebuild (trtgen build {out_dir})") if engines and changed else ""
+        stale = (
+            (
+                f"; {', '.join(engines)} {'was' if len(engines) == 1 else 'were'} built from "
+                f"the previous network: rebuild (trtgen build {out_dir})"
+            )
+            if engines and changed
+            else ""
+        )
         log(f"kept {kept} from the previous {out_dir}{stale}")
 
 
@@ -339,7 +374,9 @@ def _differs(old, new):
         if name in (MANIFEST, "README.md"):  # describe the network, do not define it
             continue
         previous = os.path.join(old, name)
-        if not os.path.isfile(previous) or not filecmp.cmp(previous, os.path.join(new, name), shallow=False):
+        if not os.path.isfile(previous) or not filecmp.cmp(
+            previous, os.path.join(new, name), shallow=False
+        ):
             return True
     return False
 
@@ -349,7 +386,9 @@ def _is_str(value):
 
 
 def _is_dims(value):
-    return isinstance(value, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in value)
+    return isinstance(value, list) and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in value
+    )
 
 
 def _is_list_of(check):
@@ -366,8 +405,11 @@ def _is_entry(**fields):
 MANIFEST_FIELDS = {
     "source": (True, _is_str, "a model path"),
     "entry": (True, _is_str, "an entry point name"),
-    "inputs": (True, _is_list_of(_is_entry(name=_is_str, dtype=_is_str, shape=_is_dims)),
-               "a list of {name, dtype, shape}"),
+    "inputs": (
+        True,
+        _is_list_of(_is_entry(name=_is_str, dtype=_is_str, shape=_is_dims)),
+        "a list of {name, dtype, shape}",
+    ),
     "outputs": (True, _is_list_of(_is_entry(name=_is_str)), "a list of {name, ...}"),
     "source_from_output": (False, lambda v: v is None or _is_str(v), "a relative path"),
     "input_shapes": (False, _is_list_of(_is_dims), "a list of shapes"),
@@ -380,7 +422,9 @@ def read_manifest(out_dir):
     path = os.path.join(out_dir, MANIFEST)
     require_folder(out_dir)
     if not os.path.isfile(path):
-        raise TrtgenError(f"{out_dir} is not a trtgen output (no {MANIFEST}); run `trtgen MODEL.py -o {out_dir}` first.")
+        raise TrtgenError(
+            f"{out_dir} is not a trtgen output (no {MANIFEST}); run `trtgen MODEL.py -o {out_dir}` first."
+        )
     regenerate = f"regenerate {out_dir} with `trtgen MODEL.py -o {out_dir} --force`"
     try:
         with open(path, encoding="utf-8") as f:
@@ -389,9 +433,15 @@ def read_manifest(out_dir):
         raise TrtgenError(f"{path} is not valid JSON ({err}); {regenerate}") from None
     if not isinstance(manifest, dict):
         raise TrtgenError(f"{path} is not a trtgen manifest (not a JSON object); {regenerate}")
-    missing = [name for name, (required, _, _) in MANIFEST_FIELDS.items() if required and name not in manifest]
+    missing = [
+        name
+        for name, (required, _, _) in MANIFEST_FIELDS.items()
+        if required and name not in manifest
+    ]
     if missing:
-        raise TrtgenError(f"{path} is not a trtgen manifest (no {', '.join(missing)}); {regenerate}")
+        raise TrtgenError(
+            f"{path} is not a trtgen manifest (no {', '.join(missing)}); {regenerate}"
+        )
     for name, (_, check, what) in MANIFEST_FIELDS.items():
         if name in manifest and not check(manifest[name]):
             raise TrtgenError(f"{path}: {name!r} is not {what}; {regenerate}")

@@ -58,7 +58,9 @@ class NetworkPlan:
     root_ctor: str
     capture_modes: list
     constants: dict  # weights that are not in the model's state_dict
-    placeholders: list = dataclasses.field(default_factory=list)  # (op, count, where) plugin placeholders
+    placeholders: list = dataclasses.field(
+        default_factory=list
+    )  # (op, count, where) plugin placeholders
 
 
 # --------------------------------------------------------------------------- per instance
@@ -66,7 +68,9 @@ class NetworkPlan:
 
 def _leaf_ctor(module):
     cls = library.layers_class(module)
-    if cls is None:  # a composite the model never calls as a module (layer.forward(x), weights only)
+    if (
+        cls is None
+    ):  # a composite the model never calls as a module (layer.forward(x), weights only)
         raise TrtgenError(
             f"{type(module).__name__} is used without being called as a module (e.g. its .forward() "
             "or another method is called directly); trtgen cannot capture it yet. Call it as "
@@ -101,9 +105,16 @@ def _child_ctor(module, instances_by_id):
     return _leaf_ctor(module)
 
 
-_DTYPES = {torch.float32: "nn.float32", torch.float16: "nn.float16", torch.bfloat16: "nn.bfloat16",
-           torch.int64: "nn.int64", torch.int32: "nn.int32", torch.bool: "nn.bool", torch.int8: "nn.int8",
-           torch.uint8: "nn.uint8"}
+_DTYPES = {
+    torch.float32: "nn.float32",
+    torch.float16: "nn.float16",
+    torch.bfloat16: "nn.bfloat16",
+    torch.int64: "nn.int64",
+    torch.int32: "nn.int32",
+    torch.bool: "nn.bool",
+    torch.int8: "nn.int8",
+    torch.uint8: "nn.uint8",
+}
 
 
 def used_modules(captures):
@@ -268,11 +279,19 @@ def _attribute_name(instances, column, taken):
     """An attribute the model keeps (``self.nf``, ``self.num_heads``) whose values are the column's."""
     import layers
 
-    if not all(isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool) for v in column if v is not ANY):
+    if not all(
+        isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool)
+        for v in column
+        if v is not ANY
+    ):
         return None
     for attribute, value in vars(instances[0].module).items():
-        if attribute.startswith("_") or attribute in taken or hasattr(layers.Sequential, attribute) \
-                or not pysource.legal_name(attribute) == attribute:
+        if (
+            attribute.startswith("_")
+            or attribute in taken
+            or hasattr(layers.Sequential, attribute)
+            or not pysource.legal_name(attribute) == attribute
+        ):
             continue
         values = tuple(_attribute_value(i.module, attribute) for i in instances)
         if _agree(values, column):
@@ -301,7 +320,10 @@ def _agree(a, b):
 
 def _presence_matches(recorded_values, column):
     """A flag column (child present?) lines up with an init argument given a module or None."""
-    return all(isinstance(c, bool) and (r is not None and r is not False) == c for r, c in zip(recorded_values, column))
+    return all(
+        isinstance(c, bool) and (r is not None and r is not False) == c
+        for r, c in zip(recorded_values, column)
+    )
 
 
 def _same(a, b):
@@ -322,7 +344,12 @@ def _fallback_name(instance, index, taken):
         slots, out = [], []
         _walk(item, slots, out)
         if index < position + len(slots):
-            if isinstance(item, tuple) and item and item[0] == "optional" and index == position + len(slots) - 1:
+            if (
+                isinstance(item, tuple)
+                and item
+                and item[0] == "optional"
+                and index == position + len(slots) - 1
+            ):
                 return pysource.legal_name(attribute, taken)
             keyword = _slot_keyword(item, index - position) or "arg"
             generic = keyword in ("arg", "shape", "modules") or re.fullmatch(r"size\d+", keyword)
@@ -427,7 +454,12 @@ def _render_item(item, values, names, position):
                 and default is not inspect.Parameter.empty
                 and default is not None
                 and _same(values[index], default)
-            ) or (isinstance(arg, Slot) and index not in names and default is None and values[index] is None)
+            ) or (
+                isinstance(arg, Slot)
+                and index not in names
+                and default is None
+                and values[index] is None
+            )
             if keyword and is_default:
                 continue
             parts.append(f"{keyword}={text}" if keyword else text)
@@ -489,15 +521,25 @@ def _class_plan(name, instances, recorded):
     init_lines, super_args = [], ""
     rendered = [(attr, _render_item(item, values, names, position)) for attr, item in first.init]
     _refuse_shadowed_methods(first.module, [attr for attr, _ in rendered])
-    forward_lines, kept = _forward_lines(first, position[0], values, names, {attr for attr, _ in rendered},
-                                    [n for n, _ in ordered])
+    forward_lines, kept = _forward_lines(
+        first, position[0], values, names, {attr for attr, _ in rendered}, [n for n, _ in ordered]
+    )
     if first.sequential_like and [a for a, _ in rendered] == [str(i) for i in range(len(rendered))]:
         super_args = ", ".join(text for _, text in rendered)
     elif first.sequential_like:  # named children keep their names (state_dict keys)
-        super_args = "collections.OrderedDict([" + ", ".join(f"({a!r}, {t})" for a, t in rendered) + "])"
+        super_args = (
+            "collections.OrderedDict([" + ", ".join(f"({a!r}, {t})" for a, t in rendered) + "])"
+        )
     else:
         init_lines = [f"self.{attr} = {name}" for name, attr in kept.items()]
-        init_lines += [f"self.{attr} = {text}" if is_attribute_name(attr) else f"self.add_module({attr!r}, {text})" for attr, text in rendered]
+        init_lines += [
+            (
+                f"self.{attr} = {text}"
+                if is_attribute_name(attr)
+                else f"self.add_module({attr!r}, {text})"
+            )
+            for attr, text in rendered
+        ]
     cls = type(first.module)
     plan = ClassPlan(
         name=name,
@@ -522,7 +564,9 @@ def _signature_order(cls, params):
         signature = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     except (TypeError, ValueError):
         return params
-    return sorted(params, key=lambda p: signature.index(p[0]) if p[0] in signature else len(signature))
+    return sorted(
+        params, key=lambda p: signature.index(p[0]) if p[0] in signature else len(signature)
+    )
 
 
 def _forward_lines(instance, start, values, names, attributes, order):
@@ -543,7 +587,11 @@ def _forward_lines(instance, start, values, names, attributes, order):
         if name not in kept:
             attribute, n = name, 1
             # never over a child, weight or method of the generated module
-            while attribute in attributes or hasattr(layers.Sequential, attribute) or attribute in kept.values():
+            while (
+                attribute in attributes
+                or hasattr(layers.Sequential, attribute)
+                or attribute in kept.values()
+            ):
                 n += 1
                 attribute = f"{name}_{n}"
             kept[name] = attribute
@@ -557,7 +605,7 @@ def display_module(name):
     """The user's module as they know it: ``resnet18``, not the loader's private import name."""
     from .load import USER_MODULE_PREFIX
 
-    return name[len(USER_MODULE_PREFIX):] if name.startswith(USER_MODULE_PREFIX) else name
+    return name[len(USER_MODULE_PREFIX) :] if name.startswith(USER_MODULE_PREFIX) else name
 
 
 def _collect(instances, field):
@@ -599,4 +647,6 @@ def build_plan(captures, recorded_init_args, plugins=False):
         classes.append(plan)
     root = instances[-1].group
     constants = {k: v for i in instances for k, v in (i.constants or {}).items()}
-    return NetworkPlan(classes, root, f"{root.name}()", sorted({c.mode for c in captures}), constants, placeholders)
+    return NetworkPlan(
+        classes, root, f"{root.name}()", sorted({c.mode for c in captures}), constants, placeholders
+    )

@@ -49,9 +49,7 @@ def model_precision(model):
     """The precision a model's own floating-point parameters and buffers have: ``fp16`` or
     ``bf16`` when they all have that dtype (``model.half()``), else ``fp32``."""
     dtypes = {
-        str(t.dtype)
-        for t in [*model.parameters(), *model.buffers()]
-        if t.is_floating_point()
+        str(t.dtype) for t in [*model.parameters(), *model.buffers()] if t.is_floating_point()
     }
     return _OWN_PRECISION.get(dtypes.pop(), "fp32") if len(dtypes) == 1 else "fp32"
 

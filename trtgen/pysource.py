@@ -11,15 +11,42 @@ from .library import runs_as_sequential
 
 # the torch dtypes TensorRT networks have tensors of, by their layers name
 DTYPE_NAMES = {
-    torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16",
-    torch.int8: "int8", torch.int32: "int32", torch.int64: "int64", torch.bool: "bool",
-    torch.uint8: "uint8", torch.float8_e4m3fn: "float8_e4m3fn",
+    torch.float32: "float32",
+    torch.float16: "float16",
+    torch.bfloat16: "bfloat16",
+    torch.int8: "int8",
+    torch.int32: "int32",
+    torch.int64: "int64",
+    torch.bool: "bool",
+    torch.uint8: "uint8",
+    torch.float8_e4m3fn: "float8_e4m3fn",
 }
 
-RESERVED = {"nn", "F", "self", "np", "os", "sys", "argparse", "collections", "layers", "trt", "math"}
+RESERVED = {
+    "nn",
+    "F",
+    "self",
+    "np",
+    "os",
+    "sys",
+    "argparse",
+    "collections",
+    "layers",
+    "trt",
+    "math",
+}
 # the module-level names network.py.j2 defines: a class of the model must not replace one
-TEMPLATE_GLOBALS = {"INPUTS", "OUTPUTS", "PROFILES", "PRECISION", "FP32_OPS", "KEEP_FP32",
-                    "build_network", "load_network", "main"}
+TEMPLATE_GLOBALS = {
+    "INPUTS",
+    "OUTPUTS",
+    "PROFILES",
+    "PRECISION",
+    "FP32_OPS",
+    "KEEP_FP32",
+    "build_network",
+    "load_network",
+    "main",
+}
 
 
 def legal_name(name, taken=()):
@@ -67,7 +94,11 @@ def value(v, names):
         return f"slice({value(v.start, names)}, {value(v.stop, names)}, {value(v.step, names)})"
     if v is Ellipsis:
         return "..."
-    if isinstance(v, torch.device) or isinstance(v, torch.memory_format) or isinstance(v, torch.layout):
+    if (
+        isinstance(v, torch.device)
+        or isinstance(v, torch.memory_format)
+        or isinstance(v, torch.layout)
+    ):
         return "None"
     raise TypeError(f"cannot write {type(v).__name__} value {v!r} into generated code")
 

@@ -70,7 +70,10 @@ def resolve(node, capture, names):
         value, spec = node.args
         spec = structures[spec]
         skeleton = pytree.tree_unflatten(list(range(spec.num_leaves)), spec)
-        paths = [path for path, _ in sorted(pytree.tree_flatten_with_path(skeleton)[0], key=lambda p: p[1])]
+        paths = [
+            path
+            for path, _ in sorted(pytree.tree_flatten_with_path(skeleton)[0], key=lambda p: p[1])
+        ]
         structures[node] = [Access(value, path) for path in paths]
     else:  # getitem on a resolved structure
         item = structures[node.args[0]][node.args[1]]
@@ -96,14 +99,23 @@ def _render(item, names):
     if isinstance(item, list):
         return "[" + ", ".join(_render(v, names) for v in item) + "]"
     if isinstance(item, dict):
-        return "{" + ", ".join(f"{pysource.value(k, {})}: {_render(v, names)}" for k, v in item.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{pysource.value(k, {})}: {_render(v, names)}" for k, v in item.items())
+            + "}"
+        )
     return pysource.value(item, names)
 
 
 def restructure(unflattened, leaves):
     """The module's result as it returned it (tuple, dict, ModelOutput) from export's flat leaves."""
     spec = next(
-        (e.signature.out_spec for e in unflattened.module_call_graph if e.fqn == "" and e.signature), None
+        (
+            e.signature.out_spec
+            for e in unflattened.module_call_graph
+            if e.fqn == "" and e.signature
+        ),
+        None,
     )
     if spec is None:
         return leaves[0] if isinstance(leaves, (tuple, list)) and len(leaves) == 1 else leaves

@@ -18,7 +18,9 @@ TEMPLATE_PACKAGE = "trtgen.templates"
 
 def builtin_template_dir():
     """``templates/`` of a source checkout, else the copy installed as package data."""
-    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+    checkout = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates"
+    )
     if os.path.isdir(checkout):
         return checkout
     return str(importlib.resources.files(TEMPLATE_PACKAGE))
@@ -43,11 +45,18 @@ def user_templates(template_dir):
 def _environment(template_dir=None):
     # a user directory overrides single templates; the rest come from the built-in set
     if template_dir and not os.path.isdir(template_dir):
-        raise TrtgenError(f"--templates {template_dir}: not a folder; give a folder of *.j2 templates")
+        raise TrtgenError(
+            f"--templates {template_dir}: not a folder; give a folder of *.j2 templates"
+        )
     search = ([template_dir] if template_dir else []) + [builtin_template_dir()]
     loader = jinja2.FileSystemLoader(search)
-    env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=loader,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters.update(FILTERS)  # every piece of user text goes through one of these (escape.py)
     return env
 
@@ -62,29 +71,47 @@ def render_python(plan, io, source, template_dir=None, precision=None, quant=Non
     is quantized (its scales load from quant.safetensors)."""
     classes = [
         dict(
-            name=c.name, base=c.base, torch_class=c.torch_class, count=len(c.instances),
+            name=c.name,
+            base=c.base,
+            torch_class=c.torch_class,
+            count=len(c.instances),
             params=[n if d is None else f"{n}={d}" for n, d in c.params],
             init_lines=c.init_lines,
-            super_args=c.super_args, forward_params=c.forward_params,
+            super_args=c.super_args,
+            forward_params=c.forward_params,
             forward_lines=c.forward_lines,
         )
         for c in plan.classes
     ]
-    text = _environment(template_dir).get_template("network.py.j2").render(
-        title=plan.root.name,
-        version=__version__,
-        source=source,
-        classes=classes,
-        uses_collections=any("collections." in line for c in plan.classes for line in c.init_lines + [c.super_args]),
-        inputs=io.inputs_source(),
-        profiles=io.profiles(),
-        inputs_bound=list(zip(io.input_names, input_variables(io.input_names))),
-        root_ctor=plan.root_ctor,
-        outputs=io.outputs,
-        helpers=[helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)],
-        placeholders=plan.placeholders,
-        precision=precision.template_context(io, input_variables(io.input_names)) if precision else None,
-        quant=quant,
+    text = (
+        _environment(template_dir)
+        .get_template("network.py.j2")
+        .render(
+            title=plan.root.name,
+            version=__version__,
+            source=source,
+            classes=classes,
+            uses_collections=any(
+                "collections." in line
+                for c in plan.classes
+                for line in c.init_lines + [c.super_args]
+            ),
+            inputs=io.inputs_source(),
+            profiles=io.profiles(),
+            inputs_bound=list(zip(io.input_names, input_variables(io.input_names))),
+            root_ctor=plan.root_ctor,
+            outputs=io.outputs,
+            helpers=[
+                helper_source(rule) for rule in helper_rules() if _calls(plan, rule.render.__name__)
+            ],
+            placeholders=plan.placeholders,
+            precision=(
+                precision.template_context(io, input_variables(io.input_names))
+                if precision
+                else None
+            ),
+            quant=quant,
+        )
     )
     return format_python(text)
 

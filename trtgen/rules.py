@@ -17,7 +17,9 @@ class Rule:
     name: str
     kind: str  # infix | prefix | getitem | getattr | alias | drop | call | helper | plugin
     symbol: str = ""  # operator for infix / prefix
-    render: Optional[Callable] = None  # helper: the user's lowering function (copied into network.py)
+    render: Optional[Callable] = (
+        None  # helper: the user's lowering function (copied into network.py)
+    )
     ops: tuple = ()  # canonical op names this rule handles; empty: only ``name``
     target: str = ""  # call: the layers spelling, ``F.gelu`` or ``Tensor.float``
     validator: Optional[Callable] = None  # op -> None, or what about its arguments is unsupported
@@ -153,7 +155,9 @@ def load_rules(path):
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise TrtgenError(f"--rules {path} raised while being imported: {type(exc).__name__}: {exc}") from exc
+        raise TrtgenError(
+            f"--rules {path} raised while being imported: {type(exc).__name__}: {exc}"
+        ) from exc
     return module
 
 

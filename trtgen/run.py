@@ -140,7 +140,10 @@ def output_paths(names, output_dir, force, protected=()):
             raise TrtgenError(f"outputs {sorted(names)} would share the file {path}")
         paths[name] = path
     for path in paths.values():
-        if any(os.path.exists(p) and os.path.exists(path) and os.path.samefile(p, path) for p in protected):
+        if any(
+            os.path.exists(p) and os.path.exists(path) and os.path.samefile(p, path)
+            for p in protected
+        ):
             raise TrtgenError(f"{path} is an input of this command; choose another --output-dir")
     existing = [p for p in paths.values() if os.path.exists(p)]
     if existing and not force:

@@ -37,7 +37,9 @@ def _statements(path):
         stat = os.stat(path)
     except OSError:
         return ()
-    return _parsed_statements(path, stat.st_mtime_ns, stat.st_size)  # an edited file is parsed again
+    return _parsed_statements(
+        path, stat.st_mtime_ns, stat.st_size
+    )  # an edited file is parsed again
 
 
 @functools.lru_cache(maxsize=64)
@@ -47,10 +49,22 @@ def _parsed_statements(path, mtime_ns, size):
             tree = ast.parse(f.read())
     except (OSError, SyntaxError, ValueError):
         return ()
-    compound = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.FunctionDef, ast.ClassDef,
-                ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith)
+    compound = (
+        ast.If,
+        ast.For,
+        ast.While,
+        ast.With,
+        ast.Try,
+        ast.FunctionDef,
+        ast.ClassDef,
+        ast.AsyncFunctionDef,
+        ast.AsyncFor,
+        ast.AsyncWith,
+    )
     return tuple(
-        (n.lineno, n.end_lineno, n) for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, compound)
+        (n.lineno, n.end_lineno, n)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt) and not isinstance(n, compound)
     )
 
 
@@ -109,7 +123,9 @@ def assigned_names(nodes):
                 names[node] = "_".join(elts[:3]) + ("_etc" if len(elts) > 3 else "")
         elif isinstance(target, (ast.Tuple, ast.List)) and _is_item(node):
             index = node.args[1]
-            if -len(target.elts) <= index < len(target.elts) and isinstance(target.elts[index], ast.Name):
+            if -len(target.elts) <= index < len(target.elts) and isinstance(
+                target.elts[index], ast.Name
+            ):
                 source = node.args[0]
                 if statements.get(source) is stmt or not isinstance(stmt.value, ast.Tuple):
                     names[node] = target.elts[index].id
@@ -132,9 +148,12 @@ MADE_BY_CAPTURE = re.compile(r"(?:lifted_tensor|_tensor_constant|folded_constant
 def constant_names(capture, taken):
     """Attribute names for tensors the capture made up (export's ``lifted_tensor_0``, fx's
     ``_tensor_constant0``, a folded subgraph): the model's variable they come from (``count``
-    in ``mask[a:b] = count``, ``attn_mask`` for a folded mask), else ``constant``; unique among ``taken`` and each other."""
+    in ``mask[a:b] = count``, ``attn_mask`` for a folded mask), else ``constant``; unique among ``taken`` and each other.
+    """
     chosen, used = {}, set(taken)
-    made = [n for n in capture.graph.nodes if n.op == "get_attr" and MADE_BY_CAPTURE.fullmatch(n.target)]
+    made = [
+        n for n in capture.graph.nodes if n.op == "get_attr" and MADE_BY_CAPTURE.fullmatch(n.target)
+    ]
     for node in sorted(made, key=lambda n: int(re.search(r"\d+$", n.target).group())):
         if node.target in chosen:
             continue

@@ -74,17 +74,24 @@ def _shown(where):
 def report(source, input_shapes=(), log=print):
     found, captures = survey(source, input_shapes)
     modes = collections.Counter(c.mode for c in captures)
-    log(f"{len(captures)} module(s) captured: " + ", ".join(f"{m} {n}" for m, n in sorted(modes.items())))
-    rows = sorted(found.items(), key=lambda item: (item[1][0] != UNSUPPORTED, item[0][:2],
-                                                   item[0][2] or ""))
+    log(
+        f"{len(captures)} module(s) captured: "
+        + ", ".join(f"{m} {n}" for m, n in sorted(modes.items()))
+    )
+    rows = sorted(
+        found.items(), key=lambda item: (item[1][0] != UNSUPPORTED, item[0][:2], item[0][2] or "")
+    )
     log(f"{'kind':<7} {'op / module':<44} {'count':>5}  {'lowering':<34} where")
     for (kind, name, refusal), (lowering, count, where) in rows:
         if refusal is not None:
             lowering = f"{UNSUPPORTED} arguments"
         modules = list(dict.fromkeys(w.split(" (", 1)[0] for w in where))
         log(f"{kind:<7} {name:<44} {count:>5}  {lowering:<34} {_shown(modules)}")
-    missing = [(name, refusal, count, where)
-               for (kind, name, refusal), (lowering, count, where) in rows if lowering == UNSUPPORTED]
+    missing = [
+        (name, refusal, count, where)
+        for (kind, name, refusal), (lowering, count, where) in rows
+        if lowering == UNSUPPORTED
+    ]
     if not missing:
         log("everything lowers")
         return True

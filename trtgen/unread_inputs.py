@@ -23,8 +23,11 @@ def unread_inputs(network):
             tensor = layer.get_input(position)
             if tensor is not None:
                 inputs.discard(tensor.name)
-    return [network.get_input(i).name for i in range(network.num_inputs)
-            if network.get_input(i).name in inputs]
+    return [
+        network.get_input(i).name
+        for i in range(network.num_inputs)
+        if network.get_input(i).name in inputs
+    ]
 
 
 def changed(tensor):
@@ -39,7 +42,9 @@ def changed(tensor):
     if tensor.dtype != torch.bool and low != high:
         return (tensor - low + 1) % (high - low + 1) + low  # every value moved, range kept
     rows = tensor.clone().reshape(-1, tensor.shape[-1] if tensor.ndim else 1)
-    rows[:, : max(1, rows.shape[1] // 2)] = (not low) if tensor.dtype == torch.bool else int(low == 0)
+    rows[:, : max(1, rows.shape[1] // 2)] = (
+        (not low) if tensor.dtype == torch.bool else int(low == 0)
+    )
     return rows.reshape(tensor.shape)
 
 

@@ -19,7 +19,9 @@ def network_weights(model, declared, constants=None):
     found = {}
     for key, shape in declared:
         if key not in state:
-            raise TrtgenError(f"internal error: generated network declares {key!r}, which the model lacks")
+            raise TrtgenError(
+                f"internal error: generated network declares {key!r}, which the model lacks"
+            )
         array = _numpy(state[key])
         if tuple(array.shape) != tuple(shape):
             raise TrtgenError(

@@ -9,6 +9,7 @@ def promote_pair(a, b):
     dtype = dtypes.promote(a.dtype, b.dtype)
     return cast(a, dtype), cast(b, dtype)
 
+
 def type_as(x, other):
     """``x.type_as(other)`` (also ``aten.type_as``): ``x`` in ``other``'s dtype."""
     return cast(x, other.dtype)

@@ -9,7 +9,6 @@ from ..tensor import Tensor
 from ._common import constant, scalar, varargs_shape
 from .shape import Dim, expand, shape_tensor
 
-
 SHARED_PREFIX = "shared/"  # names of the constants ``shared_scalar`` makes
 
 

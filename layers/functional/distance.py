@@ -80,7 +80,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if form == "direct":
         return direct
     # a run-time row count: torch picks the form when it runs, and so does the network
-    over = [gt(rows, _MM_ROWS) for rows in (size(x1, -2), size(x2, -2)) if not isinstance(rows, int)]
+    over = [
+        gt(rows, _MM_ROWS) for rows in (size(x1, -2), size(x2, -2)) if not isinstance(rows, int)
+    ]
     condition = over[0] if len(over) == 1 else logical_or(*over)
     return where(condition, _euclidean_by_matrix_multiply(x1, x2), direct)
 

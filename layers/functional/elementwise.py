@@ -11,7 +11,15 @@ from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
 from ._common import (
-    activation, align_ranks, cast, common_dtype, constant, network, output, scalar, unary,
+    activation,
+    align_ranks,
+    cast,
+    common_dtype,
+    constant,
+    network,
+    output,
+    scalar,
+    unary,
 )
 
 _OP = trt.ElementWiseOperation

@@ -14,7 +14,14 @@ from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
 from ._common import (
-    cast, constant, gather_layer, index_tensor, network, normalize_dim, output, prepend_ones,
+    cast,
+    constant,
+    gather_layer,
+    index_tensor,
+    network,
+    normalize_dim,
+    output,
+    prepend_ones,
     scalar,
 )
 from ._params import tensor_of

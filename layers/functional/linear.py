@@ -12,7 +12,17 @@ from .reduce import sum as reduce_sum
 from .shape import Dim, permute, reshape, reshape_to, unflatten, unsqueeze
 
 __all__ = [
-    "linear", "bilinear", "matmul", "mm", "mv", "dot", "bmm", "addmm", "baddbmm", "einsum", "outer",
+    "linear",
+    "bilinear",
+    "matmul",
+    "mm",
+    "mv",
+    "dot",
+    "bmm",
+    "addmm",
+    "baddbmm",
+    "einsum",
+    "outer",
     "ger",
 ]
 

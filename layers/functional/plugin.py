@@ -5,13 +5,20 @@ import numpy as np
 from ..backend import IS_RTX, trt
 from ._common import network, output
 
-_FIELD_TYPES = {np.dtype(np.float32): "FLOAT32", np.dtype(np.float64): "FLOAT64",
-                np.dtype(np.int32): "INT32", np.dtype(np.int64): "INT64", np.dtype(np.int8): "INT8"}
+_FIELD_TYPES = {
+    np.dtype(np.float32): "FLOAT32",
+    np.dtype(np.float64): "FLOAT64",
+    np.dtype(np.int32): "INT32",
+    np.dtype(np.int64): "INT64",
+    np.dtype(np.int8): "INT8",
+}
 
 
 def _field(name, value):
     if isinstance(value, str):
-        return trt.PluginField(name, np.frombuffer(value.encode() + b"\0", np.int8), trt.PluginFieldType.CHAR)
+        return trt.PluginField(
+            name, np.frombuffer(value.encode() + b"\0", np.int8), trt.PluginFieldType.CHAR
+        )
     array = np.ascontiguousarray(np.asarray(0 if value is None else value))
     if array.dtype == np.bool_:
         array = array.astype(np.int32)

@@ -116,10 +116,20 @@ def _dilated_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, 
     sizes = input.shape[2:]
     if -1 in sizes:
         raise NotImplementedError(f"{name}(dilation={list(dilation)}) needs static spatial dims")
-    outs = [_torch_out(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation)]
+    outs = [
+        _torch_out(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation)
+    ]
     # after the left padding, the last tap of the last window must be inside
-    post = [max(p, (o - 1) * s + d * (k - 1) + 1 - n - p) for n, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, outs)]
-    x = pad(input, [a for pre, after in zip(reversed(padding), reversed(post)) for a in (pre, after)], value=float("-inf"))
+    post = [
+        max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
+        for n, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, outs)
+    ]
+    x = pad(
+        input,
+        [a for pre, after in zip(reversed(padding), reversed(post)) for a in (pre, after)],
+        value=float("-inf"),
+    )
     lead = list(x.shape[:2])
     result = None
     for taps in np.ndindex(*kernel):

@@ -16,10 +16,29 @@ from ..backend import trt
 from ..precision import fp32_island
 from ..tensor import Tensor
 from ._common import (
-    axes_mask, cast, constant, gather_layer, network, normalize_dim, normalize_dims, output,
-    reduce, reduced_dims as _dims, shape_of,
+    axes_mask,
+    cast,
+    constant,
+    gather_layer,
+    network,
+    normalize_dim,
+    normalize_dims,
+    output,
+    reduce,
+    reduced_dims as _dims,
+    shape_of,
 )
-from .elementwise import add, div, lt, maximum, minimum, mul, pow, remainder, sub  # noqa: A004 - torch names
+from .elementwise import (
+    add,
+    div,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    pow,
+    remainder,
+    sub,
+)  # noqa: A004 - torch names
 from .shape import permute_to, reshape_to, squeeze, unsqueeze
 from .unary import abs, exp, log, sqrt  # noqa: A004
 

@@ -108,8 +108,10 @@ def interpolate(
     else:
         if factors is not None:  # torch then samples by in/out of the rounded size
             if min(x.shape[2:]) < 0:
-                reason = "recompute_scale_factor" if recompute_scale_factor else (
-                    "align_corners=True with a fractional scale_factor"
+                reason = (
+                    "recompute_scale_factor"
+                    if recompute_scale_factor
+                    else ("align_corners=True with a fractional scale_factor")
                 )
                 raise NotImplementedError(
                     f"interpolate: {reason} needs static spatial dims; pass size= instead"

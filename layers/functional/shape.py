@@ -12,8 +12,17 @@ from .. import dtypes
 from ..backend import trt
 from ..tensor import Tensor
 from ._common import (
-    cast, concat_layer, constant, gather_layer, network, normalize_dim, output,
-    prepend_ones, reduce, shape_of, varargs_shape,
+    cast,
+    concat_layer,
+    constant,
+    gather_layer,
+    network,
+    normalize_dim,
+    output,
+    prepend_ones,
+    reduce,
+    shape_of,
+    varargs_shape,
 )
 from .elementwise import add, mul
 

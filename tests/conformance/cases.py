@@ -967,6 +967,7 @@ PIPELINE_AND_NEW_OPS = [
 # ops trtgen does not convert yet: refused at generation, the message naming the op and the line
 NOT_CONVERTED = {}  # family-name (every capture) → the op the refusal names
 
+
 def _expected(case):
     import dataclasses
 

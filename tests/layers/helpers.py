@@ -25,7 +25,8 @@ def run_layers(fn, *inputs, return_network=False):
     builder, network = layers.create_network()
     with layers.net_guard(network):
         handles = [
-            layers.add_input(f"input{i}", _DTYPES[t.dtype], tuple(t.shape)) for i, t in enumerate(inputs)
+            layers.add_input(f"input{i}", _DTYPES[t.dtype], tuple(t.shape))
+            for i, t in enumerate(inputs)
         ]
         result = fn(*handles)
         outputs = list(result) if isinstance(result, (tuple, list)) else [result]
@@ -42,10 +43,17 @@ def assert_close(actual, expected, rtol=1e-5):
     """fp32 rule of the project: max |actual - expected| <= rtol * max(1, max |expected|)."""
     expected = torch.as_tensor(expected)
     actual = torch.as_tensor(actual)
-    assert tuple(actual.shape) == tuple(expected.shape), f"shape {tuple(actual.shape)} != {tuple(expected.shape)}"
+    assert tuple(actual.shape) == tuple(
+        expected.shape
+    ), f"shape {tuple(actual.shape)} != {tuple(expected.shape)}"
     if expected.dtype == torch.bool or not expected.is_floating_point():
-        assert actual.dtype == expected.dtype or not actual.is_floating_point(), (actual.dtype, expected.dtype)
-        assert torch.equal(actual.to(expected.dtype), expected), f"values differ:\n{actual}\n{expected}"
+        assert actual.dtype == expected.dtype or not actual.is_floating_point(), (
+            actual.dtype,
+            expected.dtype,
+        )
+        assert torch.equal(
+            actual.to(expected.dtype), expected
+        ), f"values differ:\n{actual}\n{expected}"
         return
     actual = actual.double()
     expected = expected.double()
@@ -96,4 +104,13 @@ def rand(*shape, seed=0, dtype=torch.float32):
     return torch.randn(*shape, generator=generator).to(dtype)
 
 
-__all__ = ["run_layers", "assert_close", "check_op", "check_and_build", "layer_types", "param", "rand", "np"]
+__all__ = [
+    "run_layers",
+    "assert_close",
+    "check_op",
+    "check_and_build",
+    "layer_types",
+    "param",
+    "rand",
+    "np",
+]

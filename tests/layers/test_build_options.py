@@ -84,7 +84,9 @@ def test_settings_tensorrt_rtx_lacks_are_refused(option):
         configure(builder.create_builder_config(), BuildOptions(**{option: True}))
 
 
-@pytest.mark.parametrize("options", [BuildOptions(refittable=True), BuildOptions(strip_weights=True)])
+@pytest.mark.parametrize(
+    "options", [BuildOptions(refittable=True), BuildOptions(strip_weights=True)]
+)
 def test_refit_builds_without_a_gpu_are_refused_with_the_reason(options):
     from layers.runtime import gpu_unavailable_reason
 

@@ -52,7 +52,7 @@ def test_the_top_level_imports_have_no_cycle():
 
     def visit(name):
         if name in path:
-            raise AssertionError("import cycle: " + " -> ".join(path[path.index(name):] + [name]))
+            raise AssertionError("import cycle: " + " -> ".join(path[path.index(name) :] + [name]))
         if name in done:
             return
         path.append(name)
@@ -63,4 +63,3 @@ def test_the_top_level_imports_have_no_cycle():
 
     for name in sorted(edges):
         visit(name)
-

@@ -139,8 +139,12 @@ def test_einsum_list_form_and_ellipsis_error():
 
 def test_einsum_with_uppercase_subscripts_and_spaces():
     a, b = rand(2, 3, 4, 5), rand(2, 3, 6, 5, seed=1)
-    check_op(lambda x, y: F.einsum("B G I D, B G J D -> B G I J", x, y),
-             lambda x, y: torch.einsum("B G I D, B G J D -> B G I J", x, y), a, b)
+    check_op(
+        lambda x, y: F.einsum("B G I D, B G J D -> B G I J", x, y),
+        lambda x, y: torch.einsum("B G I D, B G J D -> B G I J", x, y),
+        a,
+        b,
+    )
 
 
 @pytest.mark.parametrize("lead, bias", [((4,), True), ((2, 3), False)])

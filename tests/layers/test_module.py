@@ -38,7 +38,9 @@ def torch_weights(model):
     with torch.no_grad():
         model.bn.running_mean.uniform_(-1, 1)
         model.bn.running_var.uniform_(0.5, 2)
-    return {k: v.numpy() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    return {
+        k: v.numpy() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")
+    }
 
 
 def test_parameter_names_are_state_dict_keys():
@@ -123,8 +125,11 @@ def test_sequential_and_parameter_as_tensor():
     torch.manual_seed(0)
     linear = torch.nn.Linear(4, 4)
     offset = torch.randn(1, 4)
-    weights = {"body.0.weight": linear.weight.detach().numpy(), "body.0.bias": linear.bias.detach().numpy(),
-               "offset": offset.numpy()}
+    weights = {
+        "body.0.weight": linear.weight.detach().numpy(),
+        "body.0.bias": linear.bias.detach().numpy(),
+        "offset": offset.numpy(),
+    }
     model = WithParam().load_weights(weights)
     builder, network = layers.create_network()
     with layers.net_guard(network):

@@ -14,6 +14,7 @@ def check_op(*args, **kwargs):
     """check_and_build, returning the layer types (these tests also assert what was built)."""
     return layer_types(check_and_build(*args, **kwargs))
 
+
 LT = layers.trt.LayerType
 
 
@@ -254,7 +255,11 @@ def test_group_norm_without_normalization_v2(monkeypatch, affine):
 @pytest.mark.parametrize("p, dim", [(2.0, -1), (1.0, 1), (2.0, 0)])
 def test_normalize(p, dim):
     x = rand(2, 5, 3)
-    check_op(lambda t: F.normalize(t, p=p, dim=dim), lambda t: torch.nn.functional.normalize(t, p=p, dim=dim), x)
+    check_op(
+        lambda t: F.normalize(t, p=p, dim=dim),
+        lambda t: torch.nn.functional.normalize(t, p=p, dim=dim),
+        x,
+    )
 
 
 @pytest.mark.parametrize("dim", [0, 1, 2])
@@ -263,4 +268,6 @@ def test_weight_norm(dim):
     shape = [1, 1, 1]
     shape[dim] = v.shape[dim]
     g = rand(*shape, seed=1).abs() + 0.5
-    check_op(lambda a, b: F.weight_norm(a, b, dim), lambda a, b: torch._weight_norm(a, b, dim), v, g)
+    check_op(
+        lambda a, b: F.weight_norm(a, b, dim), lambda a, b: torch._weight_norm(a, b, dim), v, g
+    )

@@ -14,6 +14,7 @@ def check_op(*args, **kwargs):
     """check_and_build, returning the layer types (these tests also assert what was built)."""
     return layer_types(check_and_build(*args, **kwargs))
 
+
 LT = layers.trt.LayerType
 
 
@@ -92,7 +93,9 @@ def test_avg_pool2d_divisor_override(divisor, padding):
     )
 
 
-@pytest.mark.parametrize("kernel,stride,padding,dilation", [(2, None, 0, 2), (3, 2, 1, 2), ((2, 3), 1, (1, 1), (3, 1))])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,dilation", [(2, None, 0, 2), (3, 2, 1, 2), ((2, 3), 1, (1, 1), (3, 1))]
+)
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_max_pool2d_dilation(kernel, stride, padding, dilation, ceil_mode):
     """TensorRT pooling has no dilation: the max over strided taps of the -inf padded input."""

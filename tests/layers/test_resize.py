@@ -75,10 +75,15 @@ def test_recompute_scale_factor():
     check(lambda a: F.interpolate(a, **kwargs), lambda t: TF.interpolate(t, **kwargs), x)
 
 
-@pytest.mark.parametrize("mode,shape", [
-    ("linear", (1, 2, 5)), ("bilinear", (1, 2, 5, 6)), ("bicubic", (1, 2, 5, 6)),
-    ("trilinear", (1, 2, 3, 5, 4)),
-])
+@pytest.mark.parametrize(
+    "mode,shape",
+    [
+        ("linear", (1, 2, 5)),
+        ("bilinear", (1, 2, 5, 6)),
+        ("bicubic", (1, 2, 5, 6)),
+        ("trilinear", (1, 2, 3, 5, 4)),
+    ],
+)
 @pytest.mark.parametrize("scale", [1.7, 0.6, 2.5])
 def test_align_corners_with_a_fractional_scale_factor(mode, shape, scale):
     """torch maps by (in - 1) / (out - 1) of the floored size, whatever the scale."""

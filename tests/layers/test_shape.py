@@ -44,7 +44,6 @@ def check(layers_fn, torch_fn, *inputs):
     return network
 
 
-
 def run_dynamic(fn, x, dynamic=(0,)):
     """Run ``fn`` on an input whose ``dynamic`` dims are -1; build the engine with a profile."""
     shape = tuple(-1 if i in dynamic else d for i, d in enumerate(x.shape))
@@ -232,9 +231,7 @@ def test_dynamic_flatten_needs_no_shape_layer():
     assert layer_types(network) == [layers.trt.LayerType.SHUFFLE] * 2
 
 
-@pytest.mark.parametrize(
-    "shifts, dims", [((-3, 2), (1, 2)), (4, 1), (7, None), ((1, 1), (-1, -2))]
-)
+@pytest.mark.parametrize("shifts, dims", [((-3, 2), (1, 2)), (4, 1), (7, None), ((1, 1), (-1, -2))])
 def test_roll(shifts, dims):
     x = rand(2, 5, 6, 3)
     check_op(lambda t: F.roll(t, shifts, dims), lambda t: torch.roll(t, shifts, dims), x)

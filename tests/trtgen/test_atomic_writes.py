@@ -112,7 +112,9 @@ def test_build_under_a_file_is_one_error_line(built, tmp_path, capsys):
     assert error_lines(capsys) == [f"trtgen: error: cannot write {engine}: Not a directory"]
 
 
-@pytest.mark.parametrize("source", ["network.py", "weights.safetensors", "trtgen.json", "README.md"])
+@pytest.mark.parametrize(
+    "source", ["network.py", "weights.safetensors", "trtgen.json", "README.md"]
+)
 def test_build_refuses_to_overwrite_a_source(built, source, capsys):
     path = built / "out" / source
     before = path.read_bytes()
@@ -187,8 +189,13 @@ def test_run_outputs_never_overwrite_an_input(tmp_path):
     given = tmp_path / "y.npy"
     np.save(given, np.zeros(2))
     with pytest.raises(TrtgenError, match="is an input of this command"):
-        save_outputs({"y": torch.ones(3)}, str(tmp_path), force=True, log=lambda _: None,
-                     protected=[str(given)])
+        save_outputs(
+            {"y": torch.ones(3)},
+            str(tmp_path),
+            force=True,
+            log=lambda _: None,
+            protected=[str(given)],
+        )
     assert np.load(given).tolist() == [0.0, 0.0]
 
 

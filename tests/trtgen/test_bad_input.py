@@ -30,12 +30,30 @@ def assert_refused(result, out, *phrases):
 
 CASES = {
     "missing file": (None, ["no such file"]),
-    "import raises": ("import torch\nraise RuntimeError('broken model file')\n", ["raised while being imported", "broken model file"]),
-    "get_model raises": (TINY + "\ndef get_model():\n    raise ValueError('bad config')\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n", ["get_model() raised", "bad config"]),
+    "import raises": (
+        "import torch\nraise RuntimeError('broken model file')\n",
+        ["raised while being imported", "broken model file"],
+    ),
+    "get_model raises": (
+        TINY
+        + "\ndef get_model():\n    raise ValueError('bad config')\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n",
+        ["get_model() raised", "bad config"],
+    ),
     "no entry points": ("import torch\n", ["get_model()"]),
-    "no example inputs": (TINY + "\ndef get_model():\n    return Net()\n", ["get_example_inputs()"]),
-    "not a module": (TINY + "\ndef get_model():\n    return 42\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n", ["not a torch.nn.Module"]),
-    "inputs not tensors": (TINY + "\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return ([1.0, 2.0], 3)\n", ["must be a torch.Tensor"]),
+    "no example inputs": (
+        TINY + "\ndef get_model():\n    return Net()\n",
+        ["get_example_inputs()"],
+    ),
+    "not a module": (
+        TINY
+        + "\ndef get_model():\n    return 42\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n",
+        ["not a torch.nn.Module"],
+    ),
+    "inputs not tensors": (
+        TINY
+        + "\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return ([1.0, 2.0], 3)\n",
+        ["must be a torch.Tensor"],
+    ),
     "cannot capture": (
         "import torch\n\nclass Branchy(torch.nn.Module):\n    def forward(self, x):\n"
         "        if x.sum().item() > 0:\n            return x * 2\n        return x\n\n"
@@ -68,13 +86,25 @@ def test_bad_model_file(tmp_path, case):
 
 def test_bad_factory_and_shape(tmp_path):
     out = tmp_path / "out"
-    assert_refused(run_trtgen("torchvision.models:no_such_model", "--input", "1x3x8x8", "-o", out), str(out), "cannot find")
-    assert_refused(run_trtgen("torchvision.models:resnet18", "--input", "1xthree", "-o", out), str(out), "bad --input shape")
+    assert_refused(
+        run_trtgen("torchvision.models:no_such_model", "--input", "1x3x8x8", "-o", out),
+        str(out),
+        "cannot find",
+    )
+    assert_refused(
+        run_trtgen("torchvision.models:resnet18", "--input", "1xthree", "-o", out),
+        str(out),
+        "bad --input shape",
+    )
     assert_refused(run_trtgen("torchvision.models:resnet18", "-o", out), str(out), "--input")
 
 
 def _good_model(tmp_path):
-    return write(tmp_path, TINY + "\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n")
+    return write(
+        tmp_path,
+        TINY
+        + "\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n",
+    )
 
 
 def test_existing_output_is_kept_without_force(tmp_path):
@@ -101,7 +131,12 @@ def test_force_replaces_previous_output(tmp_path):
     assert again.returncode != 0 and "--force" in again.stderr
     replaced = run_trtgen(model, "-o", out, "--force")
     assert replaced.returncode == 0, replaced.stderr
-    assert sorted(os.listdir(out)) == ["README.md", "network.py", "trtgen.json", "weights.safetensors"]
+    assert sorted(os.listdir(out)) == [
+        "README.md",
+        "network.py",
+        "trtgen.json",
+        "weights.safetensors",
+    ]
     assert (out / "network.py").read_text() == generated
     assert [p for p in os.listdir(tmp_path) if p.startswith(".trtgen")] == []
 

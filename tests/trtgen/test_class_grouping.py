@@ -134,7 +134,9 @@ def test_grouped_network_matches_pytorch(generated):
 
 
 def test_weight_shape_dims_are_named_one_by_one(tmp_path):
-    model = write_model(tmp_path, """
+    model = write_model(
+        tmp_path,
+        """
         class Proj(nn.Module):
             def __init__(self, nf, nx):
                 super().__init__()
@@ -158,7 +160,8 @@ def test_weight_shape_dims_are_named_one_by_one(tmp_path):
                 return self.same(self.down(self.up(x)))
 
         INPUTS = (torch.randn(2, 3, 8),)
-    """)
+    """,
+    )
     out = tmp_path / "out"
     assert main([str(model), "-o", str(out)]) == 0
     source = (out / "network.py").read_text()

@@ -77,7 +77,9 @@ def get_example_inputs():
 
 MODELS = {
     "colliding_names": lambda tmp: _model_source(tmp, "colliding_names", COLLIDING_NAMES),
-    "colliding_class_names": lambda tmp: _model_source(tmp, "colliding_class_names", COLLIDING_CLASS_NAMES),
+    "colliding_class_names": lambda tmp: _model_source(
+        tmp, "colliding_class_names", COLLIDING_CLASS_NAMES
+    ),
     "resnet18": lambda tmp: os.path.join(EXAMPLES, "resnet18.py"),
     "bert_encoder": lambda tmp: os.path.join(EXAMPLES, "bert_encoder.py"),
     "centernet": lambda tmp: os.path.join(EXAMPLES, "centernet.py"),
@@ -292,14 +294,22 @@ def test_clang_format_is_found_without_an_activated_environment(tmp_path):
     env = {**os.environ, "PATH": "/nonexistent"}
     result = subprocess.run(
         [sys.executable, "-m", "trtgen", str(model), "-o", str(tmp_path / "out"), "--lang", "cpp"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert "ITensor" in (tmp_path / "out" / "network.cpp").read_text()
 
 
-@pytest.mark.parametrize("extra, accepted", [("bn1.num_batches_tracked", True), ("fc.extra", False)])
-def test_extra_keys_follow_the_same_rule_as_network_py(resnet18, resnet18_builder, tmp_path, extra, accepted):
+@pytest.mark.parametrize(
+    "extra, accepted", [("bn1.num_batches_tracked", True), ("fc.extra", False)]
+)
+def test_extra_keys_follow_the_same_rule_as_network_py(
+    resnet18, resnet18_builder, tmp_path, extra, accepted
+):
     """A full state_dict (with BatchNorm's num_batches_tracked) drops in; any other key the
     network does not declare is refused, as network.py's load_weights does."""
     import numpy as np
@@ -318,7 +328,10 @@ def test_extra_keys_follow_the_same_rule_as_network_py(resnet18, resnet18_builde
     assert engine.exists() == accepted
     builder, network = layers.create_network()
     namespace = {}
-    exec(compile((resnet18 / "network.py").read_text(), str(resnet18 / "network.py"), "exec"), namespace)
+    exec(
+        compile((resnet18 / "network.py").read_text(), str(resnet18 / "network.py"), "exec"),
+        namespace,
+    )
     if accepted:
         namespace["build_network"](network, str(path))
     else:

@@ -42,9 +42,14 @@ def leftovers(folder):
 
 @pytest.mark.skipif(not full_device(), reason="/dev/full is not the full device here")
 def test_describe_onto_a_full_device_fails(builder, tmp_path):
-    result = run(builder, "--engine", tmp_path / "model.engine", "--describe", "/dev/full", cwd=tmp_path)
+    result = run(
+        builder, "--engine", tmp_path / "model.engine", "--describe", "/dev/full", cwd=tmp_path
+    )
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == "error: cannot write /dev/full: No space left on device"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "error: cannot write /dev/full: No space left on device"
+    )
     assert "wrote" not in result.stdout
     assert os.listdir(tmp_path) == []
 
@@ -62,14 +67,23 @@ def test_describe_under_a_file_fails_cleanly(builder, tmp_path):
 def test_engine_onto_a_full_device_fails(builder, tmp_path):
     result = run(builder, "--engine", "/dev/full", cwd=tmp_path)
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == "error: cannot write /dev/full: No space left on device"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "error: cannot write /dev/full: No space left on device"
+    )
     assert "wrote" not in result.stdout
 
 
 def test_describe_and_engine_are_written_whole(builder, tmp_path):
     (tmp_path / "net.json").write_text("previous")
-    result = run(builder, "--engine", tmp_path / "model.engine", "--describe", tmp_path / "net.json",
-                 cwd=tmp_path)
+    result = run(
+        builder,
+        "--engine",
+        tmp_path / "model.engine",
+        "--describe",
+        tmp_path / "net.json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "net.json").read_text().lstrip().startswith("{")
     assert (tmp_path / "model.engine").read_bytes()[1:4] == b"trt"

@@ -11,8 +11,7 @@ from safetensors.numpy import load_file, save_file
 from cli_helpers import run_trtgen
 from cpp_helpers import build_and_describe, compile_builder, require_toolchain, run_builder
 
-MODEL = textwrap.dedent(
-    """
+MODEL = textwrap.dedent("""
     import torch
 
     class Net(torch.nn.Module):
@@ -39,8 +38,7 @@ MODEL = textwrap.dedent(
     def get_calibration_data():
         g = torch.Generator().manual_seed(2)
         return [(torch.randn(1, 3, 8, 8, generator=g),) for _ in range(8)]
-    """
-)
+    """)
 
 
 def _generate(tmp_path):
@@ -77,6 +75,16 @@ def test_an_edited_scale_reaches_the_cpp_network(tmp_path):
     cpp, python = build_and_describe(out, tmp_path)
     assert cpp["layers"] == python["layers"]  # both read the edited file
     exe, lib = compile_builder(out, tmp_path / "build2")
-    missing = run_builder(exe, lib, "--weights", out / "weights.safetensors", "--scales", tmp_path / "none.safetensors", "--engine", tmp_path / "e.engine", cwd=out)
+    missing = run_builder(
+        exe,
+        lib,
+        "--weights",
+        out / "weights.safetensors",
+        "--scales",
+        tmp_path / "none.safetensors",
+        "--engine",
+        tmp_path / "e.engine",
+        cwd=out,
+    )
     assert missing.returncode != 0
     assert "none.safetensors" in missing.stderr

@@ -447,5 +447,7 @@ def test_an_attention_call_inside_an_export_takes_a_dynamic_length(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "torch.export" in json.loads((out / "trtgen.json").read_text())["capture"]
     for length in (3, 8):
-        result = run_trtgen("check", out, "--shape", f"x=2x{length}x16", "--shape", f"mask=2x{length}")
+        result = run_trtgen(
+            "check", out, "--shape", f"x=2x{length}x16", "--shape", f"mask=2x{length}"
+        )
         assert result.returncode == 0, result.stdout + result.stderr

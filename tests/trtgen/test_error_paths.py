@@ -31,14 +31,20 @@ def assert_one_error_line(result, exit_code=2):
     ],
 )
 def test_input_types_tensorrt_lacks_are_refused(tmp_path, inputs, phrases):
-    model = write(tmp_path, TINY_NET + f"\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return {inputs}\n")
+    model = write(
+        tmp_path,
+        TINY_NET
+        + f"\ndef get_model():\n    return Net()\n\ndef get_example_inputs():\n    return {inputs}\n",
+    )
     out = tmp_path / "out"
     result = run_trtgen(model, "-o", out)
     assert_refused(result, str(out), *phrases)
     assert_one_error_line(result)
 
 
-@pytest.mark.parametrize("dims", ["-1x3x8x8", "0x3x8x8", "9223372036854775808x3x8x8", "2147483648x2"])
+@pytest.mark.parametrize(
+    "dims", ["-1x3x8x8", "0x3x8x8", "9223372036854775808x3x8x8", "2147483648x2"]
+)
 def test_input_dims_out_of_range_are_refused(tmp_path, dims):
     out = tmp_path / "out"
     result = run_trtgen("torchvision.models:resnet18", f"--input={dims}", "-o", out)
@@ -56,7 +62,10 @@ def test_model_file_that_is_not_python_is_refused(tmp_path):
 @pytest.mark.parametrize("where", ["get_model", "import"])
 def test_sys_exit_in_the_model_file_is_an_error_not_a_silent_success(tmp_path, where):
     if where == "get_model":
-        body = TINY_NET + "\nimport sys\n\ndef get_model():\n    sys.exit(0)\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n"
+        body = (
+            TINY_NET
+            + "\nimport sys\n\ndef get_model():\n    sys.exit(0)\n\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n"
+        )
         phrase = "get_model() called sys.exit(0)"
     else:
         body = "import sys\nsys.exit(0)\n"
@@ -82,17 +91,26 @@ def test_data_dependent_loop_is_refused_without_a_graph_dump(tmp_path):
     assert_one_error_line(result)
 
 
-@pytest.mark.parametrize("sig, exit_code, said", [(signal.SIGINT, 130, "interrupted"),
-                                                  (signal.SIGTERM, 143, "stopped by SIGTERM")])
+@pytest.mark.parametrize(
+    "sig, exit_code, said",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")],
+)
 def test_a_signal_ends_the_command_in_one_line_with_nothing_left(tmp_path, sig, exit_code, said):
     started = tmp_path / "started"
-    body = (TINY_NET + "\nimport time\n\ndef get_model():\n"
-            f"    open({str(started)!r}, 'w').close()\n    time.sleep(60)\n    return Net()\n"
-            "\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n")
+    body = (
+        TINY_NET + "\nimport time\n\ndef get_model():\n"
+        f"    open({str(started)!r}, 'w').close()\n    time.sleep(60)\n    return Net()\n"
+        "\ndef get_example_inputs():\n    return (torch.randn(2, 4),)\n"
+    )
     model = write(tmp_path, body)
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "trtgen", str(model), "-o", str(out)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trtgen", str(model), "-o", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not started.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -145,7 +163,9 @@ def test_manifest_records_the_library_not_the_package_it_came_in(tmp_path):
     import importlib.util
     import json
 
-    packages = [name for name in ("tensorrt_rtx", "tensorrt_rtx_bindings") if importlib.util.find_spec(name)]
+    packages = [
+        name for name in ("tensorrt_rtx", "tensorrt_rtx_bindings") if importlib.util.find_spec(name)
+    ]
     if len(packages) < 2:
         pytest.skip(f"only {packages} installed; the test extra installs both")
     model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
@@ -153,23 +173,38 @@ def test_manifest_records_the_library_not_the_package_it_came_in(tmp_path):
     for package in packages:
         out = tmp_path / package
         env = dict(os.environ, LAYERS_TRT_BACKEND=package)
-        result = subprocess.run([sys.executable, "-m", "trtgen", str(model), "-o", str(out), "--lang", "python,cpp"],
-                                cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "-m", "trtgen", str(model), "-o", str(out), "--lang", "python,cpp"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr
         manifest = json.loads((out / "trtgen.json").read_text())
         assert manifest["versions"]["tensorrt"].startswith("TensorRT-RTX ")
         manifest.pop("source_from_output")
-        texts[package] = (manifest, (out / "network.py").read_text(), (out / "network.cpp").read_text())
+        texts[package] = (
+            manifest,
+            (out / "network.py").read_text(),
+            (out / "network.cpp").read_text(),
+        )
     assert texts[packages[0]] == texts[packages[1]]
 
 
-@pytest.mark.parametrize("content, phrases", [
-    ("{bad", ["is not valid json", "regenerate"]),
-    ("[1, 2]", ["is not a trtgen manifest", "not a json object"]),
-    ('{"source": "m.py", "entry": "get_model", "inputs": [{"name": "x"}], "outputs": []}',
-     ["'inputs' is not a list of {name, dtype, shape}"]),
-    ("{}", ["is not a trtgen manifest", "source, entry, inputs, outputs"]),
-])
+@pytest.mark.parametrize(
+    "content, phrases",
+    [
+        ("{bad", ["is not valid json", "regenerate"]),
+        ("[1, 2]", ["is not a trtgen manifest", "not a json object"]),
+        (
+            '{"source": "m.py", "entry": "get_model", "inputs": [{"name": "x"}], "outputs": []}',
+            ["'inputs' is not a list of {name, dtype, shape}"],
+        ),
+        ("{}", ["is not a trtgen manifest", "source, entry, inputs, outputs"]),
+    ],
+)
 def test_check_with_a_damaged_manifest_names_it(generated_tiny, tmp_path, content, phrases):
     import shutil
 
@@ -182,11 +217,14 @@ def test_check_with_a_damaged_manifest_names_it(generated_tiny, tmp_path, conten
         assert phrase in line, line
 
 
-@pytest.mark.parametrize("template, phrases", [
-    (None, ["--templates", "not a folder"]),
-    ("{% if %}\n", ["rendering failed at", "network.py.j2:1", "templatesyntaxerror"]),
-    ("def broken(:\n", ["rendering failed", "invalidinput"]),
-])
+@pytest.mark.parametrize(
+    "template, phrases",
+    [
+        (None, ["--templates", "not a folder"]),
+        ("{% if %}\n", ["rendering failed at", "network.py.j2:1", "templatesyntaxerror"]),
+        ("def broken(:\n", ["rendering failed", "invalidinput"]),
+    ],
+)
 def test_broken_user_templates_are_the_users_to_fix(tmp_path, template, phrases):
     model = write(tmp_path, TINY_NET + GOOD_ENTRY_POINTS)
     templates = tmp_path / "templates"
@@ -206,10 +244,13 @@ def test_a_successful_generation_prints_nothing_to_stderr(tmp_path):
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("sample, phrases", [
-    ("pickled", ["cannot read it as a numpy.save array", "allow_pickle"]),
-    ("complex", ["is complex64, the example input float32", "would change its values"]),
-])
+@pytest.mark.parametrize(
+    "sample, phrases",
+    [
+        ("pickled", ["cannot read it as a numpy.save array", "allow_pickle"]),
+        ("complex", ["is complex64, the example input float32", "would change its values"]),
+    ],
+)
 def test_calibration_files_are_never_unpickled_nor_silently_cast(tmp_path, sample, phrases):
     import numpy as np
 
@@ -242,5 +283,7 @@ def test_children_named_like_network_module_methods_are_refused_by_name(tmp_path
     model = write(tmp_path, body)
     out = tmp_path / "out"
     result = run_trtgen(model, "-o", out)
-    assert_refused(result, str(out), "net has 'load_weights', named like a method", "rename the attribute")
+    assert_refused(
+        result, str(out), "net has 'load_weights', named like a method", "rename the attribute"
+    )
     assert_one_error_line(result)

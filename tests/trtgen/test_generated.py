@@ -49,10 +49,12 @@ def test_generated_examples_are_fresh(tmp_path, name):
             assert not (tmp_path / name / file).exists(), f"generated/{name}/{file} is missing"
             continue
         with open(os.path.join(checked_in, file)) as f:
-            assert (tmp_path / name / file).read_text() == f.read(), (
-                f"generated/{name}/{file} is stale: run `trtgen {EXAMPLES[name]} --lang {langs} --force`"
-            )
-    assert _manifest(tmp_path / name / "trtgen.json") == _manifest(os.path.join(checked_in, "trtgen.json"))
+            assert (
+                tmp_path / name / file
+            ).read_text() == f.read(), f"generated/{name}/{file} is stale: run `trtgen {EXAMPLES[name]} --lang {langs} --force`"
+    assert _manifest(tmp_path / name / "trtgen.json") == _manifest(
+        os.path.join(checked_in, "trtgen.json")
+    )
     weights = os.path.join(checked_in, "weights.safetensors")
     if os.path.exists(weights) and name in SMALL_WEIGHTS:
         assert filecmp.cmp(weights, tmp_path / name / "weights.safetensors", shallow=False)
@@ -71,8 +73,11 @@ def test_generated_python_is_black_clean(name):
     with open(path) as f:
         source = f.read()
     assert black.format_str(source, mode=black.Mode(line_length=100)) == source
-    result = subprocess.run([sys.executable, "-m", "black", "--check", "--line-length", "100", path],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--line-length", "100", path],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -42,9 +42,18 @@ def test_swap_activation_and_mark_intermediate_output(tmp_path):
     network_py.build_network(network, str(out / "weights.safetensors"))
     outputs = [network.get_output(i).name for i in range(network.num_outputs)]
     assert sorted(outputs) == ["layer2_features", "output"]
-    swapped = [network.get_layer(i) for i in range(network.num_layers) if network.get_layer(i).name.startswith("layer1.0.relu/")]
+    swapped = [
+        network.get_layer(i)
+        for i in range(network.num_layers)
+        if network.get_layer(i).name.startswith("layer1.0.relu/")
+    ]
     names = sorted(layer.name for layer in swapped)  # SiLU is x * sigmoid(x); used twice per block
-    assert names == ["layer1.0.relu/mul", "layer1.0.relu/mul_1", "layer1.0.relu/sigmoid", "layer1.0.relu/sigmoid_1"]
+    assert names == [
+        "layer1.0.relu/mul",
+        "layer1.0.relu/mul_1",
+        "layer1.0.relu/sigmoid",
+        "layer1.0.relu/sigmoid_1",
+    ]
 
     # the same edits on the PyTorch side
     import sys

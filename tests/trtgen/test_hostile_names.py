@@ -40,7 +40,12 @@ NON_UTF8_DIR = b"\xff\xfe-\xc3"  # a Linux file name that is not UTF-8
 FILE_NAME = "m\n#include <y> \"'.py"
 
 # ModuleDict keys: torch.fx cannot trace names holding ", \\, \\n or \\r (trtgen refuses them)
-KEYS = [PY_ESCAPE_SINGLE.replace('"', "'"), "*/ #include <x> /* ??/", "c\x0b\x0c\x1c\x85\u2028\u2029 '", "${x}; $(touch pwned)|`"]
+KEYS = [
+    PY_ESCAPE_SINGLE.replace('"', "'"),
+    "*/ #include <x> /* ??/",
+    "c\x0b\x0c\x1c\x85\u2028\u2029 '",
+    "${x}; $(touch pwned)|`",
+]
 OUTPUTS = [f"out{PY_ESCAPE}", f"o{CPP_ESCAPE}\\", f"|{CMAKE_ESCAPE}`x` \u2028"]
 HEAD_NAME = f"Head{PY_ESCAPE}\n#include <x>"
 ROOT_NAME = f"Net{PY_ESCAPE_SINGLE}*/\\"
@@ -152,16 +157,23 @@ def test_network_py_holds_user_text_only_escaped(hostile):
     kinds = {type(node).__name__ for node in tree.body}
     assert kinds <= {"Expr", "Import", "ImportFrom", "Assign", "ClassDef", "FunctionDef", "If"}
     assert sum(isinstance(node, ast.Expr) for node in tree.body) == 1  # the docstring
-    classes = {node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.ClassDef)}
+    classes = {
+        node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.ClassDef)
+    }
     assert all(name.isidentifier() and name.isascii() for name in classes)
     documented = "\n".join(classes.values())
     module = "m__include__y____"  # the module name made of the file name: an identifier
-    assert f"PyTorch: {module}.{HEAD_NAME}" in documented and f"PyTorch: {module}.{ROOT_NAME}" in documented
+    assert (
+        f"PyTorch: {module}.{HEAD_NAME}" in documented
+        and f"PyTorch: {module}.{ROOT_NAME}" in documented
+    )
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
         if token.type == tokenize.COMMENT:
             assert not any(fragment in token.string for fragment in FRAGMENTS)
     strings = {
-        node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     assert set(KEYS) <= strings and set(OUTPUTS) <= strings
     assert format_python(text) == text  # black-clean
@@ -190,7 +202,16 @@ def _cpp_code(text):
 
 
 def _decode_cpp(body):
-    named = {"n": b"\n", "r": b"\r", "t": b"\t", "b": b"\b", "f": b"\f", "\\": b"\\", '"': b'"', "?": b"?"}
+    named = {
+        "n": b"\n",
+        "r": b"\r",
+        "t": b"\t",
+        "b": b"\b",
+        "f": b"\f",
+        "\\": b"\\",
+        '"': b'"',
+        "?": b"?",
+    }
     out, i = bytearray(), 0
     while i < len(body):
         if body[i] != "\\":
@@ -217,7 +238,9 @@ def test_network_cpp_structure_is_unaffected(hostile):
     assert len(text.split("\n")) == len(lines) + 1  # no other line breaks (\x0b, \u2028, ...)
     assert not any(line.rstrip().endswith("\\") for line in lines)  # no comment continues
     assert [line for line in lines if line.lstrip().startswith("#")] == [
-        '#include "trtgen_builder.h"', '#include "trtgen_describe.h"', '#include "trtgen_main.h"'
+        '#include "trtgen_builder.h"',
+        '#include "trtgen_describe.h"',
+        '#include "trtgen_main.h"',
     ]
     assert "??" not in text  # no trigraph
     code, literals = _cpp_code(text)
@@ -237,11 +260,27 @@ def test_network_cpp_compiles(hostile, tmp_path):
     include, cuda = tensorrt_include_dir(), cuda_include_dir()
     compiler = shutil.which("c++")
     if include is None or cuda is None or compiler is None:
-        pytest.skip("TensorRT C++ headers (TENSORRT_INCLUDE_DIR), CUDA runtime headers and c++ needed")
+        pytest.skip(
+            "TensorRT C++ headers (TENSORRT_INCLUDE_DIR), CUDA runtime headers and c++ needed"
+        )
     result = subprocess.run(
-        [compiler, "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror=trigraphs",
-         f"-I{out}", f"-I{SUPPORT_DIR}", "-isystem", include, "-isystem", cuda, str(out / "network.cpp")],
-        capture_output=True, text=True,
+        [
+            compiler,
+            "-std=c++17",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Werror=trigraphs",
+            f"-I{out}",
+            f"-I{SUPPORT_DIR}",
+            "-isystem",
+            include,
+            "-isystem",
+            cuda,
+            str(out / "network.cpp"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 
@@ -271,14 +310,30 @@ def test_readme_and_manifest(hostile):
     assert [o["name"] for o in manifest["outputs"]] == OUTPUTS
 
 
-@pytest.mark.parametrize("text", [PY_ESCAPE, PY_ESCAPE_SINGLE, "a\\", '"', "\\\"\"\"", LINE_BREAKS,
-                                  "\udcff\udc80", "??/ ??= \"x\"", "\x00\x7f\x9f é 😀 \u2028"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        PY_ESCAPE,
+        PY_ESCAPE_SINGLE,
+        "a\\",
+        '"',
+        '\\"""',
+        LINE_BREAKS,
+        "\udcff\udc80",
+        '??/ ??= "x"',
+        "\x00\x7f\x9f é 😀 \u2028",
+    ],
+)
 def test_escapes_round_trip(text):
     assert ast.literal_eval('"""' + escape.py_docstring(text) + '"""') == text
     assert ast.literal_eval(escape.py_string(text)) == text
     assert _decode_cpp(escape.cpp_string(text)[1:-1]) == text
-    for one_line in (escape.py_comment(text), escape.cpp_comment(text), escape.cmake_comment(text),
-                     escape.md_code(text)):
+    for one_line in (
+        escape.py_comment(text),
+        escape.cpp_comment(text),
+        escape.cmake_comment(text),
+        escape.md_code(text),
+    ):
         assert len(one_line.splitlines()) <= 1 and one_line.isprintable(), one_line
     assert not escape.cpp_comment(text).endswith("\\") and "??" not in escape.cpp_comment(text)
     assert "??" not in escape.cpp_string(text)
@@ -300,7 +355,9 @@ def test_module_names_torch_fx_cannot_trace_are_refused(tmp_path, capsys, monkey
 
 
 def test_command_line_with_a_file_name_that_is_not_utf8(tmp_path):
-    fd = os.open(os.path.join(os.fsencode(tmp_path), b"net\xff\n.py"), os.O_WRONLY | os.O_CREAT, 0o644)
+    fd = os.open(
+        os.path.join(os.fsencode(tmp_path), b"net\xff\n.py"), os.O_WRONLY | os.O_CREAT, 0o644
+    )
     with os.fdopen(fd, "w") as f:
         f.write(TINY_MODEL)
     result = run_trtgen(os.fsdecode(b"net\xff\n.py"), cwd=tmp_path)  # OUT: generated/net\xff\n

@@ -4,7 +4,7 @@ import pytest
 
 from cli_helpers import generate_source, run_trtgen
 
-MODEL = '''
+MODEL = """
 import torch
 from torch import nn
 
@@ -36,7 +36,7 @@ def get_model():
 
 def get_example_inputs():
     return (torch.randn(2, 8), torch.rand(2, 8))
-'''
+"""
 
 LOOP = """\
         for block in self.blocks:
@@ -74,7 +74,10 @@ def _generate(tmp_path, body):
 
 def test_loop_over_blocks(tmp_path):
     net = _generate(tmp_path, LOOP)
-    assert "        for block in self.blocks:\n            x = block(x, mask)\n        return x\n" in net
+    assert (
+        "        for block in self.blocks:\n            x = block(x, mask)\n        return x\n"
+        in net
+    )
     assert "self.blocks[" not in net
 
 
@@ -88,7 +91,9 @@ def test_loop_input_used_again(tmp_path):
     assert f"{carried} = " in net[:loop]  # starts as a copy of the input, which is read later
 
 
-@pytest.mark.parametrize("body", [OUT_OF_ORDER, SKIPPED, DIFFERENT_ARGUMENT], ids=["order", "skip", "argument"])
+@pytest.mark.parametrize(
+    "body", [OUT_OF_ORDER, SKIPPED, DIFFERENT_ARGUMENT], ids=["order", "skip", "argument"]
+)
 def test_explicit_calls_kept(tmp_path, body):
     net = _generate(tmp_path, body)
     assert " for " not in net

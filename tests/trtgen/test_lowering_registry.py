@@ -63,13 +63,30 @@ def test_a_user_rule_replaces_the_builtin_and_may_validate(monkeypatch):
     [
         (Op("embedding", ("i", "w"), {"max_norm": 1.0}, False), "max_norm=1.0"),
         (Op("embedding", ("i", "w", None, 2.0), {}, False), "max_norm=2.0"),  # positional
-        (Op("embedding_bag", ("i", "w", "o"), {"mode": "mean", "per_sample_weights": "p"}, False),
-         "per_sample_weights with mode='mean'"),
+        (
+            Op(
+                "embedding_bag", ("i", "w", "o"), {"mode": "mean", "per_sample_weights": "p"}, False
+            ),
+            "per_sample_weights with mode='mean'",
+        ),
         (Op("max_pool2d", ("x", 2, 2, 0, 1, False, True), {}, False), "return_indices=True"),
-        (Op("adaptive_max_pool1d", ("x", 4), {"return_indices": True}, False), "return_indices=True"),
-        (Op("interpolate", ("x",), {"scale_factor": 2.0, "mode": "bilinear", "antialias": True}, False),
-         "antialias=True"),
-        (Op("to", ("x", torch.complex64), {}, True), "dtype=torch.complex64: TensorRT has no complex64"),
+        (
+            Op("adaptive_max_pool1d", ("x", 4), {"return_indices": True}, False),
+            "return_indices=True",
+        ),
+        (
+            Op(
+                "interpolate",
+                ("x",),
+                {"scale_factor": 2.0, "mode": "bilinear", "antialias": True},
+                False,
+            ),
+            "antialias=True",
+        ),
+        (
+            Op("to", ("x", torch.complex64), {}, True),
+            "dtype=torch.complex64: TensorRT has no complex64",
+        ),
         (Op("zeros", ((2, 3),), {"dtype": torch.float64}, False), "dtype=torch.float64"),
         (Op("add", ("x", "y"), {"out": "z"}, False), "out="),
         (Op("vector_norm", ("x", 0), {}, False), "ord=0"),
@@ -112,8 +129,17 @@ def test_an_integer_cumprod_is_refused_by_its_recorded_dtype():
 
 
 # layers.functional names that are no torch op: helpers, or spellings normalize renames
-NOT_OPS = {"ValuesIndices", "QUANT_TYPES", "cast_layer", "promote_pair", "constant", "scalar",
-           "recurrent", "plugin", "getitem"}
+NOT_OPS = {
+    "ValuesIndices",
+    "QUANT_TYPES",
+    "cast_layer",
+    "promote_pair",
+    "constant",
+    "scalar",
+    "recurrent",
+    "plugin",
+    "getitem",
+}
 
 
 def test_the_table_names_real_layers_calls_and_misses_none():
@@ -123,11 +149,19 @@ def test_the_table_names_real_layers_calls_and_misses_none():
         spelling, name = rule.target.split(".")
         owner = functional if spelling == "F" else layers.Tensor
         assert callable(getattr(owner, name, None)), rule.target
-    public = {n for n in dir(functional) if not n.startswith("_")
-              and not isinstance(getattr(functional, n), types.ModuleType)}
+    public = {
+        n
+        for n in dir(functional)
+        if not n.startswith("_") and not isinstance(getattr(functional, n), types.ModuleType)
+    }
     special = {n for r in rules.REGISTRY.rules() if r.kind != "call" for n in r.handles}
-    missing = public - NOT_OPS - set(ALIASES) - special - {
-        n for r in rules.REGISTRY.rules() for n in r.handles}
+    missing = (
+        public
+        - NOT_OPS
+        - set(ALIASES)
+        - special
+        - {n for r in rules.REGISTRY.rules() for n in r.handles}
+    )
     assert not missing, f"layers.functional calls no lowering names: {sorted(missing)}"
     assert set(lowerings.VALIDATORS) <= {r.name for r in rules.REGISTRY.rules()}
 

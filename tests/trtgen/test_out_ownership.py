@@ -19,8 +19,7 @@ from cli_helpers import REPO, TINY_MODEL, run_trtgen
 # files to disk: the run is interrupted mid-write
 SIGNALLED_MODEL = TINY_MODEL.replace(
     "def get_model():\n    return Net()",
-    textwrap.dedent(
-        """
+    textwrap.dedent("""
         def get_model():
             import os, signal
             sync = os.fsync
@@ -31,8 +30,7 @@ SIGNALLED_MODEL = TINY_MODEL.replace(
 
             os.fsync = interrupted
             return Net()
-        """
-    ),
+        """),
 )
 
 
@@ -151,7 +149,10 @@ def test_next_run_removes_staging_a_killed_run_left(model, tmp_path):
     out = tmp_path / "out"
     killed = subprocess.run(
         [sys.executable, "-m", "trtgen", str(model / "signalled.py"), "-o", str(out)],
-        cwd=REPO, capture_output=True, text=True, env=dict(os.environ, TEST_SIGNAL="SIGKILL"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TEST_SIGNAL="SIGKILL"),
     )
     assert killed.returncode == -signal.SIGKILL
     left = leftovers(tmp_path)
@@ -169,7 +170,12 @@ def test_next_run_removes_staging_a_killed_run_left(model, tmp_path):
     assert f"{dead} is left from an interrupted trtgen run" in result.stderr
     assert leftovers(tmp_path) == sorted([foreign.name, dead.name])
     assert (foreign / "thesis.tex").exists() and (dead / "thesis.tex").exists()
-    assert sorted(os.listdir(out)) == ["README.md", "network.py", "trtgen.json", "weights.safetensors"]
+    assert sorted(os.listdir(out)) == [
+        "README.md",
+        "network.py",
+        "trtgen.json",
+        "weights.safetensors",
+    ]
 
 
 def test_sigterm_mid_write_leaves_nothing(model, pristine, tmp_path):
@@ -179,8 +185,13 @@ def test_sigterm_mid_write_leaves_nothing(model, pristine, tmp_path):
     command = ["-m", "trtgen"]
     env = dict(os.environ, TEST_SIGNAL="SIGTERM")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, *command, str(model / "signalled.py"), "-o", str(out)],
-                            cwd=REPO, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, *command, str(model / "signalled.py"), "-o", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 143, result.stderr
     assert result.stderr.strip() == "trtgen: stopped by SIGTERM; nothing was written"
     assert leftovers(tmp_path) == [] and not out.exists(), result.stderr
@@ -189,7 +200,10 @@ def test_sigterm_mid_write_leaves_nothing(model, pristine, tmp_path):
     before = {n: (previous / n).read_bytes() for n in os.listdir(previous)}
     result = subprocess.run(
         [sys.executable, *command, str(model / "signalled.py"), "-o", str(previous), "--force"],
-        cwd=REPO, capture_output=True, text=True, env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 143, result.stderr
     assert leftovers(tmp_path) == []

@@ -133,7 +133,9 @@ class _Parent(torch.nn.Module):
 
 def test_call_plumbing_is_inlined():
     x = torch.randn(3)
-    program = torch.export.export(_Parent(), (x,), strict=False, preserve_module_call_signature=("child",))
+    program = torch.export.export(
+        _Parent(), (x,), strict=False, preserve_module_call_signature=("child",)
+    )
     unflat = torch.export.unflatten(program)
     graph = unflat.graph
     assert any("tree_unflatten" in str(n.target) for n in graph.nodes)
@@ -160,8 +162,12 @@ def test_constant_subgraphs_are_folded_into_one_constant():
     gm = _exported(masked, x, functional=True)
     assert passes.fold_constants(gm.graph, gm) == 1
     remaining = [str(t) for t in _ops(gm.graph)]
-    assert not [t for t in remaining if "new_zeros" in t or "masked_fill" in t or "unsqueeze" in t], remaining
-    folded = [n for n in gm.graph.nodes if n.op == "get_attr" and n.target.startswith("folded_constant")]
+    assert not [
+        t for t in remaining if "new_zeros" in t or "masked_fill" in t or "unsqueeze" in t
+    ], remaining
+    folded = [
+        n for n in gm.graph.nodes if n.op == "get_attr" and n.target.startswith("folded_constant")
+    ]
     assert len(folded) == 1 and tuple(getattr(gm, folded[0].target).shape) == (4, 4, 4)
     _same_result(gm, (x,), masked(x))
 

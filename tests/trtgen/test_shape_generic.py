@@ -170,7 +170,9 @@ class M(nn.Module):
 INPUTS = (torch.randn(2, 3, 8, 8),)
 """
 
-FLATTEN_IMAGE = FLATTEN_ALL.replace("torch.flatten(self.conv(x[:, :, :rows]))", "torch.flatten(self.conv(x[:, :, :rows]), 1)").replace("2 * 4 * 8 * 8", "4 * 8 * 8")
+FLATTEN_IMAGE = FLATTEN_ALL.replace(
+    "torch.flatten(self.conv(x[:, :, :rows]))", "torch.flatten(self.conv(x[:, :, :rows]), 1)"
+).replace("2 * 4 * 8 * 8", "4 * 8 * 8")
 
 
 def test_a_model_that_runs_on_no_probe_converts_and_checks(tmp_path):

@@ -16,7 +16,7 @@ FX_RESIDUE = re.compile(
 # fx's numbered op names, wrong wherever the model's source names the value
 NUMBERED_OPS = re.compile(r"\b(?:add|sub|mul|div|matmul|transpose|view|expand|relu|softmax)_\d+\b")
 
-ATTENTION = '''
+ATTENTION = """
 import torch
 from torch import nn
 
@@ -52,7 +52,7 @@ def get_model():
 
 def get_example_inputs():
     return (torch.randn(1, 4, 16),)
-'''
+"""
 
 
 def _forward_bodies(text):
@@ -84,7 +84,7 @@ def test_assigned_names_come_from_the_model_source(tmp_path):
 
 def test_names_that_stay_read_are_not_reassigned(tmp_path):
     model = tmp_path / "keep.py"
-    model.write_text(textwrap.dedent('''
+    model.write_text(textwrap.dedent("""
         import torch
         from torch import nn
 
@@ -110,7 +110,7 @@ def test_names_that_stay_read_are_not_reassigned(tmp_path):
 
         def get_example_inputs():
             return (torch.randn(2, 8),)
-        '''))
+        """))
     assert main([str(model), "-o", str(tmp_path / "out")]) == 0
     assert main(["check", str(tmp_path / "out")]) == 0  # numbers stay right with reused names
 

@@ -168,7 +168,12 @@ def test_input_names_and_order_are_the_models(tmp_path):
     out = _generate(tmp_path, "parameters_named_like_generated_names")
     manifest = json.loads((out / "trtgen.json").read_text())
     assert [i["name"] for i in manifest["inputs"]] == [
-        "input", "network", "F", "weights", "model", "outputs"
+        "input",
+        "network",
+        "F",
+        "weights",
+        "model",
+        "outputs",
     ]
     source = (out / "network.py").read_text()
     assert "def forward(self, input_, network, F_, weights, model, outputs):" in source
@@ -192,14 +197,14 @@ def test_var_positional_forward_keeps_its_form(tmp_path):
     assert [i["name"] for i in manifest["inputs"]] == ["args_0", "args_1", "args_2"]
 
 
-BROKEN_RULE = '''
+BROKEN_RULE = """
 from trtgen.rules import lowering
 
 
 @lowering("scaled_tanh")
 def scaled_tanh(x, scale):
     return F.matmul(x, x) * scale  # noqa: F821 - [2, 32] @ [2, 32] cannot multiply
-'''
+"""
 
 
 def test_a_network_that_does_not_build_is_refused_at_generation(tmp_path, capsys):

@@ -74,12 +74,21 @@ def get_example_inputs():
 
 @pytest.mark.parametrize(
     "tensor",
-    [torch.ones(2, 6, dtype=torch.int64), torch.ones(2, 6, dtype=torch.bool), torch.arange(6).reshape(2, 3),
-     torch.zeros(3), torch.randn(2, 2)],
+    [
+        torch.ones(2, 6, dtype=torch.int64),
+        torch.ones(2, 6, dtype=torch.bool),
+        torch.arange(6).reshape(2, 3),
+        torch.zeros(3),
+        torch.randn(2, 2),
+    ],
 )
 def test_changed_values_keep_dtype_shape_and_range(tensor):
     other = changed(tensor)
     assert other.dtype == tensor.dtype and other.shape == tensor.shape
     assert not torch.equal(other, tensor)
-    if not tensor.is_floating_point() and tensor.dtype != torch.bool and tensor.min() != tensor.max():
+    if (
+        not tensor.is_floating_point()
+        and tensor.dtype != torch.bool
+        and tensor.min() != tensor.max()
+    ):
         assert other.min() >= tensor.min() and other.max() <= tensor.max()

@@ -42,8 +42,12 @@ def test_network_py_builds_an_engine_by_itself(tmp_path, name):
     out = tmp_path / "out"
     assert main([corpus.model_file(name, str(tmp_path)), "-o", str(out)]) == 0
     engine = out / "model.engine"
-    result = subprocess.run([sys.executable, str(out / "network.py"), "--engine", str(engine)],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, str(out / "network.py"), "--engine", str(engine)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert engine.stat().st_size > 0
 

@@ -12,8 +12,9 @@ MARKER = "bench.json"
 
 
 def check_bench_target(out_dir, force):
-    return check_target(out_dir, force, marker=MARKER, kind="trtgen bench output",
-                        known=BENCH_FILES, products=False)
+    return check_target(
+        out_dir, force, marker=MARKER, kind="trtgen bench output", known=BENCH_FILES, products=False
+    )
 
 
 def write_bench(out_dir, result, force=False):

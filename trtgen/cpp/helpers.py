@@ -206,8 +206,10 @@ def _carries(arg, value, kind):
         return len(value) > 0 and all(v == arg for v in value)
     if kind == "dims" and isinstance(arg, (tuple, list)):
         return tuple(arg) == tuple(value)
-    if kind == "perm" and isinstance(arg, (tuple, list)) and arg:  # entries past the rank are filler
-        return tuple(int(v) for v in value)[:len(arg)] == tuple(arg)
+    if (
+        kind == "perm" and isinstance(arg, (tuple, list)) and arg
+    ):  # entries past the rank are filler
+        return tuple(int(v) for v in value)[: len(arg)] == tuple(arg)
     return False
 
 

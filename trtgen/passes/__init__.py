@@ -35,5 +35,13 @@ def clean(captures):
         fold_constants(capture.graph, capture.unflattened)
 
 
-__all__ = ["PASSES", "clean", "drop_no_ops", "eliminate_common_subexpressions", "fold_constants", "inline_call_plumbing", "live_nodes",
-           "statement_reads"]
+__all__ = [
+    "PASSES",
+    "clean",
+    "drop_no_ops",
+    "eliminate_common_subexpressions",
+    "fold_constants",
+    "inline_call_plumbing",
+    "live_nodes",
+    "statement_reads",
+]

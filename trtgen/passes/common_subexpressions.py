@@ -29,8 +29,20 @@ def _key_of(value) -> Hashable:
         return ("slice", _key_of(value.start), _key_of(value.stop), _key_of(value.step))
     if isinstance(value, float):  # 0.0 == -0.0 and 1 == 1.0 == True: keep them apart
         return ("float", value.hex())
-    if isinstance(value, (bool, int, str, type(None), torch.dtype, torch.device, torch.memory_format,
-                          torch.layout, type(Ellipsis))):
+    if isinstance(
+        value,
+        (
+            bool,
+            int,
+            str,
+            type(None),
+            torch.dtype,
+            torch.device,
+            torch.memory_format,
+            torch.layout,
+            type(Ellipsis),
+        ),
+    ):
         return (type(value).__name__, value)
     raise _Unhashable(type(value).__name__)
 
@@ -39,8 +51,12 @@ def _node_key(node: torch.fx.Node) -> Optional[Hashable]:
     if not is_pure(node):
         return None
     try:
-        return (node.op, node.target if node.op != "call_function" else id(node.target),
-                _key_of(node.args), _key_of(node.kwargs))
+        return (
+            node.op,
+            node.target if node.op != "call_function" else id(node.target),
+            _key_of(node.args),
+            _key_of(node.kwargs),
+        )
     except _Unhashable:  # a tensor literal argument: leave it alone
         return None
 

@@ -33,8 +33,18 @@ def _static(node: torch.fx.Node) -> bool:
 
 
 # ops that read their tensor operand only for its dtype, device or (static) shape
-SHAPE_ONLY = frozenset({"new_zeros", "new_ones", "new_full", "new_empty", "zeros_like", "ones_like",
-                        "full_like", "empty_like"})
+SHAPE_ONLY = frozenset(
+    {
+        "new_zeros",
+        "new_ones",
+        "new_full",
+        "new_empty",
+        "zeros_like",
+        "ones_like",
+        "full_like",
+        "empty_like",
+    }
+)
 
 
 def _constant_nodes(graph: torch.fx.Graph) -> Dict[torch.fx.Node, bool]:
@@ -43,8 +53,12 @@ def _constant_nodes(graph: torch.fx.Graph) -> Dict[torch.fx.Node, bool]:
         if node.op == "get_attr":
             constant[node] = MADE_BY_CAPTURE.fullmatch(node.target) is not None
         elif node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
-            operands = [] if node.target._overloadpacket.__name__ in SHAPE_ONLY else node.all_input_nodes
-            constant[node] = is_pure(node) and _static(node) and all(constant.get(n, False) for n in operands)
+            operands = (
+                [] if node.target._overloadpacket.__name__ in SHAPE_ONLY else node.all_input_nodes
+            )
+            constant[node] = (
+                is_pure(node) and _static(node) and all(constant.get(n, False) for n in operands)
+            )
         else:
             constant[node] = False
     return constant
@@ -101,8 +115,11 @@ def fold_constants(graph: torch.fx.Graph, owner) -> int:
         return 0
     constant = _constant_nodes(graph)
     roots = [
-        n for n in graph.nodes
-        if constant[n] and n.op == "call_function" and any(not constant.get(u, False) for u in n.users)
+        n
+        for n in graph.nodes
+        if constant[n]
+        and n.op == "call_function"
+        and any(not constant.get(u, False) for u in n.users)
         and _ops_below(n, constant, set()) >= 2
     ]
     taken = {n.target for n in graph.nodes if n.op == "get_attr"} | set(dir(owner))
@@ -122,10 +139,10 @@ def fold_constants(graph: torch.fx.Graph, owner) -> int:
         name = _source_name(root, constant)
         if name is not None:
             folded.meta["source_name"] = name  # what the model calls it: ``attn_mask``
-        root.replace_all_uses_with(folded, delete_user_cb=lambda user: not constant.get(user, False))
+        root.replace_all_uses_with(
+            folded, delete_user_cb=lambda user: not constant.get(user, False)
+        )
     for node in reversed(list(graph.nodes)):
         if constant.get(node) and not node.users:
             graph.erase_node(node)
     return len(roots)
-
-

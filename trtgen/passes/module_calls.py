@@ -32,14 +32,18 @@ def _forwarded(node: Any, owner) -> Any:
         return node
     if node.target is pytree.tree_unflatten:
         leaves, spec = node.args
-        return pytree.tree_unflatten([_forwarded(leaf, owner) for leaf in leaves], getattr(owner, spec.target))
+        return pytree.tree_unflatten(
+            [_forwarded(leaf, owner) for leaf in leaves], getattr(owner, spec.target)
+        )
     return _forwarded(node.args[0], owner)[node.args[1]]
 
 
 def _leaf_paths(spec) -> List[tuple]:
     """Key paths of a spec's leaves, in leaf order."""
     skeleton = pytree.tree_unflatten(list(range(spec.num_leaves)), spec)
-    return [path for path, _ in sorted(pytree.tree_flatten_with_path(skeleton)[0], key=lambda p: p[1])]
+    return [
+        path for path, _ in sorted(pytree.tree_flatten_with_path(skeleton)[0], key=lambda p: p[1])
+    ]
 
 
 def _access(graph: torch.fx.Graph, value: torch.fx.Node, path) -> torch.fx.Node:
@@ -89,9 +93,15 @@ def _erase_unused_plumbing(graph: torch.fx.Graph) -> None:
     plumbing = {pytree.tree_unflatten, fx_pytree.tree_flatten_spec, operator.getitem}
     for node in reversed(list(graph.nodes)):
         unused = not node.users
-        if unused and node.op == "call_function" and node.target in plumbing and (
-            node.target is not operator.getitem or _packs(node)
-            or getattr(node.args[0], "target", None) is fx_pytree.tree_flatten_spec
+        if (
+            unused
+            and node.op == "call_function"
+            and node.target in plumbing
+            and (
+                node.target is not operator.getitem
+                or _packs(node)
+                or getattr(node.args[0], "target", None) is fx_pytree.tree_flatten_spec
+            )
         ):
             graph.erase_node(node)
         elif unused and node.op == "get_attr" and "_spec" in node.target:

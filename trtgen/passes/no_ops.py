@@ -58,7 +58,11 @@ def _whole_slice(op: Op, node):
     start = op.kwargs.get("start", args[2])
     end = op.kwargs.get("end", args[3])
     step = op.kwargs.get("step", args[4])
-    if start in (None, 0) and (end is None or (type(end) is int and end >= sys.maxsize)) and step in (None, 1):
+    if (
+        start in (None, 0)
+        and (end is None or (type(end) is int and end >= sys.maxsize))
+        and step in (None, 1)
+    ):
         return op.args[0]
     return None
 
@@ -79,10 +83,18 @@ def _zero_roll(op: Op, node):
 
 
 def _identity_permute(op: Op, node):
-    dims = list(op.args[1:]) if len(op.args) > 2 else (op.args[1] if len(op.args) > 1 else op.kwargs.get("dims"))
+    dims = (
+        list(op.args[1:])
+        if len(op.args) > 2
+        else (op.args[1] if len(op.args) > 1 else op.kwargs.get("dims"))
+    )
     given = _val(op.args[0])
-    if isinstance(dims, (list, tuple)) and list(dims) == list(range(len(dims))) and given is not None \
-            and given.ndim == len(dims):
+    if (
+        isinstance(dims, (list, tuple))
+        and list(dims) == list(range(len(dims)))
+        and given is not None
+        and given.ndim == len(dims)
+    ):
         return op.args[0]
     return None
 

@@ -7,11 +7,27 @@ from ..inplace import is_inplace
 from ..normalize import normalize
 
 # ops whose result is drawn at random: two calls are two different values
-RANDOM = frozenset({
-    "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
-    "bernoulli", "normal", "uniform", "multinomial", "poisson", "exponential", "geometric",
-    "cauchy", "log_normal", "native_dropout",
-})
+RANDOM = frozenset(
+    {
+        "rand",
+        "randn",
+        "randint",
+        "rand_like",
+        "randn_like",
+        "randint_like",
+        "randperm",
+        "bernoulli",
+        "normal",
+        "uniform",
+        "multinomial",
+        "poisson",
+        "exponential",
+        "geometric",
+        "cauchy",
+        "log_normal",
+        "native_dropout",
+    }
+)
 
 
 def is_pure(node: torch.fx.Node) -> bool:
@@ -35,6 +51,8 @@ def writes_into_views(graph: torch.fx.Graph) -> bool:
     """An aten graph with in-place writes (not functionalized): a node's value can change after
     it is made, through a view of it, so no pass may treat nodes as values."""
     return any(
-        n.op == "call_function" and isinstance(n.target, torch._ops.OpOverload) and n.target._schema.is_mutable
+        n.op == "call_function"
+        and isinstance(n.target, torch._ops.OpOverload)
+        and n.target._schema.is_mutable
         for n in graph.nodes
     )
