@@ -86,6 +86,9 @@ MODELS = {
     "yolov8_c2f": lambda tmp: os.path.join(EXAMPLES, "yolov8_c2f.py"),
     "mobilenet_v2": lambda tmp: corpus.model_file("mobilenet_v2", str(tmp)),
     "vit_b_16": lambda tmp: corpus.model_file("vit_b_16", str(tmp)),
+    "gpt2_tiny": lambda tmp: os.path.join(EXAMPLES, "gpt2_tiny.py"),
+    "llama_tiny": lambda tmp: os.path.join(EXAMPLES, "llama_tiny.py"),
+    "swin_t": lambda tmp: os.path.join(EXAMPLES, "swin_t.py"),
 }
 
 
