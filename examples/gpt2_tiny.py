@@ -31,7 +31,7 @@ def get_model():
 
 
 def get_example_inputs():
-    mask = torch.ones(2, 16, dtype=torch.int64)
-    mask[1, 12:] = 0  # a padded second sequence: with an all-ones mask transformers drops it
-    input_ids = torch.randint(0, 100, (2, 16), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones(2, 12, dtype=torch.int64)
+    mask[1, 9:] = 0  # a padded second sequence: with an all-ones mask transformers drops it
+    input_ids = torch.randint(0, 100, (2, 12), generator=torch.Generator().manual_seed(0))
     return input_ids, mask

@@ -22,4 +22,4 @@ def get_model():
 
 
 def get_example_inputs():
-    return (torch.randint(0, 100, (2, 16), generator=torch.Generator().manual_seed(0)),)
+    return (torch.randint(0, 100, (2, 12), generator=torch.Generator().manual_seed(0)),)

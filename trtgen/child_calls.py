@@ -45,7 +45,7 @@ def _passed(capture, node, captures_by_module):
     child = capture.module.get_submodule(node.target)
     child_capture = captures_by_module.get(id(child))
     if child_capture is None:
-        args = node.args[_prepended(capture, node) :]
+        args = node.args[prepended(capture, node) :]
         if capture.unflattened is not None and library.runs_as_sequential(child) and args:
             # with dynamic shapes unflatten passes a Sequential, before its input, the tensors
             # its items read sizes from; the generated items take sizes from their own input
@@ -58,7 +58,7 @@ def _passed(capture, node, captures_by_module):
         by_name = match_flattened(node, child_capture, capture, captures_by_module)
     else:  # symbolic traces, and exports with preserved call signatures, keep the call as written
         signature = inspect.signature(type(child).forward)
-        bound = signature.bind(child, *node.args[_prepended(capture, node) :], **node.kwargs)
+        bound = signature.bind(child, *node.args[prepended(capture, node) :], **node.kwargs)
         by_name = {}
         for name, value in list(bound.arguments.items())[1:]:
             if signature.parameters[name].kind == inspect.Parameter.VAR_KEYWORD:
@@ -142,7 +142,7 @@ def pytree_path(path):
     return pytree_suffix(path)
 
 
-def _prepended(capture, node):
+def prepended(capture, node):
     """How many inputs unflatten put before a preserved call's own arguments: with dynamic
     shapes, tensors whose sizes the child's graph reads (they are not the child's parameters)."""
     entry = (

@@ -319,14 +319,15 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
                 node,
                 f"{target}[0]({child_calls.arguments(capture, first, captures_by_module, names)})",
             )
-            held, names[first.args[0]] = names[first.args[0]], _CARRIED
+            carried = first.args[chain.carried]
+            held, names[carried] = names[carried], _CARRIED
             loops[node] = _Loop(
-                first.args[0],
+                carried,
                 target,
                 chain.variable,
                 child_calls.arguments(capture, first, captures_by_module, names),
             )
-            names[first.args[0]] = held
+            names[carried] = held
             depth[node] = _MAX_INLINE_DEPTH  # the loop's result is a variable
         elif pytree.handles(node, capture):
             _inline_previous(statements, node, names, depth, inline=False)

@@ -16,7 +16,7 @@ import re
 
 import torch
 
-from . import source_names
+from . import child_calls, source_names
 
 
 @dataclasses.dataclass
@@ -24,6 +24,7 @@ class Chain:
     nodes: list  # the calls, child 0 first
     attr: str  # the container's attribute path (``layer``, ``encoder.blocks``)
     variable: str  # preferred loop variable name
+    carried: int = 0  # position of the carried value among each call's arguments
 
 
 _ITEM = re.compile(r"(.+)\.(\d+)")
@@ -47,13 +48,14 @@ def chains(capture, live):
             calls.setdefault(m.group(1), {}).setdefault(int(m.group(2)), []).append(node)
     found = []
     for attr, by_index in calls.items():
-        nodes = _chain(module, graph, attr, by_index, live, order)
+        nodes = _chain(module, graph, attr, by_index, live, order, capture)
         if nodes is not None:
-            found.append(Chain(nodes, attr, _loop_variable(nodes[0], attr)))
+            carried = child_calls.prepended(capture, nodes[0])
+            found.append(Chain(nodes, attr, _loop_variable(nodes[0], attr), carried))
     return found
 
 
-def _chain(module, graph, attr, by_index, live, order):
+def _chain(module, graph, attr, by_index, live, order, capture):
     try:
         container = module.get_submodule(attr)
     except AttributeError:
@@ -80,18 +82,25 @@ def _chain(module, graph, attr, by_index, live, order):
         ):
             return None
     first = nodes[0]
+    # with dynamic shapes an export passes tensors to read sizes from before the arguments
+    k = child_calls.prepended(capture, first)
     if (
-        not first.args
-        or not isinstance(first.args[0], torch.fx.Node)
+        len(first.args) <= k
+        or not isinstance(first.args[k], torch.fx.Node)
         or any(n not in live for n in nodes)
+        or any(child_calls.prepended(capture, n) != k for n in nodes)
     ):
         return None
     for previous, node in zip(nodes, nodes[1:]):
-        if not node.args or node.args[0] is not previous or list(previous.users) != [node]:
+        if len(node.args) <= k or node.args[k] is not previous or list(previous.users) != [node]:
             return None
         if _reads(node, previous) != 1:
             return None
-        if not _same(node.args[1:], first.args[1:]) or not _same(node.kwargs, first.kwargs):
+        others, first_others = (
+            node.args[:k] + node.args[k + 1 :],
+            first.args[:k] + first.args[k + 1 :],
+        )
+        if not _same(others, first_others) or not _same(node.kwargs, first.kwargs):
             return None
     # the calls follow one another: no other statement is built in between
     between = [n for n in graph.nodes if order[first] < order[n] < order[nodes[-1]] and n in live]

@@ -75,22 +75,22 @@ ITensor* gpt2_attention(INetworkDefinition& net, WeightsFile& w, std::string con
                         ITensor* attention_mask)
 {
     ITensor* c_attn =
-        conv1_d(net, w, name + ".c_attn", hidden_states, dims({32, 64}), dims({64, 192}), dims({2, 16, 192}));
-    auto* split = named(net.addSlice(*c_attn, dims({0, 0, 0}), dims({2, 16, 64}), dims({1, 1, 1})), name + "/split");
+        conv1_d(net, w, name + ".c_attn", hidden_states, dims({24, 64}), dims({64, 192}), dims({2, 12, 192}));
+    auto* split = named(net.addSlice(*c_attn, dims({0, 0, 0}), dims({2, 12, 64}), dims({1, 1, 1})), name + "/split");
     auto* split_1 =
-        named(net.addSlice(*c_attn, dims({0, 0, 64}), dims({2, 16, 64}), dims({1, 1, 1})), name + "/split_1");
+        named(net.addSlice(*c_attn, dims({0, 0, 64}), dims({2, 12, 64}), dims({1, 1, 1})), name + "/split_1");
     auto* split_2 =
-        named(net.addSlice(*c_attn, dims({0, 0, 128}), dims({2, 16, 64}), dims({1, 1, 1})), name + "/split_2");
+        named(net.addSlice(*c_attn, dims({0, 0, 128}), dims({2, 12, 64}), dims({1, 1, 1})), name + "/split_2");
     auto* reshape = named(net.addShuffle(*split_1->getOutput(0)), name + "/reshape");
-    reshape->setReshapeDimensions(dims({2, 16, 4, 16}));
+    reshape->setReshapeDimensions(dims({2, 12, 4, 16}));
     auto* transpose = named(net.addShuffle(*reshape->getOutput(0)), name + "/transpose");
     transpose->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* reshape_1 = named(net.addShuffle(*split_2->getOutput(0)), name + "/reshape_1");
-    reshape_1->setReshapeDimensions(dims({2, 16, 4, 16}));
+    reshape_1->setReshapeDimensions(dims({2, 12, 4, 16}));
     auto* transpose_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/transpose_1");
     transpose_1->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* reshape_2 = named(net.addShuffle(*split->getOutput(0)), name + "/reshape_2");
-    reshape_2->setReshapeDimensions(dims({2, 16, 4, 16}));
+    reshape_2->setReshapeDimensions(dims({2, 12, 4, 16}));
     auto* transpose_2 = named(net.addShuffle(*reshape_2->getOutput(0)), name + "/transpose_2");
     transpose_2->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* scores = named(net.addMatrixMultiply(*transpose_2->getOutput(0), MatrixOperation::kNONE,
@@ -126,9 +126,9 @@ ITensor* gpt2_attention(INetworkDefinition& net, WeightsFile& w, std::string con
     auto* transpose_3 = named(net.addShuffle(*attention->getOutput(0)), name + "/transpose_3");
     transpose_3->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* reshape_3 = named(net.addShuffle(*transpose_3->getOutput(0)), name + "/reshape_3");
-    reshape_3->setReshapeDimensions(dims({2, 16, 64}));
+    reshape_3->setReshapeDimensions(dims({2, 12, 64}));
     ITensor* c_proj =
-        conv1_d(net, w, name + ".c_proj", reshape_3->getOutput(0), dims({32, 64}), dims({64, 64}), dims({2, 16, 64}));
+        conv1_d(net, w, name + ".c_proj", reshape_3->getOutput(0), dims({24, 64}), dims({64, 64}), dims({2, 12, 64}));
     rename(c_proj, name);
     return c_proj;
 }
@@ -136,9 +136,9 @@ ITensor* gpt2_attention(INetworkDefinition& net, WeightsFile& w, std::string con
 // PyTorch: transformers.models.gpt2.modeling_gpt2.GPT2MLP (2 instances); this helper builds 2 of them
 ITensor* gpt2_mlp(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* hidden_states)
 {
-    ITensor* c_fc = conv1_d(net, w, name + ".c_fc", hidden_states, dims({32, 64}), dims({64, 256}), dims({2, 16, 256}));
+    ITensor* c_fc = conv1_d(net, w, name + ".c_fc", hidden_states, dims({24, 64}), dims({64, 256}), dims({2, 12, 256}));
     ITensor* act = new_gelu_activation(net, w, name + ".act", c_fc);
-    ITensor* c_proj = conv1_d(net, w, name + ".c_proj", act, dims({32, 256}), dims({256, 64}), dims({2, 16, 64}));
+    ITensor* c_proj = conv1_d(net, w, name + ".c_proj", act, dims({24, 256}), dims({256, 64}), dims({2, 12, 64}));
     rename(c_proj, name);
     return c_proj;
 }
@@ -173,11 +173,11 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
     auto* wte_weight = named(net.addConstant(dims({100, 64}), w.get(name + ".wte.weight")), name + ".wte.weight");
     auto* wte = named(net.addGatherV2(*wte_weight->getOutput(0), *input_ids, GatherMode::kDEFAULT),
                       name + ".wte/gather", name + ".wte");
-    static int64_t const constant_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static int64_t const constant_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     auto* constant =
-        named(net.addConstant(dims({16}), Weights{DataType::kINT64, constant_weights, 16}), name + "/constant");
+        named(net.addConstant(dims({12}), Weights{DataType::kINT64, constant_weights, 12}), name + "/constant");
     auto* unsqueeze = named(net.addShuffle(*constant->getOutput(0)), name + "/unsqueeze");
-    unsqueeze->setReshapeDimensions(dims({1, 16}));
+    unsqueeze->setReshapeDimensions(dims({1, 12}));
     auto* wpe_weight = named(net.addConstant(dims({64, 64}), w.get(name + ".wpe.weight")), name + ".wpe.weight");
     auto* wpe = named(net.addGatherV2(*wpe_weight->getOutput(0), *unsqueeze->getOutput(0), GatherMode::kDEFAULT),
                       name + ".wpe/gather", name + ".wpe");
@@ -194,11 +194,11 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
     auto* unsqueeze_3 = named(net.addShuffle(*unsqueeze_2->getOutput(0)), name + "/unsqueeze_3");
     unsqueeze_3->setReshapeDimensions(dims({2, 1, 1, 1}));
     auto* unsqueeze_4 = named(net.addShuffle(*unsqueeze->getOutput(0)), name + "/unsqueeze_4");
-    unsqueeze_4->setReshapeDimensions(dims({1, 1, 16}));
+    unsqueeze_4->setReshapeDimensions(dims({1, 1, 12}));
     auto* unsqueeze_5 = named(net.addShuffle(*unsqueeze_4->getOutput(0)), name + "/unsqueeze_5");
-    unsqueeze_5->setReshapeDimensions(dims({1, 1, 16, 1}));
+    unsqueeze_5->setReshapeDimensions(dims({1, 1, 12, 1}));
     auto* unsqueeze_6 = named(net.addShuffle(*unsqueeze_4->getOutput(0)), name + "/unsqueeze_6");
-    unsqueeze_6->setReshapeDimensions(dims({1, 1, 1, 16}));
+    unsqueeze_6->setReshapeDimensions(dims({1, 1, 1, 12}));
     static bool const constant_2_weights[] = {true};
     auto* constant_2 =
         named(net.addConstant(dims({}), Weights{DataType::kBOOL, constant_2_weights, 1}), name + "/constant_2");
@@ -216,7 +216,7 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
         named(net.addElementWise(*unsqueeze_7->getOutput(0), *logical_or->getOutput(0), ElementWiseOperation::kAND),
               name + "/logical_and");
     auto* expand =
-        named(net.addSlice(*unsqueeze_3->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 16}), dims({1, 1, 1, 0})),
+        named(net.addSlice(*unsqueeze_3->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 12}), dims({1, 1, 1, 0})),
               name + "/expand");
     static int64_t const constant_3_weights[] = {0};
     auto* constant_3 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_3_weights, 1}),
@@ -233,9 +233,9 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
     auto* add_1 = named(net.addElementWise(*expand->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM),
                         name + "/add_1");
     auto* unsqueeze_8 = named(net.addShuffle(*add_1->getOutput(0)), name + "/unsqueeze_8");
-    unsqueeze_8->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
+    unsqueeze_8->setReshapeDimensions(dims({2, 1, 1, 12, 1}));
     auto* expand_1 =
-        named(net.addSlice(*unsqueeze_6->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 16}), dims({0, 1, 1, 1})),
+        named(net.addSlice(*unsqueeze_6->getOutput(0), dims({0, 0, 0, 0}), dims({2, 1, 1, 12}), dims({0, 1, 1, 1})),
               name + "/expand_1");
     static int64_t const constant_5_weights[] = {0};
     auto* constant_5 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_5_weights, 1}),
@@ -244,7 +244,7 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
         named(net.addElementWise(*expand_1->getOutput(0), *constant_5->getOutput(0), ElementWiseOperation::kLESS),
               name + "/lt_2");
     auto* cast_2 = named(net.addCast(*lt_2->getOutput(0), DataType::kINT64), name + "/cast_2");
-    static int64_t const constant_6_weights[] = {16};
+    static int64_t const constant_6_weights[] = {12};
     auto* constant_6 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kINT64, constant_6_weights, 1}),
                              name + "/constant_6");
     auto* mul_1 =
@@ -253,7 +253,7 @@ ITensor* gpt2_model(INetworkDefinition& net, WeightsFile& w, std::string const& 
     auto* add_2 = named(net.addElementWise(*expand_1->getOutput(0), *mul_1->getOutput(0), ElementWiseOperation::kSUM),
                         name + "/add_2");
     auto* unsqueeze_9 = named(net.addShuffle(*add_2->getOutput(0)), name + "/unsqueeze_9");
-    unsqueeze_9->setReshapeDimensions(dims({2, 1, 1, 16, 1}));
+    unsqueeze_9->setReshapeDimensions(dims({2, 1, 1, 12, 1}));
     ITensor* cat_inputs[] = {unsqueeze_8->getOutput(0), unsqueeze_9->getOutput(0)};
     auto* cat = named(net.addConcatenation(cat_inputs, 2), name + "/cat");
     cat->setAxis(4);
@@ -284,8 +284,8 @@ ITensor* gpt2(INetworkDefinition& net, WeightsFile& w, ITensor* input_ids, ITens
 // Add the model to `net`, reading build-time weights from `w`.
 void build_network(INetworkDefinition& net, WeightsFile& w)
 {
-    ITensor* input_ids = net.addInput("input_ids", DataType::kINT64, dims({2, 16}));
-    ITensor* attention_mask = net.addInput("attention_mask", DataType::kINT64, dims({2, 16}));
+    ITensor* input_ids = net.addInput("input_ids", DataType::kINT64, dims({2, 12}));
+    ITensor* attention_mask = net.addInput("attention_mask", DataType::kINT64, dims({2, 12}));
     ITensor* model = gpt2(net, w, input_ids, attention_mask);
     rename(model, "output");
     net.markOutput(*model);

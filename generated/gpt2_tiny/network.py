@@ -11,7 +11,7 @@ import layers as nn
 from layers import functional as F
 
 # name: (dtype, shape) of every network input, in the model's forward order
-INPUTS = {"input_ids": (nn.int64, (2, 16)), "attention_mask": (nn.int64, (2, 16))}
+INPUTS = {"input_ids": (nn.int64, (2, 12)), "attention_mask": (nn.int64, (2, 12))}
 # names of the network outputs, in the order of the model's result
 OUTPUTS = ["output"]
 
@@ -145,12 +145,10 @@ class GPT2Model(nn.Module):
         and_ = new_ones & le
         index = F.index(to, [unsqueeze, causal_mask])
         causal_mask = and_ & index
-        h_1 = self.h[1](
-            self.h[0](self.drop(hidden_states), causal_mask, position_ids),
-            causal_mask,
-            position_ids,
-        )
-        return nn.ModelOutput({"last_hidden_state": self.ln_f(h_1)})
+        drop = self.drop(hidden_states)
+        for h in self.h:
+            drop = h(drop, causal_mask, position_ids)
+        return nn.ModelOutput({"last_hidden_state": self.ln_f(drop)})
 
 
 class GPT2(nn.Module):

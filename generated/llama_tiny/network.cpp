@@ -24,7 +24,7 @@ std::vector<ITensor*> llama_rotary_embedding(INetworkDefinition& net, WeightsFil
                                              ITensor* position_ids)
 {
     auto* reshape = named(net.addShuffle(*position_ids), name + "/reshape");
-    reshape->setReshapeDimensions(dims({1, 16, 1}));
+    reshape->setReshapeDimensions(dims({1, 12, 1}));
     auto* cast = named(net.addCast(*reshape->getOutput(0), DataType::kFLOAT), name + "/cast");
     auto* inv_freq = named(net.addConstant(dims({8}), w.get(name + ".inv_freq")), name + ".inv_freq");
     auto* unsqueeze = named(net.addShuffle(*inv_freq->getOutput(0)), name + "/unsqueeze");
@@ -85,7 +85,7 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                                MatrixOperation::kTRANSPOSE),
                          name + ".q_proj/linear", name + ".q_proj");
     auto* reshape = named(net.addShuffle(*q_proj->getOutput(0)), name + "/reshape");
-    reshape->setReshapeDimensions(dims({2, 16, 4, 16}));
+    reshape->setReshapeDimensions(dims({2, 12, 4, 16}));
     auto* transpose = named(net.addShuffle(*reshape->getOutput(0)), name + "/transpose");
     transpose->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* k_proj_weight =
@@ -94,7 +94,7 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                                MatrixOperation::kTRANSPOSE),
                          name + ".k_proj/linear", name + ".k_proj");
     auto* reshape_1 = named(net.addShuffle(*k_proj->getOutput(0)), name + "/reshape_1");
-    reshape_1->setReshapeDimensions(dims({2, 16, 2, 16}));
+    reshape_1->setReshapeDimensions(dims({2, 12, 2, 16}));
     auto* transpose_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/transpose_1");
     transpose_1->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* v_proj_weight =
@@ -103,21 +103,21 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                                MatrixOperation::kTRANSPOSE),
                          name + ".v_proj/linear", name + ".v_proj");
     auto* reshape_2 = named(net.addShuffle(*v_proj->getOutput(0)), name + "/reshape_2");
-    reshape_2->setReshapeDimensions(dims({2, 16, 2, 16}));
+    reshape_2->setReshapeDimensions(dims({2, 12, 2, 16}));
     auto* transpose_2 = named(net.addShuffle(*reshape_2->getOutput(0)), name + "/transpose_2");
     transpose_2->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* unsqueeze = named(net.addShuffle(*position_embeddings), name + "/unsqueeze");
-    unsqueeze->setReshapeDimensions(dims({1, 1, 16, 16}));
+    unsqueeze->setReshapeDimensions(dims({1, 1, 12, 16}));
     auto* unsqueeze_1 = named(net.addShuffle(*position_embeddings_1), name + "/unsqueeze_1");
-    unsqueeze_1->setReshapeDimensions(dims({1, 1, 16, 16}));
+    unsqueeze_1->setReshapeDimensions(dims({1, 1, 12, 16}));
     auto* mul =
         named(net.addElementWise(*transpose->getOutput(0), *unsqueeze->getOutput(0), ElementWiseOperation::kPROD),
               name + "/mul");
     auto* slice =
-        named(net.addSlice(*transpose->getOutput(0), dims({0, 0, 0, 0}), dims({2, 4, 16, 8}), dims({1, 1, 1, 1})),
+        named(net.addSlice(*transpose->getOutput(0), dims({0, 0, 0, 0}), dims({2, 4, 12, 8}), dims({1, 1, 1, 1})),
               name + "/slice");
     auto* slice_1 =
-        named(net.addSlice(*transpose->getOutput(0), dims({0, 0, 0, 8}), dims({2, 4, 16, 8}), dims({1, 1, 1, 1})),
+        named(net.addSlice(*transpose->getOutput(0), dims({0, 0, 0, 8}), dims({2, 4, 12, 8}), dims({1, 1, 1, 1})),
               name + "/slice_1");
     auto* neg = named(net.addUnary(*slice_1->getOutput(0), UnaryOperation::kNEG), name + "/neg");
     ITensor* cat_inputs[] = {neg->getOutput(0), slice->getOutput(0)};
@@ -131,10 +131,10 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
         named(net.addElementWise(*transpose_1->getOutput(0), *unsqueeze->getOutput(0), ElementWiseOperation::kPROD),
               name + "/mul_2");
     auto* slice_2 =
-        named(net.addSlice(*transpose_1->getOutput(0), dims({0, 0, 0, 0}), dims({2, 2, 16, 8}), dims({1, 1, 1, 1})),
+        named(net.addSlice(*transpose_1->getOutput(0), dims({0, 0, 0, 0}), dims({2, 2, 12, 8}), dims({1, 1, 1, 1})),
               name + "/slice_2");
     auto* slice_3 =
-        named(net.addSlice(*transpose_1->getOutput(0), dims({0, 0, 0, 8}), dims({2, 2, 16, 8}), dims({1, 1, 1, 1})),
+        named(net.addSlice(*transpose_1->getOutput(0), dims({0, 0, 0, 8}), dims({2, 2, 12, 8}), dims({1, 1, 1, 1})),
               name + "/slice_3");
     auto* neg_1 = named(net.addUnary(*slice_3->getOutput(0), UnaryOperation::kNEG), name + "/neg_1");
     ITensor* cat_1_inputs[] = {neg_1->getOutput(0), slice_2->getOutput(0)};
@@ -157,80 +157,8 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
@@ -241,13 +169,9 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
@@ -257,14 +181,10 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
@@ -273,10 +193,6 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -295,19 +211,12 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -315,14 +224,11 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -331,14 +237,10 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -348,12 +250,9 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -364,12 +263,8 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -381,14 +276,7 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f,
                                              0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              -std::numeric_limits<float>::infinity(),
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
-                                             0.0f,
                                              0.0f,
                                              0.0f,
                                              0.0f,
@@ -402,15 +290,15 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                              0.0f,
                                              0.0f};
     auto* constant =
-        named(net.addConstant(dims({16, 16}), Weights{DataType::kFLOAT, constant_weights, 256}), name + "/constant");
+        named(net.addConstant(dims({12, 12}), Weights{DataType::kFLOAT, constant_weights, 144}), name + "/constant");
     auto* group_heads = named(net.addShuffle(*add->getOutput(0)), name + "/group_heads");
-    group_heads->setReshapeDimensions(dims({2, 2, 2, 16, 16}));
+    group_heads->setReshapeDimensions(dims({2, 2, 2, 12, 16}));
     auto* unsqueeze_2 = named(net.addShuffle(*add_1->getOutput(0)), name + "/unsqueeze_2");
-    unsqueeze_2->setReshapeDimensions(dims({2, 2, 1, 16, 16}));
+    unsqueeze_2->setReshapeDimensions(dims({2, 2, 1, 12, 16}));
     auto* unsqueeze_3 = named(net.addShuffle(*transpose_2->getOutput(0)), name + "/unsqueeze_3");
-    unsqueeze_3->setReshapeDimensions(dims({2, 2, 1, 16, 16}));
+    unsqueeze_3->setReshapeDimensions(dims({2, 2, 1, 12, 16}));
     auto* group_heads_1 = named(net.addShuffle(*constant->getOutput(0)), name + "/group_heads_1");
-    group_heads_1->setReshapeDimensions(dims({1, 16, 16}));
+    group_heads_1->setReshapeDimensions(dims({1, 12, 12}));
     auto* scores = named(net.addMatrixMultiply(*group_heads->getOutput(0), MatrixOperation::kNONE,
                                                *unsqueeze_2->getOutput(0), MatrixOperation::kTRANSPOSE),
                          name + "/scores");
@@ -419,7 +307,7 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                        Weights{DataType::kFLOAT, scale_scale, 1}, no_weights(DataType::kFLOAT), 0),
                         name + "/scale");
     auto* unsqueeze_4 = named(net.addShuffle(*group_heads_1->getOutput(0)), name + "/unsqueeze_4");
-    unsqueeze_4->setReshapeDimensions(dims({1, 1, 1, 16, 16}));
+    unsqueeze_4->setReshapeDimensions(dims({1, 1, 1, 12, 12}));
     auto* add_2 =
         named(net.addElementWise(*scale->getOutput(0), *unsqueeze_4->getOutput(0), ElementWiseOperation::kSUM),
               name + "/add_2");
@@ -441,11 +329,11 @@ ITensor* llama_attention(INetworkDefinition& net, WeightsFile& w, std::string co
                                                   *unsqueeze_3->getOutput(0), MatrixOperation::kNONE),
                             name + "/attention");
     auto* merge_groups = named(net.addShuffle(*attention->getOutput(0)), name + "/merge_groups");
-    merge_groups->setReshapeDimensions(dims({2, 4, 16, 16}));
+    merge_groups->setReshapeDimensions(dims({2, 4, 12, 16}));
     auto* transpose_3 = named(net.addShuffle(*merge_groups->getOutput(0)), name + "/transpose_3");
     transpose_3->setFirstTranspose(perm({0, 2, 1, 3}));
     auto* reshape_3 = named(net.addShuffle(*transpose_3->getOutput(0)), name + "/reshape_3");
-    reshape_3->setReshapeDimensions(dims({2, 16, 64}));
+    reshape_3->setReshapeDimensions(dims({2, 12, 64}));
     auto* o_proj_weight =
         named(net.addConstant(dims({1, 64, 64}), w.get(name + ".o_proj.weight")), name + ".o_proj.weight");
     auto* o_proj = named(net.addMatrixMultiply(*reshape_3->getOutput(0), MatrixOperation::kNONE,
@@ -508,10 +396,10 @@ ITensor* llama_model(INetworkDefinition& net, WeightsFile& w, ITensor* input_ids
         named(net.addConstant(dims({100, 64}), w.get("embed_tokens.weight")), "embed_tokens.weight");
     auto* embed_tokens = named(net.addGatherV2(*embed_tokens_weight->getOutput(0), *input_ids, GatherMode::kDEFAULT),
                                "embed_tokens/gather", "embed_tokens");
-    static int64_t const constant_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    auto* constant = named(net.addConstant(dims({16}), Weights{DataType::kINT64, constant_weights, 16}), "constant");
+    static int64_t const constant_weights[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    auto* constant = named(net.addConstant(dims({12}), Weights{DataType::kINT64, constant_weights, 12}), "constant");
     auto* unsqueeze = named(net.addShuffle(*constant->getOutput(0)), "unsqueeze");
-    unsqueeze->setReshapeDimensions(dims({1, 16}));
+    unsqueeze->setReshapeDimensions(dims({1, 12}));
     std::vector<ITensor*> rotary_emb = llama_rotary_embedding(net, w, "rotary_emb", unsqueeze->getOutput(0));
     ITensor* layers_0 =
         llama_decoder_layer(net, w, "layers.0", embed_tokens->getOutput(0), rotary_emb[0], rotary_emb[1]);
@@ -525,7 +413,7 @@ ITensor* llama_model(INetworkDefinition& net, WeightsFile& w, ITensor* input_ids
 // Add the model to `net`, reading build-time weights from `w`.
 void build_network(INetworkDefinition& net, WeightsFile& w)
 {
-    ITensor* input_ids = net.addInput("input_ids", DataType::kINT64, dims({2, 16}));
+    ITensor* input_ids = net.addInput("input_ids", DataType::kINT64, dims({2, 12}));
     ITensor* model = llama_model(net, w, input_ids);
     rename(model, "last_hidden_state");
     net.markOutput(*model);

@@ -11,7 +11,7 @@ import layers as nn
 from layers import functional as F
 
 # name: (dtype, shape) of every network input, in the model's forward order
-INPUTS = {"input_ids": (nn.int64, (2, 16))}
+INPUTS = {"input_ids": (nn.int64, (2, 12))}
 # names of the network outputs, in the order of the model's result
 OUTPUTS = ["last_hidden_state"]
 
@@ -159,14 +159,9 @@ class LlamaModel(nn.Module):
         rotary_emb = self.rotary_emb(embed_tokens, position_ids)
         rotary_emb_0 = rotary_emb[0]
         rotary_emb_1 = rotary_emb[1]
-        norm = self.norm(
-            self.layers[1](
-                self.layers[0](embed_tokens, position_ids, (rotary_emb_0, rotary_emb_1)),
-                position_ids,
-                (rotary_emb_0, rotary_emb_1),
-            )
-        )
-        return nn.ModelOutput({"last_hidden_state": norm})
+        for layer in self.layers:
+            embed_tokens = layer(embed_tokens, position_ids, (rotary_emb_0, rotary_emb_1))
+        return nn.ModelOutput({"last_hidden_state": self.norm(embed_tokens)})
 
 
 def build_network(network, weights):
