@@ -68,10 +68,8 @@ class Tensor:
         return _F().size(self, dim)
 
     def numel(self):
-        total = 1
-        for d in self.shape:
-            total *= d
-        return total
+        """An int for a static shape; a 0-d int64 tensor when a dim is dynamic."""
+        return _F().numel(self)
 
     def is_floating_point(self):
         return dtypes.is_floating(self.dtype)

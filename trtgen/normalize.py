@@ -396,6 +396,7 @@ _REWRITES = {
     **{name: _without_indices for name in _WITH_INDICES},
     # torch.export's symbolic sizes (dims kept dynamic by --dynamic): x.size(dim)
     "sym_size": lambda op: Op("size", op.args, {}, True),
+    "sym_numel": lambda op: Op("numel", op.args[:1], {}, False),
     "to": _to,
     "type": lambda op: _to(op) if len(op.args) > 1 or op.kwargs else op,
     "slice_tensor": _slice,

@@ -235,3 +235,25 @@ def test_an_export_that_differs_at_the_example_sizes_is_made_on_the_example(tmp_
     assert "torch.export" in _capture_modes(tmp_path / "out")
     assert not re.search(r"\b(12|24)\b", source.split("class ", 1)[1])  # no probe size
     _checks(tmp_path / "out")
+
+
+# an export on the probe spells x.numel() as aten.sym_numel: at run time under --dynamic
+NUMEL = """
+class M(nn.Module):
+    def forward(self, x):
+        if x.dim() == 2:  # Python control flow on a shape: captured with torch.export
+            x = x.unsqueeze(0)
+        return x / x.numel()
+
+
+INPUTS = (torch.randn(1, 3, 4),)
+"""
+
+
+def test_numel_follows_the_dynamic_dims(tmp_path):
+    model = write_model(tmp_path, NUMEL)
+    source = _generate(model, tmp_path / "out")
+    assert "F.numel(x)" in source
+    _checks(tmp_path / "out")
+    _generate(model, tmp_path / "dynamic", "--dynamic", "x:0=1:1:8")
+    _checks(tmp_path / "dynamic", "x=5x3x4")
