@@ -40,7 +40,9 @@ def get_model():
 def get_example_inputs():
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 100, ({BATCH}, {LENGTH}), generator=g)
-    return ids, torch.ones({BATCH}, {LENGTH}, dtype=torch.int64)
+    mask = torch.ones({BATCH}, {LENGTH}, dtype=torch.int64)
+    mask[1, {LENGTH} - 3 :] = 0  # padded: transformers drops an all-ones mask from the graph
+    return ids, mask
 """
 
 LLAMA = f"""
