@@ -32,7 +32,8 @@ def unread_inputs(network):
 
 def changed(tensor):
     """``tensor`` with other values of its dtype and shape, within its own range: a constant
-    (an all-ones mask) has the first half of every row set to another value, as padding would."""
+    (an all-ones mask) has the first half of every row set to another value, as padding would;
+    a boolean mask has the first half of every row flipped."""
     if tensor.numel() == 0:
         return tensor
     if tensor.is_floating_point() or tensor.is_complex():
@@ -42,9 +43,11 @@ def changed(tensor):
     if tensor.dtype != torch.bool and low != high:
         return (tensor - low + 1) % (high - low + 1) + low  # every value moved, range kept
     rows = tensor.clone().reshape(-1, tensor.shape[-1] if tensor.ndim else 1)
-    rows[:, : max(1, rows.shape[1] // 2)] = (
-        (not low) if tensor.dtype == torch.bool else int(low == 0)
-    )
+    half = max(1, rows.shape[1] // 2)
+    if tensor.dtype == torch.bool:
+        rows[:, :half] = ~rows[:, :half]
+    else:
+        rows[:, :half] = int(low == 0)
     return rows.reshape(tensor.shape)
 
 

@@ -77,6 +77,7 @@ def get_example_inputs():
     [
         torch.ones(2, 6, dtype=torch.int64),
         torch.ones(2, 6, dtype=torch.bool),
+        torch.tensor([[True, True, False, True]]),  # a mixed mask: flipped where it is kept
         torch.arange(6).reshape(2, 3),
         torch.zeros(3),
         torch.randn(2, 2),
