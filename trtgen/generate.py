@@ -187,7 +187,7 @@ def generate_loaded(
         network = check_network_builds(
             namespace["build_network"], weights, io, scales if quant_format else None
         )
-        refuse_ignored_inputs(loaded, unread_inputs(network))
+        refuse_ignored_inputs(loaded, unread_inputs(network), run.result_of(loaded.model))
     manifest = {
         "trtgen": __version__,
         "source": source,

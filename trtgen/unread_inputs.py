@@ -59,13 +59,13 @@ def _differ(a, b):
     )
 
 
-def refuse_ignored_inputs(loaded, unread):
-    """Refuse when changing an input the network does not read changes the model's output."""
+def refuse_ignored_inputs(loaded, unread, reference):
+    """Refuse when changing an input the network does not read changes the model's output
+    (``reference``: the model's output on the example inputs)."""
     if not unread:
         return
     names = list(loaded.input_names)
     with torch.no_grad():
-        reference = loaded.model(*(t.clone() for t in loaded.example_inputs))
         for name in unread:
             inputs = [t.clone() for t in loaded.example_inputs]
             position = names.index(name)
