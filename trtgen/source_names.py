@@ -106,20 +106,29 @@ def assigned_names(nodes):
     value: the node none of whose users come from the same statement. ``a, b = x.chunk(2)``
     names the items it unpacks.
     """
-    statements = {n: statement(n) for n in nodes}
+    statements = {}
+
+    def statement_of(node):  # users may be nodes the caller writes inline: look them up too
+        if node not in statements:
+            statements[node] = statement(node)
+        return statements[node]
+
     names = {}
-    for node, stmt in statements.items():
+    for node in nodes:
+        stmt = statement_of(node)
         target = _target(stmt) if stmt is not None else None
         if target is None or getattr(stmt, "value", None) is None:
             continue
         if isinstance(target, ast.Name):
             single = _op_sites(stmt) <= 1
-            if single or not any(statements.get(u) is stmt for u in node.users):
+            if single or not any(statement_of(u) is stmt for u in node.users):
                 names[node] = target.id
         elif isinstance(target, (ast.Tuple, ast.List)) and not _is_item(node):
-            # the whole result of ``a, b = f(x)``, read item by item: ``a_b``
+            # the whole result of ``a, b = f(x)``, read item by item: ``a_b``. A value the
+            # statement computes on the way (export inlines ``f``) is not read by items.
             elts = [e.id for e in target.elts if isinstance(e, ast.Name)]
-            if elts and not any(statements.get(u) is stmt and not _is_item(u) for u in node.users):
+            same = [u for u in node.users if statement_of(u) is stmt]
+            if elts and same and all(_is_item(u) for u in same):
                 names[node] = "_".join(elts[:3]) + ("_etc" if len(elts) > 3 else "")
         elif isinstance(target, (ast.Tuple, ast.List)) and _is_item(node):
             index = node.args[1]
@@ -127,7 +136,7 @@ def assigned_names(nodes):
                 target.elts[index], ast.Name
             ):
                 source = node.args[0]
-                if statements.get(source) is stmt or not isinstance(stmt.value, ast.Tuple):
+                if statement_of(source) is stmt or not isinstance(stmt.value, ast.Tuple):
                     names[node] = target.elts[index].id
     return names
 
