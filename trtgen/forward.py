@@ -153,6 +153,7 @@ class _Names(dict):
     def __init__(self):
         super().__init__()
         self.compound = set()  # nodes whose source is an operator expression
+        self.statements = set()  # nodes the model's source assigns to a name: never inlined
         self.literals = []  # (value, hint) of each literal marker written so far
 
     def literal(self, value, hint):
@@ -285,6 +286,7 @@ def forward_code(capture, captures_by_module, inline=True, optional=()):
     dropped = {n for n, (rule, _) in kinds.items() if rule is not None and rule.kind == "drop"}
     child_reads = lambda node: child_calls.read_nodes(capture, node, captures_by_module)
     live = passes.live_nodes(graph, dropped, passes.statement_reads(kinds, child_reads))
+    names.statements = _source_statements(graph, live)
     depth = {}
     unpackings, unpacked = {}, {}  # call node -> Unpacking; getitem node -> its call
     loops, looped = {}, set()  # last call of a chain -> _Loop; the chain's other calls
@@ -455,6 +457,21 @@ def _unpack_target(unpacking, names, variables, index):
     return unpacking.target(names)
 
 
+def _source_statements(graph, live):
+    """Values the model's source names in a statement of their own (``context = ...``, then
+    ``x = self.out(context)``): written as that statement, as the model writes them."""
+    nodes = [n for n in graph.nodes if n in live and n.op in ("call_function", "call_method")]
+    nodes += [n for n in graph.nodes if n in live and n.op == "call_module"]
+    named = source_names.assigned_names(nodes)
+    return {
+        node
+        for node in named
+        if all(
+            source_names.statement(user) is not source_names.statement(node) for user in node.users
+        )
+    }
+
+
 def _inline_previous(statements, user, names, depth, inline=True):
     """Fold the previous statement into ``user`` when ``user`` is its only consumer."""
     if not statements or statements[-1][0] is None:
@@ -462,6 +479,7 @@ def _inline_previous(statements, user, names, depth, inline=True):
     node, text, compound = statements[-1]
     if (
         not inline
+        or node in names.statements
         or _uses(node, user) != 1
         or len(node.users) != 1
         or depth.get(node, 0) >= _MAX_INLINE_DEPTH

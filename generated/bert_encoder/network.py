@@ -36,8 +36,10 @@ class BertSelfOutput(nn.Module):
         self.dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, input_tensor):
-        hidden_states = self.dropout(self.dense(hidden_states)) + input_tensor
-        return self.LayerNorm(hidden_states)
+        hidden_states = self.dense(hidden_states)
+        hidden_states = self.dropout(hidden_states)
+        hidden_states = self.LayerNorm(hidden_states + input_tensor)
+        return hidden_states
 
 
 class BertSelfAttention(nn.Module):
@@ -51,18 +53,18 @@ class BertSelfAttention(nn.Module):
 
     def forward(self, hidden_states, attention_mask):
         query = self.query(hidden_states)
-        attention_mask_size0 = attention_mask.size(0)
-        attention_mask_size3 = attention_mask.size(3)
+        hidden_states_size0 = hidden_states.size(0)
+        hidden_states_size1 = hidden_states.size(1)
         query_layer = F.transpose(
-            F.view(query, [attention_mask_size0, attention_mask_size3, -1, 16]), 1, 2
+            F.view(query, [hidden_states_size0, hidden_states_size1, -1, 16]), 1, 2
         )
         key_layer = F.transpose(
-            F.view(self.key(hidden_states), [attention_mask_size0, attention_mask_size3, -1, 16]),
+            F.view(self.key(hidden_states), [hidden_states_size0, hidden_states_size1, -1, 16]),
             1,
             2,
         )
         value_layer = F.transpose(
-            F.view(self.value(hidden_states), [attention_mask_size0, attention_mask_size3, -1, 16]),
+            F.view(self.value(hidden_states), [hidden_states_size0, hidden_states_size1, -1, 16]),
             1,
             2,
         )
@@ -74,7 +76,7 @@ class BertSelfAttention(nn.Module):
                 1,
                 2,
             ),
-            [attention_mask_size0, attention_mask_size3, -1],
+            [hidden_states_size0, hidden_states_size1, -1],
         )
         return (attn_output, None)
 
@@ -89,8 +91,10 @@ class BertOutput(nn.Module):
         self.dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, input_tensor):
-        hidden_states = self.dropout(self.dense(hidden_states)) + input_tensor
-        return self.LayerNorm(hidden_states)
+        hidden_states = self.dense(hidden_states)
+        hidden_states = self.dropout(hidden_states)
+        hidden_states = self.LayerNorm(hidden_states + input_tensor)
+        return hidden_states
 
 
 class BertIntermediate(nn.Module):
@@ -102,7 +106,9 @@ class BertIntermediate(nn.Module):
         self.intermediate_act_fn = GELUActivation()
 
     def forward(self, hidden_states):
-        return self.intermediate_act_fn(self.dense(hidden_states))
+        hidden_states = self.dense(hidden_states)
+        hidden_states = self.intermediate_act_fn(hidden_states)
+        return hidden_states
 
 
 class BertAttention(nn.Module):
@@ -130,7 +136,9 @@ class BertLayer(nn.Module):
     def forward(self, hidden_states, attention_mask):
         self_attention_output__ = self.attention(hidden_states, attention_mask)
         self_attention_output = self_attention_output__[0]
-        return self.output(self.intermediate(self_attention_output), self_attention_output)
+        intermediate_output = self.intermediate(self_attention_output)
+        layer_output = self.output(intermediate_output, self_attention_output)
+        return layer_output
 
 
 class BertPooler(nn.Module):
@@ -142,7 +150,9 @@ class BertPooler(nn.Module):
         self.activation = nn.Tanh()
 
     def forward(self, hidden_states):
-        pooled_output = self.activation(self.dense(hidden_states[:, 0]))
+        first_token_tensor = hidden_states[:, 0]
+        pooled_output = self.dense(first_token_tensor)
+        pooled_output = self.activation(pooled_output)
         return pooled_output
 
 
@@ -176,13 +186,12 @@ class BertEmbeddings(nn.Module):
         input_ids_size0 = input_ids.size(0)
         input_ids_size1 = input_ids.size(1)
         position_ids = F.slice_tensor(self.position_ids, 1, 0, input_ids_size1)
-        token_type_ids = F.expand(
-            F.gather(self.token_type_ids, 1, position_ids), [input_ids_size0, input_ids_size1]
-        )
+        buffered_token_type_ids = F.gather(self.token_type_ids, 1, position_ids)
+        token_type_ids = F.expand(buffered_token_type_ids, [input_ids_size0, input_ids_size1])
         word_embeddings = self.word_embeddings(input_ids)
         embeddings = word_embeddings + self.token_type_embeddings(token_type_ids)
-        LayerNorm = self.LayerNorm(embeddings + self.position_embeddings(position_ids))
-        return self.dropout(LayerNorm)
+        embeddings = embeddings + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(embeddings))
 
 
 class BertModel(nn.Module):
@@ -196,27 +205,20 @@ class BertModel(nn.Module):
 
     def forward(self, input_ids, attention_mask):
         input_ids_size0 = input_ids.size(0)
-        attention_mask_size1 = attention_mask.size(1)
+        input_ids_size1 = input_ids.size(1)
         embeddings = self.embeddings(input_ids)
         to = attention_mask.to(nn.bool)
-        attention_mask_encoder_attention_mask = F.arange(input_ids_size0)
-        attention_mask_encoder_attention_mask_1 = F.arange(attention_mask_size1)
-        unsqueeze = F.unsqueeze(
-            F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask, 1), 2), 3
-        )
-        unsqueeze_1 = F.unsqueeze(F.unsqueeze(attention_mask_encoder_attention_mask_1, 0), 1)
+        arange = F.arange(input_ids_size0)
+        arange_1 = F.arange(input_ids_size1)
+        unsqueeze = F.unsqueeze(F.unsqueeze(F.unsqueeze(arange, 1), 2), 3)
+        unsqueeze_1 = F.unsqueeze(F.unsqueeze(arange_1, 0), 1)
         unsqueeze_2 = F.unsqueeze(unsqueeze_1, 3)
-        attention_mask_encoder_attention_mask = F.unsqueeze(unsqueeze_1, 2)
+        unsqueeze_1 = F.unsqueeze(unsqueeze_1, 2)
         new_ones = F.new_ones(unsqueeze_2, [], dtype=nn.bool)
         ge = unsqueeze_2 >= 0
-        attention_mask_encoder_attention_mask_1 = new_ones & ge
-        attention_mask_encoder_attention_mask = F.index(
-            to, [unsqueeze, attention_mask_encoder_attention_mask]
-        )
-        encoder = self.encoder(
-            embeddings,
-            attention_mask_encoder_attention_mask_1 & attention_mask_encoder_attention_mask,
-        )["last_hidden_state"]
+        and_ = new_ones & ge
+        index = F.index(to, [unsqueeze, unsqueeze_1])
+        encoder = self.encoder(embeddings, and_ & index)["last_hidden_state"]
         return nn.ModelOutput({"last_hidden_state": encoder, "pooler_output": self.pooler(encoder)})
 
 

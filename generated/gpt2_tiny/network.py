@@ -28,7 +28,8 @@ class Conv1D(nn.Module):
     def forward(self, x):
         size_out = x.size()[:-1] + (self.nf,)
         x = F.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
-        return x.view(size_out)
+        x = x.view(size_out)
+        return x
 
 
 class NewGELUActivation(nn.Module):
@@ -55,8 +56,11 @@ class GPT2MLP(nn.Module):
         self.dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states):
-        hidden_states = self.c_proj(self.act(self.c_fc(hidden_states)))
-        return self.dropout(hidden_states)
+        hidden_states = self.c_fc(hidden_states)
+        hidden_states = self.act(hidden_states)
+        hidden_states = self.c_proj(hidden_states)
+        hidden_states = self.dropout(hidden_states)
+        return hidden_states
 
 
 class GPT2Attention(nn.Module):
@@ -69,34 +73,32 @@ class GPT2Attention(nn.Module):
         self.resid_dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, attention_mask, position_ids):
-        attention_mask_size0 = attention_mask.size(0)
-        attention_mask_size3 = attention_mask.size(3)
+        hidden_states_size0 = hidden_states.size(0)
+        hidden_states_size1 = hidden_states.size(1)
         query_states_key_states_value_states = F.split(self.c_attn(hidden_states), 64, 2)
         query_states = query_states_key_states_value_states[0]
         key_states = query_states_key_states_value_states[1]
         value_states = query_states_key_states_value_states[2]
         key_states = F.transpose(
-            F.view(key_states, [attention_mask_size0, attention_mask_size3, -1, 16]), 1, 2
+            F.view(key_states, [hidden_states_size0, hidden_states_size1, -1, 16]), 1, 2
         )
         value_states = F.transpose(
-            F.view(value_states, [attention_mask_size0, attention_mask_size3, -1, 16]), 1, 2
+            F.view(value_states, [hidden_states_size0, hidden_states_size1, -1, 16]), 1, 2
         )
-        attn_output_attn_weights = F.scaled_dot_product_attention(
+        query_states = F.transpose(
+            F.view(query_states, [hidden_states_size0, hidden_states_size1, -1, 16]), 1, 2
+        )
+        attn_output = F.reshape(
             F.transpose(
-                F.view(query_states, [attention_mask_size0, attention_mask_size3, -1, 16]), 1, 2
+                F.scaled_dot_product_attention(
+                    query_states, key_states, value_states, attention_mask, scale=0.25
+                ),
+                1,
+                2,
             ),
-            key_states,
-            value_states,
-            attention_mask,
-            scale=0.25,
+            [hidden_states_size0, hidden_states_size1, -1],
         )
-        c_proj = self.c_proj(
-            F.reshape(
-                F.transpose(attn_output_attn_weights, 1, 2),
-                [attention_mask_size0, attention_mask_size3, -1],
-            )
-        )
-        return (self.resid_dropout(c_proj), None)
+        return (self.resid_dropout(self.c_proj(attn_output)), None)
 
 
 class GPT2Block(nn.Module):
@@ -128,22 +130,23 @@ class GPT2Model(nn.Module):
         self.ln_f = nn.LayerNorm(64)
 
     def forward(self, input_ids, attention_mask):
-        attention_mask_size0 = attention_mask.size(0)
-        attention_mask_size1 = attention_mask.size(1)
+        input_ids_size0 = input_ids.size(0)
+        input_ids_size1 = input_ids.size(1)
         wte = self.wte(input_ids)
-        position_ids = F.unsqueeze(F.arange(attention_mask_size1), 0)
+        position_ids = F.arange(input_ids_size1)
+        position_ids = F.unsqueeze(position_ids, 0)
         wpe = self.wpe(position_ids)
         hidden_states = wte + wpe
         to = attention_mask.to(nn.bool)
-        causal_mask = F.arange(attention_mask_size0)
-        unsqueeze = F.unsqueeze(F.unsqueeze(F.unsqueeze(causal_mask, 1), 2), 3)
+        arange = F.arange(input_ids_size0)
+        unsqueeze = F.unsqueeze(F.unsqueeze(F.unsqueeze(arange, 1), 2), 3)
         unsqueeze_1 = F.unsqueeze(position_ids, 1)
         unsqueeze_2 = F.unsqueeze(unsqueeze_1, 3)
-        causal_mask = F.unsqueeze(unsqueeze_1, 2)
+        unsqueeze_1 = F.unsqueeze(unsqueeze_1, 2)
         new_ones = F.new_ones(unsqueeze_2, [], dtype=nn.bool)
-        le = causal_mask <= unsqueeze_2
+        le = unsqueeze_1 <= unsqueeze_2
         and_ = new_ones & le
-        index = F.index(to, [unsqueeze, causal_mask])
+        index = F.index(to, [unsqueeze, unsqueeze_1])
         causal_mask = and_ & index
         drop = self.drop(hidden_states)
         for h in self.h:

@@ -37,8 +37,8 @@ class LlamaMLP(nn.Module):
         self.act_fn = SiLUActivation()
 
     def forward(self, x):
-        down_proj = self.act_fn(self.gate_proj(x))
-        down_proj = self.down_proj(down_proj * self.up_proj(x))
+        act_fn = self.act_fn(self.gate_proj(x))
+        down_proj = self.down_proj(act_fn * self.up_proj(x))
         return down_proj
 
 
@@ -51,8 +51,8 @@ class LlamaRMSNorm(nn.Module):
 
     def forward(self, hidden_states):
         hidden_states = hidden_states.to(nn.float32)
-        hidden_states_1 = (hidden_states**2).mean(-1, keepdim=True) + 1e-06
-        hidden_states = hidden_states * F.rsqrt(hidden_states_1)
+        variance = (hidden_states**2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * F.rsqrt(variance + 1e-06)
         return self.weight * hidden_states
 
 
@@ -68,32 +68,34 @@ class LlamaAttention(nn.Module):
 
     def forward(self, hidden_states, position_embeddings, position_ids):
         hidden_states_size0 = hidden_states.size(0)
-        size = position_embeddings[1].size(1)
+        hidden_states_size1 = hidden_states.size(1)
         query_states = F.transpose(
-            F.view(self.q_proj(hidden_states), [hidden_states_size0, size, -1, 16]), 1, 2
+            F.view(self.q_proj(hidden_states), [hidden_states_size0, hidden_states_size1, -1, 16]),
+            1,
+            2,
         )
         key_states = F.transpose(
-            F.view(self.k_proj(hidden_states), [hidden_states_size0, size, -1, 16]), 1, 2
+            F.view(self.k_proj(hidden_states), [hidden_states_size0, hidden_states_size1, -1, 16]),
+            1,
+            2,
         )
         value_states = F.transpose(
-            F.view(self.v_proj(hidden_states), [hidden_states_size0, size, -1, 16]), 1, 2
+            F.view(self.v_proj(hidden_states), [hidden_states_size0, hidden_states_size1, -1, 16]),
+            1,
+            2,
         )
         unsqueeze = F.unsqueeze(position_embeddings[0], 1)
-        query_states_key_states = F.unsqueeze(position_embeddings[1], 1)
+        unsqueeze_1 = F.unsqueeze(position_embeddings[1], 1)
         mul = query_states * unsqueeze
         slice_tensor = F.slice_tensor(query_states, 3, 0, 8)
-        query_states_key_states_1 = F.cat(
-            [-F.slice_tensor(query_states, 3, 8, None), slice_tensor], -1
-        )
-        query_states_key_states_1 = mul + (query_states_key_states_1 * query_states_key_states)
-        query_states_key_states_2 = key_states * unsqueeze
+        cat = F.cat([-F.slice_tensor(query_states, 3, 8, None), slice_tensor], -1)
+        add = mul + (cat * unsqueeze_1)
+        mul = key_states * unsqueeze
         slice_tensor = F.slice_tensor(key_states, 3, 0, 8)
-        query_states_key_states_3 = F.cat(
-            [-F.slice_tensor(key_states, 3, 8, None), slice_tensor], -1
-        )
-        attn_output_attn_weights = F.scaled_dot_product_attention(
-            query_states_key_states_1,
-            query_states_key_states_2 + (query_states_key_states_3 * query_states_key_states),
+        cat = F.cat([-F.slice_tensor(key_states, 3, 8, None), slice_tensor], -1)
+        scaled_dot_product_attention = F.scaled_dot_product_attention(
+            add,
+            mul + (cat * unsqueeze_1),
             value_states,
             None,
             0.0,
@@ -101,10 +103,11 @@ class LlamaAttention(nn.Module):
             scale=0.25,
             enable_gqa=True,
         )
-        o_proj = self.o_proj(
-            F.reshape(F.transpose(attn_output_attn_weights, 1, 2), [hidden_states_size0, size, -1])
+        attn_output = F.reshape(
+            F.transpose(scaled_dot_product_attention, 1, 2),
+            [hidden_states_size0, hidden_states_size1, -1],
         )
-        return (o_proj, None)
+        return (self.o_proj(attn_output), None)
 
 
 class LlamaDecoderLayer(nn.Module):
@@ -118,11 +121,13 @@ class LlamaDecoderLayer(nn.Module):
         self.post_attention_layernorm = LlamaRMSNorm()
 
     def forward(self, hidden_states, position_ids, position_embeddings):
-        hidden_states__ = self.self_attn(
-            self.input_layernorm(hidden_states), position_embeddings, position_ids
-        )
-        hidden_states = hidden_states + hidden_states__[0]
-        hidden_states = hidden_states + self.mlp(self.post_attention_layernorm(hidden_states))
+        hidden_states_1 = self.input_layernorm(hidden_states)
+        hidden_states__ = self.self_attn(hidden_states_1, position_embeddings, position_ids)
+        hidden_states_1 = hidden_states__[0]
+        hidden_states = hidden_states + hidden_states_1
+        hidden_states_1 = self.post_attention_layernorm(hidden_states)
+        hidden_states_1 = self.mlp(hidden_states_1)
+        hidden_states = hidden_states + hidden_states_1
         return hidden_states
 
 
@@ -155,7 +160,8 @@ class LlamaModel(nn.Module):
     def forward(self, input_ids):
         input_ids_size1 = input_ids.size(1)
         embed_tokens = self.embed_tokens(input_ids)
-        position_ids = F.unsqueeze(F.arange(input_ids_size1), 0)
+        position_ids = F.arange(input_ids_size1)
+        position_ids = F.unsqueeze(position_ids, 0)
         rotary_emb = self.rotary_emb(embed_tokens, position_ids)
         rotary_emb_0 = rotary_emb[0]
         rotary_emb_1 = rotary_emb[1]

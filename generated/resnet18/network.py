@@ -35,10 +35,15 @@ class BasicBlock(nn.Module):
         )
 
     def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)
+        out = out + identity
+        out = self.relu(out)
+        return out
 
 
 class ResNet(nn.Module):
@@ -64,10 +69,18 @@ class ResNet(nn.Module):
         self.fc = nn.Linear(512, 1000)
 
     def forward(self, x):
-        x = self.relu(self.bn1(self.conv1(x)))
-        x = self.layer2(self.layer1(self.maxpool(x)))
-        x = self.avgpool(self.layer4(self.layer3(x)))
-        return self.fc(F.flatten(x, 1))
+        x = self.conv1(x)
+        x = self.bn1(x)
+        x = self.relu(x)
+        x = self.maxpool(x)
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+        x = self.layer4(x)
+        x = self.avgpool(x)
+        x = F.flatten(x, 1)
+        x = self.fc(x)
+        return x
 
 
 def build_network(network, weights):

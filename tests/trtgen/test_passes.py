@@ -198,3 +198,46 @@ def test_the_models_weights_and_single_factories_are_not_folded():
     x = torch.randn(2, 4)
     gm = torch.export.export(WithWeight(), (x,), strict=False).module()
     assert passes.fold_constants(gm.graph, gm) == 0
+
+
+def _exported_dynamic(fn, args, dynamic_shapes):
+    class Wrapper(torch.nn.Module):
+        def forward(self, *xs):
+            return fn(*xs)
+
+    program = torch.export.export(Wrapper(), args, strict=False, dynamic_shapes=dynamic_shapes)
+    return program.module()
+
+
+def test_sizes_are_read_from_the_first_parameter_that_has_them():
+    """A size read from a later input (as export may write it) moves to the first one."""
+    batch = torch.export.Dim("batch")
+    x, mask = torch.randn(2, 3), torch.ones(2, 4)
+    gm = _exported_dynamic(
+        lambda x, m: x.view(m.size(0), 3, 1) * m.sum(), (x, mask), {"xs": ({0: batch}, {0: batch})}
+    )
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    sizes = [n for n in gm.graph.nodes if n.target is torch.ops.aten.sym_size.int]
+    assert sizes
+    for node in sizes:  # as an unflattened child's graph may read it: from the mask
+        node.args = (placeholders[1], 0)
+    passes.read_sizes_from_first_parameter(gm.graph)
+    assert all(n.args == (placeholders[0], 0) for n in sizes)
+    for n in (2, 5):
+        x, mask = torch.randn(n, 3), torch.rand(n, 4)
+        _same_result(gm, (x, mask), x.view(n, 3, 1) * mask.sum())
+
+
+def test_a_size_of_another_symbol_keeps_its_source():
+    """Only a dim of the same symbol is a source: ``m.size(1)`` has none in ``x``."""
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
+    x, mask = torch.randn(2, 3), torch.ones(2, 4)
+    gm = _exported_dynamic(
+        lambda x, m: x.sum() * torch.ones(m.size(1)),
+        (x, mask),
+        {"xs": ({0: batch}, {0: batch, 1: length})},
+    )
+    before = [n.args for n in gm.graph.nodes if n.target is torch.ops.aten.sym_size.int]
+    passes.read_sizes_from_first_parameter(gm.graph)
+    after = [n.args for n in gm.graph.nodes if n.target is torch.ops.aten.sym_size.int]
+    assert before == after and after

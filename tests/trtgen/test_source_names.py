@@ -126,5 +126,6 @@ def test_bert_encoder_forward_bodies_have_no_fx_names():
 def test_resnet_block_reads_like_the_model(name):
     with open(f"{REPO}/generated/{name}/network.py") as f:
         text = f.read()
-    assert "out = self.bn2(self.conv2(out))" in text
+    # one statement per statement of torchvision's BasicBlock.forward, named as it names them
+    assert "out = self.conv2(out)\n        out = self.bn2(out)\n" in text
     assert "identity = x if self.downsample is None else self.downsample(x)" in text

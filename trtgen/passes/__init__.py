@@ -6,6 +6,8 @@ They run children first, so a parent sees its children already cleaned:
 
 - ``module_calls``: export's pytree plumbing around preserved child calls is replaced by the
   values it forwards, so calls read their arguments and results as in the model;
+- ``size_sources``: a run-time size is read from the first parameter that has it
+  (``hidden_states.size(0)``, not whichever input export met first);
 - ``no_ops``: ops that return their input unchanged (``x + 0``, a whole-dim slice, a zero
   pad, a cast to the dtype it has) are replaced by that input;
 - ``common_subexpressions``: a pure op computed twice on the same operands is computed once;
@@ -22,8 +24,9 @@ from .constant_folding import fold_constants
 from .dead_code import live_nodes, statement_reads
 from .module_calls import inline_call_plumbing
 from .no_ops import drop_no_ops
+from .size_sources import read_sizes_from_first_parameter
 
-PASSES = (drop_no_ops, eliminate_common_subexpressions)
+PASSES = (read_sizes_from_first_parameter, drop_no_ops, eliminate_common_subexpressions)
 
 
 def clean(captures):
@@ -43,5 +46,6 @@ __all__ = [
     "fold_constants",
     "inline_call_plumbing",
     "live_nodes",
+    "read_sizes_from_first_parameter",
     "statement_reads",
 ]
