@@ -27,6 +27,7 @@ from .errors import TrtgenError
 from . import library
 from .inplace import functionalize, without_aliasing
 from .preserved_calls import PreservedCall
+from .scoped_sizes import read_sizes_inside_calls
 from .library import has_layers_class
 
 
@@ -438,6 +439,8 @@ def _export_once(module, args, kwargs, preserve, dims=None):
         if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
             program = program.run_decompositions({})
             _restore_module_stacks(program.graph)
+        if _any_dynamic(dims):
+            read_sizes_inside_calls(program)
         return torch.export.unflatten(program)
 
 

@@ -183,11 +183,10 @@ class BertEmbeddings(nn.Module):
         self.token_type_ids = nn.Parameter((1, 64), nn.int64)
 
     def forward(self, input_ids):
-        input_ids_size0 = input_ids.size(0)
         input_ids_size1 = input_ids.size(1)
         position_ids = F.slice_tensor(self.position_ids, 1, 0, input_ids_size1)
         buffered_token_type_ids = F.gather(self.token_type_ids, 1, position_ids)
-        token_type_ids = F.expand(buffered_token_type_ids, [input_ids_size0, input_ids_size1])
+        token_type_ids = F.expand(buffered_token_type_ids, [input_ids.size(0), input_ids_size1])
         word_embeddings = self.word_embeddings(input_ids)
         embeddings = word_embeddings + self.token_type_embeddings(token_type_ids)
         embeddings = embeddings + self.position_embeddings(position_ids)
@@ -218,8 +217,13 @@ class BertModel(nn.Module):
         ge = unsqueeze_2 >= 0
         and_ = new_ones & ge
         index = F.index(to, [unsqueeze, unsqueeze_1])
-        encoder = self.encoder(embeddings, and_ & index)["last_hidden_state"]
-        return nn.ModelOutput({"last_hidden_state": encoder, "pooler_output": self.pooler(encoder)})
+        last_hidden_state = self.encoder(embeddings, and_ & index)["last_hidden_state"]
+        return nn.ModelOutput(
+            {
+                "last_hidden_state": last_hidden_state,
+                "pooler_output": self.pooler(last_hidden_state),
+            }
+        )
 
 
 def build_network(network, weights):

@@ -73,12 +73,12 @@ class GPT2Attention(nn.Module):
         self.resid_dropout = nn.Dropout(p=0.1)
 
     def forward(self, hidden_states, attention_mask, position_ids):
-        hidden_states_size0 = hidden_states.size(0)
-        hidden_states_size1 = hidden_states.size(1)
         query_states_key_states_value_states = F.split(self.c_attn(hidden_states), 64, 2)
         query_states = query_states_key_states_value_states[0]
         key_states = query_states_key_states_value_states[1]
         value_states = query_states_key_states_value_states[2]
+        hidden_states_size0 = hidden_states.size(0)
+        hidden_states_size1 = hidden_states.size(1)
         key_states = F.transpose(
             F.view(key_states, [hidden_states_size0, hidden_states_size1, -1, 16]), 1, 2
         )
