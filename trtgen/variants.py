@@ -273,7 +273,8 @@ def _inline(statements, flat, names):
         if (
             target is not None
             and reads.count(target) == 1
-            and not _reads_after(flat, position, target, names)
+            # the value is dead after ``current`` when ``current`` (same block) binds its name
+            and (current[0] == target or not _reads_after(flat, position, target, names))
             and previous[2] < _MAX_INLINE_DEPTH
         ):
             current[1] = _substitute(current[1], target, previous[1])
