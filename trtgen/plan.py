@@ -283,26 +283,31 @@ def _param_names(instances, varying, recorded, branches=()):
 
 def _attribute_name(instances, column, taken):
     """An attribute the model keeps (``self.nf``, ``self.num_heads``) whose values are the column's."""
-    import layers
-
     if not all(
         isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool)
         for v in column
         if v is not ANY
     ):
         return None
-    for attribute, value in vars(instances[0].module).items():
-        if (
-            attribute.startswith("_")
-            or attribute in taken
-            or hasattr(layers.Sequential, attribute)
-            or not pysource.legal_name(attribute) == attribute
-        ):
-            continue
+    for attribute in _attributes(instances[0].module, taken):
         values = tuple(_attribute_value(i.module, attribute) for i in instances)
         if _agree(values, column):
             return attribute
     return None
+
+
+def _attributes(module, taken):
+    """Attributes of ``module`` a parameter may be named after: public, legal, not taken."""
+    import layers
+
+    return [
+        attribute
+        for attribute in vars(module)
+        if not attribute.startswith("_")
+        and attribute not in taken
+        and not hasattr(layers.Sequential, attribute)
+        and pysource.legal_name(attribute) == attribute
+    ]
 
 
 def _attribute_value(module, attribute):
@@ -352,16 +357,7 @@ def _truth_matches(recorded_values, column):
 
 def _flag_attribute(instances, column, taken):
     """An attribute the model keeps (``self.shift_size``) whose truth is the flag's column."""
-    import layers
-
-    for attribute in vars(instances[0].module):
-        if (
-            attribute.startswith("_")
-            or attribute in taken
-            or hasattr(layers.Sequential, attribute)
-            or not pysource.legal_name(attribute) == attribute
-        ):
-            continue
+    for attribute in _attributes(instances[0].module, taken):
         values = tuple(vars(i.module).get(attribute, object()) for i in instances)
         if _truth_matches(values, column):
             return attribute
