@@ -14,8 +14,8 @@ import copy
 import difflib
 import re
 
-from .forward import fill_literals, literal_marker, forward_code
-from .plan_items import ANY, Ctor, Slot
+from .forward import forward_code, literal_marker
+from .plan_items import ANY, Slot
 
 _MAX_REGIONS = 4  # more differing regions than this read better as classes of their own
 _MARKER = re.compile("\2(\\d+)\2")
