@@ -22,6 +22,7 @@ from .escape import is_attribute_name
 from .forward import constant_attribute, fill_literals, forward_code
 from .merge import merge_optional_children
 from .plan_items import ANY, Ctor, Slot
+from .variants import merge_variants
 
 
 @dataclasses.dataclass
@@ -235,8 +236,10 @@ def _slot_values(instance):
 # --------------------------------------------------------------------------- grouping
 
 
-def _param_names(instances, varying, recorded):
-    """Name varying slots after the user's ``__init__`` parameters when values line up."""
+def _param_names(instances, varying, recorded, branches=()):
+    """Name varying slots after the user's ``__init__`` parameters when values line up.
+    ``branches``: slots of flags the forward branches on (``if self.shift_size:``), named
+    first, after a parameter or attribute whose truth is the flag in every instance."""
     cls = type(instances[0].module)
     try:
         signature = inspect.signature(cls.__init__).parameters
@@ -246,7 +249,7 @@ def _param_names(instances, varying, recorded):
     for index in varying:
         columns[index] = tuple(_slot_values(i)[index] for i in instances)
     names, by_column, defaults = {}, [], {}  # by_column: [(column, name)], values may be lists
-    for index in varying:
+    for index in [k for k in varying if k in branches] + [k for k in varying if k not in branches]:
         column = columns[index]
         known = next((n for c, n in by_column if _agree(c, column)), None)
         if known is not None:
@@ -254,11 +257,12 @@ def _param_names(instances, varying, recorded):
             continue
         name = None
         flag = all(isinstance(v, bool) for v in column)
+        matches = _truth_matches if index in branches else _presence_matches
         for pname in signature:
             if pname == "self" or pname in [n for _, n in by_column]:
                 continue
             values = tuple(recorded.get(id(i.module), {}).get(pname, object()) for i in instances)
-            if _agree(values, column) or (flag and _presence_matches(values, column)):
+            if _agree(values, column) or (flag and matches(values, column)):
                 name = pname
                 default = signature[pname].default
                 if flag and default is None:
@@ -266,6 +270,8 @@ def _param_names(instances, varying, recorded):
                 elif default is not inspect.Parameter.empty and pysource_literal(default):
                     defaults[name] = default
                 break
+        if name is None and index in branches:
+            name = _flag_attribute(instances, column, {n for _, n in by_column})
         if name is None:
             name = _attribute_name(instances, column, {n for _, n in by_column})
         if name is None:
@@ -277,26 +283,31 @@ def _param_names(instances, varying, recorded):
 
 def _attribute_name(instances, column, taken):
     """An attribute the model keeps (``self.nf``, ``self.num_heads``) whose values are the column's."""
-    import layers
-
     if not all(
         isinstance(v, (int, float, tuple, list)) and not isinstance(v, bool)
         for v in column
         if v is not ANY
     ):
         return None
-    for attribute, value in vars(instances[0].module).items():
-        if (
-            attribute.startswith("_")
-            or attribute in taken
-            or hasattr(layers.Sequential, attribute)
-            or not pysource.legal_name(attribute) == attribute
-        ):
-            continue
+    for attribute in _attributes(instances[0].module, taken):
         values = tuple(_attribute_value(i.module, attribute) for i in instances)
         if _agree(values, column):
             return attribute
     return None
+
+
+def _attributes(module, taken):
+    """Attributes of ``module`` a parameter may be named after: public, legal, not taken."""
+    import layers
+
+    return [
+        attribute
+        for attribute in vars(module)
+        if not attribute.startswith("_")
+        and attribute not in taken
+        and not hasattr(layers.Sequential, attribute)
+        and pysource.legal_name(attribute) == attribute
+    ]
 
 
 def _attribute_value(module, attribute):
@@ -324,6 +335,33 @@ def _presence_matches(recorded_values, column):
         isinstance(c, bool) and (r is not None and r is not False) == c
         for r, c in zip(recorded_values, column)
     )
+
+
+def _truth(value):
+    """What a branch on ``value`` takes: a shift of ``[0, 0]`` is no shift."""
+    if isinstance(value, (tuple, list)):
+        return any(_truth(v) for v in value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return bool(value)
+    return None  # a module, a string: not a flag's value
+
+
+def _truth_matches(recorded_values, column):
+    """A branch flag lines up with a value the model keeps that is true exactly where the
+    instance's graph takes the branch (the graph decides, never the value alone)."""
+    return all(
+        isinstance(c, bool) and _truth(r) is not None and _truth(r) == c
+        for r, c in zip(recorded_values, column)
+    )
+
+
+def _flag_attribute(instances, column, taken):
+    """An attribute the model keeps (``self.shift_size``) whose truth is the flag's column."""
+    for attribute in _attributes(instances[0].module, taken):
+        values = tuple(vars(i.module).get(attribute, object()) for i in instances)
+        if _truth_matches(values, column):
+            return attribute
+    return None
 
 
 def _same(a, b):
@@ -472,7 +510,9 @@ def _render_item(item, values, names, position):
         position[0] += len(_template(child)[1])
         first_index = {}
         for index, pname in sorted(group.slot_names.items()):
-            first_index.setdefault(pname, index)
+            # the first slot this instance has (a weight of another variant's has no value)
+            if pname not in first_index or values[start + first_index[pname]] in (ANY, None):
+                first_index[pname] = index
         parts = []
         for pname, default in group.params:
             index = start + first_index[pname]
@@ -507,7 +547,13 @@ def _class_plan(name, instances, recorded):
     _, slots = _template(first)
     columns = [[_slot_values(i)[k] for i in instances] for k in range(len(slots))]
     varying = [k for k, column in enumerate(columns) if not _constant(column)]
-    names, defaults = _param_names(instances, varying, recorded)
+    literals = len(first.forward.literals) if first.forward is not None else 0
+    branches = {
+        k
+        for k in range(len(slots) - literals, len(slots))
+        if all(isinstance(v, bool) for v in columns[k] if v is not ANY)
+    }
+    names, defaults = _param_names(instances, varying, recorded, branches)
     values = [next((v for v in column if v is not ANY), None) for column in columns]
     ordered = []
     for index in varying:
@@ -633,6 +679,7 @@ def build_plan(captures, recorded_init_args, plugins=False):
         instances_by_id[id(capture.module)] = instance
         instances.append(instance)
     merge_optional_children(instances, captures_by_module)
+    merge_variants(instances, captures_by_module)
     unsupported = _collect(instances, "unsupported")
     if unsupported:
         raise UnsupportedOpsError(unsupported)

@@ -28,14 +28,14 @@ ITensor* permute(INetworkDefinition& net, WeightsFile& /*w*/, std::string const&
     return permute_1->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (5 instances); this helper builds 5 of them
-ITensor* shifted_window_attention_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
-                                    Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
-                                    Dims const& unsqueeze_1_reshape_dims, Dims const& reshape_1_reshape_dims,
-                                    Dims const& reshape_2_reshape_dims, Dims const& qkv_weight_dims,
-                                    Dims const& reshape_3_reshape_dims, Dims const& slice_dims,
-                                    Dims const& reshape_4_reshape_dims, Dims const& proj_weight_dims,
-                                    Dims const& reshape_8_reshape_dims, Dims const& reshape_9_reshape_dims)
+// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances); this helper builds 5 of them
+ITensor* shifted_window_attention_2_1(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
+                                      Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
+                                      Dims const& unsqueeze_1_reshape_dims, Dims const& reshape_1_reshape_dims,
+                                      Dims const& reshape_2_reshape_dims, Dims const& qkv_weight_dims,
+                                      Dims const& reshape_3_reshape_dims, Dims const& slice_dims,
+                                      Dims const& reshape_4_reshape_dims, Dims const& proj_weight_dims,
+                                      Dims const& reshape_8_reshape_dims, Dims const& reshape_9_reshape_dims)
 {
     static int64_t const constant_weights[] = {0};
     auto* constant =
@@ -139,6 +139,131 @@ ITensor* shifted_window_attention_3(INetworkDefinition& net, WeightsFile& w, std
     return reshape_9->getOutput(0);
 }
 
+// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances); this helper builds 4 of them
+ITensor* shifted_window_attention_2_with_constant(
+    INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
+    Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
+    Dims const& unsqueeze_1_reshape_dims, Dims const& roll_dims, Dims const& reshape_1_reshape_dims,
+    Dims const& reshape_2_reshape_dims, Dims const& qkv_weight_dims, Dims const& reshape_3_reshape_dims,
+    Dims const& slice_dims, Dims const& reshape_4_reshape_dims, Dims const& reshape_7_reshape_dims,
+    Dims const& constant_3_dims, Dims const& reshape_8_reshape_dims, Dims const& proj_weight_dims,
+    Dims const& reshape_10_reshape_dims, Dims const& roll_1_dims)
+{
+    static int64_t const constant_weights[] = {0};
+    auto* constant =
+        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_weights, 1}), name + "/constant");
+    auto* relative_position_index = named(net.addConstant(dims({2401}), w.get(name + ".relative_position_index")),
+                                          name + ".relative_position_index");
+    auto* lt = named(net.addElementWise(*relative_position_index->getOutput(0), *constant->getOutput(0),
+                                        ElementWiseOperation::kLESS),
+                     name + "/lt");
+    auto* cast = named(net.addCast(*lt->getOutput(0), DataType::kINT64), name + "/cast");
+    static int64_t const constant_1_weights[] = {169};
+    auto* constant_1 =
+        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_1_weights, 1}), name + "/constant_1");
+    auto* mul = named(net.addElementWise(*cast->getOutput(0), *constant_1->getOutput(0), ElementWiseOperation::kPROD),
+                      name + "/mul");
+    auto* add = named(
+        net.addElementWise(*relative_position_index->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM),
+        name + "/add");
+    auto* unsqueeze = named(net.addShuffle(*add->getOutput(0)), name + "/unsqueeze");
+    unsqueeze->setReshapeDimensions(dims({2401, 1}));
+    auto* relative_position_bias_table =
+        named(net.addConstant(relative_position_bias_table_dims, w.get(name + ".relative_position_bias_table")),
+              name + ".relative_position_bias_table");
+    auto* index =
+        named(net.addGatherV2(*relative_position_bias_table->getOutput(0), *unsqueeze->getOutput(0), GatherMode::kND),
+              name + "/index");
+    auto* reshape = named(net.addShuffle(*index->getOutput(0)), name + "/reshape");
+    reshape->setReshapeDimensions(reshape_reshape_dims);
+    auto* permute_1 = named(net.addShuffle(*reshape->getOutput(0)), name + "/permute");
+    permute_1->setFirstTranspose(perm({2, 0, 1}));
+    auto* unsqueeze_1 = named(net.addShuffle(*permute_1->getOutput(0)), name + "/unsqueeze_1");
+    unsqueeze_1->setReshapeDimensions(unsqueeze_1_reshape_dims);
+    auto* roll = named(net.addSlice(*x, dims({0, 3, 3, 0}), roll_dims, dims({1, 1, 1, 1})), name + "/roll");
+    roll->setMode(SampleMode::kWRAP);
+    auto* reshape_1 = named(net.addShuffle(*roll->getOutput(0)), name + "/reshape_1");
+    reshape_1->setReshapeDimensions(reshape_1_reshape_dims);
+    auto* permute_1_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/permute_1");
+    permute_1_1->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
+    auto* reshape_2 = named(net.addShuffle(*permute_1_1->getOutput(0)), name + "/reshape_2");
+    reshape_2->setReshapeDimensions(reshape_2_reshape_dims);
+    auto* qkv_weight = named(net.addConstant(qkv_weight_dims, w.get(name + ".qkv.weight")), name + ".qkv.weight");
+    auto* linear = named(net.addMatrixMultiply(*reshape_2->getOutput(0), MatrixOperation::kNONE,
+                                               *qkv_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
+                         name + "/linear");
+    auto* bias = named(net.addScaleNd(*linear->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".qkv.bias"),
+                                      no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                       name + "/bias");
+    auto* reshape_3 = named(net.addShuffle(*bias->getOutput(0)), name + "/reshape_3");
+    reshape_3->setReshapeDimensions(reshape_3_reshape_dims);
+    auto* permute_2 = named(net.addShuffle(*reshape_3->getOutput(0)), name + "/permute_2");
+    permute_2->setFirstTranspose(perm({2, 0, 3, 1, 4}));
+    auto* slice =
+        named(net.addSlice(*permute_2->getOutput(0), dims({0, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
+              name + "/slice");
+    auto* reshape_4 = named(net.addShuffle(*slice->getOutput(0)), name + "/reshape_4");
+    reshape_4->setReshapeDimensions(reshape_4_reshape_dims);
+    auto* slice_1 =
+        named(net.addSlice(*permute_2->getOutput(0), dims({1, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
+              name + "/slice_1");
+    auto* reshape_5 = named(net.addShuffle(*slice_1->getOutput(0)), name + "/reshape_5");
+    reshape_5->setReshapeDimensions(reshape_4_reshape_dims);
+    auto* slice_2 =
+        named(net.addSlice(*permute_2->getOutput(0), dims({2, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
+              name + "/slice_2");
+    auto* reshape_6 = named(net.addShuffle(*slice_2->getOutput(0)), name + "/reshape_6");
+    reshape_6->setReshapeDimensions(reshape_4_reshape_dims);
+    static float const constant_2_weights[] = {0.17677669f};
+    auto* constant_2 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_2_weights, 1}),
+                             name + "/constant_2");
+    auto* mul_1 =
+        named(net.addElementWise(*reshape_4->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kPROD),
+              name + "/mul_1");
+    auto* transpose = named(net.addShuffle(*reshape_5->getOutput(0)), name + "/transpose");
+    transpose->setFirstTranspose(perm({0, 1, 3, 2}));
+    auto* matmul = named(net.addMatrixMultiply(*mul_1->getOutput(0), MatrixOperation::kNONE, *transpose->getOutput(0),
+                                               MatrixOperation::kNONE),
+                         name + "/matmul");
+    auto* add_1 =
+        named(net.addElementWise(*matmul->getOutput(0), *unsqueeze_1->getOutput(0), ElementWiseOperation::kSUM),
+              name + "/add_1");
+    auto* reshape_7 = named(net.addShuffle(*add_1->getOutput(0)), name + "/reshape_7");
+    reshape_7->setReshapeDimensions(reshape_7_reshape_dims);
+    auto* constant_3 = named(net.addConstant(constant_3_dims, w.get(name + ".constant")), name + ".constant");
+    auto* add_2 =
+        named(net.addElementWise(*reshape_7->getOutput(0), *constant_3->getOutput(0), ElementWiseOperation::kSUM),
+              name + "/add_2");
+    auto* reshape_8 = named(net.addShuffle(*add_2->getOutput(0)), name + "/reshape_8");
+    reshape_8->setReshapeDimensions(reshape_8_reshape_dims);
+    auto* softmax = named(net.addSoftMax(*reshape_8->getOutput(0)), name + "/softmax");
+    softmax->setAxes(1U << 3);
+    auto* matmul_1 = named(net.addMatrixMultiply(*softmax->getOutput(0), MatrixOperation::kNONE,
+                                                 *reshape_6->getOutput(0), MatrixOperation::kNONE),
+                           name + "/matmul_1");
+    auto* transpose_1 = named(net.addShuffle(*matmul_1->getOutput(0)), name + "/transpose_1");
+    transpose_1->setFirstTranspose(perm({0, 2, 1, 3}));
+    auto* reshape_9 = named(net.addShuffle(*transpose_1->getOutput(0)), name + "/reshape_9");
+    reshape_9->setReshapeDimensions(reshape_2_reshape_dims);
+    auto* proj_weight = named(net.addConstant(proj_weight_dims, w.get(name + ".proj.weight")), name + ".proj.weight");
+    auto* linear_1 = named(net.addMatrixMultiply(*reshape_9->getOutput(0), MatrixOperation::kNONE,
+                                                 *proj_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
+                           name + "/linear_1");
+    auto* bias_1 = named(net.addScaleNd(*linear_1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".proj.bias"),
+                                        no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
+                         name + "/bias_1");
+    auto* reshape_10 = named(net.addShuffle(*bias_1->getOutput(0)), name + "/reshape_10");
+    reshape_10->setReshapeDimensions(reshape_10_reshape_dims);
+    auto* permute_3 = named(net.addShuffle(*reshape_10->getOutput(0)), name + "/permute_3");
+    permute_3->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
+    auto* reshape_11 = named(net.addShuffle(*permute_3->getOutput(0)), name + "/reshape_11");
+    reshape_11->setReshapeDimensions(roll_dims);
+    auto* roll_1 = named(net.addSlice(*reshape_11->getOutput(0), roll_1_dims, roll_dims, dims({1, 1, 1, 1})),
+                         name + "/roll_1", name);
+    roll_1->setMode(SampleMode::kWRAP);
+    return roll_1->getOutput(0);
+}
+
 // PyTorch: torchvision.ops.stochastic_depth.StochasticDepth (12 instances); this helper builds 24 of them
 void stochastic_depth(INetworkDefinition& /*net*/, WeightsFile& /*w*/, std::string const& /*name*/) {}
 
@@ -166,7 +291,7 @@ ITensor* mlp(INetworkDefinition& net, WeightsFile& w, std::string const& name, I
 }
 
 // PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention; this helper builds 1 of them
-ITensor* shifted_window_attention_4(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
+ITensor* shifted_window_attention_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
 {
     static int64_t const constant_weights[] = {0};
     auto* constant =
@@ -347,132 +472,6 @@ ITensor* patch_merging(INetworkDefinition& net, WeightsFile& w, std::string cons
     return reduction->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (4 instances); this helper builds 4 of them
-ITensor* shifted_window_attention_2(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
-                                    Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
-                                    Dims const& unsqueeze_1_reshape_dims, Dims const& roll_dims,
-                                    Dims const& reshape_1_reshape_dims, Dims const& reshape_2_reshape_dims,
-                                    Dims const& qkv_weight_dims, Dims const& reshape_3_reshape_dims,
-                                    Dims const& slice_dims, Dims const& reshape_4_reshape_dims,
-                                    Dims const& reshape_7_reshape_dims, Dims const& constant_3_dims,
-                                    Dims const& reshape_8_reshape_dims, Dims const& proj_weight_dims,
-                                    Dims const& reshape_10_reshape_dims, Dims const& roll_1_dims)
-{
-    static int64_t const constant_weights[] = {0};
-    auto* constant =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_weights, 1}), name + "/constant");
-    auto* relative_position_index = named(net.addConstant(dims({2401}), w.get(name + ".relative_position_index")),
-                                          name + ".relative_position_index");
-    auto* lt = named(net.addElementWise(*relative_position_index->getOutput(0), *constant->getOutput(0),
-                                        ElementWiseOperation::kLESS),
-                     name + "/lt");
-    auto* cast = named(net.addCast(*lt->getOutput(0), DataType::kINT64), name + "/cast");
-    static int64_t const constant_1_weights[] = {169};
-    auto* constant_1 =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_1_weights, 1}), name + "/constant_1");
-    auto* mul = named(net.addElementWise(*cast->getOutput(0), *constant_1->getOutput(0), ElementWiseOperation::kPROD),
-                      name + "/mul");
-    auto* add = named(
-        net.addElementWise(*relative_position_index->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM),
-        name + "/add");
-    auto* unsqueeze = named(net.addShuffle(*add->getOutput(0)), name + "/unsqueeze");
-    unsqueeze->setReshapeDimensions(dims({2401, 1}));
-    auto* relative_position_bias_table =
-        named(net.addConstant(relative_position_bias_table_dims, w.get(name + ".relative_position_bias_table")),
-              name + ".relative_position_bias_table");
-    auto* index =
-        named(net.addGatherV2(*relative_position_bias_table->getOutput(0), *unsqueeze->getOutput(0), GatherMode::kND),
-              name + "/index");
-    auto* reshape = named(net.addShuffle(*index->getOutput(0)), name + "/reshape");
-    reshape->setReshapeDimensions(reshape_reshape_dims);
-    auto* permute_1 = named(net.addShuffle(*reshape->getOutput(0)), name + "/permute");
-    permute_1->setFirstTranspose(perm({2, 0, 1}));
-    auto* unsqueeze_1 = named(net.addShuffle(*permute_1->getOutput(0)), name + "/unsqueeze_1");
-    unsqueeze_1->setReshapeDimensions(unsqueeze_1_reshape_dims);
-    auto* roll = named(net.addSlice(*x, dims({0, 3, 3, 0}), roll_dims, dims({1, 1, 1, 1})), name + "/roll");
-    roll->setMode(SampleMode::kWRAP);
-    auto* reshape_1 = named(net.addShuffle(*roll->getOutput(0)), name + "/reshape_1");
-    reshape_1->setReshapeDimensions(reshape_1_reshape_dims);
-    auto* permute_1_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/permute_1");
-    permute_1_1->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
-    auto* reshape_2 = named(net.addShuffle(*permute_1_1->getOutput(0)), name + "/reshape_2");
-    reshape_2->setReshapeDimensions(reshape_2_reshape_dims);
-    auto* qkv_weight = named(net.addConstant(qkv_weight_dims, w.get(name + ".qkv.weight")), name + ".qkv.weight");
-    auto* linear = named(net.addMatrixMultiply(*reshape_2->getOutput(0), MatrixOperation::kNONE,
-                                               *qkv_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
-                         name + "/linear");
-    auto* bias = named(net.addScaleNd(*linear->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".qkv.bias"),
-                                      no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
-                       name + "/bias");
-    auto* reshape_3 = named(net.addShuffle(*bias->getOutput(0)), name + "/reshape_3");
-    reshape_3->setReshapeDimensions(reshape_3_reshape_dims);
-    auto* permute_2 = named(net.addShuffle(*reshape_3->getOutput(0)), name + "/permute_2");
-    permute_2->setFirstTranspose(perm({2, 0, 3, 1, 4}));
-    auto* slice =
-        named(net.addSlice(*permute_2->getOutput(0), dims({0, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
-              name + "/slice");
-    auto* reshape_4 = named(net.addShuffle(*slice->getOutput(0)), name + "/reshape_4");
-    reshape_4->setReshapeDimensions(reshape_4_reshape_dims);
-    auto* slice_1 =
-        named(net.addSlice(*permute_2->getOutput(0), dims({1, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
-              name + "/slice_1");
-    auto* reshape_5 = named(net.addShuffle(*slice_1->getOutput(0)), name + "/reshape_5");
-    reshape_5->setReshapeDimensions(reshape_4_reshape_dims);
-    auto* slice_2 =
-        named(net.addSlice(*permute_2->getOutput(0), dims({2, 0, 0, 0, 0}), slice_dims, dims({1, 1, 1, 1, 1})),
-              name + "/slice_2");
-    auto* reshape_6 = named(net.addShuffle(*slice_2->getOutput(0)), name + "/reshape_6");
-    reshape_6->setReshapeDimensions(reshape_4_reshape_dims);
-    static float const constant_2_weights[] = {0.17677669f};
-    auto* constant_2 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_2_weights, 1}),
-                             name + "/constant_2");
-    auto* mul_1 =
-        named(net.addElementWise(*reshape_4->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kPROD),
-              name + "/mul_1");
-    auto* transpose = named(net.addShuffle(*reshape_5->getOutput(0)), name + "/transpose");
-    transpose->setFirstTranspose(perm({0, 1, 3, 2}));
-    auto* matmul = named(net.addMatrixMultiply(*mul_1->getOutput(0), MatrixOperation::kNONE, *transpose->getOutput(0),
-                                               MatrixOperation::kNONE),
-                         name + "/matmul");
-    auto* add_1 =
-        named(net.addElementWise(*matmul->getOutput(0), *unsqueeze_1->getOutput(0), ElementWiseOperation::kSUM),
-              name + "/add_1");
-    auto* reshape_7 = named(net.addShuffle(*add_1->getOutput(0)), name + "/reshape_7");
-    reshape_7->setReshapeDimensions(reshape_7_reshape_dims);
-    auto* constant_3 = named(net.addConstant(constant_3_dims, w.get(name + ".constant")), name + ".constant");
-    auto* add_2 =
-        named(net.addElementWise(*reshape_7->getOutput(0), *constant_3->getOutput(0), ElementWiseOperation::kSUM),
-              name + "/add_2");
-    auto* reshape_8 = named(net.addShuffle(*add_2->getOutput(0)), name + "/reshape_8");
-    reshape_8->setReshapeDimensions(reshape_8_reshape_dims);
-    auto* softmax = named(net.addSoftMax(*reshape_8->getOutput(0)), name + "/softmax");
-    softmax->setAxes(1U << 3);
-    auto* matmul_1 = named(net.addMatrixMultiply(*softmax->getOutput(0), MatrixOperation::kNONE,
-                                                 *reshape_6->getOutput(0), MatrixOperation::kNONE),
-                           name + "/matmul_1");
-    auto* transpose_1 = named(net.addShuffle(*matmul_1->getOutput(0)), name + "/transpose_1");
-    transpose_1->setFirstTranspose(perm({0, 2, 1, 3}));
-    auto* reshape_9 = named(net.addShuffle(*transpose_1->getOutput(0)), name + "/reshape_9");
-    reshape_9->setReshapeDimensions(reshape_2_reshape_dims);
-    auto* proj_weight = named(net.addConstant(proj_weight_dims, w.get(name + ".proj.weight")), name + ".proj.weight");
-    auto* linear_1 = named(net.addMatrixMultiply(*reshape_9->getOutput(0), MatrixOperation::kNONE,
-                                                 *proj_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
-                           name + "/linear_1");
-    auto* bias_1 = named(net.addScaleNd(*linear_1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".proj.bias"),
-                                        no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
-                         name + "/bias_1");
-    auto* reshape_10 = named(net.addShuffle(*bias_1->getOutput(0)), name + "/reshape_10");
-    reshape_10->setReshapeDimensions(reshape_10_reshape_dims);
-    auto* permute_3 = named(net.addShuffle(*reshape_10->getOutput(0)), name + "/permute_3");
-    permute_3->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
-    auto* reshape_11 = named(net.addShuffle(*permute_3->getOutput(0)), name + "/reshape_11");
-    reshape_11->setReshapeDimensions(roll_dims);
-    auto* roll_1 = named(net.addSlice(*reshape_11->getOutput(0), roll_1_dims, roll_dims, dims({1, 1, 1, 1})),
-                         name + "/roll_1", name);
-    roll_1->setMode(SampleMode::kWRAP);
-    return roll_1->getOutput(0);
-}
-
 // PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (2 instances); this helper builds 2 of them
 ITensor* shifted_window_attention(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
 {
@@ -579,16 +578,16 @@ ITensor* shifted_window_attention(INetworkDefinition& net, WeightsFile& w, std::
     return reshape_9->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (5 instances); this helper builds 5 of them
-ITensor* swin_transformer_block_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
-                                  Dims const& attn_relative_position_bias_table_dims,
-                                  Dims const& attn_reshape_reshape_dims, Dims const& attn_unsqueeze_1_reshape_dims,
-                                  Dims const& attn_reshape_1_reshape_dims, Dims const& attn_reshape_2_reshape_dims,
-                                  Dims const& attn_qkv_weight_dims, Dims const& attn_reshape_3_reshape_dims,
-                                  Dims const& attn_slice_dims, Dims const& attn_reshape_4_reshape_dims,
-                                  Dims const& attn_proj_weight_dims, Dims const& attn_reshape_8_reshape_dims,
-                                  Dims const& attn_reshape_9_reshape_dims, Dims const& mlp_1_layer_0_weight_dims,
-                                  Dims const& mlp_1_layer_3_weight_dims)
+// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances); this helper builds 5 of them
+ITensor* swin_transformer_block_2_1(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
+                                    Dims const& attn_relative_position_bias_table_dims,
+                                    Dims const& attn_reshape_reshape_dims, Dims const& attn_unsqueeze_1_reshape_dims,
+                                    Dims const& attn_reshape_1_reshape_dims, Dims const& attn_reshape_2_reshape_dims,
+                                    Dims const& attn_qkv_weight_dims, Dims const& attn_reshape_3_reshape_dims,
+                                    Dims const& attn_slice_dims, Dims const& attn_reshape_4_reshape_dims,
+                                    Dims const& attn_proj_weight_dims, Dims const& attn_reshape_8_reshape_dims,
+                                    Dims const& attn_reshape_9_reshape_dims, Dims const& mlp_1_layer_0_weight_dims,
+                                    Dims const& mlp_1_layer_3_weight_dims)
 {
     ITensor* one_4d = w.shared_scalar(net, "shared/one_4d", 1.0, 4, DataType::kFLOAT);
     ITensor* zero_4d = w.shared_scalar(net, "shared/zero_4d", 0.0, 4, DataType::kFLOAT);
@@ -596,7 +595,7 @@ ITensor* swin_transformer_block_3(INetworkDefinition& net, WeightsFile& w, std::
     auto* norm1_1 = named(net.addScaleNd(*norm1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm1.bias"),
                                          w.get(name + ".norm1.weight"), no_weights(DataType::kFLOAT), 3),
                           name + ".norm1/affine", name + ".norm1");
-    ITensor* attn = shifted_window_attention_3(
+    ITensor* attn = shifted_window_attention_2_1(
         net, w, name + ".attn", norm1_1->getOutput(0), attn_relative_position_bias_table_dims,
         attn_reshape_reshape_dims, attn_unsqueeze_1_reshape_dims, attn_reshape_1_reshape_dims,
         attn_reshape_2_reshape_dims, attn_qkv_weight_dims, attn_reshape_3_reshape_dims, attn_slice_dims,
@@ -616,8 +615,16 @@ ITensor* swin_transformer_block_3(INetworkDefinition& net, WeightsFile& w, std::
     return add_1->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock; this helper builds 1 of them
-ITensor* swin_transformer_block_4(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
+// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances); this helper builds 4 of them
+ITensor* swin_transformer_block_2_variant(
+    INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
+    Dims const& attn_relative_position_bias_table_dims, Dims const& attn_reshape_reshape_dims,
+    Dims const& attn_unsqueeze_1_reshape_dims, Dims const& attn_roll_dims, Dims const& attn_reshape_1_reshape_dims,
+    Dims const& attn_reshape_2_reshape_dims, Dims const& attn_qkv_weight_dims, Dims const& attn_reshape_3_reshape_dims,
+    Dims const& attn_slice_dims, Dims const& attn_reshape_4_reshape_dims, Dims const& attn_reshape_7_reshape_dims,
+    Dims const& attn_constant_3_dims, Dims const& attn_reshape_8_reshape_dims, Dims const& attn_proj_weight_dims,
+    Dims const& attn_reshape_10_reshape_dims, Dims const& attn_roll_1_dims, Dims const& mlp_1_layer_0_weight_dims,
+    Dims const& mlp_1_layer_3_weight_dims)
 {
     ITensor* one_4d = w.shared_scalar(net, "shared/one_4d", 1.0, 4, DataType::kFLOAT);
     ITensor* zero_4d = w.shared_scalar(net, "shared/zero_4d", 0.0, 4, DataType::kFLOAT);
@@ -625,41 +632,7 @@ ITensor* swin_transformer_block_4(INetworkDefinition& net, WeightsFile& w, std::
     auto* norm1_1 = named(net.addScaleNd(*norm1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm1.bias"),
                                          w.get(name + ".norm1.weight"), no_weights(DataType::kFLOAT), 3),
                           name + ".norm1/affine", name + ".norm1");
-    ITensor* attn = shifted_window_attention_4(net, w, name + ".attn", norm1_1->getOutput(0));
-    stochastic_depth(net, w, name + ".stochastic_depth");
-    auto* add = named(net.addElementWise(*x, *attn, ElementWiseOperation::kSUM), name + "/add");
-    auto* norm2 =
-        named(net.addNormalizationV2(*add->getOutput(0), *one_4d, *zero_4d, 1U << 3), name + ".norm2/layer_norm");
-    auto* norm2_1 = named(net.addScaleNd(*norm2->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm2.bias"),
-                                         w.get(name + ".norm2.weight"), no_weights(DataType::kFLOAT), 3),
-                          name + ".norm2/affine", name + ".norm2");
-    ITensor* mlp_1 = mlp(net, w, name + ".mlp", norm2_1->getOutput(0), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
-    stochastic_depth(net, w, name + ".stochastic_depth");
-    auto* add_1 =
-        named(net.addElementWise(*add->getOutput(0), *mlp_1, ElementWiseOperation::kSUM), name + "/add_1", name);
-    return add_1->getOutput(0);
-}
-
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (4 instances); this helper builds 4 of them
-ITensor* swin_transformer_block_2(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
-                                  Dims const& attn_relative_position_bias_table_dims,
-                                  Dims const& attn_reshape_reshape_dims, Dims const& attn_unsqueeze_1_reshape_dims,
-                                  Dims const& attn_roll_dims, Dims const& attn_reshape_1_reshape_dims,
-                                  Dims const& attn_reshape_2_reshape_dims, Dims const& attn_qkv_weight_dims,
-                                  Dims const& attn_reshape_3_reshape_dims, Dims const& attn_slice_dims,
-                                  Dims const& attn_reshape_4_reshape_dims, Dims const& attn_reshape_7_reshape_dims,
-                                  Dims const& attn_constant_3_dims, Dims const& attn_reshape_8_reshape_dims,
-                                  Dims const& attn_proj_weight_dims, Dims const& attn_reshape_10_reshape_dims,
-                                  Dims const& attn_roll_1_dims, Dims const& mlp_1_layer_0_weight_dims,
-                                  Dims const& mlp_1_layer_3_weight_dims)
-{
-    ITensor* one_4d = w.shared_scalar(net, "shared/one_4d", 1.0, 4, DataType::kFLOAT);
-    ITensor* zero_4d = w.shared_scalar(net, "shared/zero_4d", 0.0, 4, DataType::kFLOAT);
-    auto* norm1 = named(net.addNormalizationV2(*x, *one_4d, *zero_4d, 1U << 3), name + ".norm1/layer_norm");
-    auto* norm1_1 = named(net.addScaleNd(*norm1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm1.bias"),
-                                         w.get(name + ".norm1.weight"), no_weights(DataType::kFLOAT), 3),
-                          name + ".norm1/affine", name + ".norm1");
-    ITensor* attn = shifted_window_attention_2(
+    ITensor* attn = shifted_window_attention_2_with_constant(
         net, w, name + ".attn", norm1_1->getOutput(0), attn_relative_position_bias_table_dims,
         attn_reshape_reshape_dims, attn_unsqueeze_1_reshape_dims, attn_roll_dims, attn_reshape_1_reshape_dims,
         attn_reshape_2_reshape_dims, attn_qkv_weight_dims, attn_reshape_3_reshape_dims, attn_slice_dims,
@@ -674,6 +647,30 @@ ITensor* swin_transformer_block_2(INetworkDefinition& net, WeightsFile& w, std::
                           name + ".norm2/affine", name + ".norm2");
     ITensor* mlp_1 =
         mlp(net, w, name + ".mlp", norm2_1->getOutput(0), mlp_1_layer_0_weight_dims, mlp_1_layer_3_weight_dims);
+    stochastic_depth(net, w, name + ".stochastic_depth");
+    auto* add_1 =
+        named(net.addElementWise(*add->getOutput(0), *mlp_1, ElementWiseOperation::kSUM), name + "/add_1", name);
+    return add_1->getOutput(0);
+}
+
+// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock; this helper builds 1 of them
+ITensor* swin_transformer_block_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
+{
+    ITensor* one_4d = w.shared_scalar(net, "shared/one_4d", 1.0, 4, DataType::kFLOAT);
+    ITensor* zero_4d = w.shared_scalar(net, "shared/zero_4d", 0.0, 4, DataType::kFLOAT);
+    auto* norm1 = named(net.addNormalizationV2(*x, *one_4d, *zero_4d, 1U << 3), name + ".norm1/layer_norm");
+    auto* norm1_1 = named(net.addScaleNd(*norm1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm1.bias"),
+                                         w.get(name + ".norm1.weight"), no_weights(DataType::kFLOAT), 3),
+                          name + ".norm1/affine", name + ".norm1");
+    ITensor* attn = shifted_window_attention_3(net, w, name + ".attn", norm1_1->getOutput(0));
+    stochastic_depth(net, w, name + ".stochastic_depth");
+    auto* add = named(net.addElementWise(*x, *attn, ElementWiseOperation::kSUM), name + "/add");
+    auto* norm2 =
+        named(net.addNormalizationV2(*add->getOutput(0), *one_4d, *zero_4d, 1U << 3), name + ".norm2/layer_norm");
+    auto* norm2_1 = named(net.addScaleNd(*norm2->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm2.bias"),
+                                         w.get(name + ".norm2.weight"), no_weights(DataType::kFLOAT), 3),
+                          name + ".norm2/affine", name + ".norm2");
+    ITensor* mlp_1 = mlp(net, w, name + ".mlp", norm2_1->getOutput(0), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
     stochastic_depth(net, w, name + ".stochastic_depth");
     auto* add_1 =
         named(net.addElementWise(*add->getOutput(0), *mlp_1, ElementWiseOperation::kSUM), name + "/add_1", name);
@@ -722,21 +719,21 @@ ITensor* swin_transformer(INetworkDefinition& net, WeightsFile& w, ITensor* x)
         named(net.addScaleNd(*features_0_2->getOutput(0), ScaleMode::kCHANNEL, w.get("features.0.2.bias"),
                              w.get("features.0.2.weight"), no_weights(DataType::kFLOAT), 3),
               "features.0.2/affine", "features.0");
-    ITensor* features_1_0 = swin_transformer_block_3(
+    ITensor* features_1_0 = swin_transformer_block_2_1(
         net, w, "features.1.0", features_0_2_1->getOutput(0), dims({169, 3}), dims({49, 49, 3}), dims({1, 3, 49, 49}),
         dims({1, 8, 7, 8, 7, 96}), dims({64, 49, 96}), dims({1, 288, 96}), dims({64, 49, 3, 3, 32}),
         dims({1, 64, 3, 49, 32}), dims({64, 3, 49, 32}), dims({1, 96, 96}), dims({1, 8, 8, 7, 7, 96}),
         dims({1, 56, 56, 96}), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
-    ITensor* features_1_1 = swin_transformer_block_4(net, w, "features.1.1", features_1_0);
+    ITensor* features_1_1 = swin_transformer_block_3(net, w, "features.1.1", features_1_0);
     rename(features_1_1, "features.1");
     ITensor* features_2 = patch_merging(net, w, "features.2", features_1_1, dims({1, 28, 56, 96}),
                                         dims({1, 28, 28, 96}), dims({1, 1, 192, 384}));
-    ITensor* features_3_0 = swin_transformer_block_3(
+    ITensor* features_3_0 = swin_transformer_block_2_1(
         net, w, "features.3.0", features_2, dims({169, 6}), dims({49, 49, 6}), dims({1, 6, 49, 49}),
         dims({1, 4, 7, 4, 7, 192}), dims({16, 49, 192}), dims({1, 576, 192}), dims({16, 49, 3, 6, 32}),
         dims({1, 16, 6, 49, 32}), dims({16, 6, 49, 32}), dims({1, 192, 192}), dims({1, 4, 4, 7, 7, 192}),
         dims({1, 28, 28, 192}), dims({1, 1, 768, 192}), dims({1, 1, 192, 768}));
-    ITensor* features_3_1 = swin_transformer_block_2(
+    ITensor* features_3_1 = swin_transformer_block_2_variant(
         net, w, "features.3.1", features_3_0, dims({169, 6}), dims({49, 49, 6}), dims({1, 6, 49, 49}),
         dims({1, 28, 28, 192}), dims({1, 4, 7, 4, 7, 192}), dims({16, 49, 192}), dims({1, 576, 192}),
         dims({16, 49, 3, 6, 32}), dims({1, 16, 6, 49, 32}), dims({16, 6, 49, 32}), dims({1, 16, 6, 49, 49}),
@@ -745,34 +742,34 @@ ITensor* swin_transformer(INetworkDefinition& net, WeightsFile& w, ITensor* x)
     rename(features_3_1, "features.3");
     ITensor* features_4 = patch_merging(net, w, "features.4", features_3_1, dims({1, 14, 28, 192}),
                                         dims({1, 14, 14, 192}), dims({1, 1, 384, 768}));
-    ITensor* features_5_0 = swin_transformer_block_3(
+    ITensor* features_5_0 = swin_transformer_block_2_1(
         net, w, "features.5.0", features_4, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}), dims({4, 49, 3, 12, 32}),
         dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 384, 384}), dims({1, 2, 2, 7, 7, 384}),
         dims({1, 14, 14, 384}), dims({1, 1, 1536, 384}), dims({1, 1, 384, 1536}));
-    ITensor* features_5_1 = swin_transformer_block_2(
+    ITensor* features_5_1 = swin_transformer_block_2_variant(
         net, w, "features.5.1", features_5_0, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 14, 14, 384}), dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}),
         dims({4, 49, 3, 12, 32}), dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 4, 12, 49, 49}),
         dims({1, 4, 1, 49, 49}), dims({4, 12, 49, 49}), dims({1, 384, 384}), dims({1, 2, 2, 7, 7, 384}),
         dims({0, 11, 11, 0}), dims({1, 1, 1536, 384}), dims({1, 1, 384, 1536}));
-    ITensor* features_5_2 = swin_transformer_block_3(
+    ITensor* features_5_2 = swin_transformer_block_2_1(
         net, w, "features.5.2", features_5_1, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}), dims({4, 49, 3, 12, 32}),
         dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 384, 384}), dims({1, 2, 2, 7, 7, 384}),
         dims({1, 14, 14, 384}), dims({1, 1, 1536, 384}), dims({1, 1, 384, 1536}));
-    ITensor* features_5_3 = swin_transformer_block_2(
+    ITensor* features_5_3 = swin_transformer_block_2_variant(
         net, w, "features.5.3", features_5_2, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 14, 14, 384}), dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}),
         dims({4, 49, 3, 12, 32}), dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 4, 12, 49, 49}),
         dims({1, 4, 1, 49, 49}), dims({4, 12, 49, 49}), dims({1, 384, 384}), dims({1, 2, 2, 7, 7, 384}),
         dims({0, 11, 11, 0}), dims({1, 1, 1536, 384}), dims({1, 1, 384, 1536}));
-    ITensor* features_5_4 = swin_transformer_block_3(
+    ITensor* features_5_4 = swin_transformer_block_2_1(
         net, w, "features.5.4", features_5_3, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}), dims({4, 49, 3, 12, 32}),
         dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 384, 384}), dims({1, 2, 2, 7, 7, 384}),
         dims({1, 14, 14, 384}), dims({1, 1, 1536, 384}), dims({1, 1, 384, 1536}));
-    ITensor* features_5_5 = swin_transformer_block_2(
+    ITensor* features_5_5 = swin_transformer_block_2_variant(
         net, w, "features.5.5", features_5_4, dims({169, 12}), dims({49, 49, 12}), dims({1, 12, 49, 49}),
         dims({1, 14, 14, 384}), dims({1, 2, 7, 2, 7, 384}), dims({4, 49, 384}), dims({1, 1152, 384}),
         dims({4, 49, 3, 12, 32}), dims({1, 4, 12, 49, 32}), dims({4, 12, 49, 32}), dims({1, 4, 12, 49, 49}),

@@ -82,11 +82,14 @@ class ShiftedWindowAttention(nn.Module):
 
 
 class ShiftedWindowAttention_2(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (4 instances)"""
+    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances)"""
 
-    def __init__(self, dim, num_heads, out_features, constant_size1, view_shape, reshape_shape):
+    def __init__(
+        self, dim, shift_size, num_heads, out_features, constant_size1, view_shape, reshape_shape
+    ):
         super().__init__()
         self.dim = dim
+        self.shift_size = shift_size
         self.num_heads = num_heads
         self.constant_size1 = constant_size1
         self.view_shape = view_shape
@@ -95,7 +98,9 @@ class ShiftedWindowAttention_2(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.relative_position_bias_table = nn.Parameter((169, num_heads), nn.float32)
         self.relative_position_index = nn.Parameter((2401,), nn.int64)
-        self.constant = nn.Parameter((1, constant_size1, 1, 49, 49), nn.float32)
+        self.constant = (
+            nn.Parameter((1, constant_size1, 1, 49, 49), nn.float32) if shift_size else None
+        )
 
     def forward(self, x):
         x_size0 = x.size(0)
@@ -107,11 +112,10 @@ class ShiftedWindowAttention_2(nn.Module):
             [2, 0, 1],
         )
         relative_position_bias = F.unsqueeze(relative_position_bias, 0)
+        if self.shift_size:
+            x = F.roll(x, [-3, -3], [1, 2])
         permute = F.permute(
-            F.view(
-                F.roll(x, [-3, -3], [1, 2]),
-                [x_size0, self.view_shape, 7, self.view_shape, 7, self.dim],
-            ),
+            F.view(x, [x_size0, self.view_shape, 7, self.view_shape, 7, self.dim]),
             [0, 1, 3, 2, 4, 5],
         )
         mul = x_size0 * self.constant_size1
@@ -125,78 +129,26 @@ class ShiftedWindowAttention_2(nn.Module):
         select_2 = F.select(permute, 0, 2)
         mul_1 = select * 0.1767766952966369
         add = (mul_1 @ F.transpose(select_1, -2, -1)) + relative_position_bias
-        view = F.view(
-            F.view(add, [x_size0, self.constant_size1, self.num_heads, 49, 49]) + self.constant,
-            [-1, self.num_heads, 49, 49],
-        )
-        transpose = F.transpose(F.softmax(view, -1) @ select_2, 1, 2)
+        if self.shift_size:
+            add = F.view(
+                F.view(add, [x_size0, self.constant_size1, self.num_heads, 49, 49]) + self.constant,
+                [-1, self.num_heads, 49, 49],
+            )
+        transpose = F.transpose(F.softmax(add, -1) @ select_2, 1, 2)
         view = F.view(
             F.linear(F.reshape(transpose, [mul, 49, self.dim]), self.proj.weight, self.proj.bias),
             [x_size0, self.view_shape, self.view_shape, 7, 7, self.dim],
         )
-        permute = F.permute(view, [0, 1, 3, 2, 4, 5])
-        roll = F.roll(
-            F.reshape(permute, [x_size0, self.reshape_shape, self.reshape_shape, self.dim]),
-            [3, 3],
-            [1, 2],
-        )
-        return roll
-
-
-class ShiftedWindowAttention_3(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (5 instances)"""
-
-    def __init__(self, dim, num_heads, out_features, view_shape, mul, reshape_shape):
-        super().__init__()
-        self.dim = dim
-        self.num_heads = num_heads
-        self.view_shape = view_shape
-        self.mul = mul
-        self.reshape_shape = reshape_shape
-        self.qkv = nn.Linear(dim, out_features)
-        self.proj = nn.Linear(dim, dim)
-        self.relative_position_bias_table = nn.Parameter((169, num_heads), nn.float32)
-        self.relative_position_index = nn.Parameter((2401,), nn.int64)
-
-    def forward(self, x):
-        x_size0 = x.size(0)
-        relative_position_bias = F.permute(
-            F.view(
-                F.index(self.relative_position_bias_table, [self.relative_position_index]),
-                [49, 49, -1],
-            ),
-            [2, 0, 1],
-        )
-        relative_position_bias = F.unsqueeze(relative_position_bias, 0)
-        permute = F.permute(
-            F.view(x, [x_size0, self.view_shape, 7, self.view_shape, 7, self.dim]),
-            [0, 1, 3, 2, 4, 5],
-        )
-        mul = x_size0 * self.mul
         reshape = F.reshape(
-            F.linear(F.reshape(permute, [mul, 49, self.dim]), self.qkv.weight, self.qkv.bias),
-            [mul, 49, 3, self.num_heads, 32],
-        )
-        permute = F.permute(reshape, [2, 0, 3, 1, 4])
-        select = F.select(permute, 0, 0)
-        select_1 = F.select(permute, 0, 1)
-        select_2 = F.select(permute, 0, 2)
-        mul_1 = select * 0.1767766952966369
-        add = (mul_1 @ F.transpose(select_1, -2, -1)) + relative_position_bias
-        softmax = F.softmax(add, -1)
-        reshape = F.reshape(F.transpose(softmax @ select_2, 1, 2), [mul, 49, self.dim])
-        linear = F.linear(reshape, self.proj.weight, self.proj.bias)
-        reshape = F.reshape(
-            F.permute(
-                F.view(linear, [x_size0, self.view_shape, self.view_shape, 7, 7, self.dim]),
-                [0, 1, 3, 2, 4, 5],
-            ),
+            F.permute(view, [0, 1, 3, 2, 4, 5]),
             [x_size0, self.reshape_shape, self.reshape_shape, self.dim],
         )
+        if self.shift_size:
+            reshape = F.roll(reshape, [3, 3], [1, 2])
         return reshape
 
 
-class ShiftedWindowAttention_4(nn.Module):
+class ShiftedWindowAttention_3(nn.Module):
     """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention"""
 
     def __init__(self):
@@ -273,8 +225,8 @@ class SwinTransformerBlock(nn.Module):
     def forward(self, x):
         stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
-        x_1 = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + x_1
+        stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
+        return x + stochastic_depth
 
 
 class PatchMerging(nn.Module):
@@ -296,12 +248,13 @@ class PatchMerging(nn.Module):
 
 
 class SwinTransformerBlock_2(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (4 instances)"""
+    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances)"""
 
     def __init__(
         self,
         dim,
         num_heads,
+        shift_size,
         out_features,
         constant_size1,
         view_shape,
@@ -311,7 +264,7 @@ class SwinTransformerBlock_2(nn.Module):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = ShiftedWindowAttention_2(
-            dim, num_heads, out_features, constant_size1, view_shape, reshape_shape
+            dim, shift_size, num_heads, out_features, constant_size1, view_shape, reshape_shape
         )
         self.stochastic_depth = StochasticDepth()
         self.norm2 = nn.LayerNorm(dim)
@@ -320,39 +273,17 @@ class SwinTransformerBlock_2(nn.Module):
     def forward(self, x):
         stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
-        x_1 = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + x_1
+        stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
+        return x + stochastic_depth
 
 
 class SwinTransformerBlock_3(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (5 instances)"""
-
-    def __init__(
-        self, dim, num_heads, out_features, view_shape, mul, reshape_shape, mlp_out_features
-    ):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = ShiftedWindowAttention_3(
-            dim, num_heads, out_features, view_shape, mul, reshape_shape
-        )
-        self.stochastic_depth = StochasticDepth()
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = MLP(dim, mlp_out_features)
-
-    def forward(self, x):
-        stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
-        x = x + stochastic_depth
-        x_1 = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + x_1
-
-
-class SwinTransformerBlock_4(nn.Module):
     """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock"""
 
     def __init__(self):
         super().__init__()
         self.norm1 = nn.LayerNorm(96)
-        self.attn = ShiftedWindowAttention_4()
+        self.attn = ShiftedWindowAttention_3()
         self.stochastic_depth = StochasticDepth()
         self.norm2 = nn.LayerNorm(96)
         self.mlp = MLP(96, 384)
@@ -360,8 +291,8 @@ class SwinTransformerBlock_4(nn.Module):
     def forward(self, x):
         stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
-        x_1 = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + x_1
+        stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
+        return x + stochastic_depth
 
 
 class SwinTransformer(nn.Module):
@@ -372,21 +303,21 @@ class SwinTransformer(nn.Module):
         self.features = nn.Sequential(
             nn.Sequential(nn.Conv2d(3, 96, 4, stride=4), Permute([0, 2, 3, 1]), nn.LayerNorm(96)),
             nn.Sequential(
-                SwinTransformerBlock_3(96, 3, 288, 8, 64, 56, 384), SwinTransformerBlock_4()
+                SwinTransformerBlock_2(96, 3, False, 288, 64, 8, 56, 384), SwinTransformerBlock_3()
             ),
             PatchMerging(384, 192),
             nn.Sequential(
-                SwinTransformerBlock_3(192, 6, 576, 4, 16, 28, 768),
-                SwinTransformerBlock_2(192, 6, 576, 16, 4, 28, 768),
+                SwinTransformerBlock_2(192, 6, False, 576, 16, 4, 28, 768),
+                SwinTransformerBlock_2(192, 6, True, 576, 16, 4, 28, 768),
             ),
             PatchMerging(768, 384),
             nn.Sequential(
-                SwinTransformerBlock_3(384, 12, 1152, 2, 4, 14, 1536),
-                SwinTransformerBlock_2(384, 12, 1152, 4, 2, 14, 1536),
-                SwinTransformerBlock_3(384, 12, 1152, 2, 4, 14, 1536),
-                SwinTransformerBlock_2(384, 12, 1152, 4, 2, 14, 1536),
-                SwinTransformerBlock_3(384, 12, 1152, 2, 4, 14, 1536),
-                SwinTransformerBlock_2(384, 12, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, False, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, True, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, False, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, True, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, False, 1152, 4, 2, 14, 1536),
+                SwinTransformerBlock_2(384, 12, True, 1152, 4, 2, 14, 1536),
             ),
             PatchMerging(1536, 768),
             nn.Sequential(SwinTransformerBlock(), SwinTransformerBlock()),

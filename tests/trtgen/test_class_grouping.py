@@ -171,3 +171,121 @@ def test_weight_shape_dims_are_named_one_by_one(tmp_path):
     assert "self.up = Proj(16, 8)" in source and "self.down = Proj(8, 16)" in source
     lines = []
     assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+VARIANTS = """
+    class Shifted(nn.Module):
+        def __init__(self, dim, shift):
+            super().__init__()
+            self.shift = shift
+            self.fc = nn.Linear(dim, dim)
+            self.register_buffer("offset", torch.randn(dim))
+
+        def forward(self, x):
+            x = self.fc(x)
+            if self.shift:
+                x = torch.roll(x, self.shift, 1) + self.offset
+            return torch.relu(x) * 2.0
+
+
+    class Mix(nn.Module):
+        def __init__(self, kind):
+            super().__init__()
+            self.kind = kind
+
+        def forward(self, x):
+            x = x + 1.0
+            x = x * 2.0 if self.kind == "scale" else torch.tanh(x)
+            return x - 1.0
+
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Shifted(8, 2)
+            self.b = Shifted(8, 0)
+            self.c = Shifted(8, 2)
+            self.d = Mix("scale")
+            self.e = Mix("tanh")
+
+        def forward(self, x):
+            return self.e(self.d(self.c(self.b(self.a(x)))))
+
+    INPUTS = (torch.randn(2, 5, 8),)
+"""
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("variants")
+    model = write_model(tmp_path, VARIANTS)
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) == 0
+    return out, (out / "network.py").read_text()
+
+
+def test_an_optional_op_is_a_branch_on_the_constructor_argument(variants):
+    _, source = variants
+    classes = _classes(source)
+    assert classes.count("Shifted") == 1 and "Shifted_2" not in classes
+    assert _init(source, "Shifted") == ", shift"
+    assert re.search(r"^ +if self\.shift:\n +x = F\.roll\(x, 2, 1\) \+ self\.offset$", source, re.M)
+    # the buffer only the shifted forward reads is declared only there (weights file keys)
+    assert "self.offset = nn.Parameter((8,), nn.float32) if shift else None" in source
+    assert "self.a = Shifted(True)" in source and "self.b = Shifted(False)" in source
+
+
+def test_variants_that_replace_an_op_stay_apart(variants):
+    _, source = variants
+    classes = _classes(source)
+    assert "Mix" in classes and "Mix_2" in classes
+    for body in re.findall(r"^class Mix(?:_2)?\(.*?(?=^class )", source, re.M | re.S):
+        assert "if " not in body
+    assert len(classes) == 4  # Shifted, Mix, Mix_2, M
+
+
+def test_branching_network_matches_pytorch(variants):
+    out, _ = variants
+    lines = []
+    # FP32: max|trt - torch| <= 1e-4 * max(1, max|torch|), checked output by output
+    assert check(str(out), log=lines.append), "\n".join(lines)
+
+
+def test_a_flag_is_named_after_an_argument_only_where_the_graph_agrees(tmp_path):
+    # shift is 2 in every instance, but the last one does not roll (its window covers all):
+    # the branch follows the graph and gets a name of its own
+    model = write_model(
+        tmp_path,
+        """
+        class Shifted(nn.Module):
+            def __init__(self, shift, window):
+                super().__init__()
+                self.shift = shift
+                self.window = window
+
+            def forward(self, x):
+                if self.shift and self.window < x.shape[1]:
+                    x = torch.roll(x, self.shift, 1)
+                return x * 2.0
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = Shifted(2, 3)
+                self.b = Shifted(2, 8)
+
+            def forward(self, x):
+                return self.b(self.a(x))
+
+        INPUTS = (torch.randn(2, 5, 8),)
+        """,
+    )
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) == 0
+    source = (out / "network.py").read_text()
+    assert _classes(source).count("Shifted") == 1 and "Shifted_2" not in _classes(source)
+    assert "if self.shift:" not in source
+    assert "if self.has_roll:" in source
+    assert "self.a = Shifted(True)" in source and "self.b = Shifted(False)" in source
+    lines = []
+    assert check(str(out), log=lines.append), "\n".join(lines)
