@@ -28,7 +28,7 @@ ITensor* permute(INetworkDefinition& net, WeightsFile& /*w*/, std::string const&
     return permute_1->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances); this helper builds 5 of them
+// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (10 instances); this helper builds 5 of them
 ITensor* shifted_window_attention_2_1(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
                                       Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
                                       Dims const& unsqueeze_1_reshape_dims, Dims const& reshape_1_reshape_dims,
@@ -139,7 +139,7 @@ ITensor* shifted_window_attention_2_1(INetworkDefinition& net, WeightsFile& w, s
     return reshape_9->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances); this helper builds 4 of them
+// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (10 instances); this helper builds 5 of them
 ITensor* shifted_window_attention_2_with_constant(
     INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
     Dims const& relative_position_bias_table_dims, Dims const& reshape_reshape_dims,
@@ -290,155 +290,6 @@ ITensor* mlp(INetworkDefinition& net, WeightsFile& w, std::string const& name, I
     return layer_3_1->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention; this helper builds 1 of them
-ITensor* shifted_window_attention_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
-{
-    static int64_t const constant_weights[] = {0};
-    auto* constant =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_weights, 1}), name + "/constant");
-    auto* relative_position_index = named(net.addConstant(dims({2401}), w.get(name + ".relative_position_index")),
-                                          name + ".relative_position_index");
-    auto* lt = named(net.addElementWise(*relative_position_index->getOutput(0), *constant->getOutput(0),
-                                        ElementWiseOperation::kLESS),
-                     name + "/lt");
-    auto* cast = named(net.addCast(*lt->getOutput(0), DataType::kINT64), name + "/cast");
-    static int64_t const constant_1_weights[] = {169};
-    auto* constant_1 =
-        named(net.addConstant(dims({1}), Weights{DataType::kINT64, constant_1_weights, 1}), name + "/constant_1");
-    auto* mul = named(net.addElementWise(*cast->getOutput(0), *constant_1->getOutput(0), ElementWiseOperation::kPROD),
-                      name + "/mul");
-    auto* add = named(
-        net.addElementWise(*relative_position_index->getOutput(0), *mul->getOutput(0), ElementWiseOperation::kSUM),
-        name + "/add");
-    auto* unsqueeze = named(net.addShuffle(*add->getOutput(0)), name + "/unsqueeze");
-    unsqueeze->setReshapeDimensions(dims({2401, 1}));
-    auto* relative_position_bias_table =
-        named(net.addConstant(dims({169, 3}), w.get(name + ".relative_position_bias_table")),
-              name + ".relative_position_bias_table");
-    auto* index =
-        named(net.addGatherV2(*relative_position_bias_table->getOutput(0), *unsqueeze->getOutput(0), GatherMode::kND),
-              name + "/index");
-    auto* reshape = named(net.addShuffle(*index->getOutput(0)), name + "/reshape");
-    reshape->setReshapeDimensions(dims({49, 49, 3}));
-    auto* permute_1 = named(net.addShuffle(*reshape->getOutput(0)), name + "/permute");
-    permute_1->setFirstTranspose(perm({2, 0, 1}));
-    auto* unsqueeze_1 = named(net.addShuffle(*permute_1->getOutput(0)), name + "/unsqueeze_1");
-    unsqueeze_1->setReshapeDimensions(dims({1, 3, 49, 49}));
-    auto* roll = named(net.addSlice(*x, dims({0, 3, 3, 0}), dims({1, 56, 56, 96}), dims({1, 1, 1, 1})), name + "/roll");
-    roll->setMode(SampleMode::kWRAP);
-    auto* reshape_1 = named(net.addShuffle(*roll->getOutput(0)), name + "/reshape_1");
-    reshape_1->setReshapeDimensions(dims({1, 8, 7, 8, 7, 96}));
-    auto* permute_1_1 = named(net.addShuffle(*reshape_1->getOutput(0)), name + "/permute_1");
-    permute_1_1->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
-    auto* reshape_2 = named(net.addShuffle(*permute_1_1->getOutput(0)), name + "/reshape_2");
-    reshape_2->setReshapeDimensions(dims({64, 49, 96}));
-    auto* qkv_weight = named(net.addConstant(dims({1, 288, 96}), w.get(name + ".qkv.weight")), name + ".qkv.weight");
-    auto* linear = named(net.addMatrixMultiply(*reshape_2->getOutput(0), MatrixOperation::kNONE,
-                                               *qkv_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
-                         name + "/linear");
-    auto* bias = named(net.addScaleNd(*linear->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".qkv.bias"),
-                                      no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
-                       name + "/bias");
-    auto* reshape_3 = named(net.addShuffle(*bias->getOutput(0)), name + "/reshape_3");
-    reshape_3->setReshapeDimensions(dims({64, 49, 3, 3, 32}));
-    auto* permute_2 = named(net.addShuffle(*reshape_3->getOutput(0)), name + "/permute_2");
-    permute_2->setFirstTranspose(perm({2, 0, 3, 1, 4}));
-    auto* slice = named(
-        net.addSlice(*permute_2->getOutput(0), dims({0, 0, 0, 0, 0}), dims({1, 64, 3, 49, 32}), dims({1, 1, 1, 1, 1})),
-        name + "/slice");
-    auto* reshape_4 = named(net.addShuffle(*slice->getOutput(0)), name + "/reshape_4");
-    reshape_4->setReshapeDimensions(dims({64, 3, 49, 32}));
-    auto* slice_1 = named(
-        net.addSlice(*permute_2->getOutput(0), dims({1, 0, 0, 0, 0}), dims({1, 64, 3, 49, 32}), dims({1, 1, 1, 1, 1})),
-        name + "/slice_1");
-    auto* reshape_5 = named(net.addShuffle(*slice_1->getOutput(0)), name + "/reshape_5");
-    reshape_5->setReshapeDimensions(dims({64, 3, 49, 32}));
-    auto* slice_2 = named(
-        net.addSlice(*permute_2->getOutput(0), dims({2, 0, 0, 0, 0}), dims({1, 64, 3, 49, 32}), dims({1, 1, 1, 1, 1})),
-        name + "/slice_2");
-    auto* reshape_6 = named(net.addShuffle(*slice_2->getOutput(0)), name + "/reshape_6");
-    reshape_6->setReshapeDimensions(dims({64, 3, 49, 32}));
-    static float const constant_2_weights[] = {0.17677669f};
-    auto* constant_2 = named(net.addConstant(dims({1, 1, 1, 1}), Weights{DataType::kFLOAT, constant_2_weights, 1}),
-                             name + "/constant_2");
-    auto* mul_1 =
-        named(net.addElementWise(*reshape_4->getOutput(0), *constant_2->getOutput(0), ElementWiseOperation::kPROD),
-              name + "/mul_1");
-    auto* transpose = named(net.addShuffle(*reshape_5->getOutput(0)), name + "/transpose");
-    transpose->setFirstTranspose(perm({0, 1, 3, 2}));
-    auto* matmul = named(net.addMatrixMultiply(*mul_1->getOutput(0), MatrixOperation::kNONE, *transpose->getOutput(0),
-                                               MatrixOperation::kNONE),
-                         name + "/matmul");
-    auto* add_1 =
-        named(net.addElementWise(*matmul->getOutput(0), *unsqueeze_1->getOutput(0), ElementWiseOperation::kSUM),
-              name + "/add_1");
-    auto* constant_3 = named(net.addConstant(dims({64, 1, 49}), w.get(name + ".constant")), name + ".constant");
-    auto* constant_1_1 = named(net.addConstant(dims({64, 49, 1}), w.get(name + ".constant_1")), name + ".constant_1");
-    auto* sub =
-        named(net.addElementWise(*constant_3->getOutput(0), *constant_1_1->getOutput(0), ElementWiseOperation::kSUB),
-              name + "/sub");
-    static float const constant_3_1_weights[] = {0.0f};
-    auto* constant_3_1 = named(net.addConstant(dims({1, 1, 1}), Weights{DataType::kFLOAT, constant_3_1_weights, 1}),
-                               name + "/constant_3");
-    auto* eq = named(net.addElementWise(*sub->getOutput(0), *constant_3_1->getOutput(0), ElementWiseOperation::kEQUAL),
-                     name + "/eq");
-    auto* ne = named(net.addUnary(*eq->getOutput(0), UnaryOperation::kNOT), name + "/ne");
-    static float const constant_4_weights[] = {-100.0f};
-    auto* constant_4 =
-        named(net.addConstant(dims({1, 1, 1}), Weights{DataType::kFLOAT, constant_4_weights, 1}), name + "/constant_4");
-    auto* masked_fill =
-        named(net.addSelect(*ne->getOutput(0), *constant_4->getOutput(0), *sub->getOutput(0)), name + "/masked_fill");
-    static float const constant_5_weights[] = {0.0f};
-    auto* constant_5 =
-        named(net.addConstant(dims({1, 1, 1}), Weights{DataType::kFLOAT, constant_5_weights, 1}), name + "/constant_5");
-    auto* eq_1 = named(net.addElementWise(*sub->getOutput(0), *constant_5->getOutput(0), ElementWiseOperation::kEQUAL),
-                       name + "/eq_1");
-    static float const constant_6_weights[] = {0.0f};
-    auto* constant_6 =
-        named(net.addConstant(dims({1, 1, 1}), Weights{DataType::kFLOAT, constant_6_weights, 1}), name + "/constant_6");
-    auto* masked_fill_1 =
-        named(net.addSelect(*eq_1->getOutput(0), *constant_6->getOutput(0), *masked_fill->getOutput(0)),
-              name + "/masked_fill_1");
-    auto* reshape_7 = named(net.addShuffle(*add_1->getOutput(0)), name + "/reshape_7");
-    reshape_7->setReshapeDimensions(dims({1, 64, 3, 49, 49}));
-    auto* unsqueeze_2 = named(net.addShuffle(*masked_fill_1->getOutput(0)), name + "/unsqueeze_2");
-    unsqueeze_2->setReshapeDimensions(dims({64, 1, 49, 49}));
-    auto* unsqueeze_3 = named(net.addShuffle(*unsqueeze_2->getOutput(0)), name + "/unsqueeze_3");
-    unsqueeze_3->setReshapeDimensions(dims({1, 64, 1, 49, 49}));
-    auto* add_2 =
-        named(net.addElementWise(*reshape_7->getOutput(0), *unsqueeze_3->getOutput(0), ElementWiseOperation::kSUM),
-              name + "/add_2");
-    auto* reshape_8 = named(net.addShuffle(*add_2->getOutput(0)), name + "/reshape_8");
-    reshape_8->setReshapeDimensions(dims({64, 3, 49, 49}));
-    auto* softmax = named(net.addSoftMax(*reshape_8->getOutput(0)), name + "/softmax");
-    softmax->setAxes(1U << 3);
-    auto* matmul_1 = named(net.addMatrixMultiply(*softmax->getOutput(0), MatrixOperation::kNONE,
-                                                 *reshape_6->getOutput(0), MatrixOperation::kNONE),
-                           name + "/matmul_1");
-    auto* transpose_1 = named(net.addShuffle(*matmul_1->getOutput(0)), name + "/transpose_1");
-    transpose_1->setFirstTranspose(perm({0, 2, 1, 3}));
-    auto* reshape_9 = named(net.addShuffle(*transpose_1->getOutput(0)), name + "/reshape_9");
-    reshape_9->setReshapeDimensions(dims({64, 49, 96}));
-    auto* proj_weight = named(net.addConstant(dims({1, 96, 96}), w.get(name + ".proj.weight")), name + ".proj.weight");
-    auto* linear_1 = named(net.addMatrixMultiply(*reshape_9->getOutput(0), MatrixOperation::kNONE,
-                                                 *proj_weight->getOutput(0), MatrixOperation::kTRANSPOSE),
-                           name + "/linear_1");
-    auto* bias_1 = named(net.addScaleNd(*linear_1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".proj.bias"),
-                                        no_weights(DataType::kFLOAT), no_weights(DataType::kFLOAT), 2),
-                         name + "/bias_1");
-    auto* reshape_10 = named(net.addShuffle(*bias_1->getOutput(0)), name + "/reshape_10");
-    reshape_10->setReshapeDimensions(dims({1, 8, 8, 7, 7, 96}));
-    auto* permute_3 = named(net.addShuffle(*reshape_10->getOutput(0)), name + "/permute_3");
-    permute_3->setFirstTranspose(perm({0, 1, 3, 2, 4, 5}));
-    auto* reshape_11 = named(net.addShuffle(*permute_3->getOutput(0)), name + "/reshape_11");
-    reshape_11->setReshapeDimensions(dims({1, 56, 56, 96}));
-    auto* roll_1 =
-        named(net.addSlice(*reshape_11->getOutput(0), dims({0, 53, 53, 0}), dims({1, 56, 56, 96}), dims({1, 1, 1, 1})),
-              name + "/roll_1", name);
-    roll_1->setMode(SampleMode::kWRAP);
-    return roll_1->getOutput(0);
-}
-
 // PyTorch: torchvision.models.swin_transformer.PatchMerging (3 instances); this helper builds 3 of them
 ITensor* patch_merging(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
                        Dims const& slice_dims, Dims const& slice_1_dims, Dims const& reduction_weight_dims)
@@ -578,7 +429,7 @@ ITensor* shifted_window_attention(INetworkDefinition& net, WeightsFile& w, std::
     return reshape_9->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances); this helper builds 5 of them
+// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (10 instances); this helper builds 5 of them
 ITensor* swin_transformer_block_2_1(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
                                     Dims const& attn_relative_position_bias_table_dims,
                                     Dims const& attn_reshape_reshape_dims, Dims const& attn_unsqueeze_1_reshape_dims,
@@ -615,7 +466,7 @@ ITensor* swin_transformer_block_2_1(INetworkDefinition& net, WeightsFile& w, std
     return add_1->getOutput(0);
 }
 
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances); this helper builds 4 of them
+// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (10 instances); this helper builds 5 of them
 ITensor* swin_transformer_block_2_variant(
     INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x,
     Dims const& attn_relative_position_bias_table_dims, Dims const& attn_reshape_reshape_dims,
@@ -647,30 +498,6 @@ ITensor* swin_transformer_block_2_variant(
                           name + ".norm2/affine", name + ".norm2");
     ITensor* mlp_1 =
         mlp(net, w, name + ".mlp", norm2_1->getOutput(0), mlp_1_layer_0_weight_dims, mlp_1_layer_3_weight_dims);
-    stochastic_depth(net, w, name + ".stochastic_depth");
-    auto* add_1 =
-        named(net.addElementWise(*add->getOutput(0), *mlp_1, ElementWiseOperation::kSUM), name + "/add_1", name);
-    return add_1->getOutput(0);
-}
-
-// PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock; this helper builds 1 of them
-ITensor* swin_transformer_block_3(INetworkDefinition& net, WeightsFile& w, std::string const& name, ITensor* x)
-{
-    ITensor* one_4d = w.shared_scalar(net, "shared/one_4d", 1.0, 4, DataType::kFLOAT);
-    ITensor* zero_4d = w.shared_scalar(net, "shared/zero_4d", 0.0, 4, DataType::kFLOAT);
-    auto* norm1 = named(net.addNormalizationV2(*x, *one_4d, *zero_4d, 1U << 3), name + ".norm1/layer_norm");
-    auto* norm1_1 = named(net.addScaleNd(*norm1->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm1.bias"),
-                                         w.get(name + ".norm1.weight"), no_weights(DataType::kFLOAT), 3),
-                          name + ".norm1/affine", name + ".norm1");
-    ITensor* attn = shifted_window_attention_3(net, w, name + ".attn", norm1_1->getOutput(0));
-    stochastic_depth(net, w, name + ".stochastic_depth");
-    auto* add = named(net.addElementWise(*x, *attn, ElementWiseOperation::kSUM), name + "/add");
-    auto* norm2 =
-        named(net.addNormalizationV2(*add->getOutput(0), *one_4d, *zero_4d, 1U << 3), name + ".norm2/layer_norm");
-    auto* norm2_1 = named(net.addScaleNd(*norm2->getOutput(0), ScaleMode::kCHANNEL, w.get(name + ".norm2.bias"),
-                                         w.get(name + ".norm2.weight"), no_weights(DataType::kFLOAT), 3),
-                          name + ".norm2/affine", name + ".norm2");
-    ITensor* mlp_1 = mlp(net, w, name + ".mlp", norm2_1->getOutput(0), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
     stochastic_depth(net, w, name + ".stochastic_depth");
     auto* add_1 =
         named(net.addElementWise(*add->getOutput(0), *mlp_1, ElementWiseOperation::kSUM), name + "/add_1", name);
@@ -724,7 +551,12 @@ ITensor* swin_transformer(INetworkDefinition& net, WeightsFile& w, ITensor* x)
         dims({1, 8, 7, 8, 7, 96}), dims({64, 49, 96}), dims({1, 288, 96}), dims({64, 49, 3, 3, 32}),
         dims({1, 64, 3, 49, 32}), dims({64, 3, 49, 32}), dims({1, 96, 96}), dims({1, 8, 8, 7, 7, 96}),
         dims({1, 56, 56, 96}), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
-    ITensor* features_1_1 = swin_transformer_block_3(net, w, "features.1.1", features_1_0);
+    ITensor* features_1_1 = swin_transformer_block_2_variant(
+        net, w, "features.1.1", features_1_0, dims({169, 3}), dims({49, 49, 3}), dims({1, 3, 49, 49}),
+        dims({1, 56, 56, 96}), dims({1, 8, 7, 8, 7, 96}), dims({64, 49, 96}), dims({1, 288, 96}),
+        dims({64, 49, 3, 3, 32}), dims({1, 64, 3, 49, 32}), dims({64, 3, 49, 32}), dims({1, 64, 3, 49, 49}),
+        dims({1, 64, 1, 49, 49}), dims({64, 3, 49, 49}), dims({1, 96, 96}), dims({1, 8, 8, 7, 7, 96}),
+        dims({0, 53, 53, 0}), dims({1, 1, 384, 96}), dims({1, 1, 96, 384}));
     rename(features_1_1, "features.1");
     ITensor* features_2 = patch_merging(net, w, "features.2", features_1_1, dims({1, 28, 56, 96}),
                                         dims({1, 28, 28, 96}), dims({1, 1, 192, 384}));
@@ -833,8 +665,7 @@ std::vector<trtgen::ExpectedWeight> const& expected_weights()
         {"features.1.0.norm1.weight", DataType::kFLOAT, {96}},
         {"features.1.0.norm2.bias", DataType::kFLOAT, {96}},
         {"features.1.0.norm2.weight", DataType::kFLOAT, {96}},
-        {"features.1.1.attn.constant", DataType::kFLOAT, {64, 1, 49}},
-        {"features.1.1.attn.constant_1", DataType::kFLOAT, {64, 49, 1}},
+        {"features.1.1.attn.constant", DataType::kFLOAT, {1, 64, 1, 49, 49}},
         {"features.1.1.attn.proj.bias", DataType::kFLOAT, {96}},
         {"features.1.1.attn.proj.weight", DataType::kFLOAT, {96, 96}},
         {"features.1.1.attn.qkv.bias", DataType::kFLOAT, {288}},

@@ -82,7 +82,7 @@ class ShiftedWindowAttention(nn.Module):
 
 
 class ShiftedWindowAttention_2(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (9 instances)"""
+    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention (10 instances)"""
 
     def __init__(
         self, dim, shift_size, num_heads, out_features, constant_size1, view_shape, reshape_shape
@@ -148,58 +148,6 @@ class ShiftedWindowAttention_2(nn.Module):
         return reshape
 
 
-class ShiftedWindowAttention_3(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.ShiftedWindowAttention"""
-
-    def __init__(self):
-        super().__init__()
-        self.qkv = nn.Linear(96, 288)
-        self.proj = nn.Linear(96, 96)
-        self.relative_position_bias_table = nn.Parameter((169, 3), nn.float32)
-        self.relative_position_index = nn.Parameter((2401,), nn.int64)
-        self.constant = nn.Parameter((64, 1, 49), nn.float32)
-        self.constant_1 = nn.Parameter((64, 49, 1), nn.float32)
-
-    def forward(self, x):
-        x_size0 = x.size(0)
-        relative_position_bias = F.permute(
-            F.view(
-                F.index(self.relative_position_bias_table, [self.relative_position_index]),
-                [49, 49, -1],
-            ),
-            [2, 0, 1],
-        )
-        relative_position_bias = F.unsqueeze(relative_position_bias, 0)
-        permute = F.permute(
-            F.view(F.roll(x, [-3, -3], [1, 2]), [x_size0, 8, 7, 8, 7, 96]), [0, 1, 3, 2, 4, 5]
-        )
-        mul = x_size0 * 64
-        view = F.view(
-            F.linear(F.reshape(permute, [mul, 49, 96]), self.qkv.weight, self.qkv.bias),
-            [mul, 49, 3, 3, 32],
-        )
-        permute = F.permute(view, [2, 0, 3, 1, 4])
-        select = F.select(permute, 0, 0)
-        select_1 = F.select(permute, 0, 1)
-        select_2 = F.select(permute, 0, 2)
-        mul_1 = select * 0.1767766952966369
-        add = (mul_1 @ F.transpose(select_1, -2, -1)) + relative_position_bias
-        sub = self.constant - self.constant_1
-        masked_fill = F.masked_fill(sub, sub != 0, -100.0)
-        masked_fill = F.masked_fill(masked_fill, sub == 0, 0.0)
-        view = F.view(add, [x_size0, 64, 3, 49, 49])
-        add = view + F.unsqueeze(F.unsqueeze(masked_fill, 1), 0)
-        matmul = F.softmax(F.view(add, [-1, 3, 49, 49]), -1) @ select_2
-        transpose = F.transpose(matmul, 1, 2)
-        view = F.view(
-            F.linear(F.reshape(transpose, [mul, 49, 96]), self.proj.weight, self.proj.bias),
-            [x_size0, 8, 8, 7, 7, 96],
-        )
-        permute = F.permute(view, [0, 1, 3, 2, 4, 5])
-        roll = F.roll(F.reshape(permute, [x_size0, 56, 56, 96]), [3, 3], [1, 2])
-        return roll
-
-
 class Permute(nn.Module):
     """PyTorch: torchvision.ops.misc.Permute (2 instances)"""
 
@@ -226,7 +174,8 @@ class SwinTransformerBlock(nn.Module):
         stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
         stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + stochastic_depth
+        x = x + stochastic_depth
+        return x
 
 
 class PatchMerging(nn.Module):
@@ -243,12 +192,12 @@ class PatchMerging(nn.Module):
         x = F.slice_tensor(x, 1, 1, None, 2)
         x_3 = F.slice_tensor(x, 2, 0, None, 2)
         x_1 = F.slice_tensor(x_1, 2, 1, None, 2)
-        norm = self.norm(F.cat([x_2, x_3, x_1, F.slice_tensor(x, 2, 1, None, 2)], -1))
-        return self.reduction(norm)
+        x = F.cat([x_2, x_3, x_1, F.slice_tensor(x, 2, 1, None, 2)], -1)
+        return self.reduction(self.norm(x))
 
 
 class SwinTransformerBlock_2(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (9 instances)"""
+    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock (10 instances)"""
 
     def __init__(
         self,
@@ -274,25 +223,8 @@ class SwinTransformerBlock_2(nn.Module):
         stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
         stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + stochastic_depth
-
-
-class SwinTransformerBlock_3(nn.Module):
-    """PyTorch: torchvision.models.swin_transformer.SwinTransformerBlock"""
-
-    def __init__(self):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(96)
-        self.attn = ShiftedWindowAttention_3()
-        self.stochastic_depth = StochasticDepth()
-        self.norm2 = nn.LayerNorm(96)
-        self.mlp = MLP(96, 384)
-
-    def forward(self, x):
-        stochastic_depth = self.stochastic_depth(self.attn(self.norm1(x)))
         x = x + stochastic_depth
-        stochastic_depth = self.stochastic_depth(self.mlp(self.norm2(x)))
-        return x + stochastic_depth
+        return x
 
 
 class SwinTransformer(nn.Module):
@@ -303,7 +235,8 @@ class SwinTransformer(nn.Module):
         self.features = nn.Sequential(
             nn.Sequential(nn.Conv2d(3, 96, 4, stride=4), Permute([0, 2, 3, 1]), nn.LayerNorm(96)),
             nn.Sequential(
-                SwinTransformerBlock_2(96, 3, False, 288, 64, 8, 56, 384), SwinTransformerBlock_3()
+                SwinTransformerBlock_2(96, 3, False, 288, 64, 8, 56, 384),
+                SwinTransformerBlock_2(96, 3, True, 288, 64, 8, 56, 384),
             ),
             PatchMerging(384, 192),
             nn.Sequential(
@@ -329,8 +262,12 @@ class SwinTransformer(nn.Module):
         self.head = nn.Linear(768, 1000)
 
     def forward(self, x):
-        x = self.permute(self.norm(self.features(x)))
-        x = self.head(self.flatten(self.avgpool(x)))
+        x = self.features(x)
+        x = self.norm(x)
+        x = self.permute(x)
+        x = self.avgpool(x)
+        x = self.flatten(x)
+        x = self.head(x)
         return x
 
 

@@ -219,12 +219,6 @@ inline void put_attributes(std::ostream& out, nvinfer1::ILayer const& layer)
         out << "}";
         return;
     }
-    case nvinfer1::LayerType::kUNARY:
-    {
-        out << "}, \"weights\": {";
-        out << "}";
-        return;
-    }
     case nvinfer1::LayerType::kSHUFFLE:
     {
         auto const& l = static_cast<nvinfer1::IShuffleLayer const&>(layer);
@@ -279,12 +273,6 @@ inline void put_attributes(std::ostream& out, nvinfer1::ILayer const& layer)
         out << static_cast<int>(l.getMode());
         out << ", \"axes\": ";
         put_dims(out, l.getAxes());
-        out << "}, \"weights\": {";
-        out << "}";
-        return;
-    }
-    case nvinfer1::LayerType::kSELECT:
-    {
         out << "}, \"weights\": {";
         out << "}";
         return;
