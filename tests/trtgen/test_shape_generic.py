@@ -64,9 +64,31 @@ def get_example_inputs():
     return (torch.randint(0, 100, ({BATCH}, {LENGTH}), generator=g),)
 """
 
+# a sliding window shorter than the example: the window mask is built from sizes too
+MISTRAL = f"""
+import torch
+import transformers
+
+
+def get_model():
+    torch.manual_seed(0)
+    config = transformers.MistralConfig(
+        vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+        sliding_window=8, use_cache=False,
+    )
+    return transformers.MistralModel(config).eval()
+
+
+def get_example_inputs():
+    g = torch.Generator().manual_seed(0)
+    return (torch.randint(0, 100, ({BATCH}, {LENGTH}), generator=g),)
+"""
+
 MODELS = {
     "gpt2": (GPT2, ("input_ids", "attention_mask")),
     "llama": (LLAMA, ("input_ids",)),
+    "mistral": (MISTRAL, ("input_ids",)),
 }
 
 
