@@ -484,42 +484,54 @@ def _restore_module_stacks(graph):
             node.meta["nn_module_stack"] = dict(root)
 
 
-def _preservable(module, args, kwargs, child, dims):
-    try:
-        _export_once(module, args, kwargs, (child,), dims)
-        return True
-    except Exception:
-        return False
-
-
-def _export(module, recorded, path, dims=None):
+def _export(module, recorded, path, dims=None, kept=None):
     """torch.export the module on the inputs it received, unflattened back into module calls.
 
     Child calls keep their signatures where export allows it; otherwise their arguments are
-    flattened, and the child's own graph names them.
+    flattened, and the child's own graph names them. ``kept``: a dict, id(module) → the child
+    calls whose signatures an earlier export of the module kept, tried first (the same module
+    is exported on a probe, then maybe again on the example).
     """
     if recorded is None:
         raise TrtgenError(
             f"cannot capture module {path or '<root>'!r}: it never ran on the example inputs"
         )
     args, kwargs = recorded
+    kept = {} if kept is None else kept
     errors = []
     children = _called_children(module)
     descendants = _composite_descendants(module)
-    attempts = ((descendants,) if descendants != children else ()) + (children, "each", ())
-    for preserve in attempts:
-        if preserve == "each":
-            # keep the signatures export can keep: a child whose input is an eval-mode Dropout's
-            # output (removed by export) cannot be preserved
-            preserve = tuple(c for c in children if _preservable(module, args, kwargs, c, dims))
+    attempts = [descendants] + ([children] if children != descendants else [])
+    if id(module) in kept:
+        attempts.insert(0, kept[id(module)])
+    for preserve in dict.fromkeys(attempts):
         try:
-            return _export_once(module, args, kwargs, preserve, dims)
+            unflat = _export_once(module, args, kwargs, preserve, dims)
         except Exception as exc:
             errors.append(_export_failure(exc))
-    raise TrtgenError(
-        f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
-        f"symbolic tracing and torch.export both failed: {errors[-1]}"
-    )
+            continue
+        kept[id(module)] = preserve
+        return unflat
+    # keep the signatures export can keep, one child at a time: a child whose input is an
+    # eval-mode Dropout's output (removed by export) cannot be preserved
+    unflat, preserve = None, ()
+    for child in children:
+        try:
+            unflat = _export_once(module, args, kwargs, preserve + (child,), dims)
+            preserve += (child,)
+        except Exception as exc:
+            errors.append(_export_failure(exc))
+    if unflat is None:
+        try:
+            unflat = _export_once(module, args, kwargs, (), dims)
+        except Exception as exc:
+            errors.append(_export_failure(exc))
+            raise TrtgenError(
+                f"cannot capture module {path or '<root>'} ({type(module).__name__}): "
+                f"symbolic tracing and torch.export both failed: {errors[-1]}"
+            ) from None
+    kept[id(module)] = preserve
+    return unflat
 
 
 # torch.export ends its message with the user's line that failed
@@ -665,10 +677,14 @@ def _reproduces(unflat, recorded, result):
     if recorded is None or result is None:
         return False
     args, kwargs = recorded
-    try:
+
+    def run():
         with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
-            got = unflat(*_clone(args), **_clone(kwargs))
+            return unflat(*_clone(args), **_clone(kwargs))
+
+    try:
+        got = run()
     except Exception:
         return False
     want = [t for t in torch.utils._pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]
@@ -676,7 +692,7 @@ def _reproduces(unflat, recorded, result):
     return len(want) == len(got) and all(_same_values(a, b) for a, b in zip(want, got))
 
 
-def _exported(path, module, run, probes, exports):
+def _exported(path, module, run, probes, exports, kept):
     """torch.export ``module``: (unflattened, the probe run it was exported on or None).
 
     On the probe first, its changing dims symbolic; an export failing there, or not
@@ -714,7 +730,7 @@ def _exported(path, module, run, probes, exports):
         if unflat is not None:
             return unflat, name
         try:
-            unflat = _export(module, inputs, path, dims)
+            unflat = _export(module, inputs, path, dims, kept)
         except TrtgenError:
             if strict or name is None:
                 raise
@@ -739,6 +755,7 @@ def capture(model, example_inputs, probes=None, run=None):
     pending = [("", model)]
     seen = set()
     exports = []  # (path, unflattened, probe run name) of every module captured with torch.export
+    kept = {}  # id(module) -> the child calls its export kept the signatures of
     while pending:
         path, module = pending.pop(0)
         if id(module) in seen:
@@ -754,7 +771,7 @@ def capture(model, example_inputs, probes=None, run=None):
             # a module whose input sizes change with a probe is exported on the probe's
             # inputs: its sizes stay symbolic (torch.export specializes dims of size 1 as well,
             # and the example often has batch 1)
-            unflat, exported_on = _exported(path, module, run, probe_runs, exports)
+            unflat, exported_on = _exported(path, module, run, probe_runs, exports, kept)
             exports.append((path, unflat, exported_on))
             graph, mode, params = (
                 unflat.graph,
