@@ -23,15 +23,15 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 
 import corpus  # noqa: E402
-from trtgen.bench.extra import require_bench_packages  # noqa: E402
+from trtgen.commands.bench.extra import require_bench_packages  # noqa: E402
 
 require_bench_packages()  # before the modules that import them
-from trtgen.bench.chart import zoo_chart  # noqa: E402
-from trtgen.bench.report import zoo_markdown  # noqa: E402
-from trtgen.bench.result import BenchResult, RouteResult  # noqa: E402
-from trtgen.bench.run import ROUTES, environment  # noqa: E402
-from trtgen.bench.gpu import gpu_status, skipped  # noqa: E402
-from trtgen.bench.targets import evaluate  # noqa: E402
+from trtgen.commands.bench.chart import zoo_chart  # noqa: E402
+from trtgen.commands.bench.report import zoo_markdown  # noqa: E402
+from trtgen.commands.bench.result import BenchResult, RouteResult  # noqa: E402
+from trtgen.commands.bench.run import ROUTES, environment  # noqa: E402
+from trtgen.commands.bench.gpu import gpu_status, skipped  # noqa: E402
+from trtgen.commands.bench.targets import evaluate  # noqa: E402
 from layers.atomic import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = (

@@ -6,7 +6,7 @@ For every model of ``benchmarks/corpus.py`` (or the names given), in one process
 
 1. trtgen route: ``trtgen MODEL.py -o OUT --force`` (timed), then the network is rebuilt from
    ``OUT/network.py``; its layers are counted, it is run by the reference executor and compared
-   with PyTorch output by output (max rel err), and ``trtgen.check.check`` gives the verdict.
+   with PyTorch output by output (max rel err), and ``trtgen.commands.check.check`` gives the verdict.
 2. ONNX route: ``torch.onnx.export`` of the same model and example inputs (TorchScript exporter,
    opset 17; the dynamo exporter if that fails; timed), parsed by the same TensorRT package's
    ``OnnxParser`` into a strongly typed network, whose layers are counted.
@@ -37,15 +37,20 @@ import torch  # noqa: E402
 
 import corpus  # noqa: E402
 from layers.backend import LIBRARY_VERSION  # noqa: E402
-from trtgen.bench.measure import PLUMBING, layer_counts  # noqa: E402
-from trtgen.bench.onnx_route import export_onnx, parse_onnx  # noqa: E402
-from trtgen.bench.quiet import exc_line, first_line, quiet  # noqa: E402
-from trtgen.check import FP32_RTOL, check, load_reference_model, manifest_input_names  # noqa: E402
-from trtgen.cli import main as trtgen_main  # noqa: E402
-from trtgen.compare import compare  # noqa: E402
-from trtgen.iospec import flatten_outputs  # noqa: E402
-from trtgen.netfile import build_from_output  # noqa: E402
-from trtgen.output import read_manifest  # noqa: E402
+from trtgen.commands.bench.measure import PLUMBING, layer_counts  # noqa: E402
+from trtgen.commands.bench.onnx_route import export_onnx, parse_onnx  # noqa: E402
+from trtgen.commands.bench.quiet import exc_line, first_line, quiet  # noqa: E402
+from trtgen.commands.check import (
+    FP32_RTOL,
+    check,
+    load_reference_model,
+    manifest_input_names,
+)  # noqa: E402
+from trtgen.commands.cli import main as trtgen_main  # noqa: E402
+from trtgen.commands.compare import compare  # noqa: E402
+from trtgen.capture.iospec import flatten_outputs  # noqa: E402
+from trtgen.emit.netfile import build_from_output  # noqa: E402
+from trtgen.emit.output import read_manifest  # noqa: E402
 from trtgen.reference import execute  # noqa: E402
 from layers.atomic import atomic_write  # noqa: E402
 
@@ -164,7 +169,7 @@ def run_trtgen(row, name, folder):
 
 
 def max_relative_error(row, out):
-    """Largest rel err over the outputs (trtgen.compare), the network run by the reference executor.
+    """Largest rel err over the outputs (trtgen.commands.compare), the network run by the reference executor.
 
     Returns the [(output, rel)] that exceed the fp32 tolerance, for the failure reason."""
     manifest = read_manifest(out)
@@ -305,7 +310,7 @@ def render(rows, total):
     lines += [
         "Written by `python benchmarks/conversion_report.py [names...] [--out docs/conversion_report.md]` over "
         "`benchmarks/corpus.py` (random weights, fixed seeds). *lowered?*: `trtgen MODEL.py` succeeded. "
-        "*check passed?*: `trtgen.check.check` returned True. *max rel err*: largest "
+        "*check passed?*: `trtgen.commands.check.check` returned True. *max rel err*: largest "
         "max\\|trt − torch\\| / max(1, max\\|torch\\|) over the outputs, the network run by the reference "
         "executor. *ONNX-route layers*: `torch.onnx.export` of the same model and inputs (TorchScript "
         "exporter at opset 17, else dynamo at opset 18) parsed by the same TensorRT package's `OnnxParser` "
@@ -403,11 +408,11 @@ def write(path, text):
 def warm_up():
     """Import what generation and export import lazily, so the first model's timings are not inflated."""
     for module in (
-        "trtgen.generate",
-        "trtgen.output",
-        "trtgen.rules",
-        "trtgen.load",
-        "trtgen.render",
+        "trtgen.commands.generate",
+        "trtgen.emit.output",
+        "trtgen.plan.rules",
+        "trtgen.capture.load",
+        "trtgen.emit.render",
         "black",
         "torch.onnx",
         "onnx",

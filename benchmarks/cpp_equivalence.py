@@ -21,8 +21,8 @@ import corpus  # noqa: E402
 from cli_helpers import run_trtgen  # noqa: E402
 from cpp_helpers import compile_builder, run_builder  # noqa: E402
 
-from trtgen.cpp.describe import describe_network  # noqa: E402
-from trtgen.netfile import build_from_output  # noqa: E402
+from trtgen.emit.cpp.describe import describe_network  # noqa: E402
+from trtgen.emit.netfile import build_from_output  # noqa: E402
 
 
 def compare(name, folder):

@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 from tests.conformance.cases import ALL  # noqa: E402
 from tests.conformance.run import NOT_RUN, run_case, verdict  # noqa: E402
-from trtgen.roundtrip import FAILED, PASS, REFUSED  # noqa: E402
+from trtgen.commands.roundtrip import FAILED, PASS, REFUSED  # noqa: E402
 from layers.atomic import atomic_write  # noqa: E402
 
 

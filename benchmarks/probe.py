@@ -10,8 +10,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 
-from trtgen.check import check  # noqa: E402
-from trtgen.cli import main  # noqa: E402
+from trtgen.commands.check import check  # noqa: E402
+from trtgen.commands.cli import main  # noqa: E402
 
 
 def probe(name, folder):

@@ -45,9 +45,9 @@ def _inputs(count, seed):
 
 def _measure(out, held_out):
     sys.path.insert(0, REPO)
-    from trtgen.check import load_reference_model
-    from trtgen.netfile import build_from_output
-    from trtgen.output import read_manifest
+    from trtgen.commands.check import load_reference_model
+    from trtgen.emit.netfile import build_from_output
+    from trtgen.emit.output import read_manifest
     from trtgen.reference import execute
 
     loaded = load_reference_model(out, read_manifest(out))

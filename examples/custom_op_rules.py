@@ -5,7 +5,7 @@ Each ``@lowering("name")`` function is written against ``layers`` (``F`` is laye
 generated file stays standalone and the rule can be read and edited there too.
 """
 
-from trtgen.rules import lowering
+from trtgen.plan.rules import lowering
 
 
 @lowering("scaled_tanh")

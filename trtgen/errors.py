@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 
-from . import data_dependent
+from .plan import data_dependent
 
 INTERNAL_ERROR_EXIT = 3
 

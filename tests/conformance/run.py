@@ -2,7 +2,7 @@
 
 import importlib.util
 
-from trtgen.roundtrip import FAILED, PASS, REFUSED, Outcome, generate_and_check
+from trtgen.commands.roundtrip import FAILED, PASS, REFUSED, Outcome, generate_and_check
 
 NOT_RUN = "not run"  # CPU PyTorch cannot run the model: not counted
 

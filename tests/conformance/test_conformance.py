@@ -5,7 +5,7 @@ import pytest
 
 from .cases import ALL
 from .run import NOT_RUN, run_case, verdict
-from trtgen.roundtrip import PASS, REFUSED
+from trtgen.commands.roundtrip import PASS, REFUSED
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in ALL])

@@ -24,7 +24,7 @@ from layers.weights_file import WeightsFileError, read_tensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SUPPORT = os.path.join(REPO, "trtgen", "cpp", "support")
+SUPPORT = os.path.join(REPO, "trtgen", "emit", "cpp", "support")
 HARNESS = os.path.join(HERE, "read_weights.cpp")
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 

@@ -101,8 +101,8 @@ def build_and_describe(out_dir, tmp_path):
     """Compile OUT's builder, build an engine with it; (C++ --describe, Python description)."""
     import json
 
-    from trtgen.cpp.describe import describe_network
-    from trtgen.netfile import build_from_output
+    from trtgen.emit.cpp.describe import describe_network
+    from trtgen.emit.netfile import build_from_output
 
     exe, lib = compile_builder(out_dir, tmp_path / "build")
     engine, description = tmp_path / "model.engine", tmp_path / "network.json"

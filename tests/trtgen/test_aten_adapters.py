@@ -10,9 +10,9 @@ import torch
 
 import layers
 from layers import functional
-from trtgen import aten
-from trtgen.check import check
-from trtgen.cli import main
+from trtgen.plan import aten
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
 
 HEADER = "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
 FOOTER = "\n\ndef get_model():\n    torch.manual_seed(0)\n    return M().eval()\n\n\ndef get_example_inputs():\n    torch.manual_seed(1)\n    return INPUTS\n"
@@ -144,8 +144,8 @@ def test_an_aten_op_without_an_adapter_keeps_its_full_name():
     graph = torch.fx.Graph()
     x = graph.placeholder("x")
     node = graph.call_function(torch.ops.aten.resize.default, (x, [4]))
-    from trtgen.normalize import normalize
-    from trtgen.rules import lowering_rule
+    from trtgen.plan.normalize import normalize
+    from trtgen.plan.rules import lowering_rule
 
     op = normalize(node)
     assert op.name == "aten.resize.default"
@@ -168,7 +168,7 @@ def test_same_signature_ops_fit_their_lowering():
     """Every positional argument of a SAME_SIGNATURE op's schema has a positional parameter in
     the layers function (or Tensor method) it is written as: none lands on a keyword-only or
     missing parameter."""
-    from trtgen.normalize import canonical
+    from trtgen.plan.normalize import canonical
 
     checked, misfits = 0, []
     for schema in torch._C._jit_get_all_schemas():

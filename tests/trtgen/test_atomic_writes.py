@@ -18,10 +18,10 @@ import layers
 from cli_helpers import TINY_MODEL
 from layers.atomic import atomic_write, looks_like_engine, save_engine
 from layers.build_options import save_timing_cache
-from trtgen.bench.write import check_bench_target
-from trtgen.cli import main
+from trtgen.commands.bench.write import check_bench_target
+from trtgen.commands.cli import main
 from trtgen.errors import TrtgenError
-from trtgen.run import save_outputs
+from trtgen.commands.run import save_outputs
 
 ENOSPC = "No space left on device"
 
@@ -213,16 +213,16 @@ def test_bench_force_refuses_foreign_files(tmp_path):
 def test_weights_cut_short_by_a_full_disk(built, tmp_path, monkeypatch, capsys):
     """The safetensors writer drops the error of a write that did not fit (it writes /dev/full
     without complaint); what it left is checked against its own header."""
-    import trtgen.output
+    import trtgen.emit.output
 
-    save_file = trtgen.output.save_file
+    save_file = trtgen.emit.output.save_file
 
     def cut_short(tensors, path, metadata=None):
         save_file(tensors, path, metadata=metadata)
         with open(path, "r+b") as f:
             f.truncate(os.path.getsize(path) - 4)
 
-    monkeypatch.setattr(trtgen.output, "save_file", cut_short)
+    monkeypatch.setattr(trtgen.emit.output, "save_file", cut_short)
     out = tmp_path / "new"
     assert main([str(built / "model.py"), "-o", str(out)]) == 2
     (line,) = error_lines(capsys)

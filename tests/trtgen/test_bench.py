@@ -14,16 +14,16 @@ import layers
 from cli_helpers import run_trtgen
 from layers.backend import trt
 from layers.runtime import gpu_unavailable_reason
-from trtgen.bench.extra import require_bench_packages
-from trtgen.bench.onnx_route import OnnxRoute
-from trtgen.bench.report import zoo_markdown
-from trtgen.bench.result import BenchResult
-from trtgen.bench.run import _convert
-from trtgen.bench.targets import evaluate
-from trtgen.bench.trtgen_route import TrtgenRoute
+from trtgen.commands.bench.extra import require_bench_packages
+from trtgen.commands.bench.onnx_route import OnnxRoute
+from trtgen.commands.bench.report import zoo_markdown
+from trtgen.commands.bench.result import BenchResult
+from trtgen.commands.bench.run import _convert
+from trtgen.commands.bench.targets import evaluate
+from trtgen.commands.bench.trtgen_route import TrtgenRoute
 from trtgen.errors import TrtgenError
-from trtgen.load import load_model
-from trtgen.netfile import build_from_output
+from trtgen.capture.load import load_model
+from trtgen.emit.netfile import build_from_output
 
 PLUMBING = ("SHAPE", "CAST", "SHUFFLE", "CONSTANT", "IDENTITY")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

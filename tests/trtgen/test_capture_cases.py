@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from trtgen.check import check
-from trtgen.cli import main
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
 
 CASES = {
     # a child's tensor parameter it never reads stays in its signature (callers pass it)

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from cli_helpers import write_model
-from trtgen.check import check
-from trtgen.cli import main
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
 
 BLOCKS = """
     class Block(nn.Module):

@@ -16,7 +16,7 @@ import pytest
 
 from cli_helpers import EXAMPLES, REPO, TINY_MODEL, run_trtgen
 from cpp_helpers import build_and_describe, compile_builder, run_builder
-from trtgen.cpp.emit import clang_format_path
+from trtgen.emit.cpp.render import clang_format_path
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402

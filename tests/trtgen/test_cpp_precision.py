@@ -22,7 +22,7 @@ import pytest
 
 from cli_helpers import EXAMPLES, run_trtgen
 from cpp_helpers import build_and_describe, cuda_include_dir, tensorrt_include_dir
-from trtgen.cpp.emit import SUPPORT_DIR
+from trtgen.emit.cpp.render import SUPPORT_DIR
 
 # the FP16 weights include 65520, which numpy's astype rounds to inf (as meant)
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
@@ -169,7 +169,7 @@ def test_fp32_output_keeps_plain_lookups(small_model, tmp_path):
     ids=["int64_as_int32", "part_of_a_tensor"],
 )
 def test_unconvertible_weights_keep_a_clear_error(network_source, message):
-    from trtgen.cpp.emit import render_cpp
+    from trtgen.emit.cpp.render import render_cpp
     from trtgen.errors import TrtgenError
 
     network_py = (

@@ -13,7 +13,7 @@ from cpp_helpers import build_and_describe
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402
-from trtgen.netfile import build_from_output  # noqa: E402
+from trtgen.emit.netfile import build_from_output  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import black
 import pytest
 
 from cli_helpers import REPO
-from trtgen.cli import main
+from trtgen.commands.cli import main
 
 EXAMPLES = {
     "resnet18": "examples/resnet18.py",

@@ -7,8 +7,8 @@ import torch
 
 import layers
 from cli_helpers import EXAMPLES, import_model_file
-from trtgen.cli import main
-from trtgen.compare import compare
+from trtgen.commands.cli import main
+from trtgen.commands.compare import compare
 from trtgen.reference import execute
 
 

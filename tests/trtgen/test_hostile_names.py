@@ -14,11 +14,11 @@ import pytest
 
 from cli_helpers import TINY_MODEL, run_trtgen
 from cpp_helpers import cuda_include_dir, tensorrt_include_dir
-from trtgen import escape
-from trtgen.check import check
-from trtgen.cli import main
-from trtgen.cpp.emit import SUPPORT_DIR
-from trtgen.render import builtin_template_dir, format_python
+from trtgen.emit import escape
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
+from trtgen.emit.cpp.render import SUPPORT_DIR
+from trtgen.emit.render import builtin_template_dir, format_python
 
 MARKER_ENV = "TRTGEN_TEST_MARKER"
 # code that creates the marker file if it ever runs, closing a """ or ''' string around it

@@ -8,11 +8,18 @@ import torch
 
 import layers
 from layers import functional
-from trtgen import lowerings, rules
-from trtgen.cli import main
-from trtgen.normalize import ALIASES
-from trtgen.op import Op
-from trtgen.rules import Registry, Rule, lowering, lowering_for, lowering_rule, unsupported_name
+from trtgen.plan import lowerings, rules
+from trtgen.commands.cli import main
+from trtgen.plan.normalize import ALIASES
+from trtgen.plan.op import Op
+from trtgen.plan.rules import (
+    Registry,
+    Rule,
+    lowering,
+    lowering_for,
+    lowering_rule,
+    unsupported_name,
+)
 
 
 def _node(name="x"):

@@ -306,8 +306,8 @@ def test_smoothquant_cpp_network_matches_python_layer_by_layer(tmp_path):
 def test_generating_one_loaded_model_twice_gives_the_same_network(tmp_path):
     """``trtgen bench --repeat`` generates the same loaded model again: the second generation
     must not lose the quantization the first one took over."""
-    from trtgen.generate import generate_loaded
-    from trtgen.load import load_model
+    from trtgen.commands.generate import generate_loaded
+    from trtgen.capture.load import load_model
 
     model = tmp_path / "model.py"
     model.write_text(CONV_NET.format(cfg="INT8_DEFAULT_CFG"))

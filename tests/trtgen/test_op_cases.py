@@ -7,11 +7,11 @@ import textwrap
 import pytest
 import torch
 
-from trtgen.check import check, load_reference_model, manifest_input_names
-from trtgen.cli import main
-from trtgen.iospec import flatten_outputs
-from trtgen.netfile import build_with_profiles
-from trtgen.output import read_manifest
+from trtgen.commands.check import check, load_reference_model, manifest_input_names
+from trtgen.commands.cli import main
+from trtgen.capture.iospec import flatten_outputs
+from trtgen.emit.netfile import build_with_profiles
+from trtgen.emit.output import read_manifest
 from trtgen.reference import execute
 
 # Python control flow on a shape: symbolic_trace fails, the module is captured with torch.export

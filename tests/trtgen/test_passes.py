@@ -1,4 +1,4 @@
-"""Unit tests of the clean-up passes (trtgen/passes), each on a small graph of its own.
+"""Unit tests of the clean-up passes (trtgen/plan/passes), each on a small graph of its own.
 
 Every test checks the rewritten graph's structure and that it still computes what the
 original computed (the graph run by torch.fx on the same inputs, exact equality).
@@ -9,8 +9,8 @@ import operator
 import torch
 import torch.fx
 
-from trtgen import passes
-from trtgen.passes.dead_code import live_nodes, statement_reads
+from trtgen.plan import passes
+from trtgen.plan.passes.dead_code import live_nodes, statement_reads
 
 
 def _exported(fn, *args, functional=False):

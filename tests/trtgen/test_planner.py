@@ -5,9 +5,9 @@ rendering or building a network."""
 import torch
 from torch import nn
 
-from trtgen.capture import capture
-from trtgen.load import _call_recording
-from trtgen.plan import build_plan
+from trtgen.capture.graphs import capture
+from trtgen.capture.load import _call_recording
+from trtgen.plan.classes import build_plan
 
 
 class Block(nn.Module):

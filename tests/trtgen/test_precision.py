@@ -10,7 +10,7 @@ import pytest
 
 import layers
 from cli_helpers import EXAMPLES, TINY_NET, run_trtgen
-from trtgen.netfile import build_from_output
+from trtgen.emit.netfile import build_from_output
 
 _dt = layers.trt.DataType
 

@@ -15,9 +15,9 @@ from safetensors.numpy import load_file, save_file
 
 import layers
 from cli_helpers import EXAMPLES, TINY_MODEL, run_trtgen
-from trtgen.check import load_reference_model
-from trtgen.netfile import build_from_output
-from trtgen.output import read_manifest
+from trtgen.commands.check import load_reference_model
+from trtgen.emit.netfile import build_from_output
+from trtgen.emit.output import read_manifest
 from trtgen.reference import execute
 
 _LT = layers.trt.LayerType

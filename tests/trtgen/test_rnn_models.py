@@ -11,8 +11,8 @@ import textwrap
 import pytest
 
 from cli_helpers import EXAMPLES
-from trtgen.check import check
-from trtgen.cli import main
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
 
 SPEAKER = os.path.join(EXAMPLES, "speaker_encoder.py")
 CRNN = os.path.join(EXAMPLES, "crnn.py")

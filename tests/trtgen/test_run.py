@@ -15,7 +15,7 @@ from safetensors.numpy import load_file
 
 from cli_helpers import TINY_MODEL, run_trtgen
 from layers.runtime import gpu_unavailable_reason
-from trtgen.run import example_like, table
+from trtgen.commands.run import example_like, table
 
 REASON = gpu_unavailable_reason()
 needs_gpu = pytest.mark.skipif(REASON is not None, reason=str(REASON))

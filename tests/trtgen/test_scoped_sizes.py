@@ -1,4 +1,4 @@
-"""trtgen/scoped_sizes.py: a preserved child reads run-time sizes from its own arguments.
+"""trtgen/capture/scoped_sizes.py: a preserved child reads run-time sizes from its own arguments.
 
 Without the rewrite, ``torch.export.unflatten`` passes the exported module's input into the
 child to read a size, under the input's name; a child with an argument of that name cannot
@@ -8,7 +8,7 @@ be built, and capture had to export again without the child's signature.
 import torch
 import torch.export
 
-from trtgen.scoped_sizes import read_sizes_inside_calls
+from trtgen.capture.scoped_sizes import read_sizes_inside_calls
 
 
 class Child(torch.nn.Module):

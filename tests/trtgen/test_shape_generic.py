@@ -11,7 +11,7 @@ import re
 import pytest
 
 from cli_helpers import write_model
-from trtgen.cli import main
+from trtgen.commands.cli import main
 
 BATCH, LENGTH = 3, 12  # the example's sizes: no view / reshape / expand may spell them
 

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from cli_helpers import REPO
-from trtgen.cli import main
+from trtgen.commands.cli import main
 
 # names torch.fx / torch.export make up, which network.py must not show
 FX_RESIDUE = re.compile(

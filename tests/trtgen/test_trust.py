@@ -10,9 +10,9 @@ import pytest
 from cli_helpers import EXAMPLES, TINY_MODEL, write_model
 import torch
 
-from trtgen.check import check
-from trtgen.cli import main
-from trtgen.compare import Tolerance, compare, table
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
+from trtgen.commands.compare import Tolerance, compare, table
 
 CASES = {
     # forward parameters named like names the generated file uses: same order, same names
@@ -198,7 +198,7 @@ def test_var_positional_forward_keeps_its_form(tmp_path):
 
 
 BROKEN_RULE = """
-from trtgen.rules import lowering
+from trtgen.plan.rules import lowering
 
 
 @lowering("scaled_tanh")

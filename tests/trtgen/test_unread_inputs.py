@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cli_helpers import EXAMPLES, generate_source, run_trtgen
-from trtgen.unread_inputs import changed
+from trtgen.commands.unread_inputs import changed
 
 # examples/gpt2_tiny.py's model with an example mask that is all ones, or padded
 GPT2 = """

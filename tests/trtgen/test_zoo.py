@@ -12,9 +12,9 @@ import pytest
 
 import layers
 from cli_helpers import REPO
-from trtgen.check import check
-from trtgen.cli import main
-from trtgen.netfile import build_from_output
+from trtgen.commands.check import check
+from trtgen.commands.cli import main
+from trtgen.emit.netfile import build_from_output
 
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import corpus  # noqa: E402

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import TrtgenError
-from ..load import _call_user
+from ..capture.load import _call_user
 
 SUFFIXES = (".pt", ".npy")
 

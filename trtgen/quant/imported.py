@@ -13,7 +13,7 @@ import torch
 
 from .. import __version__
 from ..errors import TrtgenError
-from ..normalize import normalize
+from ..plan.normalize import normalize
 from .placement import TorchQuantDequant, insert_quantizer
 
 FAKE = {"fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"}

@@ -18,7 +18,7 @@
 
 import torch
 
-from ..normalize import normalize
+from ..plan.normalize import normalize
 
 WEIGHTED = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
 # producers TensorRT fuses an elementwise add into (conv, or BatchNorm right after a conv)

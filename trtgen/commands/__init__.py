@@ -1,0 +1,1 @@
+"""The command line and its commands: generate, check, build, run, support, bench."""

@@ -1,0 +1,1 @@
+"""Emit: the plan rendered as network.py / network.cpp, the weights, and OUT written at once."""
