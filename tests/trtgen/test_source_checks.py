@@ -1,8 +1,11 @@
-"""The sources are black-clean, and the typed stages ([tool.mypy] ``files`` in pyproject.toml)
-pass mypy."""
+"""The sources are black-clean, the typed stages ([tool.mypy] ``files`` in pyproject.toml)
+pass mypy, and pyproject.toml lists every package a wheel must hold."""
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from cli_helpers import REPO
 
@@ -30,3 +33,17 @@ def test_sources_are_black_clean():
         timeout=900,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """``[tool.setuptools] packages`` is a list (templates/ is installed as trtgen.templates,
+    which no search of the folders finds): it names every folder with an ``__init__.py``."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    found = {"trtgen.templates"}
+    for top in ("trtgen", "layers"):
+        for folder, _, files in os.walk(os.path.join(REPO, top)):
+            if "__init__.py" in files:
+                found.add(os.path.relpath(folder, REPO).replace(os.sep, "."))
+    assert listed == found

@@ -1,7 +1,6 @@
 """Emit plan → source text through the jinja2 templates, then black."""
 
 import contextlib
-import importlib.resources
 import os
 
 import black
@@ -13,16 +12,15 @@ from ..errors import TrtgenError
 from ..plan.pysource import legal_name
 from ..plan.rules import helper_rules, helper_source
 
-TEMPLATE_PACKAGE = "trtgen.templates"
-
 
 def builtin_template_dir():
-    """``templates/`` of a source checkout, else the copy installed as package data."""
+    """``templates/`` of a source checkout, else the copy installed as package data
+    (``trtgen/templates/``, see pyproject.toml)."""
     trtgen_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     checkout = os.path.join(os.path.dirname(trtgen_dir), "templates")
     if os.path.isdir(checkout):
         return checkout
-    return str(importlib.resources.files(TEMPLATE_PACKAGE))
+    return os.path.join(trtgen_dir, "templates")
 
 
 @contextlib.contextmanager
