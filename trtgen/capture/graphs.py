@@ -21,14 +21,14 @@ import torch
 import torch.fx
 from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 
-from .autocast import inert_autocast
-from .opaque_recurrent import opaque_recurrent
 from ..errors import TrtgenError
 from ..plan import library
+from ..plan.library import has_layers_class
+from .autocast import inert_autocast
 from .inplace import functionalize, without_aliasing
+from .opaque_recurrent import opaque_recurrent
 from .preserved_calls import PreservedCall
 from .scoped_sizes import read_sizes_inside_calls
-from ..plan.library import has_layers_class
 
 
 @dataclasses.dataclass

@@ -4,10 +4,10 @@ import dataclasses
 
 import torch
 
+from ..errors import TrtgenError
 from ..plan import pysource
 from ..plan.pysource import DTYPE_NAMES
 from .dynamic import declared_shape, envelope, profile_shapes
-from ..errors import TrtgenError
 
 
 @dataclasses.dataclass

@@ -16,9 +16,9 @@ import unicodedata
 
 import torch
 
-from .dynamic import dynamic_specs
 from ..errors import TrtgenError
 from ..plan.pysource import DTYPE_NAMES
+from .dynamic import dynamic_specs
 
 USER_MODULE_PREFIX = "trtgen_user_model_"  # MODEL.py is imported under this prefix + its stem
 

@@ -5,9 +5,9 @@ import os
 import layers
 from layers.atomic import looks_like_engine
 
-from ..errors import TrtgenError
 from ..emit.netfile import build_with_profiles
 from ..emit.output import KNOWN_FILES, MANIFEST, listed_files, matches_any, sweep_stale, write_file
+from ..errors import TrtgenError
 
 
 def build(out_dir, engine_path=None):

@@ -12,14 +12,14 @@ import layers
 from layers.runtime import Engine, gpu_unavailable_reason
 from layers.weights_file import WeightsFileError, load_file
 
-from .compare import compare, table, tolerance_for
 from ..capture.dynamic import shape_text
-from ..errors import TrtgenError
 from ..capture.iospec import flatten_outputs
 from ..capture.load import load_model
 from ..emit.netfile import build_with_profiles
 from ..emit.output import read_manifest
+from ..errors import TrtgenError
 from ..reference import execute
+from .compare import compare, table, tolerance_for
 
 FP32_RTOL = 1e-4
 

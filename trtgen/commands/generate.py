@@ -8,25 +8,25 @@ import torch
 import layers
 
 from .. import __version__
-from .build_check import GENERATED_FILE, check_network_builds
-from ..capture.graphs import capture, record_run
-from ..emit.cpp.render import render_cpp
 from ..capture.dynamic import parse_profiles, probe_candidates
-from ..errors import TrtgenError
+from ..capture.graphs import capture, record_run
 from ..capture.iospec import io_spec, run_model
 from ..capture.load import load_model
-from ..plan.classes import build_plan
+from ..emit.cpp.render import render_cpp
 from ..emit.precision import Precision, check_module_paths, model_precision
+from ..emit.render import render_python, render_text, user_templates
+from ..emit.weights import network_weights
+from ..errors import TrtgenError
+from ..plan.classes import build_plan
 from ..quant.calib_data import calibration_samples
 from ..quant.calibrate import calibrate
 from ..quant.imported import import_quantizers, imported_metadata
 from ..quant.modelopt_import import import_modelopt
 from ..quant.options import check_skip_paths
-from ..quant.weight_only import mark_linear_modules, weight_only_metadata, weight_only_scales
 from ..quant.placement import add_product_quantizers, add_residual_quantizers, mark_weighted_modules
-from ..emit.render import render_python, render_text, user_templates
+from ..quant.weight_only import mark_linear_modules, weight_only_metadata, weight_only_scales
+from .build_check import GENERATED_FILE, check_network_builds
 from .unread_inputs import refuse_ignored_inputs, unread_inputs
-from ..emit.weights import network_weights
 
 
 @dataclasses.dataclass

@@ -13,8 +13,8 @@ import numpy as np
 from layers.runtime import Engine, gpu_unavailable_reason, to_numpy
 
 from ..capture.dynamic import shape_text
-from ..errors import NoGpuError, TrtgenError
 from ..emit.output import read_manifest, write_error, write_file
+from ..errors import NoGpuError, TrtgenError
 
 
 def run(

@@ -3,10 +3,10 @@
 import collections
 import os
 
-from ..plan import data_dependent, pytree, source_names
 from ..capture.graphs import capture, is_leaf
-from ..plan.library import layers_class
 from ..capture.load import load_model
+from ..plan import data_dependent, pytree, source_names
+from ..plan.library import layers_class
 from ..plan.normalize import normalize
 from ..plan.rules import REGISTRY, lowering_for
 

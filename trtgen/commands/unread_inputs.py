@@ -10,8 +10,8 @@ refused with what to do.
 
 import torch
 
-from ..errors import TrtgenError
 from ..capture.iospec import flatten_outputs
+from ..errors import TrtgenError
 
 
 def unread_inputs(network):

@@ -7,10 +7,10 @@ import black
 import jinja2
 
 from .. import __version__
-from .escape import FILTERS
 from ..errors import TrtgenError
 from ..plan.pysource import legal_name
 from ..plan.rules import helper_rules, helper_source
+from .escape import FILTERS
 
 
 def builtin_template_dir():

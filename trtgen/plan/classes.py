@@ -16,12 +16,12 @@ import re
 
 import torch
 
-from . import library, passes, pysource
-from ..errors import TrtgenError, UnsupportedOpsError
 from ..emit.escape import is_attribute_name
+from ..errors import TrtgenError, UnsupportedOpsError
+from . import library, passes, pysource
 from .forward import constant_attribute, fill_literals, forward_code
-from .merge import merge_optional_children
 from .items import ANY, Ctor, Slot
+from .merge import merge_optional_children
 from .variants import merge_variants
 
 

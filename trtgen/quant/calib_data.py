@@ -12,8 +12,8 @@ import os
 import numpy as np
 import torch
 
-from ..errors import TrtgenError
 from ..capture.load import _call_user
+from ..errors import TrtgenError
 
 SUFFIXES = (".pt", ".npy")
 

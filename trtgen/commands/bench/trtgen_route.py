@@ -4,9 +4,9 @@ network from OUT/network.py the way `trtgen build` does."""
 import os
 import shutil
 
-from ..generate import generate_loaded
 from ...emit.netfile import build_with_profiles
 from ...emit.output import write_output
+from ..generate import generate_loaded
 from .quiet import quiet
 from .result import RouteResult
 
