@@ -134,8 +134,8 @@ class BertLayer(nn.Module):
         self.output = BertOutput()
 
     def forward(self, hidden_states, attention_mask):
-        self_attention_output__ = self.attention(hidden_states, attention_mask)
-        self_attention_output = self_attention_output__[0]
+        attention = self.attention(hidden_states, attention_mask)
+        self_attention_output = attention[0]
         intermediate_output = self.intermediate(self_attention_output)
         layer_output = self.output(intermediate_output, self_attention_output)
         return layer_output

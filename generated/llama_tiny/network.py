@@ -122,8 +122,8 @@ class LlamaDecoderLayer(nn.Module):
 
     def forward(self, hidden_states, position_ids, position_embeddings):
         hidden_states_1 = self.input_layernorm(hidden_states)
-        hidden_states__ = self.self_attn(hidden_states_1, position_embeddings, position_ids)
-        hidden_states_1 = hidden_states__[0]
+        self_attn = self.self_attn(hidden_states_1, position_embeddings, position_ids)
+        hidden_states_1 = self_attn[0]
         hidden_states = hidden_states + hidden_states_1
         hidden_states_1 = self.post_attention_layernorm(hidden_states)
         hidden_states_1 = self.mlp(hidden_states_1)

@@ -222,3 +222,42 @@ def test_generation_refuses_the_arguments_with_module_op_and_line(tmp_path, caps
     assert "widen.py:10" not in err  # the float16 cast lowers
     assert "Traceback" not in err
     assert not out.exists()
+
+
+# export renormalizes the weight in place (aten.embedding_renorm_), which no validator sees: the
+# second lookup reads the renormalized weight. The size arithmetic makes symbolic tracing fail.
+RENORM = """\
+import torch
+import torch.nn.functional as F
+
+
+class Renorm(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(10, 4) * 3)
+
+    def forward(self, ids):
+        n = int(ids.shape[1] * 1.0)
+        first = F.embedding(ids[:, :n], self.weight, max_norm=1.0)
+        return first + F.embedding(ids, self.weight)
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Renorm()
+
+
+def get_example_inputs():
+    return (torch.tensor([[1, 2, 3]]),)
+"""
+
+
+def test_a_forward_that_writes_into_its_weight_is_refused_with_the_line(tmp_path, capsys):
+    model = tmp_path / "renorm.py"
+    model.write_text(RENORM)
+    out = tmp_path / "out"
+    assert main([str(model), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("trtgen: error:") == 1, err
+    assert "writes into its parameter 'weight'" in err and "renorm.py:12" in err, err
+    assert "internal error" not in err and not out.exists()

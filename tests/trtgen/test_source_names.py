@@ -129,3 +129,49 @@ def test_resnet_block_reads_like_the_model(name):
     # one statement per statement of torchvision's BasicBlock.forward, named as it names them
     assert "out = self.conv2(out)\n        out = self.bn2(out)\n" in text
     assert "identity = x if self.downsample is None else self.downsample(x)" in text
+
+
+DISCARDED_ITEM = """
+import torch
+from torch import nn
+
+
+class Pair(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.fc(x)
+        return y, y.sum(-1)
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pair = Pair()
+
+    def forward(self, x):
+        out, _ = self.pair(x)
+        return torch.relu(out)
+
+
+def get_model():
+    torch.manual_seed(0)
+    return Outer()
+
+
+def get_example_inputs():
+    return (torch.randn(2, 8),)
+"""
+
+
+def test_a_discarded_item_gives_no_name_to_the_whole_result(tmp_path):
+    """``out, _ = self.pair(x)``: ``out`` names the item; the tuple is not ``out__``."""
+    model = tmp_path / "discard.py"
+    model.write_text(DISCARDED_ITEM)
+    assert main([str(model), "-o", str(tmp_path / "out")]) == 0
+    body = _forward_bodies((tmp_path / "out" / "network.py").read_text())
+    assert re.search(r"^\s+out = ", body, re.M), body
+    assert not re.search(r"\w__ = ", body), body
+    assert main(["check", str(tmp_path / "out")]) == 0

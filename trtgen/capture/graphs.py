@@ -24,6 +24,7 @@ from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from ..errors import TrtgenError
 from ..plan import library
 from ..plan.library import has_layers_class
+from ..plan.source_names import user_frame
 from .autocast import inert_autocast
 from .inplace import functionalize, without_aliasing
 from .opaque_recurrent import opaque_recurrent
@@ -397,6 +398,30 @@ def _mutates(program):
     return False
 
 
+class ParameterWriteError(TrtgenError):
+    """The forward writes into a parameter: no other way of exporting the module helps."""
+
+
+def _refuse_parameter_writes(module, program):
+    """A forward that writes into its own parameter (``F.embedding(..., max_norm=...)``
+    renormalizes the weight in place) computes with weights a TensorRT network cannot change
+    at run time."""
+    kind = torch.export.graph_signature.OutputKind.PARAMETER_MUTATION
+    written = [spec for spec in program.graph_signature.output_specs if spec.kind == kind]
+    if not written:
+        return
+    nodes = {n.name: n for n in program.graph.nodes}
+    node = nodes.get(written[0].arg.name)
+    frame = user_frame(node) if node is not None else None
+    where = f" at {os.path.basename(frame[0])}:{frame[1]}" if frame else ""
+    op = node.target if node is not None and node.op == "call_function" else "an in-place op"
+    raise ParameterWriteError(
+        f"module {type(module).__name__} writes into its parameter {written[0].target!r} "
+        f"({op}{where}); a TensorRT network's weights are constants: apply the change to the "
+        "weight once before conversion (for F.embedding, drop max_norm after renormalizing)"
+    )
+
+
 def _any_dynamic(dims):
     return dims is not None and any(torch.utils._pytree.tree_leaves(dims))
 
@@ -439,6 +464,7 @@ def _export_once(module, args, kwargs, preserve, dims=None):
         if _mutates(program):  # functionalize: in-place writes into views become slice_scatter
             program = program.run_decompositions({})
             _restore_module_stacks(program.graph)
+        _refuse_parameter_writes(module, program)
         if _any_dynamic(dims):
             read_sizes_inside_calls(program)
         return torch.export.unflatten(program)
@@ -507,6 +533,8 @@ def _export(module, recorded, path, dims=None, kept=None):
     for preserve in dict.fromkeys(attempts):
         try:
             unflat = _export_once(module, args, kwargs, preserve, dims)
+        except ParameterWriteError:
+            raise
         except Exception as exc:
             errors.append(_export_failure(exc))
             continue

@@ -127,9 +127,10 @@ def assigned_names(nodes):
         elif isinstance(target, (ast.Tuple, ast.List)) and not _is_item(node):
             # the whole result of ``a, b = f(x)``, read item by item: ``a_b``. A value the
             # statement computes on the way (export inlines ``f``) is not read by items.
-            elts = [e.id for e in target.elts if isinstance(e, ast.Name)]
+            # ``_`` is a discarded item: ``out, _ = f(x)`` reads one name, the op names the rest
+            elts = [e.id for e in target.elts if isinstance(e, ast.Name) and e.id != "_"]
             same = [u for u in node.users if statement_of(u) is stmt]
-            if elts and same and all(_is_item(u) for u in same):
+            if len(elts) > 1 and same and all(_is_item(u) for u in same):
                 names[node] = "_".join(elts[:3]) + ("_etc" if len(elts) > 3 else "")
         elif isinstance(target, (ast.Tuple, ast.List)) and _is_item(node):
             index = node.args[1]
