@@ -88,16 +88,15 @@ def _target(stmt):
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # statements are the parsed files' own (cached) nodes
 def _op_sites(stmt):
-    """How many places in the assigned expression can make a tensor op."""
+    """How many places in the assigned expression can make a tensor op; the function a call
+    calls (``self.query`` in ``self.query(h)``) is not an op of its own."""
     kinds = (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Compare, ast.Attribute)
-    count = sum(isinstance(n, kinds) for n in ast.walk(stmt.value) if not _is_callee(n, stmt.value))
+    nodes = list(ast.walk(stmt.value))
+    callees = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+    count = sum(isinstance(n, kinds) for n in nodes if id(n) not in callees)
     return count + isinstance(stmt, ast.AugAssign)
-
-
-def _is_callee(candidate, tree):
-    """``self.query`` in ``self.query(h)``: the function called, not an op of its own."""
-    return any(isinstance(n, ast.Call) and n.func is candidate for n in ast.walk(tree))
 
 
 def assigned_names(nodes):
