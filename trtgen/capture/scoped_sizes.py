@@ -14,16 +14,14 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.fx
 
-
-def _symbol(value) -> Optional[str]:
-    return str(value.node.expr) if isinstance(value, torch.SymInt) else None
+from ..plan.passes.size_sources import symbol
 
 
-def _dim_of(node: torch.fx.Node, symbol: str) -> Optional[int]:
+def _dim_of(node: torch.fx.Node, name: str) -> Optional[int]:
     val = node.meta.get("val")
     if not isinstance(val, torch.Tensor):
         return None
-    return next((d for d, size in enumerate(val.shape) if _symbol(size) == symbol), None)
+    return next((d for d, size in enumerate(val.shape) if symbol(size) == name), None)
 
 
 def _scope(user: torch.fx.Node, preserved) -> Optional[Tuple[str, dict]]:
@@ -56,8 +54,8 @@ def read_sizes_inside_calls(program) -> int:
         and n.args[0].op == "placeholder"
     ]
     for size in sizes:
-        symbol = _symbol(size.meta.get("val"))
-        if symbol is None:
+        size_symbol = symbol(size.meta.get("val"))
+        if size_symbol is None:
             continue
         made: Dict[str, torch.fx.Node] = {}  # one size read per call
         for user in sorted(size.users, key=order.__getitem__):  # the first user of a call first
@@ -66,7 +64,7 @@ def read_sizes_inside_calls(program) -> int:
                 continue
             path, stack = scope
             if path not in made:
-                found = [(a, _dim_of(a, symbol)) for a in preserved[path]]
+                found = [(a, _dim_of(a, size_symbol)) for a in preserved[path]]
                 source = next(((a, d) for a, d in found if d is not None), None)
                 if source is None:
                     continue

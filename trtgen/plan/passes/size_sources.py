@@ -15,7 +15,7 @@ import torch.fx
 from .purity import writes_into_views
 
 
-def _symbol(value) -> Optional[str]:
+def symbol(value) -> Optional[str]:
     """The expression of a symbolic size (``s0``), None for a plain int."""
     if isinstance(value, torch.SymInt):
         return str(value.node.expr)
@@ -32,9 +32,9 @@ def _first_sources(graph: torch.fx.Graph) -> Dict[str, Tuple[torch.fx.Node, int]
         if not isinstance(val, torch.Tensor):
             continue
         for dim, size in enumerate(val.shape):
-            symbol = _symbol(size)
-            if symbol is not None:
-                sources.setdefault(symbol, (node, dim))
+            name = symbol(size)
+            if name is not None:
+                sources.setdefault(name, (node, dim))
     return sources
 
 
@@ -49,7 +49,7 @@ def read_sizes_from_first_parameter(graph: torch.fx.Graph) -> None:
         tensor, dim = node.args[0], node.args[1]
         if not isinstance(tensor, torch.fx.Node) or tensor.op != "placeholder":
             continue
-        source = sources.get(_symbol(node.meta.get("val")) or "")
+        source = sources.get(symbol(node.meta.get("val")) or "")
         if source is None or source == (tensor, dim):
             continue
         node.args = (source[0], source[1])
